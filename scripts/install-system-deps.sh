@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian bookworm machine lacks to run gradcam-webgpu and its references:
 #  - Mesa's lavapipe (CPU Vulkan driver) from bookworm-backports: bookworm's own 22.3 is too old for Dawn;
-#  - PyTorch, torchvision, ONNX and NumPy for /usr/bin/python3 (the reference generator).
+#  - PyTorch, torchvision, ONNX, NumPy and Pillow for /usr/bin/python3 (the reference generator).
 # Idempotent: does nothing where everything is already installed.
 set -euo pipefail
 
@@ -15,7 +15,7 @@ if ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
 fi
 
 need_python=0
-/usr/bin/python3 -c "import torch, torchvision, onnx, numpy" >/dev/null 2>&1 || need_python=1
+/usr/bin/python3 -c "import torch, torchvision, onnx, numpy, PIL" >/dev/null 2>&1 || need_python=1
 
 if [ "$need_lavapipe" = 0 ] && [ "$need_python" = 0 ]; then
   echo "install-system-deps: lavapipe and the Python references are already installed"
@@ -35,6 +35,6 @@ if [ "$need_lavapipe" = 1 ]; then
   $SUDO apt-get install -y -qq -t bookworm-backports mesa-vulkan-drivers libvulkan1 >/dev/null
 fi
 if [ "$need_python" = 1 ]; then
-  $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx python3-numpy >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx python3-numpy python3-pil >/dev/null
 fi
 echo "install-system-deps: done"
