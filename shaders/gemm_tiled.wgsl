@@ -1,0 +1,63 @@
+// Tiled GEMM body with workgroup shared memory, for GPUs: C[batch] = A[batch] (M x K) * B[batch] (K x N).
+// The program that includes it defines the hooks, so one body serves conv forward, conv backward-data
+// and dense layers:
+//   fn gemm_dims() -> vec3<u32>                        (M, N, K)
+//   fn gemm_read_a(batch: u32, row: u32, k: u32) -> f32     called with row < M, k < K
+//   fn gemm_read_b(batch: u32, k: u32, col: u32) -> f32     called with k < K, col < N
+//   fn gemm_write(batch: u32, row: u32, col: u32, value: f32) called with row < M, col < N
+// A 16x16 workgroup computes a 64x64 tile of C, each invocation a 4x4 block; K advances 32 at a time.
+const TILE_M: u32 = 64u;
+const TILE_N: u32 = 64u;
+const TILE_K: u32 = 32u;
+
+var<workgroup> tile_a: array<f32, 2048>; // [TILE_K][TILE_M]
+var<workgroup> tile_b: array<f32, 2048>; // [TILE_K][TILE_N]
+
+@compute @workgroup_size(16, 16, 1)
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let dims = gemm_dims();
+  let batch = wid.z;
+  let row0 = wid.y * TILE_M;
+  let col0 = wid.x * TILE_N;
+  let thread = lid.y * 16u + lid.x;
+  var acc: array<vec4<f32>, 4>;
+
+  for (var k0 = 0u; k0 < dims.z; k0 += TILE_K) {
+    // 2048 values of each tile, 8 per invocation; consecutive invocations walk k for A (rows of A are
+    // contiguous in k for weights) and the column for B.
+    for (var i = 0u; i < 8u; i++) {
+      let e = thread + i * 256u;
+      let m = e / TILE_K;
+      let ka = e % TILE_K;
+      var a = 0.0;
+      if (row0 + m < dims.x && k0 + ka < dims.z) { a = gemm_read_a(batch, row0 + m, k0 + ka); }
+      tile_a[ka * TILE_M + m] = a;
+      let kb = e / TILE_N;
+      let n = e % TILE_N;
+      var b = 0.0;
+      if (col0 + n < dims.y && k0 + kb < dims.z) { b = gemm_read_b(batch, k0 + kb, col0 + n); }
+      tile_b[kb * TILE_N + n] = b;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < TILE_K; kk++) {
+      let ra = kk * TILE_M + lid.y * 4u;
+      let a = vec4<f32>(tile_a[ra], tile_a[ra + 1u], tile_a[ra + 2u], tile_a[ra + 3u]);
+      let rb = kk * TILE_N + lid.x * 4u;
+      let b = vec4<f32>(tile_b[rb], tile_b[rb + 1u], tile_b[rb + 2u], tile_b[rb + 3u]);
+      acc[0] += a.x * b;
+      acc[1] += a.y * b;
+      acc[2] += a.z * b;
+      acc[3] += a.w * b;
+    }
+    workgroupBarrier();
+  }
+
+  for (var i = 0u; i < 4u; i++) {
+    let row = row0 + lid.y * 4u + i;
+    if (row >= dims.x) { break; }
+    for (var j = 0u; j < 4u; j++) {
+      let col = col0 + lid.x * 4u + j;
+      if (col < dims.y) { gemm_write(batch, row, col, acc[i][j]); }
+    }
+  }
+}

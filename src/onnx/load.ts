@@ -1,0 +1,197 @@
+// Reads an ONNX file into the engine's Graph: weights become Float32Array constants, integer tensors
+// become number lists, Constant nodes become constants, and every node input is checked to exist.
+import { readFileSync } from 'node:fs';
+import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
+import { type AttributeValue, type Constant, type Graph, type GraphInput, type Node, UserError } from '../graph/ir.js';
+
+const { onnx } = onnxProto;
+type Long = { toNumber(): number };
+type IntLike = number | Long;
+
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 17;
+
+const DataType = onnx.TensorProto.DataType;
+const AttrType = onnx.AttributeProto.AttributeType;
+
+function toNumber(v: IntLike | null | undefined): number {
+  if (v === null || v === undefined) return 0;
+  return typeof v === 'number' ? v : v.toNumber();
+}
+
+export function loadOnnxFile(path: string): Graph {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new UserError(`cannot read model "${path}": ${(e as Error).message}`);
+  }
+  return loadOnnx(bytes, path);
+}
+
+export function loadOnnx(bytes: Uint8Array, label = 'model'): Graph {
+  if (bytes.length === 0) throw new UserError(`${label} is empty, not an ONNX model`);
+  let model: OnnxTypes.IModelProto;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    throw new UserError(`${label} is not an ONNX model, or is truncated (${(e as Error).message})`);
+  }
+  const graphProto = model.graph;
+  if (!graphProto || !graphProto.node || graphProto.node.length === 0) {
+    throw new UserError(`${label} is not an ONNX model: it has no graph nodes`);
+  }
+  const opset = defaultDomainOpset(model, label);
+
+  const constants = new Map<string, Constant>();
+  for (const init of graphProto.initializer ?? []) {
+    constants.set(init.name ?? '', tensorToConstant(init, `initializer "${init.name}"`));
+  }
+
+  const nodes: Node[] = [];
+  const known = new Set<string>(constants.keys());
+  const inputs: GraphInput[] = [];
+  for (const vi of graphProto.input ?? []) {
+    const name = vi.name ?? '';
+    if (constants.has(name)) continue; // older exporters list initializers as inputs too
+    const dims = (vi.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimValue != null && toNumber(d.dimValue) > 0 ? toNumber(d.dimValue) : -1));
+    inputs.push({ name, dims });
+    known.add(name);
+  }
+
+  graphProto.node.forEach((np, index) => {
+    const name = np.name || `${np.opType}_${index}`;
+    const opType = np.opType ?? '';
+    if (np.domain && np.domain !== 'ai.onnx') {
+      throw new UserError(`node "${name}" uses op ${np.domain}::${opType}, outside the default ONNX domain; it is not supported`);
+    }
+    const attributes = new Map<string, AttributeValue>();
+    for (const a of np.attribute ?? []) attributes.set(a.name ?? '', attributeValue(a, name));
+    const inputsOfNode = [...(np.input ?? [])];
+    const outputsOfNode = [...(np.output ?? [])];
+    for (const inp of inputsOfNode) {
+      if (inp !== '' && !known.has(inp)) {
+        throw new UserError(
+          `${opType} node "${name}": input "${inp}" is missing (not an initializer, a graph input or the output of an earlier node)`,
+        );
+      }
+    }
+    if (opType === 'Constant') {
+      constants.set(outputsOfNode[0], constantNodeValue(attributes, name));
+      known.add(outputsOfNode[0]);
+      return;
+    }
+    nodes.push({ name, opType, inputs: inputsOfNode, outputs: outputsOfNode, attributes });
+    for (const out of outputsOfNode) if (out !== '') known.add(out);
+  });
+
+  const outputs = (graphProto.output ?? []).map((o) => o.name ?? '');
+  for (const out of outputs) {
+    if (!known.has(out)) throw new UserError(`${label}: graph output "${out}" is produced by no node`);
+  }
+  if (inputs.length === 0) throw new UserError(`${label} has no graph input`);
+  return { nodes, inputs, outputs, constants, opset };
+}
+
+function defaultDomainOpset(model: OnnxTypes.IModelProto, label: string): number {
+  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  if (!entry) throw new UserError(`${label} declares no opset for the default ONNX domain`);
+  const opset = toNumber(entry.version);
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new UserError(`${label} uses opset ${opset}; supported opsets are ${MIN_OPSET} to ${MAX_OPSET}`);
+  }
+  return opset;
+}
+
+function constantNodeValue(attributes: Map<string, AttributeValue>, nodeName: string): Constant {
+  const value = attributes.get('value');
+  if (value !== undefined && typeof value === 'object' && !Array.isArray(value)) return value;
+  const f = attributes.get('value_float');
+  if (typeof f === 'number') return { dtype: 'float32', shape: [], data: new Float32Array([f]) };
+  const fs = attributes.get('value_floats');
+  if (Array.isArray(fs)) return { dtype: 'float32', shape: [fs.length], data: new Float32Array(fs as number[]) };
+  const i = attributes.get('value_int');
+  if (typeof i === 'number') return { dtype: 'int64', shape: [], data: [i] };
+  const is = attributes.get('value_ints');
+  if (Array.isArray(is)) return { dtype: 'int64', shape: [is.length], data: is as number[] };
+  throw new UserError(`Constant node "${nodeName}" has no supported value attribute`);
+}
+
+function attributeValue(a: OnnxTypes.IAttributeProto, nodeName: string): AttributeValue {
+  switch (a.type) {
+    case AttrType.FLOAT:
+      return a.f ?? 0;
+    case AttrType.INT:
+      return toNumber(a.i);
+    case AttrType.STRING:
+      return new TextDecoder().decode(a.s ?? new Uint8Array());
+    case AttrType.TENSOR:
+      return tensorToConstant(a.t!, `attribute "${a.name}" of node "${nodeName}"`);
+    case AttrType.FLOATS:
+      return [...(a.floats ?? [])];
+    case AttrType.INTS:
+      return (a.ints ?? []).map(toNumber);
+    case AttrType.STRINGS:
+      return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
+    default:
+      throw new UserError(`node "${nodeName}": attribute "${a.name}" has a type (${a.type}) the engine does not read`);
+  }
+}
+
+function tensorToConstant(t: OnnxTypes.ITensorProto, what: string): Constant {
+  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
+    throw new UserError(`${what} is stored in an external data file, which is not supported`);
+  }
+  const shape = (t.dims ?? []).map(toNumber);
+  const count = shape.reduce((a: number, b: number) => a * b, 1);
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
+  const need = (bytesPerElement: number) => {
+    if (view && view.byteLength < count * bytesPerElement) {
+      throw new UserError(`${what} holds ${view.byteLength} bytes, fewer than its shape [${shape}] needs`);
+    }
+  };
+  switch (t.dataType) {
+    case DataType.FLOAT: {
+      const data = new Float32Array(count);
+      if (view) {
+        need(4);
+        for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
+      } else {
+        checkLength(t.floatData?.length ?? 0, count, what);
+        data.set(t.floatData!);
+      }
+      return { dtype: 'float32', shape, data };
+    }
+    case DataType.INT64: {
+      if (view) {
+        need(8);
+        return { dtype: 'int64', shape, data: Array.from({ length: count }, (_, i) => Number(view.getBigInt64(i * 8, true))) };
+      }
+      checkLength(t.int64Data?.length ?? 0, count, what);
+      return { dtype: 'int64', shape, data: t.int64Data!.map(toNumber) };
+    }
+    case DataType.INT32:
+    case DataType.INT8:
+    case DataType.UINT8:
+    case DataType.BOOL: {
+      if (view) {
+        const size = t.dataType === DataType.INT32 ? 4 : 1;
+        need(size);
+        const read = (i: number) =>
+          size === 4 ? view.getInt32(i * 4, true) : t.dataType === DataType.INT8 ? view.getInt8(i) : view.getUint8(i);
+        return { dtype: 'int64', shape, data: Array.from({ length: count }, (_, i) => read(i)) };
+      }
+      checkLength(t.int32Data?.length ?? 0, count, what);
+      return { dtype: 'int64', shape, data: [...t.int32Data!] };
+    }
+    default: {
+      const typeName = DataType[t.dataType ?? 0] ?? String(t.dataType);
+      throw new UserError(`${what} has element type ${typeName}; the engine computes in float32 and reads FLOAT and integer tensors only`);
+    }
+  }
+}
+
+function checkLength(have: number, want: number, what: string) {
+  if (have !== want) throw new UserError(`${what} holds ${have} values but its shape needs ${want}`);
+}

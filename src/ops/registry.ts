@@ -1,0 +1,23 @@
+// Every op the engine runs, by ONNX op type. Adding an op = writing its module and listing it here.
+import { type Node, UserError } from '../graph/ir.js';
+import { conv } from './conv.js';
+import type { OpDef } from './types.js';
+
+const OPS: OpDef[] = [conv];
+
+const byType = new Map<string, OpDef>();
+for (const op of OPS) for (const type of op.types) byType.set(type, op);
+
+export function supportedOps(): string[] {
+  return [...byType.keys()].sort();
+}
+
+export function opFor(node: Node, opset: number): OpDef {
+  const op = byType.get(node.opType);
+  if (!op) {
+    throw new UserError(
+      `unsupported op ${node.opType} (node "${node.name}", opset ${opset}); supported ops: ${supportedOps().join(', ')}`,
+    );
+  }
+  return op;
+}

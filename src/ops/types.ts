@@ -1,0 +1,67 @@
+// The contract every op module fulfils: its shape rule, its forward programs and, for ops that can lie
+// between the explained layer and the class score, its backward programs.
+import type { Constant, Node, Shape } from '../graph/ir.js';
+import type { Program, TensorRef } from '../plan/program.js';
+
+export interface ShapeContext {
+  node: Node;
+  opset: number;
+  /** Shapes of the inputs; an omitted optional input has shape undefined. */
+  inputShapes: (Shape | undefined)[];
+  /** The load-time value of input i (weights, axes, shapes), when it has one. */
+  constant(i: number): Constant | undefined;
+}
+
+export interface Operand {
+  ref: TensorRef;
+  shape: Shape;
+  constant?: Constant;
+}
+
+export interface DeviceTraits {
+  /** CPU adapters (lavapipe) prefer kernels without workgroup barriers. */
+  isCpu: boolean;
+  maxBindingBytes: number;
+  minOffsetAlignment: number;
+}
+
+export interface KernelContext {
+  node: Node;
+  opset: number;
+  device: DeviceTraits;
+  /** undefined for an omitted optional input. */
+  inputs: (Operand | undefined)[];
+  outputs: Operand[];
+  dispatch(program: Program): void;
+  /** A plan tensor for intermediate results (argmax indices, partial sums). */
+  scratch(shape: Shape, label: string): TensorRef;
+  /** A float32 tensor computed at plan time from constants (e.g. a zero bias). */
+  constant(value: Constant, label: string): TensorRef;
+  /** What forward leaves for backward, per node (e.g. MaxPool's argmax indices). */
+  saved: Record<string, TensorRef>;
+}
+
+export interface GradientTarget {
+  ref: TensorRef;
+  /** False for the first contribution to this gradient (overwrite), true afterwards (add). */
+  accumulate: boolean;
+}
+
+export interface BackwardContext extends KernelContext {
+  /** The gradient of the score with respect to output i; undefined if none flows there. */
+  gradOutput(i: number): TensorRef | undefined;
+  /** Where to put the gradient with respect to input i; undefined when it is not needed. */
+  gradInput(i: number): GradientTarget | undefined;
+}
+
+export interface OpDef {
+  types: string[];
+  inferShapes(ctx: ShapeContext): Shape[];
+  /** Emits the forward programs. View ops (Reshape, Flatten, ...) emit none. */
+  forward(ctx: KernelContext): void;
+  backward?(ctx: BackwardContext): void;
+  /** Output 0 is input 0's data under another shape: it shares the buffer and no kernel runs. */
+  view?: boolean;
+  /** Inputs that carry data rather than shapes or axes; the others never receive gradients. */
+  dataInputs?: number[];
+}

@@ -1,0 +1,245 @@
+// Turns a shaped graph into a list of programs: the forward pass for the tensors asked for, then
+// (optionally) the backward pass from a score tensor down to chosen tensors, then whatever a method
+// appends (the Grad-CAM kernel). Liveness and buffers are the executable's business.
+import { type Constant, elementCount, type Node, type Shape, UserError } from '../graph/ir.js';
+import type { ShapedGraph } from '../graph/infer.js';
+import { opFor } from '../ops/registry.js';
+import type { BackwardContext, DeviceTraits, GradientTarget, KernelContext, Operand } from '../ops/types.js';
+import type { Program, TensorRef } from './program.js';
+
+export type Phase = 'forward' | 'backward' | 'cam';
+
+export interface TensorInfo extends TensorRef {
+  /** The tensor whose buffer this one shares (views); itself otherwise. */
+  root: number;
+  byteLength: number;
+  kind: 'input' | 'constant' | 'intermediate';
+  constant?: Constant;
+}
+
+export interface Dispatch {
+  program: Program;
+  phase: Phase;
+  /** "<OpType> node \"<name>\"": every GPU error about this dispatch names it. */
+  label: string;
+}
+
+export interface Plan {
+  tensors: TensorInfo[];
+  dispatches: Dispatch[];
+  inputs: Map<string, TensorRef>;
+  outputs: Map<string, TensorRef>;
+}
+
+export class PlanBuilder {
+  readonly tensors: TensorInfo[] = [];
+  readonly dispatches: Dispatch[] = [];
+  readonly inputs = new Map<string, TensorRef>();
+  readonly outputs = new Map<string, TensorRef>();
+  private readonly values = new Map<string, TensorInfo>();
+  private readonly constantRefs = new Map<Constant, TensorInfo>();
+  private readonly savedByNode = new Map<Node, Record<string, TensorRef>>();
+  private readonly producer = new Map<string, Node>();
+  private phase: Phase = 'forward';
+
+  constructor(
+    readonly shaped: ShapedGraph,
+    readonly device: DeviceTraits,
+  ) {
+    for (const node of shaped.nodes) for (const out of node.outputs) this.producer.set(out, node);
+    for (const input of shaped.graph.inputs) {
+      const shape = shaped.shapes.get(input.name)!;
+      const ref = this.newTensor(shape, input.name, 'input');
+      this.values.set(input.name, ref);
+      this.inputs.set(input.name, ref);
+    }
+  }
+
+  /** An extra input written at run time (e.g. the class indices of the explanation). */
+  addInput(name: string, shape: Shape): TensorRef {
+    const ref = this.newTensor(shape, name, 'input');
+    this.inputs.set(name, ref);
+    return ref;
+  }
+
+  /** Marks a tensor to be read back after the run. */
+  addOutput(name: string, ref: TensorRef): void {
+    this.outputs.set(name, ref);
+  }
+
+  scratch(shape: Shape, label: string): TensorRef {
+    return this.newTensor(shape, label, 'intermediate');
+  }
+
+  setPhase(phase: Phase): void {
+    this.phase = phase;
+  }
+
+  dispatch(program: Program, label: string): void {
+    for (const b of program.bindings) {
+      const t = this.tensors[b.tensor.id];
+      const length = b.byteLength ?? t.byteLength - (b.byteOffset ?? 0);
+      if (length > this.device.maxBindingBytes) {
+        throw new UserError(
+          `${label}: tensor "${t.label}" needs a ${mib(length)} binding, more than this adapter allows (${mib(this.device.maxBindingBytes)})`,
+        );
+      }
+    }
+    this.dispatches.push({ program, phase: this.phase, label });
+  }
+
+  /** The plan tensor holding graph tensor `name`, emitting the forward nodes it depends on. */
+  value(name: string): TensorRef {
+    const known = this.values.get(name) ?? this.constantValue(name);
+    if (known) return known;
+    const node = this.producer.get(name);
+    if (!node) throw new UserError(`tensor "${name}" is not in the graph`);
+    this.emitForward(node);
+    return this.values.get(name)!;
+  }
+
+  private constantValue(name: string): TensorInfo | undefined {
+    const c = this.shaped.constants.get(name);
+    return c ? this.constantTensor(c, name) : undefined;
+  }
+
+  constantTensor(c: Constant, label: string): TensorInfo {
+    let ref = this.constantRefs.get(c);
+    if (!ref) {
+      if (c.dtype !== 'float32') throw new UserError(`${label}: integer tensors only feed shape computations`);
+      ref = this.newTensor(c.shape, label, 'constant', c);
+      this.constantRefs.set(c, ref);
+    }
+    return ref;
+  }
+
+  private emitForward(node: Node): void {
+    const inputs = node.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
+    const op = opFor(node, this.shaped.graph.opset);
+    const outputs: Operand[] = node.outputs.map((name, i) => {
+      const shape = this.shaped.shapes.get(name)!;
+      const ref =
+        op.view && i === 0 ? this.newView(inputs[0]!.ref as TensorInfo, shape, name) : this.newTensor(shape, name, 'intermediate');
+      this.values.set(name, ref);
+      return { ref, shape };
+    });
+    op.forward(this.kernelContext(node, inputs, outputs));
+  }
+
+  private operand(name: string): Operand {
+    const ref = this.value(name);
+    return { ref, shape: ref.shape, constant: this.shaped.constants.get(name) };
+  }
+
+  private kernelContext(node: Node, inputs: (Operand | undefined)[], outputs: Operand[]): KernelContext {
+    let saved = this.savedByNode.get(node);
+    if (!saved) {
+      saved = {};
+      this.savedByNode.set(node, saved);
+    }
+    const label = `${node.opType} node "${node.name}"`;
+    return {
+      node,
+      opset: this.shaped.graph.opset,
+      device: this.device,
+      inputs,
+      outputs,
+      saved,
+      dispatch: (program) => this.dispatch(program, label),
+      scratch: (shape, what) => this.scratch(shape, `${node.name}:${what}`),
+      constant: (value, what) => this.constantTensor(value, `${node.name}:${what}`),
+    };
+  }
+
+  /**
+   * Back-propagates from `scoreName` (whose gradient is `seed`) to each of `targets`, through the
+   * nodes that lie on a path between them only. Returns the gradient tensor of every target.
+   */
+  addBackward(scoreName: string, seed: TensorRef, targets: string[]): Map<string, TensorRef> {
+    const onPath = this.nodesBetween(targets, scoreName);
+    const grads = new Map<string, { ref: TensorRef; written: boolean }>();
+    grads.set(scoreName, { ref: seed, written: true });
+    const needsGrad = this.descendantsOf(targets);
+
+    for (const node of [...onPath].reverse()) {
+      const op = opFor(node, this.shaped.graph.opset);
+      const label = `${node.opType} node "${node.name}"`;
+      if (!op.backward) {
+        throw new UserError(`${label} lies between the layer and the score, and ${node.opType} has no backward pass`);
+      }
+      const inputs = node.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
+      const outputs = node.outputs.map((name) => this.operand(name));
+      const dataInputs = op.dataInputs ?? node.inputs.map((_, i) => i);
+      const base = this.kernelContext(node, inputs, outputs);
+      const ctx: BackwardContext = {
+        ...base,
+        gradOutput: (i) => {
+          const g = grads.get(node.outputs[i]);
+          return g?.written ? g.ref : undefined;
+        },
+        gradInput: (i): GradientTarget | undefined => {
+          const name = node.inputs[i];
+          if (!name || !dataInputs.includes(i) || !needsGrad.has(name)) return undefined;
+          let g = grads.get(name);
+          if (!g) {
+            g = { ref: this.scratch(this.shaped.shapes.get(name)!, `grad:${name}`), written: false };
+            grads.set(name, g);
+          }
+          const target = { ref: g.ref, accumulate: g.written };
+          g.written = true;
+          return target;
+        },
+      };
+      if (node.outputs.some((_, i) => ctx.gradOutput(i))) op.backward(ctx);
+    }
+
+    const result = new Map<string, TensorRef>();
+    for (const t of targets) {
+      const g = grads.get(t);
+      if (!g?.written) throw new UserError(`the score "${scoreName}" does not depend on tensor "${t}"`);
+      result.set(t, g.ref);
+    }
+    return result;
+  }
+
+  /** Nodes, in graph order, that consume a descendant of `from` and are ancestors of `to`. */
+  private nodesBetween(from: string[], to: string): Node[] {
+    const down = this.descendantsOf(from);
+    const up = new Set<string>([to]);
+    const nodes = this.shaped.nodes;
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      if (nodes[i].outputs.some((o) => up.has(o))) for (const inp of nodes[i].inputs) if (inp) up.add(inp);
+    }
+    return nodes.filter((n) => n.outputs.some((o) => up.has(o) && down.has(o)));
+  }
+
+  private descendantsOf(names: string[]): Set<string> {
+    const down = new Set<string>(names);
+    for (const node of this.shaped.nodes) {
+      if (node.inputs.some((i) => down.has(i))) for (const o of node.outputs) down.add(o);
+    }
+    return down;
+  }
+
+  build(): Plan {
+    return { tensors: this.tensors, dispatches: this.dispatches, inputs: this.inputs, outputs: this.outputs };
+  }
+
+  private newTensor(shape: Shape, label: string, kind: TensorInfo['kind'], constant?: Constant): TensorInfo {
+    const id = this.tensors.length;
+    const info: TensorInfo = { id, shape, label, root: id, byteLength: elementCount(shape) * 4, kind, constant };
+    this.tensors.push(info);
+    return info;
+  }
+
+  private newView(of: TensorInfo, shape: Shape, label: string): TensorInfo {
+    const id = this.tensors.length;
+    const info: TensorInfo = { id, shape, label, root: of.root, byteLength: of.byteLength, kind: 'intermediate' };
+    this.tensors.push(info);
+    return info;
+  }
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+}

@@ -1,0 +1,287 @@
+// A plan made runnable: pipelines compiled, buffers assigned by liveness (a buffer is reused once the
+// tensors in it are dead), bind groups built once. A run writes the inputs, records every dispatch in
+// one command buffer (one compute pass per phase), submits once and reads back only the outputs.
+import type { Constant } from '../graph/ir.js';
+import { UserError } from '../graph/ir.js';
+import type { GpuContext } from '../gpu/context.js';
+import '../gpu/globals.js';
+import { composeShader, shaderKey } from '../gpu/shaders.js';
+import type { Phase, Plan, TensorInfo } from './builder.js';
+
+const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
+/** Weights uploaded once per model and shared by every plan (input shape) built from it. */
+export class WeightStore {
+  private readonly buffers = new Map<Constant, GPUBuffer>();
+  constructor(private readonly gpu: GpuContext) {}
+
+  bufferFor(c: Constant, label: string): GPUBuffer {
+    let buffer = this.buffers.get(c);
+    if (!buffer) {
+      const data = c.data as Float32Array;
+      const size = Math.max(16, align(data.byteLength, 4));
+      if (size > this.gpu.limits.maxBufferSize) {
+        throw new UserError(`weight "${label}" (${data.byteLength} bytes) exceeds this adapter's maximum buffer size`);
+      }
+      buffer = this.gpu.device.createBuffer({ label, size, usage: STORAGE, mappedAtCreation: true });
+      new Float32Array(buffer.getMappedRange()).set(data);
+      buffer.unmap();
+      this.buffers.set(c, buffer);
+    }
+    return buffer;
+  }
+
+  destroy(): void {
+    for (const b of this.buffers.values()) b.destroy();
+    this.buffers.clear();
+  }
+}
+
+const pipelineCaches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
+
+async function pipelineFor(device: GPUDevice, files: string[], defines: Record<string, string | number> | undefined, entryPoint: string, label: string) {
+  let cache = pipelineCaches.get(device);
+  if (!cache) {
+    cache = new Map();
+    pipelineCaches.set(device, cache);
+  }
+  const key = shaderKey(files, defines, entryPoint);
+  let pipeline = cache.get(key);
+  if (!pipeline) {
+    pipeline = compile(device, files, defines, entryPoint, key);
+    cache.set(key, pipeline);
+  }
+  try {
+    return await pipeline;
+  } catch (e) {
+    cache.delete(key);
+    throw new Error(`${label}: ${(e as Error).message}`);
+  }
+}
+
+async function compile(device: GPUDevice, files: string[], defines: Record<string, string | number> | undefined, entryPoint: string, key: string) {
+  const code = composeShader(files, defines);
+  const module = device.createShaderModule({ label: key, code });
+  const info = await module.getCompilationInfo();
+  const errors = info.messages.filter((m) => m.type === 'error');
+  if (errors.length > 0) {
+    const first = errors[0];
+    throw new Error(`shader ${key} does not compile: ${first.message} (line ${first.lineNum}: ${code.split('\n')[first.lineNum - 1]?.trim()})`);
+  }
+  return device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module, entryPoint } });
+}
+
+export interface RunResult {
+  outputs: Map<string, Float32Array>;
+  /** GPU time per phase from timestamp queries, where the adapter has them. */
+  gpuMs: Partial<Record<Phase, number>>;
+  wallMs: number;
+}
+
+interface Encoded {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: [number, number, number];
+  phase: Phase;
+}
+
+export class Executable {
+  private constructor(
+    private readonly gpu: GpuContext,
+    private readonly plan: Plan,
+    private readonly encoded: Encoded[],
+    private readonly buffers: GPUBuffer[],
+    private readonly ownedBuffers: GPUBuffer[],
+    private readonly staging: Map<string, GPUBuffer>,
+    private readonly phases: Phase[],
+    private readonly timing?: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer },
+  ) {}
+
+  static async create(gpu: GpuContext, plan: Plan, weights: WeightStore): Promise<Executable> {
+    const { device } = gpu;
+    const owned: GPUBuffer[] = [];
+    const buffers = assignBuffers(gpu, plan, weights, owned);
+
+    const uniformAlign = gpu.limits.minUniformBufferOffsetAlignment;
+    const uniformOffsets: number[] = [];
+    let uniformSize = 0;
+    const uniformData = plan.dispatches.map((d) => d.program.params.toBuffer());
+    for (const data of uniformData) {
+      uniformOffsets.push(uniformSize);
+      uniformSize = align(uniformSize + data.byteLength, uniformAlign);
+    }
+    const uniforms = device.createBuffer({ label: 'uniforms', size: Math.max(uniformSize, 16), usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+    const uniformBytes = new Uint8Array(uniforms.getMappedRange());
+    uniformData.forEach((data, i) => uniformBytes.set(new Uint8Array(data), uniformOffsets[i]));
+    uniforms.unmap();
+    owned.push(uniforms);
+
+    const pipelines = await Promise.all(
+      plan.dispatches.map((d) => pipelineFor(device, d.program.files, d.program.defines, d.program.entryPoint ?? 'main', d.label)),
+    );
+
+    device.pushErrorScope('validation');
+    const encoded: Encoded[] = plan.dispatches.map((d, i) => {
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformData[i].byteLength } }];
+      d.program.bindings.forEach((b, j) => {
+        const t = plan.tensors[b.tensor.id];
+        const offset = b.byteOffset ?? 0;
+        entries.push({ binding: j + 1, resource: { buffer: buffers[t.root], offset, size: b.byteLength ?? t.byteLength - offset } });
+      });
+      const bindGroup = device.createBindGroup({ label: d.label, layout: pipelines[i].getBindGroupLayout(0), entries });
+      return { pipeline: pipelines[i], bindGroup, workgroups: d.program.workgroups, phase: d.phase };
+    });
+    const error = await device.popErrorScope();
+    if (error) throw new Error(`building the plan failed: ${error.message}`);
+
+    const staging = new Map<string, GPUBuffer>();
+    for (const [name, ref] of plan.outputs) {
+      const size = align(plan.tensors[ref.id].byteLength, 4);
+      const buffer = device.createBuffer({ label: `read ${name}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      staging.set(name, buffer);
+      owned.push(buffer);
+    }
+
+    const phases = [...new Set(plan.dispatches.map((d) => d.phase))];
+    let timing: Executable['timing'];
+    if (gpu.hasTimestamps && phases.length > 0) {
+      const count = phases.length * 2;
+      const querySet = device.createQuerySet({ type: 'timestamp', count });
+      const resolve = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const read = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+      owned.push(resolve, read);
+      timing = { querySet, resolve, read };
+    }
+    return new Executable(gpu, plan, encoded, buffers, owned, staging, phases, timing);
+  }
+
+  async run(inputs: Map<string, ArrayBufferView>): Promise<RunResult> {
+    const { device } = this.gpu;
+    const start = performance.now();
+    for (const [name, ref] of this.plan.inputs) {
+      const data = inputs.get(name);
+      const want = this.plan.tensors[ref.id].byteLength;
+      if (!data) throw new UserError(`no value given for input "${name}"`);
+      if (data.byteLength !== want) throw new UserError(`input "${name}" has ${data.byteLength} bytes; the plan expects ${want}`);
+      device.queue.writeBuffer(this.buffers[ref.id], 0, data.buffer, data.byteOffset, data.byteLength);
+    }
+
+    device.pushErrorScope('validation');
+    device.pushErrorScope('out-of-memory');
+    const encoder = device.createCommandEncoder();
+    this.phases.forEach((phase, p) => {
+      const pass = encoder.beginComputePass({
+        label: phase,
+        timestampWrites: this.timing ? { querySet: this.timing.querySet, beginningOfPassWriteIndex: 2 * p, endOfPassWriteIndex: 2 * p + 1 } : undefined,
+      });
+      for (const e of this.encoded) {
+        if (e.phase !== phase) continue;
+        pass.setPipeline(e.pipeline);
+        pass.setBindGroup(0, e.bindGroup);
+        pass.dispatchWorkgroups(...e.workgroups);
+      }
+      pass.end();
+    });
+    for (const [name, ref] of this.plan.outputs) {
+      const t = this.plan.tensors[ref.id];
+      encoder.copyBufferToBuffer(this.buffers[t.root], 0, this.staging.get(name)!, 0, align(t.byteLength, 4));
+    }
+    if (this.timing) {
+      encoder.resolveQuerySet(this.timing.querySet, 0, this.phases.length * 2, this.timing.resolve, 0);
+      encoder.copyBufferToBuffer(this.timing.resolve, 0, this.timing.read, 0, this.phases.length * 16);
+    }
+    device.queue.submit([encoder.finish()]);
+    const oom = await device.popErrorScope();
+    const invalid = await device.popErrorScope();
+    const gpuError = oom ?? invalid ?? this.gpu.takeUncapturedError();
+    if (gpuError) throw new Error(`GPU error while running the plan: ${gpuError.message}`);
+
+    const outputs = new Map<string, Float32Array>();
+    await Promise.all(
+      [...this.staging].map(async ([name, buffer]) => {
+        await buffer.mapAsync(GPUMapMode.READ);
+        const ref = this.plan.outputs.get(name)!;
+        const count = this.plan.tensors[ref.id].byteLength / 4;
+        outputs.set(name, new Float32Array(buffer.getMappedRange(), 0, count).slice());
+        buffer.unmap();
+      }),
+    );
+    const gpuMs: Partial<Record<Phase, number>> = {};
+    if (this.timing) {
+      await this.timing.read.mapAsync(GPUMapMode.READ);
+      const stamps = new BigInt64Array(this.timing.read.getMappedRange().slice(0));
+      this.timing.read.unmap();
+      this.phases.forEach((phase, p) => (gpuMs[phase] = Number(stamps[2 * p + 1] - stamps[2 * p]) / 1e6));
+    }
+    const late = this.gpu.takeUncapturedError();
+    if (late) throw late;
+    return { outputs, gpuMs, wallMs: performance.now() - start };
+  }
+
+  /** Bytes of intermediate buffers this plan holds (after reuse by liveness). */
+  get intermediateBytes(): number {
+    return this.ownedBuffers.reduce((s, b) => s + b.size, 0);
+  }
+
+  destroy(): void {
+    for (const b of this.ownedBuffers) b.destroy();
+    this.timing?.querySet.destroy();
+  }
+}
+
+/**
+ * Gives every root tensor a buffer: inputs and outputs their own, constants the model's weight
+ * buffers, intermediates a buffer from a pool that takes back whatever is dead after each dispatch.
+ */
+function assignBuffers(gpu: GpuContext, plan: Plan, weights: WeightStore, owned: GPUBuffer[]): GPUBuffer[] {
+  const { device } = gpu;
+  const buffers: GPUBuffer[] = [];
+  const rootOf = (id: number) => plan.tensors[id].root;
+  const pinned = new Set<number>([...plan.outputs.values()].map((r) => rootOf(r.id)));
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  plan.dispatches.forEach((d, i) => {
+    for (const b of d.program.bindings) {
+      const root = rootOf(b.tensor.id);
+      if (!first.has(root)) first.set(root, i);
+      last.set(root, i);
+    }
+  });
+
+  const create = (t: TensorInfo) => {
+    const buffer = device.createBuffer({ label: t.label, size: Math.max(16, align(t.byteLength, 4)), usage: STORAGE });
+    owned.push(buffer);
+    return buffer;
+  };
+  for (const t of plan.tensors) {
+    if (t.root !== t.id) continue;
+    if (t.kind === 'constant') buffers[t.id] = weights.bufferFor(t.constant!, t.label);
+    else if (t.kind === 'input' || pinned.has(t.id) || !first.has(t.id)) buffers[t.id] = create(t);
+  }
+
+  const free: GPUBuffer[] = [];
+  const startsAt = new Map<number, TensorInfo[]>();
+  const endsAt = new Map<number, number[]>();
+  for (const [root, i] of first) {
+    if (buffers[root]) continue;
+    startsAt.set(i, [...(startsAt.get(i) ?? []), plan.tensors[root]]);
+    const end = last.get(root)!;
+    endsAt.set(end, [...(endsAt.get(end) ?? []), root]);
+  }
+  plan.dispatches.forEach((_, i) => {
+    for (const t of startsAt.get(i) ?? []) {
+      const need = Math.max(16, align(t.byteLength, 4));
+      let best = -1;
+      free.forEach((b, k) => {
+        if (b.size >= need && b.size <= 2 * need && (best < 0 || b.size < free[best].size)) best = k;
+      });
+      buffers[t.id] = best >= 0 ? free.splice(best, 1)[0] : create(t);
+    }
+    for (const root of endsAt.get(i) ?? []) free.push(buffers[root]);
+  });
+  return plan.tensors.map((t) => buffers[t.root]);
+}
+
+function align(n: number, to: number): number {
+  return Math.ceil(n / to) * to;
+}
