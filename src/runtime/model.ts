@@ -15,7 +15,7 @@ export interface Tensor {
 
 export class Model {
   readonly weights: WeightStore;
-  private readonly forwardPlans = new Map<string, Executable>();
+  private readonly plans = new Map<string, Executable>();
   private readonly shapedCache = new Map<string, ShapedGraph>();
 
   private constructor(
@@ -45,45 +45,89 @@ export class Model {
     };
   }
 
-  /** Shapes of every tensor for this input shape (cached). */
-  shaped(inputShape: Shape): ShapedGraph {
-    if (this.graph.inputs.length !== 1) throw new UserError(`the model has ${this.graph.inputs.length} inputs; only single-input models are supported`);
-    const key = inputShape.join('x');
+  /** Shapes of every tensor for these input shapes (cached). */
+  shaped(inputShapes: Map<string, Shape>): ShapedGraph {
+    const key = shapeKey(inputShapes);
     let shaped = this.shapedCache.get(key);
     if (!shaped) {
-      shaped = inferShapes(this.graph, new Map([[this.inputName, inputShape]]));
+      shaped = inferShapes(this.graph, inputShapes);
       this.shapedCache.set(key, shaped);
     }
     return shaped;
   }
 
+  /** Names a lone tensor after the graph's only input. */
+  inputsOf(input: Tensor | Map<string, Tensor>): Map<string, Tensor> {
+    if (input instanceof Map) return input;
+    if (this.graph.inputs.length !== 1) {
+      throw new UserError(`the model has ${this.graph.inputs.length} inputs (${this.graph.inputs.map((i) => i.name).join(', ')}); give each by name`);
+    }
+    return new Map([[this.inputName, input]]);
+  }
+
   /** Runs the forward pass and returns the requested tensors (default: the graph outputs). */
-  async run(input: Tensor, outputNames: string[] = this.graph.outputs): Promise<Map<string, Tensor>> {
-    const shaped = this.shaped(input.shape);
-    const key = `${input.shape.join('x')}|${outputNames.join(',')}`;
-    let exe = this.forwardPlans.get(key);
+  async run(input: Tensor | Map<string, Tensor>, outputNames: string[] = this.graph.outputs): Promise<Map<string, Tensor>> {
+    const inputs = this.inputsOf(input);
+    const shaped = this.shaped(shapesOf(inputs));
+    const key = `${shapeKey(shapesOf(inputs))}|${outputNames.join(',')}`;
+    let exe = this.plans.get(key);
     if (!exe) {
       const builder = new PlanBuilder(shaped, this.deviceTraits);
-      for (const name of outputNames) {
-        if (!shaped.shapes.has(name)) throw new UserError(`tensor "${name}" is not in the graph`);
-        builder.addOutput(name, builder.value(name));
-      }
+      for (const name of outputNames) builder.addOutput(name, builder.value(name));
       exe = await Executable.create(this.gpu, builder.build(), this.weights);
-      this.forwardPlans.set(key, exe);
+      this.plans.set(key, exe);
     }
-    checkInput(input);
-    const result = await exe.run(new Map([[this.inputName, input.data]]));
+    const result = await exe.run(dataOf(inputs));
     return new Map(outputNames.map((name) => [name, { shape: shaped.shapes.get(name)!, data: result.outputs.get(name)! }]));
   }
 
+  /**
+   * Back-propagates `seed` (the gradient of some scalar with respect to tensor `from`) to the tensors
+   * in `to`; returns those gradients and the value of `from`. The general form of what Grad-CAM does.
+   */
+  async gradients(input: Tensor | Map<string, Tensor>, from: string, seed: Tensor, to: string[]): Promise<Map<string, Tensor>> {
+    const inputs = this.inputsOf(input);
+    const shaped = this.shaped(shapesOf(inputs));
+    const key = `grad|${shapeKey(shapesOf(inputs))}|${from}|${to.join(',')}`;
+    let exe = this.plans.get(key);
+    if (!exe) {
+      const builder = new PlanBuilder(shaped, this.deviceTraits);
+      builder.addOutput(from, builder.value(from));
+      builder.setPhase('backward');
+      const seedRef = builder.addInput(GRADIENT_SEED, shaped.shapes.get(from)!);
+      for (const [name, ref] of builder.addBackward(from, seedRef, to)) builder.addOutput(`grad:${name}`, ref);
+      exe = await Executable.create(this.gpu, builder.build(), this.weights);
+      this.plans.set(key, exe);
+    }
+    const data = dataOf(inputs);
+    data.set(GRADIENT_SEED, seed.data);
+    const result = await exe.run(data);
+    const out = new Map<string, Tensor>([[from, { shape: shaped.shapes.get(from)!, data: result.outputs.get(from)! }]]);
+    for (const name of to) out.set(name, { shape: shaped.shapes.get(name)!, data: result.outputs.get(`grad:${name}`)! });
+    return out;
+  }
+
   dispose(): void {
-    for (const exe of this.forwardPlans.values()) exe.destroy();
-    this.forwardPlans.clear();
+    for (const exe of this.plans.values()) exe.destroy();
+    this.plans.clear();
     this.weights.destroy();
   }
 }
 
-function checkInput(input: Tensor): void {
-  const count = input.shape.reduce((a, b) => a * b, 1);
-  if (count !== input.data.length) throw new UserError(`input data has ${input.data.length} values, but its shape ${shapeString(input.shape)} needs ${count}`);
+const GRADIENT_SEED = '<gradient seed>';
+
+function shapesOf(inputs: Map<string, Tensor>): Map<string, Shape> {
+  return new Map([...inputs].map(([name, t]) => [name, t.shape]));
+}
+
+function shapeKey(shapes: Map<string, Shape>): string {
+  return [...shapes].map(([name, s]) => `${name}:${s.join('x')}`).join(';');
+}
+
+function dataOf(inputs: Map<string, Tensor>): Map<string, ArrayBufferView> {
+  for (const [name, t] of inputs) {
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count !== t.data.length) throw new UserError(`input "${name}" has ${t.data.length} values, but its shape ${shapeString(t.shape)} needs ${count}`);
+  }
+  return new Map([...inputs].map(([name, t]) => [name, t.data]));
 }
