@@ -1,0 +1,1594 @@
+#!/usr/bin/python3
+"""Generate small ONNX test fixtures with float64 references into test/fixtures/.
+
+Run with /usr/bin/python3 (needs torch 1.13, onnx 1.12, numpy):
+
+    /usr/bin/python3 scripts/make_op_fixtures.py            # everything
+    /usr/bin/python3 scripts/make_op_fixtures.py --only conv # cases whose group/case contains "conv"
+
+Groups: ops/ (one op per graph, with finite-difference gradients), nets/ (small synthetic CNNs at
+opsets 9/11/13 with Grad-CAM references), legacy/ (old-style graphs), bad/ (files that must be rejected).
+See test/fixtures/OP_FIXTURES.md (written by this script) for the exact format.
+
+Every reference is computed outside any ONNX runtime: by the equivalent PyTorch module/function run in
+float64 on the float32 inputs/weights cast to float64.  In addition, every written model.onnx is
+cross-checked against its reference by a small float64 ONNX interpreter in this file (onnx_eval), which
+reads the graph as ONNX defines it; this catches exporter/semantics mismatches.  The cross-check
+difference is recorded as "onnx_eval_vs_ref" in meta.json.
+
+Deterministic: every case is seeded from its own name (crc32), torch runs single-threaded, and the
+output directories are rewritten from scratch, so re-running produces byte-identical files.
+"""
+import argparse
+import copy
+import io
+import json
+import math
+import shutil
+import sys
+import warnings
+import zlib
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from onnx import TensorProto, helper, numpy_helper
+
+warnings.filterwarnings("ignore")
+torch.set_num_threads(1)
+torch.use_deterministic_algorithms(True)
+
+REPO = Path(__file__).resolve().parent.parent
+FIX = REPO / "test" / "fixtures"
+GROUPS = ("ops", "nets", "legacy", "bad")
+FD_H = 1e-6
+IR_FOR_OPSET = {7: 3, 9: 4, 11: 6, 12: 7, 13: 7, 14: 7}
+NET_H, NET_W = 32, 40
+# onnx_eval reads float attributes/constants as stored (float32: HardSigmoid alpha=1/6, eps, GELU's sqrt(2), ...)
+# while the torch float64 reference uses the exact values, so they agree to ~1e-8 relative, not 1e-15.
+XCHECK_TOL = 1e-6
+
+# ----------------------------------------------------------------------------------------------
+# small helpers
+
+
+def t64(a):
+    return torch.from_numpy(np.array(a, dtype=np.float64))
+
+
+def seed_of(key):
+    return zlib.crc32(key.encode()) & 0x7FFFFFFF
+
+
+def randn(rng, *shape, scale=1.0):
+    return (rng.standard_normal(shape) * scale).astype(np.float32)
+
+
+def unif(rng, lo, hi, *shape):
+    return rng.uniform(lo, hi, shape).astype(np.float32)
+
+
+def away(rng, x, kinks, margin=1e-3, lo=None, hi=None):
+    """Resample entries of x lying within `margin` of any kink, so central FD is valid there."""
+    x = x.copy()
+    for _ in range(1000):
+        bad = np.zeros(x.shape, bool)
+        for k in kinks:
+            bad |= np.abs(x.astype(np.float64) - k) < margin
+        if not bad.any():
+            return x
+        n = int(bad.sum())
+        x[bad] = (rng.uniform(lo, hi, n) if lo is not None else rng.standard_normal(n) * float(x.std())).astype(np.float32)
+    raise RuntimeError("could not move inputs away from kinks")
+
+
+def distinct(rng, shape, lo=-2.0, hi=2.0):
+    """All values distinct, spaced (hi-lo)/n apart (>> FD step): no ties in any max window."""
+    n = int(np.prod(shape))
+    return rng.permutation(np.linspace(lo, hi, n)).reshape(shape).astype(np.float32)
+
+
+def init_weights(module, gen):
+    """He-normal conv/linear weights, small random biases, randomized BatchNorm/LayerNorm affine + stats."""
+    with torch.no_grad():
+        for m in module.modules():
+            if isinstance(m, (nn.Conv2d, nn.Linear)):
+                fan_in = m.weight[0].numel()
+                m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * math.sqrt(2.0 / fan_in))
+                if m.bias is not None:
+                    m.bias.copy_(torch.rand(m.bias.shape, generator=gen) * 0.2 - 0.1)
+            elif isinstance(m, nn.BatchNorm2d):
+                c = m.num_features
+                m.weight.copy_(torch.rand(c, generator=gen) * 0.8 + 0.6)
+                m.bias.copy_(torch.rand(c, generator=gen) * 0.4 - 0.2)
+                m.running_mean.copy_(torch.rand(c, generator=gen) * 0.4 - 0.2)
+                m.running_var.copy_(torch.rand(c, generator=gen) * 1.0 + 0.5)
+            elif isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=gen) * 0.8 + 0.6)
+                m.bias.copy_(torch.rand(m.bias.shape, generator=gen) * 0.4 - 0.2)
+    return module
+
+
+class Fn(nn.Module):
+    """Wrap a function of the inputs (and of this module's float buffers c0, c1, ...) as a module."""
+
+    def __init__(self, fn, *consts):
+        super().__init__()
+        self.fn = fn
+        for i, c in enumerate(consts):
+            self.register_buffer(f"c{i}", torch.from_numpy(np.asarray(c)))
+
+    def forward(self, *xs):
+        consts = [getattr(self, f"c{i}") for i in range(len(self._buffers))]
+        return self.fn(*xs, *consts)
+
+
+class LRNFn(torch.autograd.Function):
+    """F.local_response_norm, exported as a single ONNX LRN node (torch itself exports a
+    Pad/AveragePool/If decomposition)."""
+
+    @staticmethod
+    def forward(ctx, x, size, alpha, beta, k):
+        return F.local_response_norm(x, size, alpha, beta, k)
+
+    @staticmethod
+    def symbolic(g, x, size, alpha, beta, k):
+        return g.op("LRN", x, size_i=size, alpha_f=alpha, beta_f=beta, bias_f=k)
+
+
+class LRN(nn.Module):
+    def __init__(self, size, alpha, beta, k):
+        super().__init__()
+        assert size % 2 == 1, "even LRN sizes differ between torch and ONNX"
+        self.args = (size, alpha, beta, k)
+
+    def forward(self, x):
+        if torch.onnx.is_in_onnx_export():
+            return LRNFn.apply(x, *self.args)
+        return F.local_response_norm(x, *self.args)
+
+
+# ----------------------------------------------------------------------------------------------
+# model construction
+
+
+def export_torch(module, inputs, opset=13, **kw):
+    module.eval()
+    buf = io.BytesIO()
+    args = tuple(torch.from_numpy(x) for x in inputs)
+    names = [f"x{i}" for i in range(len(inputs))]
+    with torch.no_grad():
+        torch.onnx.export(module, args, buf, opset_version=opset, input_names=names, output_names=["y"],
+                          do_constant_folding=kw.pop("do_constant_folding", True), **kw)
+    model = onnx.load_from_string(buf.getvalue())
+    m64 = copy.deepcopy(module).double().eval()
+    return model, m64
+
+
+def make_model(nodes, inputs, inits, out_shape, opset, ir_version=None, inits_as_inputs=False,
+               name="fixture"):
+    g_in = [helper.make_tensor_value_info(f"x{i}", TensorProto.FLOAT, list(x.shape)) for i, x in enumerate(inputs)]
+    tensors = []
+    for k, v in inits.items():
+        tensors.append(v if isinstance(v, TensorProto) else numpy_helper.from_array(np.asarray(v), k))
+    if inits_as_inputs:
+        g_in += [helper.make_tensor_value_info(t.name, t.data_type, list(t.dims)) for t in tensors]
+    out = helper.make_tensor_value_info("y", TensorProto.FLOAT, list(out_shape))
+    graph = helper.make_graph(nodes, name, g_in, [out], initializer=tensors)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)],
+                              producer_name="make_op_fixtures.py")
+    model.ir_version = ir_version or IR_FOR_OPSET[opset]
+    return model
+
+
+# ----------------------------------------------------------------------------------------------
+# an independent float64 interpretation of the ONNX graph (for cross-checking only)
+
+
+def _attrs(node):
+    out = {}
+    for a in node.attribute:
+        v = helper.get_attribute_value(a)
+        out[a.name] = v.decode() if isinstance(v, bytes) else v
+    return out
+
+
+def _to_torch(arr):
+    arr = np.asarray(arr)
+    if arr.dtype.kind == "f":
+        return torch.from_numpy(arr.astype(np.float64))
+    if arr.dtype.kind in "iu":
+        return torch.from_numpy(arr.astype(np.int64))
+    if arr.dtype.kind == "b":
+        return torch.from_numpy(arr.copy())
+    raise TypeError(arr.dtype)
+
+
+def _pads_2d(a, x, k, s, d):
+    auto = a.get("auto_pad", "NOTSET")
+    if auto in ("NOTSET", ""):
+        p = list(a.get("pads", [0, 0, 0, 0]))
+        return p[0], p[1], p[2], p[3]
+    if auto == "VALID":
+        return 0, 0, 0, 0
+    res = []
+    for i in range(2):
+        n = x.shape[2 + i]
+        o = -(-n // s[i])
+        total = max((o - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n, 0)
+        small = total // 2
+        res.append((small, total - small) if auto == "SAME_UPPER" else (total - small, small))
+    return res[0][0], res[1][0], res[0][1], res[1][1]
+
+
+def _pool(x, a, kind):
+    k = list(a["kernel_shape"])
+    s = list(a.get("strides", [1, 1]))
+    d = list(a.get("dilations", [1, 1]))
+    hb, wb, he, we = _pads_2d(a, x, k, s, d)
+    ceil = a.get("ceil_mode", 0)
+    outs, extra = [], []
+    for i, (pb, pe) in enumerate(((hb, he), (wb, we))):
+        n = x.shape[2 + i]
+        eff = (k[i] - 1) * d[i] + 1
+        num = n + pb + pe - eff
+        o = (-(-num // s[i]) if ceil else num // s[i]) + 1
+        if ceil and (o - 1) * s[i] >= n + pb:  # last window must start inside input or begin-padding
+            o -= 1
+        outs.append(o)
+        extra.append(max(0, (o - 1) * s[i] + eff - (n + pb + pe)))
+    fill = -math.inf if kind == "max" else 0.0
+    xp = F.pad(x, (wb, we + extra[1], hb, he + extra[0]), value=fill)
+    real = F.pad(torch.ones_like(x), (wb, we + extra[1], hb, he + extra[0]))
+    padded = F.pad(F.pad(torch.ones_like(x), (wb, we, hb, he), value=1.0), (0, extra[1], 0, extra[0]))
+
+    def win(t):
+        t = t.unfold(2, (k[0] - 1) * d[0] + 1, s[0]).unfold(3, (k[1] - 1) * d[1] + 1, s[1])
+        return t[..., :: d[0], :: d[1]][:, :, : outs[0], : outs[1]]
+
+    if kind == "max":
+        return win(xp).amax(dim=(-1, -2))
+    cnt = win(padded if a.get("count_include_pad", 0) else real).sum(dim=(-1, -2))
+    return win(xp).sum(dim=(-1, -2)) / cnt
+
+
+def _slice_index(n, start, end, step):
+    if start < 0:
+        start += n
+    if end < 0:
+        end += n
+    if step > 0:
+        start, end = min(max(start, 0), n), min(max(end, 0), n)
+    else:
+        start, end = min(max(start, 0), n - 1), min(max(end, -1), n - 1)
+    return list(range(start, end, step))
+
+
+def _run_node(node, ins, opset):
+    a = _attrs(node)
+    op = node.op_type
+    x = ins[0] if ins else None
+    if op == "Conv":
+        w = ins[1]
+        k = list(w.shape[2:])
+        s = list(a.get("strides", [1, 1]))
+        d = list(a.get("dilations", [1, 1]))
+        hb, wb, he, we = _pads_2d(a, x, k, s, d)
+        b = ins[2] if len(ins) > 2 and ins[2] is not None else None
+        return [F.conv2d(F.pad(x, (wb, we, hb, he)), w, b, s, 0, d, a.get("group", 1))]
+    if op == "BatchNormalization":
+        sc, b, mean, var = [t.reshape(1, -1, *([1] * (x.dim() - 2))) for t in ins[1:5]]
+        return [(x - mean) / torch.sqrt(var + a.get("epsilon", 1e-5)) * sc + b]
+    if op == "Relu":
+        return [torch.clamp(x, min=0)]
+    if op == "LeakyRelu":
+        return [torch.where(x >= 0, x, x * a.get("alpha", 0.01))]
+    if op == "Clip":
+        if opset < 11:
+            lo, hi = a.get("min", -math.inf), a.get("max", math.inf)
+        else:
+            lo = ins[1].item() if len(ins) > 1 and ins[1] is not None else -math.inf
+            hi = ins[2].item() if len(ins) > 2 and ins[2] is not None else math.inf
+        return [torch.clamp(x, lo, hi)]
+    if op == "Sigmoid":
+        return [1.0 / (1.0 + torch.exp(-x))]
+    if op == "HardSigmoid":
+        return [torch.clamp(x * a.get("alpha", 0.2) + a.get("beta", 0.5), 0, 1)]
+    if op == "HardSwish":
+        return [x * torch.clamp(x / 6.0 + 0.5, 0, 1)]
+    if op == "Tanh":
+        return [torch.tanh(x)]
+    if op == "Erf":
+        return [torch.erf(x)]
+    if op == "Sqrt":
+        return [torch.sqrt(x)]
+    if op in ("Add", "Sub", "Mul", "Div", "Pow", "Equal"):
+        y = ins[1]
+        if op == "Div" and not x.is_floating_point():
+            return [torch.div(x, y, rounding_mode="trunc")]
+        return [{"Add": torch.add, "Sub": torch.sub, "Mul": torch.mul, "Div": torch.div, "Pow": torch.pow,
+                 "Equal": torch.eq}[op](x, y)]
+    if op in ("MaxPool", "AveragePool"):
+        return [_pool(x, a, "max" if op == "MaxPool" else "avg")]
+    if op == "GlobalAveragePool":
+        return [x.mean(dim=tuple(range(2, x.dim())), keepdim=True)]
+    if op == "GlobalMaxPool":
+        return [x.amax(dim=tuple(range(2, x.dim())), keepdim=True)]
+    if op == "ReduceMean":
+        axes = a.get("axes", list(range(x.dim())))
+        return [x.mean(dim=tuple(axes), keepdim=bool(a.get("keepdims", 1)))]
+    if op == "Gemm":
+        A = ins[0].t() if a.get("transA", 0) else ins[0]
+        B = ins[1].t() if a.get("transB", 0) else ins[1]
+        y = a.get("alpha", 1.0) * (A @ B)
+        if len(ins) > 2 and ins[2] is not None:
+            y = y + a.get("beta", 1.0) * ins[2]
+        return [y]
+    if op == "MatMul":
+        return [torch.matmul(x, ins[1])]
+    if op == "Flatten":
+        ax = a.get("axis", 1)
+        ax = ax + x.dim() if ax < 0 else ax
+        return [x.reshape(int(np.prod(x.shape[:ax])), -1)]
+    if op == "Reshape":
+        shape = [int(v) for v in (ins[1].tolist() if len(ins) > 1 else a["shape"])]
+        shape = [x.shape[i] if v == 0 else v for i, v in enumerate(shape)]
+        return [x.reshape(shape)]
+    if op == "Transpose":
+        return [x.permute(*a.get("perm", list(range(x.dim()))[::-1]))]
+    if op == "Concat":
+        return [torch.cat(ins, dim=a["axis"])]
+    if op == "Split":
+        ax = a.get("axis", 0)
+        if opset >= 13:
+            split = ins[1].tolist() if len(ins) > 1 and ins[1] is not None else None
+        else:
+            split = a.get("split")
+        n = len(node.output)
+        if split is None:
+            split = [x.shape[ax] // n] * n
+        return list(torch.split(x, split, dim=ax))
+    if op == "Slice":
+        if opset < 10:
+            starts, ends = a["starts"], a["ends"]
+            axes = a.get("axes", list(range(len(starts))))
+            steps = [1] * len(starts)
+        else:
+            starts, ends = ins[1].reshape(-1).tolist(), ins[2].reshape(-1).tolist()
+            axes = ins[3].reshape(-1).tolist() if len(ins) > 3 and ins[3] is not None else list(range(len(starts)))
+            steps = ins[4].reshape(-1).tolist() if len(ins) > 4 and ins[4] is not None else [1] * len(starts)
+        for st, en, ax, sp in zip(starts, ends, axes, steps):
+            ax %= x.dim()
+            x = torch.index_select(x, ax, torch.tensor(_slice_index(x.shape[ax], st, en, sp), dtype=torch.long))
+        return [x]
+    if op == "Pad":
+        assert a.get("mode", "constant") == "constant"
+        if opset < 11:
+            pads, val = a["pads"], a.get("value", 0.0)
+        else:
+            pads = ins[1].tolist()
+            val = ins[2].item() if len(ins) > 2 and ins[2] is not None else 0.0
+        r = x.dim()
+        tp = []
+        for i in reversed(range(r)):
+            tp += [pads[i], pads[i + r]]
+        return [F.pad(x, tp, value=val)]
+    if op in ("Softmax", "LogSoftmax"):
+        f = torch.softmax if op == "Softmax" else torch.log_softmax
+        if opset >= 13:
+            return [f(x, dim=a.get("axis", -1))]
+        ax = a.get("axis", 1) % x.dim()
+        return [f(x.reshape(int(np.prod(x.shape[:ax])), -1), dim=1).reshape(x.shape)]
+    if op == "LRN":
+        size = a["size"]
+        sq = F.pad((x * x).unsqueeze(1), (0, 0, 0, 0, (size - 1) // 2, size // 2)).squeeze(1)
+        ssum = sq.unfold(1, size, 1).sum(-1)
+        return [x / (a.get("bias", 1.0) + a.get("alpha", 1e-4) / size * ssum) ** a.get("beta", 0.75)]
+    if op in ("Dropout", "Identity"):
+        return [x, torch.ones_like(x, dtype=torch.bool)][: len(node.output)]
+    if op == "Constant":
+        if "value" in a:
+            return [_to_torch(numpy_helper.to_array(a["value"]))]
+        for key in ("value_float", "value_floats", "value_int", "value_ints"):
+            if key in a:
+                return [_to_torch(np.array(a[key]))]
+        raise NotImplementedError(a)
+    if op == "ConstantOfShape":
+        val = numpy_helper.to_array(a["value"]) if "value" in a else np.zeros(1, np.float32)
+        return [_to_torch(np.full([int(v) for v in x.tolist()], val.reshape(-1)[0], dtype=val.dtype))]
+    if op == "Shape":
+        return [torch.tensor(list(x.shape), dtype=torch.int64)]
+    if op == "Gather":
+        return [torch.from_numpy(np.asarray(np.take(x.numpy(), ins[1].numpy(), axis=a.get("axis", 0))))]
+    if op in ("Unsqueeze", "Squeeze"):
+        axes = ins[1].tolist() if opset >= 13 and len(ins) > 1 else a.get("axes")
+        if op == "Squeeze":
+            if axes is None:
+                axes = [i for i, n in enumerate(x.shape) if n == 1]
+            axes = sorted(ax % x.dim() for ax in axes)
+            for ax in reversed(axes):
+                x = x.squeeze(ax)
+            return [x]
+        r = x.dim() + len(axes)
+        for ax in sorted(ax % r for ax in axes):
+            x = x.unsqueeze(ax)
+        return [x]
+    if op == "Cast":
+        to = a["to"]
+        if to in (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16):
+            return [x.double()]
+        if to in (TensorProto.INT64, TensorProto.INT32):
+            return [x.long()]
+        if to == TensorProto.BOOL:
+            return [x.bool()]
+    raise NotImplementedError(f"onnx_eval: {op}")
+
+
+def onnx_eval(model, feeds, want):
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    env = {t.name: _to_torch(numpy_helper.to_array(t)) for t in model.graph.initializer}
+    env.update(feeds)
+    for node in model.graph.node:
+        ins = [env[n] if n else None for n in node.input]
+        outs = _run_node(node, ins, opset)
+        for name, val in zip(node.output, outs):
+            if name:
+                env[name] = val
+    return [env[n] for n in want]
+
+
+# ----------------------------------------------------------------------------------------------
+# writing a case
+
+
+def graph_info(model):
+    inits = {t.name for t in model.graph.initializer}
+    real = [i for i in model.graph.input if i.name not in inits]
+    ops = []
+    for n in model.graph.node:
+        if n.op_type not in ops:
+            ops.append(n.op_type)
+    opset = next(o.version for o in model.opset_import if o.domain in ("", "ai.onnx"))
+    return real, ops, opset
+
+
+def check_model(model, inputs):
+    real, _, _ = graph_info(model)
+    assert [i.name for i in real] == [f"x{i}" for i in range(len(inputs))], [i.name for i in real]
+    for vi, x in zip(real, inputs):
+        tt = vi.type.tensor_type
+        assert tt.elem_type == TensorProto.FLOAT and x.dtype == np.float32
+        assert [d.dim_value for d in tt.shape.dim] == list(x.shape), (vi.name, tt.shape, x.shape)
+    assert len(model.graph.output) == 1
+    onnx.checker.check_model(model, full_check=True)
+
+
+def inferred_shapes(model):
+    inf = onnx.shape_inference.infer_shapes(model)
+    shapes = {}
+    for vi in list(inf.graph.value_info) + list(inf.graph.output) + list(inf.graph.input):
+        dims = vi.type.tensor_type.shape.dim
+        shapes[vi.name] = [d.dim_value if d.HasField("dim_value") else None for d in dims]
+    return shapes
+
+
+def max_abs(a):
+    return float(np.max(np.abs(a))) if a.size else 0.0
+
+
+def fd_gradient(ref, xs, gy, i, h):
+    x = xs[i]
+    flat = x.reshape(-1)
+    g = np.zeros(flat.numel())
+    args = list(xs)
+    with torch.no_grad():
+        for j in range(flat.numel()):
+            xp = x.clone()
+            xm = x.clone()
+            xp.view(-1)[j] += h
+            xm.view(-1)[j] -= h
+            step = float(xp.view(-1)[j] - xm.view(-1)[j])
+            args[i] = xp
+            yp = ref(*args)
+            args[i] = xm
+            ym = ref(*args)
+            g[j] = float((gy * (yp - ym)).sum()) / step
+    return g.reshape(x.shape)
+
+
+def write_meta(d, meta):
+    """One top-level key per line, each value compact."""
+    body = ",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in meta.items())
+    (d / "meta.json").write_text("{\n" + body + "\n}\n")
+
+
+def write_case(group, name, model, inputs, ref, backward=True, notes="", extra=None, fd_h=FD_H, rng=None,
+               skip_check=False):
+    d = FIX / group / name
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    if not skip_check:
+        check_model(model, inputs)
+    real, ops, opset = graph_info(model)
+    xs = [t64(x) for x in inputs]
+    with torch.no_grad():
+        y = ref(*xs)
+    assert y.dtype == torch.float64
+    out_name = model.graph.output[0].name
+    shp = inferred_shapes(model).get(out_name)
+    assert shp is None or len(shp) == y.dim() and all(v in (None, n) for v, n in zip(shp, y.shape)), \
+        (name, shp, list(y.shape))
+    (d / "model.onnx").write_bytes(model.SerializeToString())
+    for i, x in enumerate(inputs):
+        np.save(d / f"x{i}.npy", x)
+    y_np = y.numpy()
+    np.save(d / "y.npy", y_np)
+    # independent interpretation of the ONNX graph
+    (ye,) = onnx_eval(model, {f"x{i}": x for i, x in enumerate(xs)}, [out_name])
+    cross = float((ye - y).abs().max())
+    assert list(ye.shape) == list(y.shape) and cross <= XCHECK_TOL * (1 + max_abs(y_np)), (group, name, cross)
+    meta = {"case": name, "group": group, "ops": ops, "opset": opset, "inputs": [f"x{i}" for i in range(len(inputs))],
+            "input_shapes": [list(x.shape) for x in inputs], "output": out_name, "output_shape": list(y.shape),
+            "backward": bool(backward), "fd_vs_autograd": None, "onnx_eval_vs_ref": cross, "notes": notes}
+    if backward:
+        gy = randn(rng, *y.shape)
+        np.save(d / "gy.npy", gy)
+        gy64 = t64(gy)
+        req = [x.clone().requires_grad_(True) for x in xs]
+        (gy64 * ref(*req)).sum().backward()
+        worst = 0.0
+        for i in range(len(xs)):
+            ga = req[i].grad.numpy() if req[i].grad is not None else np.zeros(inputs[i].shape)
+            gf = fd_gradient(ref, xs, gy64, i, fd_h)
+            diff = max_abs(ga - gf)
+            tol = 1e-6 * max_abs(ga) + 1e-9
+            if not diff <= tol:
+                raise AssertionError(f"{group}/{name}: FD vs autograd for x{i}: {diff:.3e} > {tol:.3e}")
+            worst = max(worst, diff)
+            np.save(d / f"gx{i}.npy", gf)
+            np.save(d / f"gx{i}_autograd.npy", ga)
+        meta["fd_vs_autograd"] = worst
+        meta["fd_h"] = fd_h
+    if extra:
+        meta.update(extra)
+    write_meta(d, meta)
+    print(f"{group}/{name}: ops={ops} opset={opset} y{list(y.shape)}"
+          + (f" fd~ag {meta['fd_vs_autograd']:.1e}" if backward else ""), flush=True)
+    return meta
+
+
+# ----------------------------------------------------------------------------------------------
+# case registry
+
+CASES = []
+
+
+def torch_case(group, name, make_module, make_inputs, opset=13, backward=True, notes="", export_kw=None,
+               expect_ops=None):
+    """Register a case exported by torch.onnx.export; reference = the same module in float64."""
+
+    def build(rng, gen):
+        module = init_weights(make_module(), gen)
+        inputs = make_inputs(rng)
+        if isinstance(inputs, np.ndarray):
+            inputs = [inputs]
+        model, m64 = export_torch(module, inputs, opset, **(export_kw or {}))
+        if expect_ops is not None:
+            got = graph_info(model)[1]
+            assert all(o in got for o in expect_ops), (name, got, expect_ops)
+        write_case(group, name, model, inputs, m64, backward, notes, rng=rng)
+
+    CASES.append((group, name, build))
+
+
+def helper_case(group, name, build_fn, opset=13, backward=True, notes="", **mk):
+    """Register a case built with onnx.helper. build_fn(rng) -> (nodes, inputs, inits, ref)."""
+
+    def build(rng, gen):
+        nodes, inputs, inits, ref = build_fn(rng)
+        with torch.no_grad():
+            y = ref(*[t64(x) for x in inputs])
+        model = make_model(nodes, inputs, inits, y.shape, opset, name=name, **mk)
+        write_case(group, name, model, inputs, ref, backward, notes, rng=rng)
+
+    CASES.append((group, name, build))
+
+
+N = helper.make_node
+
+
+def register_ops():
+    G = "ops"
+
+    # ---------------- Conv ----------------
+    conv_variants = [
+        # name, (cin, cout, k, stride, pad, dilation, groups, bias), input shape
+        ("conv_3x3_pad1", (3, 4, 3, 1, 1, 1, 1, True), (2, 3, 7, 9)),
+        ("conv_3x3_stride2_asym_out", (3, 4, 3, 2, 1, 1, 1, True), (2, 3, 8, 11)),
+        ("conv_1x1", (4, 6, 1, 1, 0, 1, 1, True), (2, 4, 5, 7)),
+        ("conv_dilation2", (3, 4, 3, 1, 2, 2, 1, True), (2, 3, 9, 10)),
+        ("conv_groups2", (4, 6, 3, 1, 1, 1, 2, True), (2, 4, 6, 7)),
+        ("conv_depthwise", (4, 4, 3, 1, 1, 1, 4, True), (2, 4, 6, 7)),
+        ("conv_depthwise_mult2", (4, 8, 3, 1, 1, 1, 4, True), (2, 4, 6, 7)),
+        ("conv_5x5_stride2_pad2", (3, 4, 5, 2, 2, 1, 1, True), (2, 3, 9, 12)),
+        ("conv_no_bias", (3, 4, 3, 1, 1, 1, 1, False), (2, 3, 7, 9)),
+        ("conv_7x7_stride2_pad3", (3, 4, 7, 2, 3, 1, 1, True), (2, 3, 12, 14)),
+    ]
+    for nm, (ci, co, k, s, p, dl, gr, b), shp in conv_variants:
+        torch_case(G, nm, lambda ci=ci, co=co, k=k, s=s, p=p, dl=dl, gr=gr, b=b:
+                   nn.Conv2d(ci, co, k, s, p, dl, gr, b), lambda rng, shp=shp: randn(rng, *shp),
+                   notes=f"nn.Conv2d(in={ci}, out={co}, k={k}, stride={s}, pad={p}, dilation={dl}, groups={gr}, bias={b})",
+                   expect_ops=["Conv"])
+
+    def conv_asym(rng):
+        x = randn(rng, 2, 3, 6, 7)
+        w = (rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32)
+        b = (rng.standard_normal(4) * 0.1).astype(np.float32)
+        node = N("Conv", ["x0", "W", "B"], ["y"], kernel_shape=[3, 3], pads=[0, 1, 1, 0], strides=[1, 1])
+        return [node], [x], {"W": w, "B": b}, lambda x: F.conv2d(F.pad(x, (1, 0, 0, 1)), t64(w), t64(b))
+
+    helper_case(G, "conv_asym_pads", conv_asym,
+                notes="onnx.helper: pads=[0,1,1,0] = [H_begin=0, W_begin=1, H_end=1, W_end=0]; output 5x6 from 6x7")
+
+    # ---------------- BatchNorm ----------------
+    torch_case(G, "batchnorm_standalone", lambda: nn.BatchNorm2d(4), lambda rng: randn(rng, 2, 4, 5, 6),
+               notes="eval-mode BatchNorm2d with randomized running stats, not after a conv (cannot be folded)",
+               expect_ops=["BatchNormalization"])
+    torch_case(G, "conv_bn", lambda: nn.Sequential(nn.Conv2d(3, 5, 3, padding=1, bias=False), nn.BatchNorm2d(5)),
+               lambda rng: randn(rng, 2, 3, 6, 7), export_kw={"training": torch.onnx.TrainingMode.PRESERVE},
+               notes="Conv(no bias)->BatchNormalization kept as two nodes (exported with TrainingMode.PRESERVE on an "
+                     "eval() module; default EVAL export would fold the BN into the conv). The engine may fold it.",
+               expect_ops=["Conv", "BatchNormalization"])
+
+    # ---------------- activations ----------------
+    def act(name, module, gen_in, notes="", expect=None, opset=13):
+        torch_case(G, name, module, gen_in, opset=opset, notes=notes, expect_ops=expect)
+
+    act("relu", nn.ReLU, lambda rng: away(rng, randn(rng, 2, 3, 5, 7), [0.0]),
+        "inputs >= 1e-3 away from the kink at 0", ["Relu"])
+    act("leakyrelu_0.1", lambda: nn.LeakyReLU(0.1), lambda rng: away(rng, randn(rng, 2, 3, 5, 7), [0.0]),
+        "alpha=0.1; inputs >= 1e-3 away from 0", ["LeakyRelu"])
+    act("clip_relu6_opset13", nn.ReLU6, lambda rng: away(rng, unif(rng, -2, 8, 2, 3, 5, 7), [0.0, 6.0], lo=-2, hi=8),
+        "nn.ReLU6 -> Clip(x, min, max) with min/max from Constant nodes (opset 11+ input form); inputs away from 0 and 6",
+        ["Clip"])
+    act("clip_min_only_opset11", lambda: Fn(lambda x: torch.clamp(x, min=-0.5)),
+        lambda rng: away(rng, randn(rng, 2, 3, 5, 7), [-0.5]), opset=11, expect=["Clip"],
+        notes="torch.clamp(x, min=-0.5) at opset 11 -> Clip(x, min, '') (max input is the empty name)")
+    act("sigmoid", nn.Sigmoid, lambda rng: randn(rng, 2, 3, 5, 7, scale=2), "", ["Sigmoid"])
+    act("hardsigmoid", nn.Hardsigmoid, lambda rng: away(rng, unif(rng, -5, 5, 2, 3, 5, 7), [-3.0, 3.0], lo=-5, hi=5),
+        "nn.Hardsigmoid -> HardSigmoid(alpha=1/6 (float32), beta=0.5 default); inputs away from the kinks at +-3",
+        ["HardSigmoid"])
+    act("hardswish_opset14", nn.Hardswish,
+        lambda rng: away(rng, unif(rng, -5, 5, 2, 3, 5, 7), [-3.0, 3.0], lo=-5, hi=5), opset=14, expect=["HardSwish"],
+        notes="torch.onnx.export at opset 14 emits a single HardSwish node; inputs away from +-3")
+    act("hardswish_opset13", nn.Hardswish,
+        lambda rng: away(rng, unif(rng, -5, 5, 2, 3, 5, 7), [-3.0, 3.0], lo=-5, hi=5), opset=13,
+        expect=["HardSigmoid", "Mul"],
+        notes="torch's opset<=13 decomposition: HardSigmoid(alpha=1/6) then Mul(x, .); inputs away from +-3")
+    act("tanh", nn.Tanh, lambda rng: randn(rng, 2, 3, 5, 7, scale=1.5), "", ["Tanh"])
+    act("erf", lambda: Fn(torch.erf), lambda rng: randn(rng, 2, 3, 5, 7), "", ["Erf"])
+    act("gelu_erf", nn.GELU, lambda rng: randn(rng, 2, 3, 5, 7, scale=1.5),
+        "nn.GELU() (exact) at opset 13: Div(sqrt2), Erf, Add(1), Mul(x), Mul(0.5)", ["Erf"])
+
+    # ---------------- binary elementwise with broadcasting ----------------
+    ops = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div}
+    for opn, f in ops.items():
+        den = opn == "div"
+
+        def rhs(rng, *shape, den=den):
+            if den:
+                return (unif(rng, 0.5, 2.0, *shape) * np.where(rng.random(shape) < 0.5, -1, 1)).astype(np.float32)
+            return randn(rng, *shape)
+
+        torch_case(G, f"{opn}_same_shape", lambda f=f: Fn(lambda a, b: f(a, b)),
+                   lambda rng, rhs=rhs: [randn(rng, 2, 3, 4, 5), rhs(rng, 2, 3, 4, 5)],
+                   notes="both operands are graph inputs, same shape")
+        torch_case(G, f"{opn}_bcast_nc11", lambda f=f: Fn(lambda a, b: f(a, b)),
+                   lambda rng, rhs=rhs: [randn(rng, 2, 4, 3, 5), rhs(rng, 2, 4, 1, 1)],
+                   notes="[N,C,H,W] op [N,C,1,1] (SE-block gating), both graph inputs: gx1 is reduced over H,W")
+        torch_case(G, f"{opn}_bcast_c11_initializer", lambda f=f, rhs=rhs: Fn(lambda a, c: f(a, c),
+                                                                           rhs(np.random.default_rng(7), 4, 1, 1)),
+                   lambda rng: [randn(rng, 2, 4, 3, 5)], notes="[N,C,H,W] op initializer [C,1,1]")
+        torch_case(G, f"{opn}_bcast_nhwc_c", lambda f=f: Fn(lambda a, b: f(a, b)),
+                   lambda rng, rhs=rhs: [randn(rng, 2, 3, 5, 4), rhs(rng, 4)],
+                   notes="[N,H,W,C] op [C], both graph inputs (channels-last bias / layer scale)")
+    torch_case(G, "add_scalar", lambda: Fn(lambda a: a + 0.7), lambda rng: [randn(rng, 2, 3, 4, 5)],
+               notes="x + 0.7 (scalar Constant node)")
+    torch_case(G, "sub_scalar_lhs", lambda: Fn(lambda a: 1.5 - a), lambda rng: [randn(rng, 2, 3, 4, 5)],
+               notes="1.5 - x: Sub(Constant scalar, x), scalar on the LEFT")
+    torch_case(G, "mul_scalar", lambda: Fn(lambda a: a * -1.3), lambda rng: [randn(rng, 2, 3, 4, 5)],
+               notes="x * -1.3 (scalar Constant node)")
+    torch_case(G, "div_scalar", lambda: Fn(lambda a: a / 2.5), lambda rng: [randn(rng, 2, 3, 4, 5)],
+               notes="x / 2.5 (scalar Constant node)")
+    torch_case(G, "sub_bcast_c11_initializer_lhs",
+               lambda: Fn(lambda a, c: c - a, randn(np.random.default_rng(8), 4, 1, 1)),
+               lambda rng: [randn(rng, 2, 4, 3, 5)], notes="initializer [C,1,1] - x: broadcast operand on the LEFT")
+    torch_case(G, "div_bcast_c11_initializer_lhs",
+               lambda: Fn(lambda a, c: c / a, randn(np.random.default_rng(9), 4, 1, 1)),
+               lambda rng: [(unif(rng, 0.5, 2.0, 2, 4, 3, 5) * np.where(rng.random((2, 4, 3, 5)) < 0.5, -1, 1))
+                            .astype(np.float32)],
+               notes="initializer [C,1,1] / x: broadcast numerator; |x| in [0.5, 2]")
+    torch_case(G, "pow_square", lambda: Fn(lambda a: a ** 2), lambda rng: [unif(rng, 0.5, 1.5, 2, 3, 4, 5)],
+               notes="x ** 2 -> Pow(x, Constant 2.0); positive base", expect_ops=["Pow"])
+    torch_case(G, "pow_cube", lambda: Fn(lambda a: a ** 3), lambda rng: [unif(rng, 0.5, 1.5, 2, 3, 4, 5)],
+               notes="x ** 3 -> Pow(x, Constant 3.0); positive base", expect_ops=["Pow"])
+    torch_case(G, "sqrt", lambda: Fn(torch.sqrt), lambda rng: [unif(rng, 0.5, 2.0, 2, 3, 4, 5)],
+               notes="positive inputs in [0.5, 2]", expect_ops=["Sqrt"])
+
+    # ---------------- pooling ----------------
+    def pool(name, module, shape, notes, expect, opset=13):
+        torch_case(G, name, module, lambda rng: [distinct(rng, shape)], notes=notes, expect_ops=expect, opset=opset)
+
+    pool("maxpool_3x3_s2_p1", lambda: nn.MaxPool2d(3, 2, 1), (2, 3, 9, 11), "all input values distinct", ["MaxPool"])
+    pool("maxpool_2x2_s2", lambda: nn.MaxPool2d(2, 2), (2, 3, 8, 11), "odd W: last column dropped", ["MaxPool"])
+    pool("maxpool_3x3_s2_ceil", lambda: nn.MaxPool2d(3, 2, ceil_mode=True), (2, 3, 10, 9),
+         "ceil_mode=1: H 10 -> 5 (floor would give 4), W 9 -> 4", ["MaxPool"])
+    pool("maxpool_3x3_s1_p1", lambda: nn.MaxPool2d(3, 1, 1), (2, 3, 6, 7), "'same' max pool", ["MaxPool"])
+    pool("avgpool_3x3_s2_p1_exclude_pad", lambda: nn.AvgPool2d(3, 2, 1, count_include_pad=False), (2, 3, 9, 11),
+         "AveragePool pads=1 count_include_pad=0 (divide by number of real elements)", ["AveragePool"])
+    pool("avgpool_3x3_s2_p1_include_pad_torch", lambda: nn.AvgPool2d(3, 2, 1, count_include_pad=True), (2, 3, 9, 11),
+         "torch exports count_include_pad=True as an explicit zero Pad node followed by AveragePool without pads",
+         ["Pad", "AveragePool"])
+    pool("avgpool_3x3_s2_ceil", lambda: nn.AvgPool2d(3, 2, ceil_mode=True), (2, 3, 10, 9),
+         "ceil_mode=1, no padding: the partial last window divides by its number of real elements (torch and "
+         "onnxruntime agree); torch emits a no-op Pad (all zeros) before it", ["AveragePool"])
+    pool("avgpool_2x2_s2", lambda: nn.AvgPool2d(2, 2), (2, 3, 8, 11),
+         "odd W: last column dropped; torch (count_include_pad=True default) emits a no-op Pad (all zeros) before it",
+         ["AveragePool"])
+    pool("global_avgpool", lambda: nn.AdaptiveAvgPool2d(1), (2, 3, 5, 7), "nn.AdaptiveAvgPool2d(1)",
+         ["GlobalAveragePool"])
+
+    def avg_incl(rng):
+        x = distinct(rng, (2, 3, 9, 11))
+        node = N("AveragePool", ["x0"], ["y"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1],
+                 count_include_pad=1)
+        return [node], [x], {}, lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=True)
+
+    helper_case(G, "avgpool_3x3_s2_p1_include_pad_attr", avg_incl,
+                notes="onnx.helper: AveragePool with pads=[1,1,1,1] and count_include_pad=1 (the attribute form "
+                      "torch never emits); corner windows divide by 9")
+
+    def gmp(rng):
+        x = distinct(rng, (2, 3, 5, 7))
+        return [N("GlobalMaxPool", ["x0"], ["y"])], [x], {}, lambda x: x.amax(dim=(2, 3), keepdim=True)
+
+    helper_case(G, "global_maxpool", gmp,
+                notes="onnx.helper (torch exports AdaptiveMaxPool2d(1) as MaxPool with kernel = full H,W); "
+                      "all values distinct")
+
+    # ---------------- reductions ----------------
+    torch_case(G, "reducemean_last_keepdims", lambda: Fn(lambda x: x.mean(-1, keepdim=True)),
+               lambda rng: [randn(rng, 2, 3, 4, 6)], notes="ReduceMean axes=[-1] keepdims=1 (as in LayerNorm)",
+               expect_ops=["ReduceMean"])
+    torch_case(G, "reducemean_hw_nokeepdims", lambda: Fn(lambda x: x.mean((2, 3))),
+               lambda rng: [randn(rng, 2, 3, 4, 6)], notes="ReduceMean axes=[2,3] keepdims=0 (GAP as in shufflenet)",
+               expect_ops=["ReduceMean"])
+
+    # ---------------- Gemm / MatMul ----------------
+    torch_case(G, "gemm_linear", lambda: nn.Linear(10, 5), lambda rng: [randn(rng, 3, 10)],
+               notes="nn.Linear on a 2D input -> Gemm(transB=1) with bias", expect_ops=["Gemm"])
+
+    def gemm_h(rng):
+        a = randn(rng, 6, 3)  # [K, M] -> transA
+        b = (rng.standard_normal((6, 4)) * 0.5).astype(np.float32)
+        c = randn(rng, 4)
+        node = N("Gemm", ["x0", "B", "C"], ["y"], transA=1, alpha=0.5, beta=2.0)
+        return [node], [a], {"B": b, "C": c}, lambda a: 0.5 * (a.t() @ t64(b)) + 2.0 * t64(c)
+
+    helper_case(G, "gemm_transA_alpha_beta", gemm_h,
+                notes="onnx.helper: Gemm transA=1, alpha=0.5, beta=2, C of shape [N] broadcast over rows; "
+                      "A=x0 is [K=6, M=3]")
+    torch_case(G, "matmul_2d", lambda: Fn(lambda a, b: a @ b), lambda rng: [randn(rng, 3, 5), randn(rng, 5, 4)],
+               notes="both operands are graph inputs", expect_ops=["MatMul"])
+    torch_case(G, "matmul_nhwc_linear", lambda: nn.Linear(4, 6), lambda rng: [randn(rng, 2, 3, 5, 4)],
+               notes="nn.Linear on [N,H,W,C] -> MatMul([N,H,W,C], W^T [C,D]) + Add(bias) (convnext pointwise)",
+               expect_ops=["MatMul", "Add"])
+
+    # ---------------- shape ops ----------------
+    torch_case(G, "flatten_axis1", lambda: Fn(lambda x: torch.flatten(x, 1)), lambda rng: [randn(rng, 2, 3, 4, 5)],
+               expect_ops=["Flatten"], notes="torch.flatten(x, 1)")
+    torch_case(G, "reshape_minus1", lambda: Fn(lambda x: x.reshape(2, -1, 5)), lambda rng: [randn(rng, 2, 3, 4, 5)],
+               expect_ops=["Reshape"], notes="shape [2,-1,5] from a Constant node")
+
+    def reshape0(rng):
+        x = randn(rng, 2, 3, 4, 6)
+        node = N("Reshape", ["x0", "shape"], ["y"])
+        return [node], [x], {"shape": np.array([0, -1, 6], np.int64)}, lambda x: x.reshape(2, -1, 6)
+
+    helper_case(G, "reshape_zero_minus1", reshape0,
+                notes="onnx.helper: shape initializer [0,-1,6]; 0 copies the input dim (2)")
+    torch_case(G, "transpose_0231", lambda: Fn(lambda x: x.permute(0, 2, 3, 1)), lambda rng: [randn(rng, 2, 3, 4, 5)],
+               expect_ops=["Transpose"], notes="perm [0,2,3,1] (NCHW -> NHWC)")
+    torch_case(G, "concat_axis1_3inputs", lambda: Fn(lambda a, b, c: torch.cat([a, b, c], 1)),
+               lambda rng: [randn(rng, 2, 2, 4, 5), randn(rng, 2, 3, 4, 5), randn(rng, 2, 1, 4, 5)],
+               expect_ops=["Concat"], notes="3 graph inputs with 2, 3 and 1 channels")
+    torch_case(G, "split_unequal_opset11", lambda: Fn(lambda x: (lambda a, b, c: torch.cat([c, a, b], 1))(
+        *torch.split(x, [2, 1, 3], 1))), lambda rng: [randn(rng, 2, 6, 3, 4)], opset=11,
+        expect_ops=["Split", "Concat"],
+        notes="torch.split(x,[2,1,3],1) at opset 11 -> Split with split=[2,1,3] ATTRIBUTE; parts re-concatenated "
+              "in order [c,a,b]")
+    torch_case(G, "split_unequal_opset13", lambda: Fn(lambda x: (lambda a, b, c: torch.cat([c, a, b], 1))(
+        *torch.split(x, [2, 1, 3], 1))), lambda rng: [randn(rng, 2, 6, 3, 4)], opset=13,
+        expect_ops=["Split", "Concat"],
+        notes="torch.split(x,[2,1,3],1) at opset 13 -> Split with split as 2nd INPUT (Constant node); parts "
+              "re-concatenated in order [c,a,b]")
+
+    def split_eq(opset):
+        def b(rng):
+            x = randn(rng, 2, 3, 4, 6)
+            return ([N("Split", ["x0"], ["a", "b"], axis=3), N("Sub", ["b", "a"], ["y"])], [x], {},
+                    lambda x: x[..., 3:] - x[..., :3])
+        return b
+
+    helper_case(G, "split_equal_opset11_noattr", split_eq(11), opset=11,
+                notes="onnx.helper: Split axis=3 with no 'split' attribute (2 equal parts), then Sub(b, a)")
+    helper_case(G, "split_equal_opset13_noinput", split_eq(13), opset=13,
+                notes="onnx.helper: Split axis=3 with no 'split' input (2 equal parts), then Sub(b, a)")
+    torch_case(G, "chunk_torch_opset13", lambda: Fn(lambda x: (lambda a, b: b - a)(*torch.chunk(x, 2, 1))),
+               lambda rng: [randn(rng, 2, 6, 3, 4)], opset=13, expect_ops=["Shape", "Gather", "Slice"],
+               notes="torch.chunk(x,2,1) at opset 11/13 is NOT a Split: torch 1.13 emits Shape->Gather->Add->Div->"
+                     "Mul int64 arithmetic feeding two Slice nodes (at opset 9 it is a Split)")
+    torch_case(G, "slice_steps_negative_indices", lambda: Fn(lambda x: x[:, 1:, -4:-1, ::2]),
+               lambda rng: [randn(rng, 2, 5, 6, 7)], opset=13, expect_ops=["Slice"],
+               notes="x[:, 1:, -4:-1, ::2]: three Slice nodes with starts/ends/axes/steps inputs; end=INT64_MAX, "
+                     "negative starts/ends, step 2")
+
+    def slice_neg(rng):
+        x = randn(rng, 2, 3, 5, 7)
+        nodes = [N("Slice", ["x0", "st", "en", "ax", "sp"], ["y"])]
+        inits = {"st": np.array([-1, 3], np.int64), "en": np.array([-1000, 0], np.int64),
+                 "ax": np.array([3, 2], np.int64), "sp": np.array([-2, -1], np.int64)}
+        return nodes, [x], inits, lambda x: x.flip(3)[..., ::2].flip(2)[:, :, 1:4]
+
+    helper_case(G, "slice_negative_steps", slice_neg,
+                notes="onnx.helper: Slice axes=[3,2] starts=[-1,3] ends=[-1000,0] steps=[-2,-1]: W reversed taking "
+                      "every 2nd (6,4,2,0), H rows 3,2,1 (end clamped / exclusive)")
+    torch_case(G, "pad_torch_opset13", lambda: Fn(lambda x: F.pad(x, (1, 2, 0, 1))),
+               lambda rng: [randn(rng, 2, 3, 4, 5)], opset=13, expect_ops=["Pad"],
+               notes="F.pad(x,(1,2,0,1)) at opset 13: torch 1.13 builds the pads input with a ConstantOfShape/"
+                     "Concat/Reshape/Slice/Transpose/Reshape/Cast int64 chain (not constant-folded)")
+
+    def pad_h(rng):
+        x = randn(rng, 2, 3, 4, 5)
+        nodes = [N("Pad", ["x0", "pads", "val"], ["y"], mode="constant")]
+        inits = {"pads": np.array([0, 0, 1, 2, 0, 0, 2, 1], np.int64), "val": np.array(0.25, np.float32)}
+        return nodes, [x], inits, lambda x: F.pad(x, (2, 1, 1, 2), value=0.25)
+
+    helper_case(G, "pad_constant_hw", pad_h,
+                notes="onnx.helper: Pad pads=[0,0,1,2, 0,0,2,1] (H +1/+2, W +2/+1) from an int64 initializer, "
+                      "constant_value 0.25 (nonzero on purpose)")
+    torch_case(G, "softmax_axis1_4d", lambda: nn.Softmax(1), lambda rng: [randn(rng, 2, 4, 3, 5)],
+               expect_ops=["Softmax"], notes="opset 13 Softmax axis=1 on a 4D tensor (per-axis semantics)")
+    torch_case(G, "softmax_axis1_2d", lambda: nn.Softmax(1), lambda rng: [randn(rng, 3, 7, scale=2)],
+               expect_ops=["Softmax"], notes="classifier-style softmax over [N, classes]")
+    torch_case(G, "logsoftmax_axis1", lambda: nn.LogSoftmax(1), lambda rng: [randn(rng, 3, 7, scale=2)],
+               expect_ops=["LogSoftmax"], notes="")
+    torch_case(G, "lrn_size5_alexnet", lambda: LRN(5, 1e-4, 0.75, 2.0), lambda rng: [randn(rng, 2, 8, 3, 4, scale=3)],
+               expect_ops=["LRN"], notes="LRN size=5 alpha=1e-4 beta=0.75 bias=2 (AlexNet); custom symbolic "
+                                         "(torch's own export is a Pad/AveragePool/If decomposition)")
+    torch_case(G, "lrn_size5_strong", lambda: LRN(5, 0.8, 0.75, 1.0), lambda rng: [randn(rng, 2, 8, 3, 4)],
+               expect_ops=["LRN"], notes="LRN size=5 alpha=0.8 beta=0.75 bias=1: the window sum matters")
+
+    def dropout(rng):
+        x = randn(rng, 2, 3, 4, 5)
+        nodes = [N("Dropout", ["x0", "ratio", "training_mode"], ["y", "mask"])]
+        inits = {"ratio": np.array(0.5, np.float32), "training_mode": np.array(False)}
+        return nodes, [x], inits, lambda x: x * 1.0
+
+    helper_case(G, "dropout_eval", dropout,
+                notes="onnx.helper: opset 13 Dropout(x, ratio=0.5, training_mode=false) with an unused 'mask' "
+                      "output -> identity")
+
+    def identity(rng):
+        x = randn(rng, 2, 3, 4, 5)
+        return [N("Identity", ["x0"], ["y"])], [x], {}, lambda x: x * 1.0
+
+    helper_case(G, "identity", identity, notes="onnx.helper: Identity (torch never emits one)")
+
+    torch_case(G, "layernorm_opset13", lambda: nn.LayerNorm(8), lambda rng: [randn(rng, 2, 3, 4, 8)],
+               expect_ops=["ReduceMean", "Sub", "Pow", "Sqrt", "Div", "Mul", "Add"],
+               notes="nn.LayerNorm(8) on the last dim at opset 13 -> ReduceMean(-1), Sub, Pow 2, ReduceMean, "
+                     "Add eps, Sqrt, Div, Mul weight, Add bias")
+
+
+# ----------------------------------------------------------------------------------------------
+# nets
+
+
+class BasicBlock(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.relu1 = nn.ReLU()
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+        self.relu2 = nn.ReLU()
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(self.relu1(self.bn1(self.conv1(x)))))
+        return self.relu2(out + (self.down(x) if self.down is not None else x))
+
+
+class ResNetLike(nn.Module):
+    cam = "layer2"
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 7, 2, 3, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, 1))
+        self.layer1 = BasicBlock(8, 8, 1)
+        self.layer2 = BasicBlock(8, 16, 2)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(16, 10)
+
+    def forward(self, x):
+        x = self.layer2(self.layer1(self.stem(x)))
+        return self.fc(torch.flatten(self.avgpool(x), 1))
+
+
+class SE(nn.Module):
+    def __init__(self, c, r, gate):
+        super().__init__()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(c, r, 1)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Conv2d(r, c, 1)
+        self.gate = gate
+
+    def forward(self, x):
+        return x * self.gate(self.fc2(self.relu(self.fc1(self.pool(x)))))
+
+
+def cbn(cin, cout, k, s, groups=1, act=None):
+    layers = [nn.Conv2d(cin, cout, k, s, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    return nn.Sequential(*layers, act) if act is not None else nn.Sequential(*layers)
+
+
+class MBBlock(nn.Module):
+    def __init__(self, layers, residual):
+        super().__init__()
+        self.body = nn.Sequential(*layers)
+        self.residual = residual
+
+    def forward(self, x):
+        y = self.body(x)
+        return x + y if self.residual else y
+
+
+class MobileNetV3Like(nn.Module):
+    cam = "last_act"
+
+    def __init__(self):
+        super().__init__()
+        self.stem = cbn(3, 8, 3, 2, act=nn.Hardswish())
+        # depthwise with channel multiplier 2 + ReLU6, projection, residual
+        self.block1 = MBBlock([cbn(8, 16, 3, 1, groups=8, act=nn.ReLU6()), cbn(16, 8, 1, 1)], True)
+        self.block2 = MBBlock([cbn(8, 24, 1, 1, act=nn.Hardswish()), cbn(24, 24, 3, 2, groups=24, act=nn.Hardswish()),
+                               SE(24, 8, nn.Hardsigmoid()), cbn(24, 16, 1, 1)], False)
+        # EfficientNet-style: SiLU (Sigmoid*x), 5x5 depthwise, sigmoid-gated SE, residual
+        self.block3 = MBBlock([cbn(16, 32, 1, 1, act=nn.SiLU()), cbn(32, 32, 5, 1, groups=32, act=nn.SiLU()),
+                               SE(32, 8, nn.Sigmoid()), cbn(32, 16, 1, 1)], True)
+        self.block4 = MBBlock([cbn(16, 32, 1, 1, act=nn.Hardswish()), cbn(32, 32, 3, 2, groups=32, act=nn.ReLU()),
+                               SE(32, 8, nn.Hardsigmoid()), cbn(32, 24, 1, 1)], False)
+        self.last = cbn(24, 32, 1, 1)
+        self.last_act = nn.Hardswish()
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.head = nn.Sequential(nn.Linear(32, 32), nn.Hardswish(), nn.Dropout(0.2), nn.Linear(32, 10))
+
+    def forward(self, x):
+        x = self.block4(self.block3(self.block2(self.block1(self.stem(x)))))
+        x = self.last_act(self.last(x))
+        return self.head(torch.flatten(self.pool(x), 1))
+
+
+class LayerNorm2d(nn.LayerNorm):
+    def forward(self, x):
+        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+
+class CNBlock(nn.Module):
+    def __init__(self, dim, gen):
+        super().__init__()
+        self.dw = nn.Conv2d(dim, dim, 7, padding=3, groups=dim)
+        self.norm = nn.LayerNorm(dim, eps=1e-6)
+        self.pw1 = nn.Linear(dim, 4 * dim)
+        self.act = nn.GELU()
+        self.pw2 = nn.Linear(4 * dim, dim)
+        self.gamma = nn.Parameter(torch.rand(dim, generator=gen) * 0.5 + 0.5)
+
+    def forward(self, x):
+        y = self.dw(x).permute(0, 2, 3, 1)
+        y = self.pw2(self.act(self.pw1(self.norm(y))))
+        return x + (self.gamma * y).permute(0, 3, 1, 2)
+
+
+class ConvNeXtLike(nn.Module):
+    cam = "stage2"
+
+    def __init__(self, gen):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 12, 4, 4), LayerNorm2d(12, eps=1e-6))
+        self.stage1 = CNBlock(12, gen)
+        self.down = nn.Sequential(LayerNorm2d(12, eps=1e-6), nn.Conv2d(12, 24, 2, 2))
+        self.stage2 = CNBlock(24, gen)
+        self.norm = nn.LayerNorm(24, eps=1e-6)
+        self.fc = nn.Linear(24, 10)
+
+    def forward(self, x):
+        x = self.stage2(self.down(self.stage1(self.stem(x))))
+        return self.fc(self.norm(x.mean([-2, -1])))
+
+
+class DenseLayer(nn.Module):
+    def __init__(self, cin, growth):
+        super().__init__()
+        self.body = nn.Sequential(nn.BatchNorm2d(cin), nn.ReLU(), nn.Conv2d(cin, 16, 1, bias=False),
+                                  nn.BatchNorm2d(16), nn.ReLU(), nn.Conv2d(16, growth, 3, padding=1, bias=False))
+
+    def forward(self, x):
+        return torch.cat([x, self.body(x)], 1)
+
+
+class Inception(nn.Module):
+    def __init__(self, cin):
+        super().__init__()
+        self.b1 = nn.Sequential(nn.Conv2d(cin, 8, 1), nn.ReLU())
+        self.b2a = nn.Sequential(nn.Conv2d(cin, 8, 1), nn.ReLU())
+        self.b2b = nn.Sequential(nn.Conv2d(8, 8, 3), nn.LeakyReLU(0.1))
+        self.b3 = nn.Sequential(nn.Conv2d(cin, 4, 1), nn.ReLU(), nn.Conv2d(4, 8, 5, padding=2), nn.ReLU())
+        self.b4 = nn.Sequential(nn.MaxPool2d(3, 1, 1), nn.Conv2d(cin, 8, 1), nn.ReLU())
+        self.b5 = nn.Sequential(nn.AvgPool2d(3, 1, 1, count_include_pad=False), nn.Conv2d(cin, 4, 1))
+
+    def forward(self, x):
+        b2 = self.b2b(F.pad(self.b2a(x), (1, 1, 1, 1)))
+        return torch.cat([self.b1(x), b2, self.b3(x), self.b4(x), self.b5(x)], 1)
+
+
+class DenseInceptionLike(nn.Module):
+    cam = "inception"
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 12, 3, 2, 1, bias=False), nn.BatchNorm2d(12), nn.ReLU(),
+                                  nn.MaxPool2d(3, 2, ceil_mode=True))
+        self.dense = nn.Sequential(DenseLayer(12, 8), DenseLayer(20, 8))
+        self.trans = nn.Sequential(nn.BatchNorm2d(28), nn.ReLU(), nn.Conv2d(28, 16, 1, bias=False), nn.AvgPool2d(2, 2))
+        self.inception = Inception(16)
+        self.fc = nn.Linear(72, 10)
+
+    def forward(self, x):
+        x = self.inception(self.trans(self.dense(self.stem(x))))
+        x = torch.cat([F.adaptive_avg_pool2d(x, 1), F.adaptive_max_pool2d(x, 1)], 1)
+        return self.fc(torch.flatten(x, 1))
+
+
+def channel_shuffle(x, groups):
+    b, c, h, w = x.size()
+    x = x.view(b, groups, c // groups, h, w).transpose(1, 2).contiguous()
+    return x.view(b, -1, h, w)
+
+
+class ShuffleUnit(nn.Module):
+    def __init__(self, cin, cout, stride, split="chunk"):
+        super().__init__()
+        bf = cout // 2
+        self.stride, self.split = stride, split
+        if stride > 1:
+            self.branch1 = nn.Sequential(cbn(cin, cin, 3, stride, groups=cin), cbn(cin, bf, 1, 1, act=nn.ReLU()))
+        c2 = cin if stride > 1 else bf
+        self.branch2 = nn.Sequential(cbn(c2, bf, 1, 1, act=nn.ReLU()), cbn(bf, bf, 3, stride, groups=bf),
+                                     cbn(bf, bf, 1, 1, act=nn.ReLU()))
+
+    def forward(self, x):
+        if self.stride == 1:
+            if self.split == "chunk":
+                x1, x2 = x.chunk(2, dim=1)
+            else:
+                h = x.shape[1] // 2
+                x1, x2 = x[:, :h], x[:, h:]
+            out = torch.cat([x1, self.branch2(x2)], 1)
+        else:
+            out = torch.cat([self.branch1(x), self.branch2(x)], 1)
+        return channel_shuffle(out, 2)
+
+
+class ShuffleNetLike(nn.Module):
+    cam = "conv5_act"
+
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(cbn(3, 12, 3, 2, act=nn.ReLU()), nn.MaxPool2d(3, 2, 1))
+        self.stage2 = nn.Sequential(ShuffleUnit(12, 24, 2), ShuffleUnit(24, 24, 1, "chunk"),
+                                    ShuffleUnit(24, 24, 1, "slice"))
+        self.conv5 = cbn(24, 32, 1, 1)
+        self.conv5_act = nn.ReLU()
+        self.fc = nn.Linear(32, 10)
+        self.logits_only = False
+
+    def forward(self, x):
+        x = self.conv5_act(self.conv5(self.stage2(self.stem(x))))
+        logits = self.fc(x.mean([2, 3]))
+        return logits if self.logits_only else F.log_softmax(logits, 1)
+
+
+class AlexNetLike(nn.Module):
+    cam = "conv3_act"
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Sequential(nn.Conv2d(3, 8, 11, 4, 2), nn.ReLU(), LRN(5, 1e-4, 0.75, 2.0), nn.MaxPool2d(3, 2))
+        self.conv2 = nn.Sequential(nn.Conv2d(8, 12, 5, padding=2), nn.ReLU(), LRN(5, 1e-4, 0.75, 2.0))
+        self.conv3 = nn.Conv2d(12, 16, 3, padding=1)
+        self.conv3_act = nn.ReLU()
+        self.pool = nn.MaxPool2d(3, 2)
+        self.classifier = nn.Sequential(nn.Dropout(), nn.Linear(16 * 1 * 1, 32), nn.Tanh(), nn.Dropout(),
+                                        nn.Linear(32, 10))
+        self.logits_only = False
+
+    def forward(self, x):
+        x = self.pool(self.conv3_act(self.conv3(self.conv2(self.conv1(x)))))
+        logits = self.classifier(torch.flatten(x, 1))
+        return logits if self.logits_only else F.softmax(logits, 1)
+
+
+NETS = {
+    "resnet_like": (lambda gen: ResNetLike(), {"training": torch.onnx.TrainingMode.PRESERVE},
+                    "ResNet-like: 7x7/2 stem (no-bias conv + BN + ReLU) + maxpool 3x3/2 p1, two BasicBlocks (the "
+                    "second with stride 2 and a 1x1 conv+BN downsample), GAP (GlobalAveragePool), Flatten, Linear "
+                    "(Gemm). Exported with TrainingMode.PRESERVE so the BatchNormalization nodes stay in the graph "
+                    "(like ONNX-zoo ResNets); the engine must handle or fold them."),
+    "mobilenetv3_like": (lambda gen: MobileNetV3Like(), {},
+                         "MobileNetV3/EfficientNet-like: depthwise convs (multiplier 1 and 2, 3x3 and 5x5, stride 2), "
+                         "Hardswish (HardSigmoid+Mul), ReLU6 (Clip), SiLU (Sigmoid+Mul), SE blocks (GAP, 1x1 convs, "
+                         "HardSigmoid/Sigmoid gate, Mul [N,C,H,W]x[N,C,1,1]), residual Add, Linear head with "
+                         "Hardswish; BN folded into convs by the exporter; Dropout removed (eval)."),
+    "convnext_like": (lambda gen: ConvNeXtLike(gen), {},
+                      "ConvNeXt-like: 4x4/4 patchify stem, LayerNorm over channels via Transpose (permute) + "
+                      "ReduceMean/Sub/Pow/Sqrt/Div decomposition, depthwise 7x7, MatMul+Add on channels-last "
+                      "(Linear), GELU (Erf form), layer-scale Mul [N,H,W,C]x[C], residual Add, 2x2/2 downsample, "
+                      "ReduceMean over H,W (keepdims 0), LayerNorm + Gemm head."),
+    "denseinception_like": (lambda gen: DenseInceptionLike(), {},
+                            "DenseNet/Inception-like: stem conv+BN(folded)+ReLU, MaxPool 3x3/2 ceil_mode, dense layers "
+                            "(standalone BN->ReLU->1x1 conv, BN folded, 3x3 conv, Concat), transition with AvgPool "
+                            "2x2/2, inception module (1x1, explicit Pad + 3x3 valid conv + LeakyRelu, 5x5, "
+                            "MaxPool 3x3/1 p1 branch, AvgPool 3x3/1 p1 count_include_pad=0 branch, Concat of 5 "
+                            "branches), head concatenating GlobalAveragePool and a full-size MaxPool, Flatten, Gemm."),
+    "shufflenet_like": (lambda gen: ShuffleNetLike(), {},
+                        "ShuffleNetV2-like: stem conv+ReLU + maxpool, a stride-2 unit (two branches), a stride-1 "
+                        "unit splitting channels with chunk (opset 9: Split; opset 11/13: Shape/Gather/Slice "
+                        "arithmetic) and one splitting with slicing (Slice), channel shuffle (Reshape 5D, Transpose "
+                        "[0,2,1,3,4], Reshape), 1x1 conv, ReduceMean over [2,3] keepdims 0, Gemm, LogSoftmax output "
+                        "(Grad-CAM uses the logits before it)."),
+    "alexnet_like": (lambda gen: AlexNetLike(), {},
+                     "AlexNet-like: 11x11/4 conv, ReLU, LRN(size 5, AlexNet constants), MaxPool 3x3/2, 5x5 conv, "
+                     "LRN, 3x3 conv, MaxPool, Flatten, Gemm, Tanh, Gemm, Softmax output (Grad-CAM uses the logits "
+                     "before it). Dropout removed (eval)."),
+}
+
+
+def find_scope_output(model, attr):
+    prefix = f"/{attr}/"
+    nodes = [n for n in model.graph.node if n.name.startswith(prefix)]
+    assert nodes, (attr, [n.name for n in model.graph.node][:20])
+    return nodes[-1].output[0], nodes[-1].op_type
+
+
+def gradcam(model, cam_attr, x, classes):
+    """Logits (pre-softmax), activation A at module `cam_attr`, dA of sum_i logits[i, classes[i]], and the
+    raw Grad-CAM map (bilinear resize to the input size, align_corners=False). classes=None: forward only."""
+    acts = {}
+    hook = getattr(model, cam_attr).register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
+    if hasattr(model, "logits_only"):
+        model.logits_only = True
+    try:
+        logits = model(x)
+    finally:
+        hook.remove()
+        if hasattr(model, "logits_only"):
+            model.logits_only = False
+    a = acts["a"]
+    if classes is None:
+        return logits.detach(), a.detach(), None, None
+    a.retain_grad()
+    logits[torch.arange(len(classes)), torch.tensor(classes)].sum().backward()
+    grad = a.grad
+    w = grad.mean(dim=(2, 3), keepdim=True)
+    cam = torch.relu((w * a).sum(1, keepdim=True))
+    raw = F.interpolate(cam, size=tuple(x.shape[2:]), mode="bilinear", align_corners=False)[:, 0]
+    return logits.detach(), a.detach(), grad.detach(), raw.detach()
+
+
+def build_net(name, opset):
+    make, export_kw, notes = NETS[name]
+    key = f"nets/{name}"  # same seed for every opset: identical weights, inputs and references
+    rng = np.random.default_rng(seed_of(key))
+    gen = torch.Generator().manual_seed(seed_of(key))
+    net = init_weights(make(gen), gen).eval()
+    x = randn(rng, 2, 3, NET_H, NET_W)
+    model, m64 = export_torch(net, [x], opset, **dict(export_kw))
+    nparams = sum(int(np.prod(t.dims)) for t in model.graph.initializer)
+    # Grad-CAM reference, float64 autograd
+    x64 = t64(x)
+    logits, a, grad, raw = gradcam(m64, net.cam, x64, None)
+    # class per sample: its top-1, except that sample 1 takes its runner-up when both top-1 coincide,
+    # so that per-sample class selection is exercised
+    order = logits.argsort(1, descending=True)
+    top1 = [int(order[0, 0]), int(order[1, 0])]
+    classes = [top1[0], top1[1] if top1[1] != top1[0] else int(order[1, 1])]
+    logits, a, grad, raw = gradcam(m64, net.cam, x64, classes)
+    assert all(float(r.max()) > 0 for r in raw), "Grad-CAM map is all zero for a sample"
+    # the same in float32 torch: how far a float32 engine can be expected to land (tolerance hint)
+    m32 = copy.deepcopy(net).float().eval()
+    f32 = gradcam(m32, net.cam, torch.from_numpy(x), classes)
+    f32_err = {k: float((u.double() - v).abs().max() / v.abs().max())
+               for k, u, v in zip(("logits", "activation", "grad", "gradcam_raw"), f32, (logits, a, grad, raw))}
+    # locate the layer in the ONNX graph and verify it (shape inference + independent evaluation)
+    layer, layer_op = find_scope_output(model, net.cam)
+    shapes = inferred_shapes(model)
+    assert shapes.get(layer) == list(a.shape), (name, layer, shapes.get(layer), list(a.shape))
+    last = model.graph.node[-1]
+    logits_name = last.input[0] if last.op_type in ("Softmax", "LogSoftmax") else model.graph.output[0].name
+    a_e, l_e = onnx_eval(model, {"x0": x64}, [layer, logits_name])
+    d_act = float((a_e - a).abs().max())
+    d_log = float((l_e - logits).abs().max())
+    assert d_act <= XCHECK_TOL * (1 + float(a.abs().max())) and d_log <= XCHECK_TOL * (1 + float(logits.abs().max())), \
+        (name, d_act, d_log)
+    case_name = f"{name}_opset{opset}"
+    extra = {"gradcam_layer": layer, "gradcam_layer_op": layer_op, "gradcam_module": net.cam, "classes": classes,
+             "top1": top1,
+             "logits": logits_name, "activation_shape": list(a.shape), "params": nparams,
+             "onnx_eval_vs_ref_activation": d_act, "torch_float32_rel_err": f32_err}
+    meta = write_case("nets", case_name, model, [x], m64, backward=False, notes=notes, extra=extra)
+    d = FIX / "nets" / case_name
+    np.save(d / "activation.npy", a.numpy())
+    np.save(d / "grad.npy", grad.numpy())
+    np.save(d / "gradcam_raw.npy", raw.numpy())
+    size = (d / "model.onnx").stat().st_size
+    assert size < 300_000, (case_name, size)
+    print(f"   layer {layer} ({layer_op}) {list(a.shape)} classes {classes} params {nparams} model {size} B; "
+          f"f32 rel err " + " ".join(f"{k}={v:.1e}" for k, v in f32_err.items()))
+    return meta
+
+
+def register_nets():
+    for name in NETS:
+        for opset in (9, 11, 13):
+            CASES.append(("nets", f"{name}_opset{opset}", lambda rng, gen, name=name, opset=opset:
+                          build_net(name, opset)))
+
+
+# ----------------------------------------------------------------------------------------------
+# legacy
+
+
+def register_legacy():
+    G = "legacy"
+
+    def clip7(rng):
+        x = away(rng, randn(rng, 2, 3, 4, 5), [-0.5, 0.8])
+        return [N("Clip", ["x0"], ["y"], min=-0.5, max=0.8)], [x], {}, lambda x: torch.clamp(x, -0.5, 0.8)
+
+    helper_case(G, "clip_opset7_attrs", clip7, opset=7,
+                notes="opset 7 (IR 3) Clip with min=-0.5/max=0.8 ATTRIBUTES (what torch emits at opset <= 10); "
+                      "inputs away from the bounds")
+
+    def bn7(rng):
+        x = randn(rng, 2, 4, 3, 5)
+        sc, b = unif(rng, 0.5, 1.5, 4), randn(rng, 4, scale=0.2)
+        mean, var = randn(rng, 4, scale=0.2), unif(rng, 0.5, 1.5, 4)
+        node = N("BatchNormalization", ["x0", "scale", "B", "mean", "var"], ["y"], epsilon=1e-3, momentum=0.9,
+                 spatial=1)
+        ref = lambda x: F.batch_norm(x, t64(mean), t64(var), t64(sc), t64(b), False, 0.0, 1e-3)
+        return [node], [x], {"scale": sc, "B": b, "mean": mean, "var": var}, ref
+
+    helper_case(G, "batchnorm_opset7_spatial", bn7, opset=7, inits_as_inputs=True,
+                notes="opset 7 (IR 3) BatchNormalization with spatial=1, epsilon=1e-3; the 4 initializers are ALSO "
+                      "listed as graph inputs (old IR-3 style): only x0 is a real input")
+
+    def reshape_init(rng):
+        x = randn(rng, 2, 3, 4, 5)
+        return ([N("Reshape", ["x0", "shape"], ["y"])], [x], {"shape": np.array([2, 12, 5], np.int64)},
+                lambda x: x.reshape(2, 12, 5))
+
+    helper_case(G, "reshape_int64_initializer", reshape_init, opset=9,
+                notes="Reshape whose shape is an int64 initializer [2,12,5] (raw_data)")
+
+    def const_mul(rng):
+        x = randn(rng, 2, 3, 4, 5)
+        c = randn(rng, 3, 1, 1)
+        nodes = [N("Constant", [], ["c"], value=numpy_helper.from_array(c, "c")), N("Mul", ["x0", "c"], ["y"])]
+        return nodes, [x], {}, lambda x: x * t64(c)
+
+    helper_case(G, "constant_node_mul", const_mul, opset=9,
+                notes="a Constant node (value tensor [3,1,1]) feeding Mul")
+
+    def typed(rng):
+        x = randn(rng, 2, 3, 5, 6)
+        w = (rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32)
+        b = (rng.standard_normal(4) * 0.1).astype(np.float32)
+        inits = {
+            "W": helper.make_tensor("W", TensorProto.FLOAT, w.shape, w.reshape(-1).tolist()),
+            "B": helper.make_tensor("B", TensorProto.FLOAT, b.shape, b.reshape(-1).tolist()),
+            "shape": helper.make_tensor("shape", TensorProto.INT64, [2], [2, -1]),
+        }
+        for t in inits.values():
+            assert not t.raw_data
+        nodes = [N("Conv", ["x0", "W", "B"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+                 N("Reshape", ["c", "shape"], ["y"])]
+        return nodes, [x], inits, lambda x: F.conv2d(x, t64(w), t64(b), padding=1).reshape(2, -1)
+
+    helper_case(G, "typed_field_initializers", typed, opset=11,
+                notes="Conv weight/bias stored in TensorProto.float_data and the Reshape shape in int64_data "
+                      "(no raw_data)")
+
+    def same_upper(rng):
+        x = randn(rng, 2, 3, 7, 8)
+        w = (rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32)
+        node = N("Conv", ["x0", "W"], ["y"], kernel_shape=[3, 3], strides=[2, 2], auto_pad="SAME_UPPER")
+        # H 7 -> 4: total pad 2 -> (1,1); W 8 -> 4: total pad 1 -> (0 before, 1 after)
+        return [node], [x], {"W": w}, lambda x: F.conv2d(F.pad(x, (0, 1, 1, 1)), t64(w), stride=2)
+
+    helper_case(G, "conv_auto_pad_same_upper", same_upper, opset=9,
+                notes="Conv auto_pad=SAME_UPPER stride 2 (TF-converted models): H 7->4 pads (1,1), W 8->4 pads "
+                      "(0 begin, 1 end)")
+
+    def softmax11(rng):
+        x = randn(rng, 2, 3, 2, 4)
+        return ([N("Softmax", ["x0"], ["y"], axis=1)], [x], {},
+                lambda x: torch.softmax(x.reshape(2, -1), 1).reshape(x.shape))
+
+    helper_case(G, "softmax_opset11_axis1_4d", softmax11, opset=11,
+                notes="opset < 13 Softmax semantics: axis=1 on [2,3,2,4] coerces to 2D [2,24] and normalizes over "
+                      "all 24 values per sample (NOT per channel axis as at opset 13)")
+
+    class ViewFlatten(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.fc = nn.Linear(4 * 3 * 5, 6)
+
+        def forward(self, x):
+            x = F.relu(self.conv(x))
+            return self.fc(x.view(x.size(0), -1))
+
+    def shape_subgraph(rng, gen):
+        net = init_weights(ViewFlatten(), gen)
+        for _ in range(100):  # keep every ReLU pre-activation >= 1e-3 away from its kink (valid FD)
+            x = randn(rng, 2, 3, 5, 7)
+            with torch.no_grad():
+                if float(net.conv(torch.from_numpy(x)).abs().min()) >= 1e-3:
+                    break
+        else:
+            raise RuntimeError("no input with ReLU pre-activations away from 0")
+        # dynamic batch axis makes the tracer record x.size(0) as Shape->Gather; then pin the input shape again
+        model, m64 = export_torch(net, [x], 9, do_constant_folding=False, dynamic_axes={"x0": {0: "N"}})
+        dim = model.graph.input[0].type.tensor_type.shape.dim[0]
+        dim.Clear()
+        dim.dim_value = 2
+        for vi in list(model.graph.output):
+            vi.type.tensor_type.shape.dim[0].Clear()
+            vi.type.tensor_type.shape.dim[0].dim_value = 2
+        del model.graph.value_info[:]
+        ops = graph_info(model)[1]
+        assert all(o in ops for o in ("Shape", "Gather", "Unsqueeze", "Concat", "Reshape")), ops
+        write_case(G, "flatten_shape_subgraph_opset9", model, [x], m64, True, rng=rng,
+                   notes="Conv -> ReLU (pre-activations >= 1e-3 from 0) -> x.view(x.size(0), -1) exported at opset 9 "
+                         "with do_constant_folding=False: Shape -> Gather "
+                         "-> Unsqueeze (+ Constant -1 -> Unsqueeze) -> Concat -> Reshape, then Gemm. Exported with a "
+                         "dynamic batch axis (static shapes make torch 1.13 record x.size(0) as a constant) and the "
+                         "input/output batch dim then pinned to 2.")
+
+    CASES.append((G, "flatten_shape_subgraph_opset9", shape_subgraph))
+
+    class SmallNet(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3, padding=1)
+            self.fc = nn.Linear(4, 5)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(F.adaptive_avg_pool2d(torch.sigmoid(self.conv(x)), 1), 1))
+
+    def inits_as_inputs(rng, gen):
+        net = init_weights(SmallNet(), gen)
+        x = randn(rng, 2, 3, 5, 6)
+        model, m64 = export_torch(net, [x], 9, keep_initializers_as_inputs=True)
+        assert len(model.graph.input) > 1
+        write_case(G, "initializers_as_inputs_opset9", model, [x], m64, True, rng=rng,
+                   notes="exported with keep_initializers_as_inputs=True: every weight is also a graph input "
+                         "(with an initializer as its default). Only x0 must be fed.")
+
+    CASES.append((G, "initializers_as_inputs_opset9", inits_as_inputs))
+
+
+# ----------------------------------------------------------------------------------------------
+# bad
+
+
+BAD_README = """# Malformed / unsupported models (error-handling fixtures)
+
+Generated by `scripts/make_op_fixtures.py`. None of these may crash the engine or hang; each must be
+rejected with a clear error (an exception / rejected promise, or a non-zero CLI exit with a message).
+
+| file | what it is | expected result |
+|---|---|---|
+| `not-onnx.onnx` | a plain text file, not a protobuf | parse error ("not a valid ONNX model" / protobuf decode failure); no graph is loaded |
+| `truncated.onnx` | `ops/conv_3x3_pad1/model.onnx` cut to its first half (ends inside the graph message) | parse error (protobuf decode failure: truncated message / index out of range) |
+| `unsupported-op.onnx` | a valid opset-12 model: Conv -> `Einsum` ("nchw->nhwc") | load-time error naming the unsupported op type `Einsum` (and ideally the node name `einsum_node`) |
+| `missing-initializer.onnx` | Conv whose weight input `conv.weight` is neither an initializer, a node output nor a graph input (`conv.bias` does exist) | load-time error naming the missing tensor `conv.weight` |
+
+`unsupported-op.onnx` and `missing-initializer.onnx` take one input `x0` float32 [1,3,8,8].
+`unsupported-op.onnx` passes `onnx.checker`; `missing-initializer.onnx` does not.
+"""
+
+
+def build_bad(rng, gen):
+    d = FIX / "bad"
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    (d / "not-onnx.onnx").write_text("This is not an ONNX model.\nJust some text pretending to be one.\n")
+    good = (FIX / "ops" / "conv_3x3_pad1" / "model.onnx").read_bytes()
+    (d / "truncated.onnx").write_bytes(good[: len(good) // 2])
+    for f in ("not-onnx.onnx", "truncated.onnx"):
+        try:
+            m = onnx.load(str(d / f))
+            raise AssertionError(f"{f} parsed: {len(m.graph.node)} nodes")
+        except AssertionError:
+            raise
+        except Exception:
+            pass
+    w = (rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float32)
+    b = np.zeros(4, np.float32)
+    x_vi = helper.make_tensor_value_info("x0", TensorProto.FLOAT, [1, 3, 8, 8])
+    nodes = [N("Conv", ["x0", "conv.weight", "conv.bias"], ["c"], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+               name="conv"),
+             N("Einsum", ["c"], ["y"], equation="nchw->nhwc", name="einsum_node")]
+    g = helper.make_graph(nodes, "unsupported", [x_vi], [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                                                        [1, 8, 8, 4])],
+                          initializer=[numpy_helper.from_array(w, "conv.weight"), numpy_helper.from_array(b, "conv.bias")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 12)], producer_name="make_op_fixtures.py")
+    m.ir_version = 7
+    onnx.checker.check_model(m, full_check=True)
+    (d / "unsupported-op.onnx").write_bytes(m.SerializeToString())
+    g = helper.make_graph(nodes[:1], "missing", [x_vi], [helper.make_tensor_value_info("c", TensorProto.FLOAT,
+                                                                                        [1, 4, 8, 8])],
+                          initializer=[numpy_helper.from_array(b, "conv.bias")])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="make_op_fixtures.py")
+    m.ir_version = 7
+    try:
+        onnx.checker.check_model(m, full_check=True)
+        raise AssertionError("missing-initializer passed the checker")
+    except onnx.checker.ValidationError:
+        pass
+    (d / "missing-initializer.onnx").write_bytes(m.SerializeToString())
+    (d / "README.md").write_text(BAD_README)
+    print("bad/: not-onnx.onnx truncated.onnx unsupported-op.onnx missing-initializer.onnx README.md")
+
+
+FIXTURES_README = """# ONNX op / net / legacy fixtures (ops/, nets/, legacy/, bad/)
+
+These four folders and this file are generated by `/usr/bin/python3 scripts/make_op_fixtures.py`
+(deterministic; re-running rewrites identical files). Do not edit by hand. Other folders under
+test/fixtures/ come from other scripts.
+
+Each case is a folder `<group>/<case>/`:
+
+- `model.onnx`: graph inputs `x0`, `x1`, ... (float32, fixed shapes), exactly one graph output, weights as
+  initializers (legacy cases may additionally list initializers as graph inputs; feed only `x0...`).
+- `x0.npy`, `x1.npy`, ...: float32 inputs.
+- `y.npy`: float64 reference output, computed by the equivalent PyTorch module/function in float64 on the
+  float32 inputs and weights (no ONNX runtime), and cross-checked against an independent float64
+  interpretation of the ONNX graph (`onnx_eval_vs_ref` in meta). Constants that ONNX stores as float32
+  (HardSigmoid alpha 1/6, eps, scalar constants such as 1.3, GELU's sqrt(2)) are exact in the torch
+  reference, so that cross-check differs by up to ~1e-7 relative; irrelevant at float32 tolerances.
+- backward cases (`"backward": true`): `gy.npy` float32 upstream gradient (shape of y); `gx<i>.npy` float64
+  gradient of L = sum(gy * f(x)) w.r.t. input i by central finite differences in float64
+  (step `fd_h`); `gx<i>_autograd.npy` the same by torch float64 autograd. `fd_vs_autograd` is their max
+  abs difference (asserted <= 1e-6 * max|g| + 1e-9). Inputs avoid kinks/ties by >= 1e-3.
+- `meta.json`: case, group, ops (op types in graph order), opset, inputs, input_shapes, output (name),
+  output_shape, backward, fd_vs_autograd, fd_h, onnx_eval_vs_ref, notes.
+- nets only: `activation.npy` (float64, A at `gradcam_layer`, [N,C,h,w]), `grad.npy` (d sum_i
+  logits[i, classes[i]] / dA, logits taken BEFORE any final Softmax/LogSoftmax: tensor `logits` in meta),
+  `gradcam_raw.npy` ([N,H,W] = bilinear resize, align_corners=False, of relu(sum_k mean_hw(grad)_k A_k)).
+  meta adds gradcam_layer (ONNX tensor name), gradcam_layer_op, gradcam_module, classes (one per sample;
+  top-1, except sample 1 takes its runner-up when both top-1 coincide), top1, logits, activation_shape,
+  params, and torch_float32_rel_err (max abs error / max abs value of the same computation in float32
+  torch: a tolerance hint for a float32 engine). The 3 opset variants of a net share weights, input and
+  references.
+
+Groups: `ops/` single ops and attribute variants, `nets/` small synthetic CNNs at opsets 9/11/13,
+`legacy/` old-style graph forms, `bad/` files that must be rejected (see bad/README.md).
+"""
+
+
+# ----------------------------------------------------------------------------------------------
+
+
+REQUIRED_META = ("case", "group", "ops", "opset", "inputs", "backward", "fd_vs_autograd", "notes")
+
+
+def verify_all():
+    """Re-read every case folder and check that it is complete and self-consistent."""
+    n = 0
+    for meta_path in sorted(p for g in ("ops", "nets", "legacy") for p in (FIX / g).glob("*/meta.json")):
+        d = meta_path.parent
+        meta = json.loads(meta_path.read_text())
+        assert all(k in meta for k in REQUIRED_META), (d, meta.keys())
+        assert meta["case"] == d.name and meta["group"] == d.parent.name, d
+        model = onnx.load(str(d / "model.onnx"))
+        real, ops, opset = graph_info(model)
+        assert ops == meta["ops"] and opset == meta["opset"] and len(model.graph.output) == 1, d
+        assert [i.name for i in real] == meta["inputs"], d
+        xs = [np.load(d / f"{nm}.npy") for nm in meta["inputs"]]
+        assert all(x.dtype == np.float32 for x in xs), d
+        y = np.load(d / "y.npy")
+        assert y.dtype == np.float64 and list(y.shape) == meta["output_shape"], d
+        expected = {"model.onnx", "meta.json", "y.npy"} | {f"{nm}.npy" for nm in meta["inputs"]}
+        if meta["backward"]:
+            gy = np.load(d / "gy.npy")
+            assert gy.dtype == np.float32 and gy.shape == y.shape, d
+            expected.add("gy.npy")
+            for i, x in enumerate(xs):
+                for f in (f"gx{i}.npy", f"gx{i}_autograd.npy"):
+                    g = np.load(d / f)
+                    assert g.dtype == np.float64 and g.shape == x.shape, (d, f)
+                    expected.add(f)
+            assert meta["fd_vs_autograd"] is not None, d
+        if meta["group"] == "nets":
+            for f in ("activation.npy", "grad.npy", "gradcam_raw.npy"):
+                assert np.load(d / f).dtype == np.float64, (d, f)
+                expected.add(f)
+            a = np.load(d / "activation.npy")
+            assert list(a.shape) == meta["activation_shape"] and np.load(d / "grad.npy").shape == a.shape, d
+            raw = np.load(d / "gradcam_raw.npy")
+            assert raw.shape == (xs[0].shape[0],) + xs[0].shape[2:], d
+            assert len(meta["classes"]) == xs[0].shape[0], d
+            names = {o for nd in model.graph.node for o in nd.output}
+            assert meta["gradcam_layer"] in names and meta["logits"] in names | {model.graph.output[0].name}, d
+        present = {p.name for p in d.iterdir()}
+        assert present == expected, (d, present ^ expected)
+        n += 1
+    assert {p.name for p in (FIX / "bad").iterdir()} == {"README.md", "not-onnx.onnx", "truncated.onnx",
+                                                          "unsupported-op.onnx", "missing-initializer.onnx"}
+    return n
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", help="only cases whose 'group/case' contains this substring")
+    args = ap.parse_args()
+    register_ops()
+    register_nets()
+    register_legacy()
+    CASES.append(("bad", "*", build_bad))
+    names = [f"{g}/{n}" for g, n, _ in CASES]
+    assert len(names) == len(set(names)), "duplicate case names"
+    if not args.only:
+        for g in GROUPS:
+            if (FIX / g).exists():
+                shutil.rmtree(FIX / g)
+        FIX.mkdir(parents=True, exist_ok=True)
+        (FIX / "OP_FIXTURES.md").write_text(FIXTURES_README)
+    count = 0
+    for g, n, build in CASES:
+        if args.only and args.only not in f"{g}/{n}":
+            continue
+        s = seed_of(f"{g}/{n}")
+        build(np.random.default_rng(s), torch.Generator().manual_seed(s))
+        count += 1
+    print(f"wrote {count} cases under {FIX}")
+    if not args.only:
+        print(f"verified {verify_all()} case folders")
+
+
+if __name__ == "__main__":
+    main()
