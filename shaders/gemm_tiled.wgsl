@@ -1,10 +1,6 @@
 // Tiled GEMM body with workgroup shared memory, for GPUs: C[batch] = A[batch] (M x K) * B[batch] (K x N).
-// The program that includes it defines the hooks, so one body serves conv forward, conv backward-data
-// and dense layers:
-//   fn gemm_dims() -> vec3<u32>                        (M, N, K)
-//   fn gemm_read_a(batch: u32, row: u32, k: u32) -> f32     called with row < M, k < K
-//   fn gemm_read_b(batch: u32, k: u32, col: u32) -> f32     called with k < K, col < N
-//   fn gemm_write(batch: u32, row: u32, col: u32, value: f32) called with row < M, col < N
+// The including program supplies the hooks (see gemm_registers.wgsl for the list), so one body serves
+// conv forward, conv backward-data and dense layers.
 // A 16x16 workgroup computes a 64x64 tile of C, each invocation a 4x4 block; K advances 32 at a time.
 const TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;
@@ -23,19 +19,19 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   var acc: array<vec4<f32>, 4>;
 
   for (var k0 = 0u; k0 < dims.z; k0 += TILE_K) {
-    // 2048 values of each tile, 8 per invocation; consecutive invocations walk k for A (rows of A are
-    // contiguous in k for weights) and the column for B.
+    // 2048 values of each tile, 8 per invocation; consecutive invocations walk k for A (weight rows
+    // are contiguous in k) and the column for B.
     for (var i = 0u; i < 8u; i++) {
       let e = thread + i * 256u;
       let m = e / TILE_K;
       let ka = e % TILE_K;
       var a = 0.0;
-      if (row0 + m < dims.x && k0 + ka < dims.z) { a = gemm_read_a(batch, row0 + m, k0 + ka); }
+      if (row0 + m < dims.x && k0 + ka < dims.z) { a = gemm_read_a(gemm_row_at(batch, row0 + m), gemm_k_at(k0 + ka)); }
       tile_a[ka * TILE_M + m] = a;
       let kb = e / TILE_N;
       let n = e % TILE_N;
       var b = 0.0;
-      if (col0 + n < dims.y && k0 + kb < dims.z) { b = gemm_read_b(batch, k0 + kb, col0 + n); }
+      if (col0 + n < dims.y && k0 + kb < dims.z) { b = gemm_read_b(gemm_k_at(k0 + kb), gemm_col_at(batch, col0 + n)); }
       tile_b[kb * TILE_N + n] = b;
     }
     workgroupBarrier();

@@ -1,0 +1,52 @@
+// Shapes and helpers shared by the fused Grad-CAM kernel (gradcam.wgsl) and its unfused composition
+// (gradcam_step_*.wgsl), so that both compute exactly the same thing.
+struct Params {
+  batch: u32, channels: u32, in_h: u32, in_w: u32,  // the layer's activations A: [batch, channels, in_h, in_w]
+  out_h: u32, out_w: u32,                           // the map's size: the model input's
+  // 0: alpha = mean of the gradient (Grad-CAM); 1: mean of the negated gradient (counterfactual);
+  // 2: alpha = the classifier's weight row of the picked class (CAM).
+  mode: u32,
+  weight_class_stride: u32, weight_channel_stride: u32,
+}
+@group(0) @binding(0) var<uniform> P: Params;
+
+const MAX_CHANNELS: u32 = 4096u;
+const NORMALIZE_EPS: f32 = 1e-7;
+
+// Bilinear sample positions for output pixel (y, x): half-pixel centres, edges clamped
+// (OpenCV INTER_LINEAR, torch interpolate with align_corners=False).
+struct Taps { i00: u32, i01: u32, i10: u32, i11: u32, wy: f32, wx: f32 }
+
+fn bilinear_taps(y: u32, x: u32) -> Taps {
+  let sy = max((f32(y) + 0.5) * f32(P.in_h) / f32(P.out_h) - 0.5, 0.0);
+  let sx = max((f32(x) + 0.5) * f32(P.in_w) / f32(P.out_w) - 0.5, 0.0);
+  let y0 = min(u32(sy), P.in_h - 1u);
+  let x0 = min(u32(sx), P.in_w - 1u);
+  let y1 = min(y0 + 1u, P.in_h - 1u);
+  let x1 = min(x0 + 1u, P.in_w - 1u);
+  return Taps(y0 * P.in_w + x0, y0 * P.in_w + x1, y1 * P.in_w + x0, y1 * P.in_w + x1, sy - f32(y0), sx - f32(x0));
+}
+
+fn interpolate(t: Taps, v00: f32, v01: f32, v10: f32, v11: f32) -> f32 {
+  let top = v00 + (v01 - v00) * t.wx;
+  let bottom = v10 + (v11 - v10) * t.wx;
+  return top + (bottom - top) * t.wy;
+}
+
+// Min and max over one workgroup of 256 invocations (each brings its own partial min/max).
+var<workgroup> partial_min: array<f32, 256>;
+var<workgroup> partial_max: array<f32, 256>;
+
+fn workgroup_min_max(lane: u32, lo: f32, hi: f32) -> vec2<f32> {
+  partial_min[lane] = lo;
+  partial_max[lane] = hi;
+  workgroupBarrier();
+  for (var stride = 128u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
+      partial_min[lane] = min(partial_min[lane], partial_min[lane + stride]);
+      partial_max[lane] = max(partial_max[lane], partial_max[lane + stride]);
+    }
+    workgroupBarrier();
+  }
+  return vec2<f32>(partial_min[0], partial_max[0]);
+}

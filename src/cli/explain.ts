@@ -1,0 +1,105 @@
+// `gradcam explain`: Grad-CAM (or counterfactual, or CAM) maps for each input image.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Explanation, Explainer, METHODS, type Method } from '../explain/explainer.js';
+import { UserError } from '../graph/ir.js';
+import { applyJet, overlay } from '../io/colormap.js';
+import { rgbToFloat01 } from '../io/image.js';
+import { writeNpy } from '../io/npy.js';
+import { writePng } from '../io/png.js';
+import { intList, parse, required } from './args.js';
+import { INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
+import { loadLabels, withModel } from './session.js';
+
+export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME] [--class C[,C...]]
+                [--method gradcam|counterfactual|cam] [--out DIR] [--npy FILE] [--json]
+  Explains each image's class score with a heatmap over the input.
+${INPUT_HELP}
+  --layer NAME         ONNX tensor or node name (default: the last spatial feature map; see 'gradcam layers')
+  --class C[,C...]     one class for every image or one per image (default: each image's top-1)
+  --method M           gradcam (default), counterfactual (what argues against the class), cam
+  --output NAME        the class-score output when it is not the first graph output
+  --out DIR            per image: NAME.heatmap.png and NAME.overlay.png
+  --npy FILE           the maps after ReLU and resize, before normalization: float32 [N, H, W]
+  --labels FILE        class names, one per line (or a JSON array)
+  --json               a JSON summary on stdout`;
+
+export async function explain(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      model: { type: 'string' },
+      layer: { type: 'string' },
+      class: { type: 'string' },
+      method: { type: 'string' },
+      output: { type: 'string' },
+      out: { type: 'string' },
+      npy: { type: 'string' },
+      labels: { type: 'string' },
+      json: { type: 'boolean' },
+      ...INPUT_OPTIONS,
+    },
+    true,
+  );
+  const modelPath = required(values.model as string | undefined, '--model');
+  const method = (values.method ?? 'gradcam') as Method;
+  if (!METHODS.includes(method)) throw new UserError(`--method must be one of ${METHODS.join(', ')}, got "${method}"`);
+  const classes = intList(values.class as string | undefined, '--class');
+  const input = readModelInput(values as InputValues, positionals);
+  const labels = loadLabels(values.labels as string | undefined);
+
+  await withModel(modelPath, async (model) => {
+    const explainer = new Explainer(model);
+    try {
+      const result = await explainer.explain(input.tensor, { method, layer: values.layer as string | undefined, classes, output: values.output as string | undefined });
+      const files = values.out ? writeImages(values.out as string, input, result) : [];
+      if (values.npy) writeNpy(values.npy as string, result.map.shape, result.map.data);
+      report(input, result, labels, files, Boolean(values.json));
+    } finally {
+      explainer.dispose();
+    }
+  });
+}
+
+function writeImages(dir: string, input: ModelInput, result: Explanation): string[][] {
+  mkdirSync(dir, { recursive: true });
+  const [, height, width] = result.map.shape;
+  const plane = height * width;
+  return input.names.map((name, n) => {
+    const map01 = result.normalized.data.subarray(n * plane, (n + 1) * plane);
+    const heatmap = join(dir, `${name}.heatmap.png`);
+    writePng(heatmap, width, height, applyJet(map01, width, height));
+    if (!input.images) return [heatmap];
+    const blended = join(dir, `${name}.overlay.png`);
+    writePng(blended, width, height, overlay(rgbToFloat01(input.images[n]), map01, width, height));
+    return [heatmap, blended];
+  });
+}
+
+function report(input: ModelInput, result: Explanation, labels: string[] | undefined, files: string[][], json: boolean) {
+  const t = result.timings;
+  const images = input.names.map((name, n) => ({
+    image: name,
+    class: result.classes[n],
+    label: labels?.[result.classes[n]] ?? null,
+    score: result.scores[n],
+    files: files[n] ?? [],
+  }));
+  if (json) {
+    const summary = {
+      method: result.method,
+      layer: { tensor: result.layer.tensor, node: result.layer.node, shape: result.layer.shape },
+      timingsMs: { forward: t.forwardMs ?? null, backward: t.backwardMs ?? null, cam: t.camMs ?? null, total: t.wallMs },
+      images,
+    };
+    console.log(JSON.stringify(summary, null, 2));
+    return;
+  }
+  console.log(`${result.method} at layer "${result.layer.tensor}" [${result.layer.shape}]`);
+  for (const i of images) {
+    const what = i.label ? `${i.class} (${i.label})` : `${i.class}`;
+    console.log(`${i.image}: class ${what}, score ${i.score.toFixed(4)}${i.files.length ? ` -> ${i.files.join(', ')}` : ''}`);
+  }
+  const phases = [['forward', t.forwardMs], ['backward', t.backwardMs], ['cam', t.camMs]].filter(([, v]) => v !== undefined);
+  console.log(`time: ${phases.map(([k, v]) => `${k} ${(v as number).toFixed(2)} ms`).join(', ')}${phases.length ? ', ' : ''}total ${t.wallMs.toFixed(1)} ms`);
+}

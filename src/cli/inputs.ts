@@ -1,0 +1,99 @@
+// The model input of a CLI command: a float32 NCHW .npy array, or images preprocessed as for ImageNet
+// (resize the shorter side, centre crop, mean/std; every step overridable by flags).
+import { basename, extname } from 'node:path';
+import { UserError } from '../graph/ir.js';
+import { IMAGENET_MEAN, IMAGENET_STD, preprocess, readImage, resizeAndCrop, type RgbImage } from '../io/image.js';
+import { readNpy } from '../io/npy.js';
+import type { Tensor } from '../runtime/model.js';
+import { floatTriple, intList, positiveInt, type Options } from './args.js';
+
+export const INPUT_OPTIONS: Options = {
+  input: { type: 'string' },
+  image: { type: 'string', multiple: true },
+  resize: { type: 'string' },
+  crop: { type: 'string' },
+  mean: { type: 'string' },
+  std: { type: 'string' },
+};
+
+export const INPUT_HELP = `  --input X.npy        float32 NCHW NumPy array
+  --image FILE...      PNG or JPEG images (repeat the flag or list several files), preprocessed as:
+  --resize N           shorter side after resizing (default 256)
+  --crop H[,W]         centre crop (default 224)
+  --mean R,G,B         normalization mean (default ${IMAGENET_MEAN.join(',')})
+  --std R,G,B          normalization std (default ${IMAGENET_STD.join(',')})`;
+
+export interface ModelInput {
+  tensor: Tensor;
+  /** One name per image (file stem, or input-<n> for arrays). */
+  names: string[];
+  /** The resized and cropped RGB images, for overlays (image inputs only). */
+  images?: RgbImage[];
+}
+
+export interface InputValues {
+  input?: string;
+  image?: string[];
+  resize?: string;
+  crop?: string;
+  mean?: string;
+  std?: string;
+}
+
+export function readModelInput(values: InputValues, positionals: string[] = []): ModelInput {
+  const images = [...(values.image ?? []), ...(values.image ? positionals : [])];
+  if (values.input && images.length > 0) throw new UserError('give either --input or --image, not both');
+  if (values.input) return readArray(values.input);
+  if (images.length > 0) return readImages(images, values);
+  throw new UserError('an input is required: --input X.npy or --image FILE...');
+}
+
+function readArray(path: string): ModelInput {
+  let array;
+  try {
+    array = readNpy(path);
+  } catch (e) {
+    throw new UserError((e as Error).message);
+  }
+  if (array.dtype !== 'float32') throw new UserError(`${path}: the input must be float32, not ${array.dtype}`);
+  if (array.shape.length !== 4) throw new UserError(`${path}: the input must be a 4-D NCHW array, got shape [${array.shape}]`);
+  const names = Array.from({ length: array.shape[0] }, (_, n) => `${basename(path, extname(path))}-${n}`);
+  return { tensor: { shape: array.shape, data: array.data as Float32Array }, names };
+}
+
+function readImages(paths: string[], values: InputValues): ModelInput {
+  const crop = intList(values.crop, '--crop');
+  if (crop && (crop.length > 2 || crop.some((c) => c <= 0))) throw new UserError('--crop takes one or two positive integers');
+  const options = {
+    resize: positiveInt(values.resize, '--resize'),
+    crop: crop ? (crop.length === 1 ? crop[0] : ([crop[0], crop[1]] as [number, number])) : undefined,
+    mean: floatTriple(values.mean, '--mean'),
+    std: floatTriple(values.std, '--std'),
+  };
+  const tensors: Float32Array[] = [];
+  const cropped: RgbImage[] = [];
+  for (const path of paths) {
+    let image: RgbImage;
+    try {
+      image = readImage(path);
+    } catch (e) {
+      throw new UserError((e as Error).message.replace(/^ENOENT.*/, `${path}: no such file`));
+    }
+    tensors.push(preprocess(image, options));
+    cropped.push(resizeAndCrop(image, options));
+  }
+  const { width, height } = cropped[0];
+  const data = new Float32Array(tensors.length * tensors[0].length);
+  tensors.forEach((t, i) => data.set(t, i * t.length));
+  const names = uniqueNames(paths.map((p) => basename(p, extname(p))));
+  return { tensor: { shape: [paths.length, 3, height, width], data }, names, images: cropped };
+}
+
+function uniqueNames(names: string[]): string[] {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const count = seen.get(name) ?? 0;
+    seen.set(name, count + 1);
+    return count === 0 ? name : `${name}-${count}`;
+  });
+}

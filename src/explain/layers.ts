@@ -1,0 +1,115 @@
+// Which tensors can be explained: the score tensor (the logits before any final softmax), the 4-D
+// layers upstream of it, the default layer, and the global-average-pooling head that CAM needs.
+import { type Constant, type Node, type Shape, UserError } from '../graph/ir.js';
+import type { ShapedGraph } from '../graph/infer.js';
+
+export interface LayerInfo {
+  tensor: string;
+  node: string;
+  opType: string;
+  shape: Shape;
+}
+
+/** The class scores: `output` (default the first graph output), or the input of a final (Log)Softmax. */
+export function scoreTensor(shaped: ShapedGraph, output?: string): string {
+  const name = output ?? shaped.graph.outputs[0];
+  if (!shaped.shapes.has(name)) throw new UserError(`output "${name}" is not a tensor of the model`);
+  const producer = shaped.nodes.find((n) => n.outputs.includes(name));
+  if (producer && (producer.opType === 'Softmax' || producer.opType === 'LogSoftmax')) return producer.inputs[0];
+  return name;
+}
+
+function ancestors(shaped: ShapedGraph, of: string): Set<string> {
+  const up = new Set<string>([of]);
+  for (let i = shaped.nodes.length - 1; i >= 0; i--) {
+    const node = shaped.nodes[i];
+    if (node.outputs.some((o) => up.has(o))) for (const inp of node.inputs) if (inp) up.add(inp);
+  }
+  return up;
+}
+
+/** Every 4-D activation upstream of the scores, in graph order. */
+export function candidateLayers(shaped: ShapedGraph, score: string): LayerInfo[] {
+  const up = ancestors(shaped, score);
+  const layers: LayerInfo[] = [];
+  for (const node of shaped.nodes) {
+    for (const out of node.outputs) {
+      const shape = shaped.shapes.get(out);
+      if (up.has(out) && out !== score && shape?.length === 4) layers.push({ tensor: out, node: node.name, opType: node.opType, shape });
+    }
+  }
+  return layers;
+}
+
+/** The last spatial (H > 1 and W > 1) 4-D tensor before the scores: the input of the final pooling or flatten. */
+export function defaultLayer(layers: LayerInfo[]): LayerInfo {
+  const spatial = layers.filter((l) => l.shape[2] > 1 && l.shape[3] > 1);
+  const layer = spatial.at(-1) ?? layers.at(-1);
+  if (!layer) throw new UserError('the model has no 4-D feature map upstream of its scores to explain');
+  return layer;
+}
+
+/** A layer by tensor name or node name; a clear error listing the candidates otherwise. */
+export function findLayer(shaped: ShapedGraph, layers: LayerInfo[], name: string): LayerInfo {
+  const byTensor = layers.find((l) => l.tensor === name) ?? layers.find((l) => l.node === name);
+  if (byTensor) return byTensor;
+  const exists = shaped.shapes.has(name) || shaped.nodes.some((n) => n.name === name);
+  const list = layers.map((l) => l.tensor).join(', ');
+  if (exists) throw new UserError(`layer "${name}" is not a 4-D feature map upstream of the scores; candidates: ${list}`);
+  throw new UserError(`unknown layer "${name}"; candidates: ${list}`);
+}
+
+export interface CamHead {
+  /** The classifier weight and how to index it: weight[class * classStride + channel * channelStride]. */
+  weight: Constant;
+  classStride: number;
+  channelStride: number;
+}
+
+const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Dropout']);
+
+/**
+ * CAM applies when the layer feeds global average pooling, an optional flatten, and one dense layer
+ * that produces the scores (plus an optional bias Add). Returns that dense layer's weight.
+ */
+export function camHead(shaped: ShapedGraph, layer: LayerInfo, score: string): CamHead {
+  const consumers = (tensor: string) => shaped.nodes.filter((n) => n.inputs.includes(tensor));
+  const fail = (why: string): never => {
+    throw new UserError(`cam needs the layer to feed global average pooling -> (flatten) -> one dense layer; ${why}`);
+  };
+  const only = (tensor: string): Node => {
+    const users = consumers(tensor);
+    if (users.length !== 1) fail(`"${tensor}" feeds ${users.length} nodes`);
+    return users[0];
+  };
+  let node = only(layer.tensor);
+  const isGap =
+    node.opType === 'GlobalAveragePool' ||
+    (node.opType === 'ReduceMean' && sameAxes(node, [2, 3]));
+  if (!isGap) fail(`layer "${layer.tensor}" feeds ${node.opType} node "${node.name}"`);
+  node = only(node.outputs[0]);
+  while (PASS_THROUGH.has(node.opType)) node = only(node.outputs[0]);
+  if (node.opType !== 'Gemm' && node.opType !== 'MatMul') fail(`after the pooling comes ${node.opType} node "${node.name}"`);
+  const weight = shaped.constants.get(node.inputs[1]);
+  if (!weight || weight.shape.length !== 2) fail(`${node.opType} node "${node.name}" has no constant 2-D weight`);
+  const [rows, cols] = weight!.shape;
+  const transB = node.opType === 'Gemm' && node.attributes.get('transB') === 1;
+  const alpha = node.opType === 'Gemm' ? (node.attributes.get('alpha') ?? 1) : 1;
+  if (alpha !== 1 || (node.opType === 'Gemm' && node.attributes.get('transA') === 1)) fail(`Gemm node "${node.name}" scales or transposes its input`);
+  let out = node.outputs[0];
+  if (out !== score) {
+    const bias = only(out);
+    if (bias.opType !== 'Add' || bias.outputs[0] !== score) fail(`the dense layer "${node.name}" does not produce the scores`);
+    out = bias.outputs[0];
+  }
+  const channels = layer.shape[1];
+  if ((transB ? cols : rows) !== channels) fail(`the dense layer's weight [${weight!.shape}] does not match ${channels} channels`);
+  return transB ? { weight: weight!, classStride: cols, channelStride: 1 } : { weight: weight!, classStride: 1, channelStride: cols };
+}
+
+function sameAxes(node: Node, axes: number[]): boolean {
+  const given = node.attributes.get('axes');
+  if (!Array.isArray(given)) return false;
+  const norm = (given as number[]).map((a) => (a < 0 ? a + 4 : a)).sort();
+  return norm.length === axes.length && norm.every((a, i) => a === axes[i]);
+}
