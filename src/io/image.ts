@@ -1,7 +1,7 @@
 // Image decoding (PNG, JPEG) and torchvision-equivalent preprocessing, on the CPU.
 import { readFileSync } from 'node:fs';
-import { decode as decodeJpegData } from 'jpeg-js';
 import { PNG, type PNGWithMetadata } from 'pngjs';
+import { decodeJpeg } from './jpeg.js';
 import { pilResizeBilinear } from './pil-resize.js';
 
 /** 8-bit RGB pixels, interleaved, row-major. */
@@ -14,15 +14,14 @@ export interface RgbImage {
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
 
-// jpeg-js counts its coefficient and pixel buffers against this cap; its default (512 MB) rejects
-// ordinary 40-50 megapixel photos, which need about 600 MB.
-const JPEG_MAX_MEMORY_MB = 1024;
-
 export function readImage(path: string): RgbImage {
   return decodeImage(readFileSync(path), path);
 }
 
-/** Decodes PNG or JPEG bytes, recognised by their signature (not the file name). */
+/**
+ * Decodes PNG or JPEG bytes, recognised by their signature (not the file name), to the pixels Pillow's
+ * Image.open(p).convert("RGB") gives: PNG alpha is dropped, not composited. `name` labels errors.
+ */
 export function decodeImage(bytes: Uint8Array, name = 'image buffer'): RgbImage {
   const startsWith = (sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (startsWith(PNG_SIGNATURE)) return decodeWith('PNG', name, () => decodePng(bytes));
@@ -67,16 +66,6 @@ function decodePng(bytes: Uint8Array): RgbImage {
   return { width, height, data };
 }
 
-/** Baseline and progressive JPEG, greyscale, YCbCr, CMYK. Chroma is upsampled by pixel replication. */
-function decodeJpeg(bytes: Uint8Array): RgbImage {
-  const { width, height, data } = decodeJpegData(bytes, {
-    useTArray: true,
-    formatAsRGBA: false,
-    maxMemoryUsageInMB: JPEG_MAX_MEMORY_MB,
-  });
-  return { width, height, data };
-}
-
 export interface PreprocessOptions {
   /** Length of the shorter side after resizing (torchvision Resize(int)). */
   resize?: number;
@@ -94,6 +83,9 @@ export function resizeAndCrop(image: RgbImage, options: Pick<PreprocessOptions, 
   const resize = options.resize ?? 256;
   const crop = options.crop ?? 224;
   const [cropH, cropW] = typeof crop === 'number' ? [crop, crop] : crop;
+  if (![resize, cropH, cropW].every((n) => Number.isInteger(n) && n > 0)) {
+    throw new Error(`preprocess: resize (${resize}) and crop (${crop}) must be positive integers`);
+  }
   const [outW, outH] = shorterSideSize(image.width, image.height, resize);
   const resized = pilResizeBilinear(image.data, image.width, image.height, outW, outH, 3);
   const top = cropOffset(outH, cropH);
@@ -136,7 +128,7 @@ export function preprocess(image: RgbImage, options: PreprocessOptions = {}): Fl
   for (let c = 0; c < 3; c++) {
     for (let p = 0; p < plane; p++) {
       // Each step rounds to float32, as torch's div(255), sub_(mean) and div_(std) do.
-      out[c * plane + p] = (Math.fround(Math.fround(data[p * 3 + c] / 255) - mean[c]) / std[c]);
+      out[c * plane + p] = Math.fround(Math.fround(data[p * 3 + c] / 255) - mean[c]) / std[c];
     }
   }
   return out;
@@ -152,6 +144,7 @@ export function rgbToFloat01(image: RgbImage): Float32Array {
  * (= torch interpolate(mode="bilinear", align_corners=False), OpenCV INTER_LINEAR). For references and display only.
  */
 export function resizeBilinear(src: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
+  if (src.length !== h * w) throw new Error(`resizeBilinear: map has ${src.length} values, expected ${h}x${w}`);
   const out = new Float32Array(outH * outW);
   const taps = (inSize: number, outSize: number) =>
     Array.from({ length: outSize }, (_, o) => {

@@ -1,0 +1,66 @@
+// A progress bar for long CLI runs, on stderr so that stdout stays clean for results.
+//   TTY:      [=====>    ] 12/40 image.png   redrawn in place
+//   not TTY:  the same line, printed every step for short runs, at each tenth for longer ones
+
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(text: string): unknown;
+}
+
+export interface ProgressOptions {
+  /** No output at all when false. */
+  enabled?: boolean;
+  stream?: ProgressStream;
+  /** Characters between the brackets. */
+  barWidth?: number;
+}
+
+export class Progress {
+  private done = 0;
+  private readonly enabled: boolean;
+  private readonly stream: ProgressStream;
+  private readonly barWidth: number;
+
+  constructor(
+    private readonly total: number,
+    options: ProgressOptions = {},
+  ) {
+    this.enabled = options.enabled ?? true;
+    this.stream = options.stream ?? process.stderr;
+    this.barWidth = options.barWidth ?? 30;
+  }
+
+  /** Records one finished step; `label` names what was just done (a file name, say). */
+  tick(label = ''): void {
+    this.done = Math.min(this.done + 1, this.total);
+    if (!this.enabled) return;
+    if (this.stream.isTTY) {
+      this.stream.write(`\r${this.fit(this.line(label))}\x1b[K${this.done === this.total ? '\n' : ''}`);
+    } else if (this.reachedNewTenth()) {
+      this.stream.write(`${this.line(label)}\n`);
+    }
+  }
+
+  /** Ends an unfinished bar's line (TTY only), e.g. before printing an error. */
+  stop(): void {
+    if (this.enabled && this.stream.isTTY && this.done > 0 && this.done < this.total) this.stream.write('\n');
+  }
+
+  private reachedNewTenth(): boolean {
+    if (this.total <= 10 || this.done === this.total) return true;
+    return Math.floor((this.done * 10) / this.total) > Math.floor(((this.done - 1) * 10) / this.total);
+  }
+
+  private line(label: string): string {
+    const filled = this.total === 0 ? this.barWidth : Math.floor((this.done / this.total) * this.barWidth);
+    const bar = filled >= this.barWidth ? '='.repeat(this.barWidth) : '='.repeat(filled) + '>' + ' '.repeat(this.barWidth - filled - 1);
+    return `[${bar}] ${this.done}/${this.total}${label ? ` ${label}` : ''}`;
+  }
+
+  /** Cuts the line to the terminal width, so that redrawing with \r never wraps onto a new line. */
+  private fit(line: string): string {
+    const columns = this.stream.columns;
+    return columns && line.length >= columns ? line.slice(0, columns - 1) : line;
+  }
+}
