@@ -5,6 +5,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/setup/references.ts'],
     fileParallelism: false,
     testTimeout: 600_000,
     hookTimeout: 1_800_000,

@@ -1,0 +1,143 @@
+// Grad-CAM on the small synthetic nets (test/fixtures/nets) against float64 torch autograd: the layer's
+// activations and gradient, the maps of the fused kernel and of its unfused composition, class choice,
+// and the edge cases (a map that the ReLU zeroes, bad layers and classes).
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Explainer } from '../src/explain/explainer.js';
+import { Model } from '../src/runtime/model.js';
+import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, relativeError } from './support/fixtures.js';
+import { useGpu } from './support/gpu.js';
+import { buildModel } from './support/onnx-builder.js';
+
+// The acceptance bounds: raw map relative to its max, normalized map absolute.
+const MAP_TOLERANCE = 1e-4;
+
+interface NetMeta {
+  gradcam_layer: string;
+  classes: number[];
+  logits: string;
+}
+
+const gpu = useGpu();
+
+/** Per-image (m - min) / (max - min + 1e-7) of a float64 reference map [N, H, W]. */
+function normalizeReference(raw: { shape: number[]; data: Float64Array }) {
+  const [n, h, w] = raw.shape;
+  const out = new Float64Array(raw.data.length);
+  for (let i = 0; i < n; i++) {
+    const image = raw.data.subarray(i * h * w, (i + 1) * h * w);
+    const lo = Math.min(...image);
+    const hi = Math.max(...image);
+    image.forEach((v, p) => (out[i * h * w + p] = (v - lo) / (hi - lo + 1e-7)));
+  }
+  return { shape: raw.shape, data: out };
+}
+
+function oneHot(batch: number, classes: number, picks: number[]): Float32Array {
+  const seed = new Float32Array(batch * classes);
+  picks.forEach((c, n) => (seed[n * classes + c] = 1));
+  return seed;
+}
+
+describe('Grad-CAM on synthetic nets', () => {
+  for (const dir of caseDirs(join(FIXTURES, 'nets'))) {
+    const meta = readMeta<NetMeta>(dir);
+    it(dir.split('/').at(-1)!, async () => {
+      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+      const explainer = new Explainer(model);
+      try {
+        const x = readInputs(dir).get('x0')!;
+        const activation = readReference(join(dir, 'activation.npy'));
+        const gradient = readReference(join(dir, 'grad.npy'));
+        const raw = readReference(join(dir, 'gradcam_raw.npy'));
+
+        // The gradient itself, through the general back-propagation entry point.
+        const numClasses = model.shaped(new Map([['x0', x.shape]])).shapes.get(meta.logits)!.at(-1)!;
+        const seed = { shape: [x.shape[0], numClasses], data: oneHot(x.shape[0], numClasses, meta.classes) };
+        const grads = await model.gradients(x, meta.logits, seed, [meta.gradcam_layer]);
+        expect(relativeError(grads.get(meta.gradcam_layer)!.data, gradient)).toBeLessThan(MAP_TOLERANCE);
+        const forward = await model.run(x, [meta.gradcam_layer]);
+        expect(relativeError(forward.get(meta.gradcam_layer)!.data, activation)).toBeLessThan(1e-5);
+
+        for (const unfused of [false, true]) {
+          const result = await explainer.explain(x, { layer: meta.gradcam_layer, classes: meta.classes, unfused });
+          expect(result.classes).toEqual(meta.classes);
+          expect(result.layer.shape).toEqual(activation.shape);
+          expect(relativeError(result.map.data, raw)).toBeLessThan(MAP_TOLERANCE);
+          expect(maxAbsError(result.normalized.data, normalizeReference(raw))).toBeLessThan(MAP_TOLERANCE);
+        }
+      } finally {
+        explainer.dispose();
+        model.dispose();
+      }
+    });
+  }
+});
+
+describe('Grad-CAM behaviour', () => {
+  // x -> Relu (the layer, >= 0) -> GlobalAveragePool -> Flatten -> Gemm with negative weights: every
+  // channel weight alpha is negative, so ReLU(sum alpha A) is zero everywhere.
+  const zeroMapModel = () =>
+    buildModel({
+      input: { name: 'x', shape: [2, 3, 5, 6] },
+      output: 'scores',
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { op: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+        { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { op: 'Gemm', inputs: ['flat', 'w', 'b'], outputs: ['scores'], attributes: { transB: 1 } },
+      ],
+      initializers: { w: { shape: [2, 3], data: [-1, -2, -0.5, -0.25, -1, -3] }, b: { shape: [2], data: [0.1, 0.2] } },
+    });
+  const input = () => ({ shape: [2, 3, 5, 6], data: Float32Array.from({ length: 180 }, (_, i) => Math.sin(i * 1.7) + 0.2) });
+
+  it('gives zeros, not NaN, when the ReLU removes the whole map', async () => {
+    const model = Model.fromBytes(gpu(), zeroMapModel());
+    const explainer = new Explainer(model);
+    try {
+      for (const method of ['gradcam', 'cam'] as const) {
+        const result = await explainer.explain(input(), { method, layer: 'features', classes: [0, 1] });
+        expect(result.map.data.every((v) => v === 0)).toBe(true);
+        expect(result.normalized.data.every((v) => v === 0)).toBe(true);
+      }
+      // The counterfactual negates the weights: now every channel counts, and the map is positive.
+      const counter = await explainer.explain(input(), { method: 'counterfactual', layer: 'features', classes: [0, 1] });
+      expect(Math.max(...counter.map.data)).toBeGreaterThan(0);
+      expect(Math.max(...counter.normalized.data)).toBeCloseTo(1, 5);
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('picks the top-1 class of each image on the GPU when none is given', async () => {
+    const model = Model.fromBytes(gpu(), zeroMapModel());
+    const explainer = new Explainer(model);
+    try {
+      const result = await explainer.explain(input());
+      for (let n = 0; n < 2; n++) {
+        const row = Array.from(result.logits.data.subarray(n * 2, n * 2 + 2));
+        expect(result.classes[n]).toBe(row.indexOf(Math.max(...row)));
+        expect(result.scores[n]).toBe(Math.max(...row));
+      }
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('rejects unknown layers, classes out of range and heads that CAM cannot use', async () => {
+    const model = Model.fromBytes(gpu(), zeroMapModel());
+    const explainer = new Explainer(model);
+    try {
+      await expect(explainer.explain(input(), { layer: 'nope' })).rejects.toThrow(/unknown layer "nope"; candidates: features/);
+      await expect(explainer.explain(input(), { layer: 'flat' })).rejects.toThrow(/not a 4-D feature map upstream of the scores/);
+      await expect(explainer.explain(input(), { classes: [2] })).rejects.toThrow(/class 2 is out of range/);
+      await expect(explainer.explain(input(), { classes: [0, 1, 0] })).rejects.toThrow(/one class for all 2 images or one per image/);
+      await expect(explainer.explain(input(), { method: 'cam', layer: 'x' })).rejects.toThrow(/not a 4-D feature map|cam needs/);
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  });
+});
