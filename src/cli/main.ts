@@ -1,5 +1,6 @@
 // The `gradcam` command: a thin layer over the engine and the explanation API.
 import { UserError } from '../graph/ir.js';
+import { DEMO_HELP, demo } from './demo.js';
 import { EXPLAIN_HELP, explain } from './explain.js';
 import { INFER_HELP, infer } from './infer.js';
 import { INFO_HELP, info } from './info.js';
@@ -10,6 +11,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   infer: { run: infer, help: INFER_HELP, summary: 'forward pass: output as .npy, or top-5 classes per image' },
   explain: { run: explain, help: EXPLAIN_HELP, summary: 'Grad-CAM / counterfactual / CAM heatmaps' },
   layers: { run: layers, help: LAYERS_HELP, summary: 'the layers that can be explained, and the default' },
+  demo: { run: demo, help: DEMO_HELP, summary: 'explain the bundled sample images with the bundled demo model' },
 };
 
 const USAGE = `gradcam-webgpu: Grad-CAM on a WebGPU engine written from scratch

@@ -1,26 +1,15 @@
 // WGSL sources live in shaders/ as plain files. A program names the files it is made of (an op's hooks
 // first, then a shared body such as the tiled GEMM) and textual {{DEFINES}}; common.wgsl comes first.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SHADER_DIR } from '../runtime/paths.js';
 
-function findShaderDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'shaders');
-    if (existsSync(join(candidate, 'common.wgsl'))) return candidate;
-    dir = dirname(dir);
-  }
-  throw new Error('cannot find the shaders/ folder of gradcam-webgpu');
-}
-
-const shaderDir = findShaderDir();
 const sourceCache = new Map<string, string>();
 
 function shaderFile(name: string): string {
   let text = sourceCache.get(name);
   if (text === undefined) {
-    text = readFileSync(join(shaderDir, `${name}.wgsl`), 'utf8');
+    text = readFileSync(join(SHADER_DIR, `${name}.wgsl`), 'utf8');
     sourceCache.set(name, text);
   }
   return text;
