@@ -1,9 +1,16 @@
 // Every op the engine runs, by ONNX op type. Adding an op = writing its module and listing it here.
 import { type Node, UserError } from '../graph/ir.js';
 import { conv } from './conv.js';
+import { concat } from './concat.js';
+import { gemm, matmul } from './matmul.js';
+import { pad } from './pad.js';
+import { slice } from './slice.js';
+import { split } from './split.js';
+import { transpose } from './transpose.js';
+import { flatten, reshape, squeeze, unsqueeze } from './views.js';
 import type { OpDef } from './types.js';
 
-const OPS: OpDef[] = [conv];
+const OPS: OpDef[] = [conv, gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
 
 const byType = new Map<string, OpDef>();
 for (const op of OPS) for (const type of op.types) byType.set(type, op);

@@ -77,6 +77,7 @@ export class PlanBuilder {
 
   dispatch(program: Program, label: string): void {
     for (const b of program.bindings) {
+      if (b.tensor.id === UNBOUND) throw new UserError(`${label}: "${b.tensor.label}" is an integer tensor; those only feed shape computations`);
       const t = this.tensors[b.tensor.id];
       const length = b.byteLength ?? t.byteLength - (b.byteOffset ?? 0);
       if (length > this.device.maxBindingBytes) {
@@ -127,8 +128,11 @@ export class PlanBuilder {
   }
 
   private operand(name: string): Operand {
+    const constant = this.shaped.constants.get(name);
+    // Integer constants (target shapes, axes, pads) are read at plan time; they have no GPU tensor.
+    if (constant && constant.dtype !== 'float32') return { ref: { id: UNBOUND, shape: constant.shape, label: name }, shape: constant.shape, constant };
     const ref = this.value(name);
-    return { ref, shape: ref.shape, constant: this.shaped.constants.get(name) };
+    return { ref, shape: ref.shape, constant };
   }
 
   private kernelContext(node: Node, inputs: (Operand | undefined)[], outputs: Operand[]): KernelContext {
@@ -239,6 +243,9 @@ export class PlanBuilder {
     return info;
   }
 }
+
+/** The id of an operand that is never bound: an integer constant. */
+const UNBOUND = -1;
 
 function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(1)} MiB`;

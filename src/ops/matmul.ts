@@ -1,0 +1,306 @@
+// Gemm and MatMul, forward and backward, as strided GEMMs on the shared GEMM body (shaders/matmul.wgsl):
+// transposes, batch broadcasting, bias broadcasting and gradient layouts are strides in uniforms. A
+// weight larger than one storage binding (VGG's 392 MiB fc6) runs as several dispatches, each binding
+// a byte range of it. Backward: gradients of A and B where they are activations, and of C (bias) when
+// it is one; the weights of the explained model are constants and get none.
+import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { Params, type TensorRef } from '../plan/program.js';
+import { nodeError, ONE, ZERO } from './common.js';
+import { gemmVariant } from './conv.js';
+import type { BackwardContext, GradientTarget, KernelContext, OpDef } from './types.js';
+
+/** A matrix inside a tensor: element (batch, row, col) is at offset + batch*batch + row*row + col*col. */
+interface MatrixView {
+  ref: TensorRef;
+  offset: number;
+  row: number;
+  col: number;
+  batch: number;
+  /** Bind only these bytes of the tensor (a chunk of a weight too large for one binding). */
+  range?: { byteOffset: number; byteLength: number };
+}
+
+/** out (+)= alpha * left (m x k) . right (k x n) + beta * bias, for each of `batch` matrices. */
+interface GemmCall {
+  m: number;
+  n: number;
+  k: number;
+  batch: number;
+  left: MatrixView;
+  right: MatrixView;
+  out: MatrixView;
+  bias?: MatrixView;
+  alpha: number;
+  beta: number;
+  accumulate: boolean;
+}
+
+/** The largest grid dimension WebGPU guarantees; batches run along z. */
+const MAX_BATCH = 65535;
+
+const view = (ref: TensorRef, row: number, col: number, batch = 0): MatrixView => ({ ref, offset: 0, row, col, batch });
+const transposed = (v: MatrixView): MatrixView => ({ ...v, row: v.col, col: v.row });
+const shifted = (v: MatrixView, elements: number): MatrixView => ({ ...v, offset: v.offset + elements });
+const byteLengthOf = (ref: TensorRef) => elementCount(ref.shape) * 4;
+
+// ---------------------------------------------------------------- Gemm
+
+interface GemmGeometry {
+  m: number;
+  n: number;
+  k: number;
+  transA: boolean;
+  transB: boolean;
+  /** C as [rows, cols] with rows in {1, m} and cols in {1, n}; undefined without C. */
+  c?: [number, number];
+}
+
+function gemmGeometry(node: Node, a: Shape, b: Shape, c: Shape | undefined): GemmGeometry {
+  if (a.length !== 2 || b.length !== 2) throw nodeError(node, `A [${a}] and B [${b}] must be 2-D`);
+  const transA = attrInt(node, 'transA', 0) !== 0;
+  const transB = attrInt(node, 'transB', 0) !== 0;
+  const [m, k] = transA ? [a[1], a[0]] : a;
+  const [kB, n] = transB ? [b[1], b[0]] : b;
+  if (kB !== k) throw nodeError(node, `A [${a}]${transA ? ' (transposed)' : ''} and B [${b}]${transB ? ' (transposed)' : ''} do not multiply`);
+  if (!c) return { m, n, k, transA, transB };
+  if (c.length > 2) throw nodeError(node, `C [${c}] must have rank 0, 1 or 2`);
+  const c2: [number, number] = c.length === 2 ? [c[0], c[1]] : [1, c.length === 1 ? c[0] : 1];
+  if ((c2[0] !== 1 && c2[0] !== m) || (c2[1] !== 1 && c2[1] !== n)) throw nodeError(node, `C [${c}] does not broadcast to [${m}, ${n}]`);
+  return { m, n, k, transA, transB, c: c2 };
+}
+
+function gemmCall(ctx: KernelContext): { call: GemmCall; g: GemmGeometry } {
+  const [a, b, c] = ctx.inputs;
+  const g = gemmGeometry(ctx.node, a!.shape, b!.shape, c?.shape);
+  const { m, n, k } = g;
+  const call: GemmCall = {
+    m, n, k, batch: 1,
+    left: g.transA ? view(a!.ref, 1, m) : view(a!.ref, k, 1),
+    right: g.transB ? view(b!.ref, 1, k) : view(b!.ref, n, 1),
+    out: view(ctx.outputs[0].ref, n, 1),
+    bias: c && g.c ? view(c.ref, g.c[0] === 1 ? 0 : g.c[1], g.c[1] === 1 ? 0 : 1) : undefined,
+    alpha: attrFloat(ctx.node, 'alpha', 1),
+    beta: attrFloat(ctx.node, 'beta', 1),
+    accumulate: false,
+  };
+  return { call, g };
+}
+
+export const gemm: OpDef = {
+  types: ['Gemm'],
+  dataInputs: [0, 1, 2],
+
+  inferShapes({ node, inputShapes }) {
+    const g = gemmGeometry(node, inputShapes[0]!, inputShapes[1]!, inputShapes[2]);
+    return [[g.m, g.n]];
+  },
+
+  forward(ctx) {
+    dispatchGemm(ctx, gemmCall(ctx).call);
+  },
+
+  backward(ctx: BackwardContext) {
+    const dy = ctx.gradOutput(0);
+    if (!dy) return;
+    const { call, g } = gemmCall(ctx);
+    inputGradients(ctx, call, dy);
+    const dc = ctx.gradInput(2);
+    if (dc && g.c) biasGradient(ctx, call, g.c, dy, dc);
+  },
+};
+
+/** dC = beta * dY summed over the axes C was broadcast along: a GEMM against a stride-0 one. */
+function biasGradient(ctx: BackwardContext, call: GemmCall, [cRows, cCols]: [number, number], dy: TensorRef, dc: GradientTarget): void {
+  const { m, n } = call;
+  const one = view(ctx.constant(ONE, 'one'), 0, 0);
+  const flat = view(dy, 1, 0);
+  const rows = view(dy, n, 1);
+  const base = { batch: 1, out: view(dc.ref, 1, 1), alpha: call.beta, beta: 0, accumulate: dc.accumulate };
+  const sumRows = cRows === 1 && m > 1;
+  const sumCols = cCols === 1 && n > 1;
+  if (sumRows && sumCols) dispatchGemm(ctx, { ...base, m: 1, n: 1, k: m * n, left: one, right: flat });
+  else if (sumRows) dispatchGemm(ctx, { ...base, m: 1, n, k: m, left: one, right: rows });
+  else if (sumCols) dispatchGemm(ctx, { ...base, m, n: 1, k: n, left: rows, right: one });
+  else dispatchGemm(ctx, { ...base, m: m * n, n: 1, k: 1, left: flat, right: one });
+}
+
+// ---------------------------------------------------------------- MatMul
+
+interface MatMulGeometry {
+  m: number;
+  n: number;
+  k: number;
+  /** Output batch count; each operand's batch is either all of it or broadcast (1). */
+  batch: number;
+  aBroadcast: boolean;
+  bBroadcast: boolean;
+  outShape: Shape;
+}
+
+/** numpy matmul: 1-D operands gain (and lose) a unit dim, leading dims broadcast. */
+function matmulGeometry(node: Node, a: Shape, b: Shape): MatMulGeometry {
+  if (a.length === 0 || b.length === 0) throw nodeError(node, 'operands must have rank 1 or more');
+  const a2 = a.length === 1 ? [1, a[0]] : a;
+  const b2 = b.length === 1 ? [b[0], 1] : b;
+  const [m, k] = a2.slice(-2);
+  const [kB, n] = b2.slice(-2);
+  if (kB !== k) throw nodeError(node, `[${a}] and [${b}] do not multiply`);
+  const aBatch = a2.slice(0, -2);
+  const bBatch = b2.slice(0, -2);
+  const rank = Math.max(aBatch.length, bBatch.length);
+  const pad = (s: Shape) => [...new Array<number>(rank - s.length).fill(1), ...s];
+  const [aPadded, bPadded] = [pad(aBatch), pad(bBatch)];
+  const outBatch = aPadded.map((d, i) => {
+    const e = bPadded[i];
+    if (d !== e && d !== 1 && e !== 1) throw nodeError(node, `batch dims of [${a}] and [${b}] do not broadcast`);
+    return Math.max(d, e);
+  });
+  const batch = elementCount(outBatch);
+  const aBroadcast = elementCount(aBatch) === 1;
+  const bBroadcast = elementCount(bBatch) === 1;
+  const whole = (s: Shape) => s.every((d, i) => d === outBatch[i]);
+  if ((!aBroadcast && !whole(aPadded)) || (!bBroadcast && !whole(bPadded))) {
+    throw nodeError(node, `batch broadcasting of [${a}] with [${b}] is supported only where one side's batch is 1 or both are equal`);
+  }
+  const outShape = [...outBatch, ...(a.length === 1 ? [] : [m]), ...(b.length === 1 ? [] : [n])];
+  return { m, n, k, batch, aBroadcast, bBroadcast, outShape };
+}
+
+function matmulCall(ctx: KernelContext): GemmCall {
+  const [a, b] = [ctx.inputs[0]!, ctx.inputs[1]!];
+  const { m, n, k, batch, aBroadcast, bBroadcast } = matmulGeometry(ctx.node, a.shape, b.shape);
+  const y = ctx.outputs[0].ref;
+  const common = { n, k, alpha: 1, beta: 0, accumulate: false };
+  // B shared by every batch (a Linear on [N,H,W,C]): A's batches are just more rows of one GEMM.
+  if (bBroadcast) return { ...common, m: m * batch, batch: 1, left: view(a.ref, k, 1), right: view(b.ref, n, 1), out: view(y, n, 1) };
+  return {
+    ...common, m, batch,
+    left: view(a.ref, k, 1, aBroadcast ? 0 : m * k),
+    right: view(b.ref, n, 1, k * n),
+    out: view(y, n, 1, m * n),
+  };
+}
+
+export const matmul: OpDef = {
+  types: ['MatMul'],
+  dataInputs: [0, 1],
+
+  inferShapes: ({ node, inputShapes }) => [matmulGeometry(node, inputShapes[0]!, inputShapes[1]!).outShape],
+
+  forward(ctx) {
+    dispatchGemm(ctx, matmulCall(ctx));
+  },
+
+  backward(ctx: BackwardContext) {
+    const dy = ctx.gradOutput(0);
+    if (dy) inputGradients(ctx, matmulCall(ctx), dy);
+  },
+};
+
+// ---------------------------------------------------------------- shared
+
+/** For out = alpha * A . B: dA = alpha * dY . B^T and dB = alpha * A^T . dY, written in A's and B's layouts. */
+function inputGradients(ctx: BackwardContext, call: GemmCall, dy: TensorRef): void {
+  const dyView = { ...call.out, ref: dy };
+  const { m, n, k, batch, alpha } = call;
+  const da = ctx.gradInput(0);
+  if (da) {
+    const out = { ...call.left, ref: da.ref };
+    dispatchGemm(ctx, { m, n: k, k: n, batch, left: dyView, right: transposed(call.right), out, alpha, beta: 0, accumulate: da.accumulate });
+  }
+  const db = ctx.gradInput(1);
+  if (db) {
+    const out = { ...call.right, ref: db.ref };
+    dispatchGemm(ctx, { m: k, n, k: m, batch, left: transposed(call.left), right: dyView, out, alpha, beta: 0, accumulate: db.accumulate });
+  }
+}
+
+function dispatchGemm(ctx: KernelContext, call: GemmCall): void {
+  if (call.batch > 1 && call.out.batch === 0) {
+    // Every batch writes the same output (the gradient of a broadcast operand): add them one at a time.
+    for (let b = 0; b < call.batch; b++) {
+      const left = shifted(call.left, b * call.left.batch);
+      const right = shifted(call.right, b * call.right.batch);
+      dispatchGemm(ctx, { ...call, batch: 1, left, right, accumulate: call.accumulate || b > 0 });
+    }
+    return;
+  }
+  if (call.batch > MAX_BATCH) throw nodeError(ctx.node, `${call.batch} batched products are more than one dispatch runs (${MAX_BATCH})`);
+  for (const piece of bindableChunks(ctx, call)) emit(ctx, piece);
+}
+
+/**
+ * Splits a GEMM whose left or right operand is larger than one storage binding into GEMMs that each
+ * bind a contiguous range of it: whole slices along its outer (largest-stride) dimension. Slicing M or
+ * N gives blocks of output rows or columns; slicing K gives partial sums that add into the output.
+ */
+function bindableChunks(ctx: KernelContext, call: GemmCall): GemmCall[] {
+  const { maxBindingBytes } = ctx.device;
+  const side = (['left', 'right'] as const).find((s) => byteLengthOf(call[s].ref) > maxBindingBytes);
+  if (!side) return [call];
+  const operand = call[side];
+  if (operand.offset !== 0 || (call.batch > 1 && operand.batch !== 0)) {
+    throw nodeError(ctx.node, `tensor "${operand.ref.label}" is too large for one binding and is not a single matrix that can be split`);
+  }
+  const alongRows = operand.row >= operand.col;
+  const slice = Math.max(operand.row, operand.col);
+  const dim = side === 'left' ? (alongRows ? 'm' : 'k') : alongRows ? 'k' : 'n';
+  const perChunk = slicesPerBinding(ctx, operand.ref, slice * 4);
+  const total = byteLengthOf(operand.ref);
+  const pieces: GemmCall[] = [];
+  for (let start = 0; start < call[dim]; start += perChunk) {
+    const count = Math.min(perChunk, call[dim] - start);
+    const byteOffset = start * slice * 4;
+    const piece: GemmCall = { ...call };
+    piece[dim] = count;
+    piece[side] = { ...operand, range: { byteOffset, byteLength: Math.min(count * slice * 4, total - byteOffset) } };
+    if (dim === 'k') {
+      if (side === 'left') piece.right = shifted(call.right, start * call.right.row);
+      else piece.left = shifted(call.left, start * call.left.col);
+      if (start > 0) {
+        piece.accumulate = true;
+        piece.beta = 0;
+      }
+    } else {
+      const along = (v: MatrixView) => shifted(v, start * (dim === 'm' ? v.row : v.col));
+      piece.out = along(call.out);
+      if (call.bias) piece.bias = along(call.bias);
+    }
+    pieces.push(piece);
+  }
+  return pieces;
+}
+
+/** Slices of `sliceBytes` per chunk: as many as one binding holds, in groups that keep chunk offsets aligned. */
+function slicesPerBinding(ctx: KernelContext, ref: TensorRef, sliceBytes: number): number {
+  const { maxBindingBytes, minOffsetAlignment } = ctx.device;
+  const group = minOffsetAlignment / gcd(sliceBytes, minOffsetAlignment);
+  const fit = Math.floor(maxBindingBytes / sliceBytes);
+  const slices = fit - (fit % group);
+  if (slices === 0) {
+    throw nodeError(
+      ctx.node,
+      `tensor "${ref.label}" cannot be split into bindings of at most ${maxBindingBytes} bytes (slices of ${sliceBytes} bytes, offsets aligned to ${minOffsetAlignment})`,
+    );
+  }
+  return slices;
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+function emit(ctx: KernelContext, call: GemmCall): void {
+  const bias = call.bias ?? view(ctx.constant(ZERO, 'zero'), 0, 0);
+  const words = (v: MatrixView) => [v.offset, v.row, v.col, v.batch];
+  const binding = (v: MatrixView, write = false) => ({ tensor: v.ref, write, byteOffset: v.range?.byteOffset, byteLength: v.range?.byteLength });
+  const variant = gemmVariant(ctx.device, call.m, call.n, call.batch);
+  ctx.dispatch({
+    files: ['matmul', variant.file],
+    params: new Params()
+      .u32(call.m, call.n, call.k, call.accumulate ? 1 : 0, ...words(call.left), ...words(call.right), ...words(bias), ...words(call.out))
+      .f32(call.alpha, call.bias ? call.beta : 0),
+    bindings: [binding(call.left), binding(call.right), binding(bias), binding(call.out, true)],
+    workgroups: variant.workgroups,
+  });
+}

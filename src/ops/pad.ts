@@ -1,0 +1,86 @@
+// Pad in constant, reflect and edge modes: pads and the constant value as attributes (opset < 11) or
+// load-time constant inputs (opset >= 11, with optional axes from opset 18). Forward: one invocation
+// per output element; backward: one per input element, summing the outputs that read it.
+import { attrFloat, attrInts, attrString, type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { gridFor, Params } from '../plan/program.js';
+import { constantInts, MAX_RANK, nodeError, normalizeAxis, padded, requireRank } from './common.js';
+import type { BackwardContext, OpDef } from './types.js';
+
+const MODES = ['constant', 'reflect', 'edge'];
+
+interface PadGeometry {
+  mode: number;
+  value: number;
+  begins: number[];
+  outShape: Shape;
+}
+
+function geometry(node: Node, opset: number, shape: Shape, constant: (i: number) => Constant | undefined): PadGeometry {
+  requireRank(node, shape);
+  const modeName = attrString(node, 'mode', 'constant');
+  const mode = MODES.indexOf(modeName);
+  if (mode < 0) throw nodeError(node, `mode "${modeName}" is not supported (${MODES.join(', ')})`);
+  const pads = opset < 11 ? attrInts(node, 'pads') ?? attrInts(node, 'paddings') : constantInts(node, constant(1), 'pads');
+  const axes = opset >= 18 && node.inputs[3] ? constantInts(node, constant(3), 'axes').map((a) => normalizeAxis(node, a, shape.length)) : shape.map((_, i) => i);
+  if (!pads || pads.length !== 2 * axes.length) throw nodeError(node, `pads must hold a begin and an end for each of ${axes.length} axes`);
+  let value = 0;
+  if (opset < 11) value = attrFloat(node, 'value', 0);
+  else if (node.inputs[2]) value = Number(constant(2)?.data[0] ?? NaN);
+  if (Number.isNaN(value)) throw nodeError(node, 'constant_value must be known at load time');
+  const begins = shape.map(() => 0);
+  const outShape = [...shape];
+  axes.forEach((axis, i) => {
+    const [begin, end] = [pads[i], pads[i + axes.length]];
+    // Reflection mirrors without repeating the edge, so it reaches at most dim - 1 elements out.
+    if (modeName === 'reflect' && Math.max(begin, end) >= shape[axis]) {
+      throw nodeError(node, `reflect padding of ${Math.max(begin, end)} needs an axis longer than ${shape[axis]}`);
+    }
+    begins[axis] = begin;
+    outShape[axis] = shape[axis] + begin + end;
+  });
+  return { mode, value, begins, outShape };
+}
+
+function padParams(g: PadGeometry, inShape: Shape, count: number, accumulate: boolean): Params {
+  return new Params()
+    .u32(count, inShape.length, g.mode, accumulate ? 1 : 0)
+    .f32(g.value)
+    .align16()
+    .u32Array(inShape, MAX_RANK)
+    .u32Array(g.outShape, MAX_RANK)
+    .i32(...padded(g.begins));
+}
+
+export const pad: OpDef = {
+  types: ['Pad'],
+  dataInputs: [0],
+
+  inferShapes: ({ node, opset, inputShapes, constant }) => [geometry(node, opset, inputShapes[0]!, constant).outShape],
+
+  forward(ctx) {
+    const x = ctx.inputs[0]!;
+    const g = geometry(ctx.node, ctx.opset, x.shape, (i) => ctx.inputs[i]?.constant);
+    const count = elementCount(g.outShape);
+    ctx.dispatch({
+      files: ['pad_common', 'pad'],
+      params: padParams(g, x.shape, count, false),
+      bindings: [{ tensor: x.ref }, { tensor: ctx.outputs[0].ref, write: true }],
+      workgroups: gridFor(count),
+    });
+  },
+
+  backward(ctx: BackwardContext) {
+    const dy = ctx.gradOutput(0);
+    const dx = ctx.gradInput(0);
+    if (!dy || !dx) return;
+    const shape = ctx.inputs[0]!.shape;
+    const g = geometry(ctx.node, ctx.opset, shape, (i) => ctx.inputs[i]?.constant);
+    const count = elementCount(shape);
+    ctx.dispatch({
+      files: ['pad_common', 'pad_backward'],
+      params: padParams(g, shape, count, dx.accumulate),
+      bindings: [{ tensor: dy }, { tensor: dx.ref, write: true }],
+      workgroups: gridFor(count),
+    });
+  },
+};

@@ -1,0 +1,50 @@
+// Flatten, Reshape, Squeeze and Unsqueeze: the output is the input's data under another shape, so the
+// forward pass shares the input's buffer and runs nothing; the backward pass copies dY into dX.
+import { resolveReshape } from '../graph/fold.js';
+import { attrInt, attrInts, elementCount, type Shape } from '../graph/ir.js';
+import { constantInts, copyGradient, nodeError, normalizeAxis } from './common.js';
+import type { OpDef, ShapeContext } from './types.js';
+
+function viewOp(types: string[], outputShape: (ctx: ShapeContext) => Shape): OpDef {
+  return { types, view: true, dataInputs: [0], inferShapes: (ctx) => [outputShape(ctx)], forward() {}, backward: copyGradient };
+}
+
+/** Squeeze and Unsqueeze take axes as an attribute before opset 13 and as an input from then on. */
+function axesOf(ctx: ShapeContext): number[] | undefined {
+  if (ctx.opset < 13) return attrInts(ctx.node, 'axes');
+  return ctx.node.inputs[1] ? constantInts(ctx.node, ctx.constant(1), 'axes') : undefined;
+}
+
+export const flatten = viewOp(['Flatten'], ({ node, inputShapes }) => {
+  const shape = inputShapes[0]!;
+  // Flatten's axis may equal the rank (everything goes to the first dim).
+  const axis = normalizeAxis(node, attrInt(node, 'axis', 1), shape.length + 1);
+  return [elementCount(shape.slice(0, axis)), elementCount(shape.slice(axis))];
+});
+
+export const reshape = viewOp(['Reshape'], ({ node, opset, inputShapes, constant }) => {
+  const target = opset < 5 ? attrInts(node, 'shape') ?? [] : constantInts(node, constant(1), 'the target shape');
+  if (attrInt(node, 'allowzero', 0) !== 0 && target.includes(0)) throw nodeError(node, 'allowzero with a 0 in the shape would make an empty tensor');
+  return resolveReshape(inputShapes[0]!, target, node);
+});
+
+export const squeeze = viewOp(['Squeeze'], (ctx) => {
+  const { node } = ctx;
+  const shape = ctx.inputShapes[0]!;
+  const axes = axesOf(ctx)?.map((a) => normalizeAxis(node, a, shape.length));
+  for (const a of axes ?? []) if (shape[a] !== 1) throw nodeError(node, `cannot squeeze axis ${a} of [${shape}]: its size is not 1`);
+  return shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
+});
+
+export const unsqueeze = viewOp(['Unsqueeze'], (ctx) => {
+  const { node } = ctx;
+  const shape = ctx.inputShapes[0]!;
+  const given = axesOf(ctx);
+  if (!given) throw nodeError(node, 'axes are missing');
+  const rank = shape.length + given.length;
+  const axes = given.map((a) => normalizeAxis(node, a, rank)).sort((a, b) => a - b);
+  if (new Set(axes).size !== axes.length) throw nodeError(node, `axes [${given}] repeat an axis`);
+  const out = [...shape];
+  for (const a of axes) out.splice(a, 0, 1);
+  return out;
+});

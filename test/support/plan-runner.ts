@@ -1,0 +1,133 @@
+// Runs a hand-built graph through the planner with chosen device traits (a tiny binding limit forces
+// the weight-chunking path without a 392 MiB weight), and float64 helpers to check what comes back.
+import type { GpuContext } from '../../src/gpu/context.js';
+import { inferShapes } from '../../src/graph/infer.js';
+import type { AttributeValue, Constant, Graph, Shape } from '../../src/graph/ir.js';
+import type { DeviceTraits } from '../../src/ops/types.js';
+import { type Dispatch, PlanBuilder } from '../../src/plan/builder.js';
+import { Executable, WeightStore } from '../../src/plan/executable.js';
+import type { Reference } from './fixtures.js';
+
+export interface GraphSpec {
+  inputs: Record<string, Shape>;
+  nodes: { op: string; inputs: string[]; outputs: string[]; attributes?: Record<string, AttributeValue> }[];
+  constants?: Record<string, Constant>;
+  opset?: number;
+}
+
+export function graphOf(spec: GraphSpec): Graph {
+  return {
+    nodes: spec.nodes.map((n, i) => ({
+      name: `${n.op.toLowerCase()}${i}`,
+      opType: n.op,
+      inputs: n.inputs,
+      outputs: n.outputs,
+      attributes: new Map(Object.entries(n.attributes ?? {})),
+    })),
+    inputs: Object.entries(spec.inputs).map(([name, dims]) => ({ name, dims })),
+    outputs: [spec.nodes[spec.nodes.length - 1].outputs[0]],
+    constants: new Map(Object.entries(spec.constants ?? {})),
+    opset: spec.opset ?? 13,
+  };
+}
+
+export const floats = (shape: Shape, data: ArrayLike<number>): Constant => ({ dtype: 'float32', shape, data: Float32Array.from(data) });
+export const int64s = (data: number[]): Constant => ({ dtype: 'int64', shape: [data.length], data });
+
+export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> = {}): DeviceTraits {
+  return {
+    isCpu: gpu.adapter.isCpu,
+    maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
+    minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
+    ...overrides,
+  };
+}
+
+export interface RunResult {
+  y: Float32Array;
+  shape: Shape;
+  /** Gradients of sum(seed * y) with respect to the named tensors. */
+  grads: Map<string, Float32Array>;
+  dispatches: Dispatch[];
+}
+
+/** The forward value of the graph's output and, given a seed, the gradients of sum(seed * y). */
+export async function runGraph(
+  gpu: GpuContext,
+  graph: Graph,
+  inputs: Record<string, Float32Array>,
+  options: { traits?: DeviceTraits; seed?: Float32Array; gradientsTo?: string[] } = {},
+): Promise<RunResult> {
+  const shapes = new Map(graph.inputs.map((i) => [i.name, i.dims]));
+  const shaped = inferShapes(graph, shapes);
+  const builder = new PlanBuilder(shaped, options.traits ?? deviceTraits(gpu));
+  const output = graph.outputs[0];
+  builder.addOutput(output, builder.value(output));
+  const data = new Map<string, ArrayBufferView>(Object.entries(inputs));
+  if (options.seed) {
+    builder.setPhase('backward');
+    const seed = builder.addInput('seed', shaped.shapes.get(output)!);
+    data.set('seed', options.seed);
+    for (const [name, ref] of builder.addBackward(output, seed, options.gradientsTo ?? [])) builder.addOutput(`grad:${name}`, ref);
+  }
+  const plan = builder.build();
+  const weights = new WeightStore(gpu);
+  const exe = await Executable.create(gpu, plan, weights);
+  try {
+    const result = await exe.run(data);
+    const grads = new Map((options.gradientsTo ?? []).map((name) => [name, result.outputs.get(`grad:${name}`)!]));
+    return { y: result.outputs.get(output)!, shape: shaped.shapes.get(output)!, grads, dispatches: plan.dispatches };
+  } finally {
+    exe.destroy();
+    weights.destroy();
+  }
+}
+
+/** Deterministic values in [-1, 1) (a linear congruential generator), as float32. */
+export function randomData(count: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 31 - 1;
+  });
+}
+
+export const reference = (shape: Shape, data: ArrayLike<number>): Reference => ({ shape, data: Float64Array.from(data) });
+
+/**
+ * The gradient of sum(gy * f(inputs)) with respect to inputs[which], by central differences in float64.
+ * Exact up to rounding for functions at most quadratic in that input (every op these tests check), so a
+ * unit step is as good as any.
+ */
+export function exactGradient(f: (inputs: Float64Array[]) => Float64Array, inputs: ArrayLike<number>[], gy: ArrayLike<number>, which: number): Float64Array {
+  const xs = inputs.map((x) => Float64Array.from(x));
+  const grad = new Float64Array(xs[which].length);
+  const dot = (y: Float64Array) => y.reduce((s, v, i) => s + v * gy[i], 0);
+  for (let i = 0; i < grad.length; i++) {
+    const keep = xs[which][i];
+    xs[which][i] = keep + 1;
+    const up = dot(f(xs));
+    xs[which][i] = keep - 1;
+    const down = dot(f(xs));
+    xs[which][i] = keep;
+    grad[i] = (up - down) / 2;
+  }
+  return grad;
+}
+
+/** Row-major strides of a shape. */
+export function stridesOf(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length).fill(1);
+  for (let d = shape.length - 2; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+/** Coordinates of flat index i in shape. */
+export function coordsOf(i: number, shape: Shape): number[] {
+  const coords = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    coords[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return coords;
+}
