@@ -23,7 +23,7 @@ describe('localization metrics', () => {
     ]);
     expect(boxFromMap(map, 20, 10)).toEqual([8, 2, 18, 9]);
     // Below the threshold the dim blob disappears.
-    map.forEach((v, i) => (map[i] = v === 0.2 ? 0.1 : v));
+    map.forEach((v, i) => (map[i] = v === Math.fround(0.2) ? 0.1 : v));
     expect(boxFromMap(map, 20, 10)).toEqual([1, 1, 3, 3]);
     expect(boxFromMap(new Float32Array(200), 20, 10)).toBeUndefined();
   });
