@@ -1,6 +1,10 @@
 // Every op the engine runs, by ONNX op type. Adding an op = writing its module and listing it here.
 import { type Node, UserError } from '../graph/ir.js';
 import { conv } from './conv.js';
+import { batchNormalization, lrn } from './normalization.js';
+import { averagePool, maxPool } from './pool.js';
+import { reduceMean } from './reduce.js';
+import { softmax } from './softmax.js';
 import { concat } from './concat.js';
 import { gemm, matmul } from './matmul.js';
 import { pad } from './pad.js';
@@ -10,7 +14,8 @@ import { transpose } from './transpose.js';
 import { flatten, reshape, squeeze, unsqueeze } from './views.js';
 import type { OpDef } from './types.js';
 
-const OPS: OpDef[] = [conv, gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
+const OPS: OpDef[] = [conv, maxPool, averagePool, reduceMean, softmax, lrn, batchNormalization,
+  gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
 
 const byType = new Map<string, OpDef>();
 for (const op of OPS) for (const type of op.types) byType.set(type, op);

@@ -1,0 +1,13 @@
+// ReduceMean forward: one invocation per output element sums its reduced elements.
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+
+@compute @workgroup_size(256)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let index = flat_index(gid, nwg);
+  if (index >= P.out_count) { return; }
+  let base = input_offset(index, false);
+  var sum = 0.0;
+  for (var r = 0u; r < P.reduce_count; r++) { sum += x[base + input_offset(r, true)]; }
+  y[index] = sum / f32(P.reduce_count);
+}

@@ -1,0 +1,123 @@
+// Normalizations over the channel axis of [N, C, ...] tensors: LRN (AlexNet, GoogLeNet) and
+// BatchNormalization in inference mode (running statistics). BatchNormalization after a Conv is
+// usually folded into the conv at load time (graph/optimize.ts); this op runs the ones that remain.
+import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { gridFor, Params } from '../plan/program.js';
+import { nodeError } from './common.js';
+import type { BackwardContext, KernelContext, OpDef } from './types.js';
+
+function requireChannels(node: Node, shape: Shape | undefined): Shape {
+  if (!shape || shape.length < 2) {
+    throw nodeError(node, `input must be N x C x ..., got ${shape ? `[${shape}]` : 'nothing'}`);
+  }
+  return shape;
+}
+
+/** count, channels and the number of elements per channel and sample, the layout both ops index by. */
+function channelLayout(shape: Shape): [number, number, number] {
+  return [elementCount(shape), shape[1], elementCount(shape.slice(2))];
+}
+
+function lrnParams(ctx: KernelContext, accumulate: boolean): Params {
+  const { node } = ctx;
+  const size = attrInt(node, 'size');
+  return new Params()
+    .u32(...channelLayout(ctx.inputs[0]!.shape), Math.floor((size - 1) / 2), Math.ceil((size - 1) / 2))
+    .f32(attrFloat(node, 'alpha', 1e-4) / size, attrFloat(node, 'beta', 0.75), attrFloat(node, 'bias', 1))
+    .u32(accumulate ? 1 : 0);
+}
+
+export const lrn: OpDef = {
+  types: ['LRN'],
+
+  inferShapes({ node, inputShapes }) {
+    const size = node.attributes.get('size');
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 1) {
+      throw nodeError(node, 'attribute "size" must be a positive integer');
+    }
+    return [requireChannels(node, inputShapes[0])];
+  },
+
+  forward(ctx) {
+    const x = ctx.inputs[0]!;
+    ctx.dispatch({
+      files: ['lrn_common', 'lrn'],
+      params: lrnParams(ctx, false),
+      bindings: [{ tensor: x.ref }, { tensor: ctx.outputs[0].ref, write: true }],
+      workgroups: gridFor(elementCount(x.shape)),
+    });
+  },
+
+  backward(ctx: BackwardContext) {
+    const dy = ctx.gradOutput(0);
+    const dx = ctx.gradInput(0);
+    if (!dy || !dx) return;
+    const x = ctx.inputs[0]!;
+    ctx.dispatch({
+      files: ['lrn_common', 'lrn_backward'],
+      params: lrnParams(ctx, dx.accumulate),
+      bindings: [{ tensor: x.ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
+      workgroups: gridFor(elementCount(x.shape)),
+    });
+  },
+};
+
+const BN_PARAMETERS = ['scale', 'B', 'mean', 'var'];
+
+/** Why inference-mode BatchNormalization cannot run this node (training mode, per-activation statistics). */
+export function unsupportedBatchNorm(node: Node, opset: number): string | undefined {
+  if (opset < 9 && attrInt(node, 'spatial', 1) !== 1) return 'spatial=0 (statistics per activation rather than per channel) is not supported';
+  if (attrInt(node, 'training_mode', 0) !== 0) return 'training_mode=1 is not supported; export the model in eval mode';
+  if (node.outputs.slice(1).some((o) => o !== '')) {
+    return 'outputs beyond Y (running or saved statistics) exist only in training mode, which is not supported';
+  }
+  return undefined;
+}
+
+function batchNormParams(ctx: KernelContext, accumulate: boolean): Params {
+  return new Params()
+    .u32(...channelLayout(ctx.inputs[0]!.shape))
+    .f32(attrFloat(ctx.node, 'epsilon', 1e-5))
+    .u32(accumulate ? 1 : 0);
+}
+
+export const batchNormalization: OpDef = {
+  types: ['BatchNormalization'],
+  dataInputs: [0],
+
+  inferShapes({ node, opset, inputShapes }) {
+    const unsupported = unsupportedBatchNorm(node, opset);
+    if (unsupported) throw nodeError(node, unsupported);
+    const shape = requireChannels(node, inputShapes[0]);
+    BN_PARAMETERS.forEach((what, i) => {
+      const s = inputShapes[i + 1];
+      if (!s || s.length !== 1 || s[0] !== shape[1]) {
+        throw nodeError(node, `${what} must have shape [${shape[1]}], got ${s ? `[${s}]` : 'nothing'}`);
+      }
+    });
+    return [shape];
+  },
+
+  forward(ctx) {
+    const [x, scale, bias, mean, variance] = ctx.inputs.map((operand) => operand!.ref);
+    ctx.dispatch({
+      files: ['batch_norm_common', 'batch_norm'],
+      params: batchNormParams(ctx, false),
+      bindings: [{ tensor: x }, { tensor: scale }, { tensor: bias }, { tensor: mean }, { tensor: variance }, { tensor: ctx.outputs[0].ref, write: true }],
+      workgroups: gridFor(elementCount(x.shape)),
+    });
+  },
+
+  backward(ctx: BackwardContext) {
+    const dy = ctx.gradOutput(0);
+    const dx = ctx.gradInput(0);
+    if (!dy || !dx) return;
+    const [x, scale, , , variance] = ctx.inputs.map((operand) => operand!.ref);
+    ctx.dispatch({
+      files: ['batch_norm_common', 'batch_norm_backward'],
+      params: batchNormParams(ctx, dx.accumulate),
+      bindings: [{ tensor: dy }, { tensor: scale }, { tensor: variance }, { tensor: dx.ref, write: true }],
+      workgroups: gridFor(elementCount(x.shape)),
+    });
+  },
+};

@@ -1,0 +1,94 @@
+// ReduceMean over any axes (the 'axes' attribute of opsets < 18; all axes when absent), keepdims.
+// torch exports LayerNorm's statistics as ReduceMean(axes=[-1], keepdims=1), and some nets their global
+// average pool as ReduceMean(axes=[2,3]). Backward broadcasts dy / count back over the reduced axes.
+import { attrInt, attrInts, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { gridFor, Params } from '../plan/program.js';
+import { nodeError, normalizeAxis } from './common.js';
+import type { BackwardContext, KernelContext, OpDef } from './types.js';
+
+function reducedAxes(node: Node, rank: number): Set<number> {
+  if (node.inputs.length > 1 && node.inputs[1] !== '') {
+    throw nodeError(node, 'axes given as an input (opset 18) are not supported');
+  }
+  const axes = attrInts(node, 'axes');
+  if (!axes) return new Set(Array.from({ length: rank }, (_, i) => i));
+  return new Set(axes.map((a) => normalizeAxis(node, a, rank)));
+}
+
+const MAX_GROUPS = 8;
+
+interface AxisGroup {
+  size: number;
+  reduced: boolean;
+}
+
+/** Merges neighbouring axes of the same kind (dropping size-1 axes) into the shader's groups. */
+function axisGroups(node: Node, shape: Shape, reduced: Set<number>): AxisGroup[] {
+  const groups: AxisGroup[] = [];
+  shape.forEach((size, axis) => {
+    if (size === 1) return;
+    const last = groups[groups.length - 1];
+    if (last && last.reduced === reduced.has(axis)) last.size *= size;
+    else groups.push({ size, reduced: reduced.has(axis) });
+  });
+  if (groups.length > MAX_GROUPS) {
+    throw nodeError(node, `reducing axes [${[...reduced]}] of [${shape}] alternates too often (at most ${MAX_GROUPS} runs of axes)`);
+  }
+  return groups;
+}
+
+function reduceParams(node: Node, shape: Shape, accumulate: boolean): Params {
+  const groups = axisGroups(node, shape, reducedAxes(node, shape.length));
+  const inStrides: number[] = [];
+  const outStrides: number[] = [];
+  let inStride = 1;
+  let outStride = 1;
+  for (let g = groups.length - 1; g >= 0; g--) {
+    inStrides[g] = inStride;
+    inStride *= groups[g].size;
+    outStrides[g] = groups[g].reduced ? 0 : outStride;
+    if (!groups[g].reduced) outStride *= groups[g].size;
+  }
+  const reduceCount = inStride / outStride;
+  return new Params()
+    .u32(groups.length, outStride, reduceCount, accumulate ? 1 : 0)
+    .u32Array(groups.map((g) => g.size), MAX_GROUPS)
+    .u32Array(inStrides, MAX_GROUPS)
+    .u32Array(outStrides, MAX_GROUPS)
+    .u32Array(groups.map((g) => (g.reduced ? 1 : 0)), MAX_GROUPS);
+}
+
+const inputShape = (ctx: KernelContext) => ctx.inputs[0]!.shape;
+
+export const reduceMean: OpDef = {
+  types: ['ReduceMean'],
+  dataInputs: [0],
+
+  inferShapes({ node, inputShapes }) {
+    const shape = inputShapes[0]!;
+    const reduced = reducedAxes(node, shape.length);
+    const keepDims = attrInt(node, 'keepdims', 1) !== 0;
+    return [keepDims ? shape.map((d, i) => (reduced.has(i) ? 1 : d)) : shape.filter((_, i) => !reduced.has(i))];
+  },
+
+  forward(ctx) {
+    ctx.dispatch({
+      files: ['reduce_common', 'reduce_mean'],
+      params: reduceParams(ctx.node, inputShape(ctx), false),
+      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
+      workgroups: gridFor(elementCount(ctx.outputs[0].shape)),
+    });
+  },
+
+  backward(ctx: BackwardContext) {
+    const dy = ctx.gradOutput(0);
+    const dx = ctx.gradInput(0);
+    if (!dy || !dx) return;
+    ctx.dispatch({
+      files: ['reduce_common', 'reduce_mean_backward'],
+      params: reduceParams(ctx.node, inputShape(ctx), dx.accumulate),
+      bindings: [{ tensor: dy }, { tensor: dx.ref, write: true }],
+      workgroups: gridFor(elementCount(inputShape(ctx))),
+    });
+  },
+};

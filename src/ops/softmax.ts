@@ -1,0 +1,62 @@
+// Softmax and LogSoftmax. Before opset 13 'axis' (default 1) flattens the input to 2-D at that axis and
+// normalizes each row of the flattened trailing axes; from opset 13 it names the single axis to
+// normalize (default -1). Both become an [outer, n, inner] view normalized along n.
+import { attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { gridFor, Params } from '../plan/program.js';
+import { normalizeAxis } from './common.js';
+import type { BackwardContext, KernelContext, OpDef } from './types.js';
+
+interface RowLayout {
+  outer: number;
+  n: number;
+  inner: number;
+}
+
+function rowLayout(node: Node, opset: number, shape: Shape): RowLayout {
+  const legacy = opset < 13;
+  const axis = normalizeAxis(node, attrInt(node, 'axis', legacy ? 1 : -1), shape.length);
+  const outer = elementCount(shape.slice(0, axis));
+  return legacy
+    ? { outer, n: elementCount(shape.slice(axis)), inner: 1 }
+    : { outer, n: shape[axis], inner: elementCount(shape.slice(axis + 1)) };
+}
+
+const layoutOf = (ctx: KernelContext) => rowLayout(ctx.node, ctx.opset, ctx.inputs[0]!.shape);
+
+function softmaxParams(ctx: KernelContext, { outer, n, inner }: RowLayout, accumulate: boolean): Params {
+  return new Params().u32(outer, n, inner, ctx.node.opType === 'LogSoftmax' ? 1 : 0, accumulate ? 1 : 0);
+}
+
+const rowGrid = ({ outer, inner }: RowLayout) => gridFor(outer * inner);
+
+export const softmax: OpDef = {
+  types: ['Softmax', 'LogSoftmax'],
+
+  inferShapes({ node, opset, inputShapes }) {
+    rowLayout(node, opset, inputShapes[0]!); // rejects a bad axis at load time
+    return [inputShapes[0]!];
+  },
+
+  forward(ctx) {
+    const layout = layoutOf(ctx);
+    ctx.dispatch({
+      files: ['softmax_common', 'softmax'],
+      params: softmaxParams(ctx, layout, false),
+      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
+      workgroups: rowGrid(layout),
+    });
+  },
+
+  backward(ctx: BackwardContext) {
+    const dy = ctx.gradOutput(0);
+    const dx = ctx.gradInput(0);
+    if (!dy || !dx) return;
+    const layout = layoutOf(ctx);
+    ctx.dispatch({
+      files: ['softmax_common', 'softmax_backward'],
+      params: softmaxParams(ctx, layout, dx.accumulate),
+      bindings: [{ tensor: ctx.outputs[0].ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
+      workgroups: rowGrid(layout),
+    });
+  },
+};

@@ -1,0 +1,61 @@
+// Builds small ONNX models in memory from a plain description, for tests of cases the generated
+// fixtures do not show (tie-breaking, edge windows, rejected attributes): several inputs and outputs,
+// and string and float attributes.
+import onnxProto from 'onnx-proto';
+
+const { onnx } = onnxProto;
+const AttrType = onnx.AttributeProto.AttributeType;
+
+/** Integers become INT(S), strings STRING, and { float } FLOAT (an integer-valued float stays a float). */
+export type AttributeSpec = number | number[] | string | { float: number };
+
+export interface NodeSpec {
+  opType: string;
+  inputs: string[];
+  outputs: string[];
+  attributes?: Record<string, AttributeSpec>;
+}
+
+export interface ModelSpec {
+  nodes: NodeSpec[];
+  inputs: { name: string; shape: number[] }[];
+  outputs: string[];
+  initializers?: Record<string, { shape: number[]; data: number[] }>;
+  opset?: number;
+}
+
+function attribute(name: string, value: AttributeSpec): onnxProto.onnx.IAttributeProto {
+  if (typeof value === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(value) };
+  if (Array.isArray(value)) return { name, type: AttrType.INTS, ints: value };
+  if (typeof value === 'number') return { name, type: AttrType.INT, i: value };
+  return { name, type: AttrType.FLOAT, f: value.float };
+}
+
+export function modelFromSpec(spec: ModelSpec): Uint8Array {
+  const tensorType = (shape: number[]) => ({
+    tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } },
+  });
+  const model: onnxProto.onnx.IModelProto = {
+    irVersion: 7,
+    opsetImport: [{ domain: '', version: spec.opset ?? 13 }],
+    graph: {
+      name: 'test',
+      node: spec.nodes.map((n, i) => ({
+        name: `${n.opType}_${i}`,
+        opType: n.opType,
+        input: n.inputs,
+        output: n.outputs,
+        attribute: Object.entries(n.attributes ?? {}).map(([k, v]) => attribute(k, v)),
+      })),
+      input: spec.inputs.map((i) => ({ name: i.name, type: tensorType(i.shape) })),
+      output: spec.outputs.map((name) => ({ name })),
+      initializer: Object.entries(spec.initializers ?? {}).map(([name, t]) => ({
+        name,
+        dims: t.shape,
+        dataType: onnx.TensorProto.DataType.FLOAT,
+        floatData: t.data,
+      })),
+    },
+  };
+  return onnx.ModelProto.encode(model).finish();
+}
