@@ -7,7 +7,7 @@ import { Explainer } from '../src/explain/explainer.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
-import { buildModel } from './support/onnx-builder.js';
+import { modelFromSpec } from './support/model-spec.js';
 
 // The acceptance bounds: raw map relative to its max, normalized map absolute.
 const MAP_TOLERANCE = 1e-4;
@@ -78,14 +78,14 @@ describe('Grad-CAM behaviour', () => {
   // x -> Relu (the layer, >= 0) -> GlobalAveragePool -> Flatten -> Gemm with negative weights: every
   // channel weight alpha is negative, so ReLU(sum alpha A) is zero everywhere.
   const zeroMapModel = () =>
-    buildModel({
-      input: { name: 'x', shape: [2, 3, 5, 6] },
-      output: 'scores',
+    modelFromSpec({
+      inputs: [{ name: 'x', shape: [2, 3, 5, 6] }],
+      outputs: ['scores'],
       nodes: [
-        { op: 'Relu', inputs: ['x'], outputs: ['features'] },
-        { op: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
-        { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
-        { op: 'Gemm', inputs: ['flat', 'w', 'b'], outputs: ['scores'], attributes: { transB: 1 } },
+        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { opType: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { opType: 'Gemm', inputs: ['flat', 'w', 'b'], outputs: ['scores'], attributes: { transB: 1 } },
       ],
       initializers: { w: { shape: [2, 3], data: [-1, -2, -0.5, -0.25, -1, -3] }, b: { shape: [2], data: [0.1, 0.2] } },
     });

@@ -35,7 +35,10 @@ afterAll(() => {
   writeFileSync(join(dir, 'torchvision-errors.json'), JSON.stringify(report, null, 2));
 });
 
-const cases = process.env.GRADCAM_SKIP_TORCHVISION ? [] : caseDirs(REFERENCE_DIR);
+const only = process.env.GRADCAM_ARCHS?.split(',');
+const cases = process.env.GRADCAM_SKIP_TORCHVISION
+  ? []
+  : caseDirs(REFERENCE_DIR).filter((dir) => !only || only.includes(basename(dir).replace(/-op\d+$/, '')));
 
 describe.skipIf(cases.length === 0)('torchvision', () => {
   for (const dir of cases) {
