@@ -1,6 +1,7 @@
 // Every op the engine runs, by ONNX op type. Adding an op = writing its module and listing it here.
 import { type Node, UserError } from '../graph/ir.js';
 import { conv } from './conv.js';
+import { activations, binary, identity } from './elementwise.js';
 import { batchNormalization, lrn } from './normalization.js';
 import { averagePool, maxPool } from './pool.js';
 import { reduceMean } from './reduce.js';
@@ -14,7 +15,7 @@ import { transpose } from './transpose.js';
 import { flatten, reshape, squeeze, unsqueeze } from './views.js';
 import type { OpDef } from './types.js';
 
-const OPS: OpDef[] = [conv, maxPool, averagePool, reduceMean, softmax, lrn, batchNormalization,
+const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, averagePool, reduceMean, softmax, lrn, batchNormalization,
   gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
 
 const byType = new Map<string, OpDef>();

@@ -1,0 +1,274 @@
+// Elementwise ops. Activations share one template whose formula is a define (one pipeline per op
+// kind) with the op's constants (alpha, beta, clip bounds) as uniforms; their backward multiplies dy by
+// the derivative taken from x or y, whichever gives it exactly. Add/Sub/Mul/Div/Pow broadcast like
+// numpy; the gradient of a broadcast input is reduced over its broadcast dims by a gather. Identity and
+// inference-mode Dropout are views.
+import { attrFloat, type Constant, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
+import { gridFor, Params } from '../plan/program.js';
+import { contiguousStrides, copyGradient, MAX_RANK, nodeError } from './common.js';
+import type { KernelContext, OpDef } from './types.js';
+
+function requireInput(node: Node, shape: Shape | undefined, what = 'input'): Shape {
+  if (!shape) throw nodeError(node, `missing ${what}`);
+  return shape;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Activations
+
+/** Where an activation's derivative is read from: the input x or the output y. */
+type Saved = 'x' | 'y';
+
+interface Activation {
+  /** f(x) in WGSL; the op's constants are P.alpha and P.beta. */
+  formula: string;
+  /** f' in WGSL, in terms of v: the saved forward value. */
+  derivative: string;
+  saved: Saved;
+  /** Shader files the formulas call into. */
+  library?: string[];
+}
+
+const ACTIVATIONS: Record<string, Activation> = {
+  Relu: { formula: 'max(x, 0.0)', derivative: 'select(0.0, 1.0, v > 0.0)', saved: 'y' },
+  LeakyRelu: { formula: 'select(P.alpha * x, x, x >= 0.0)', derivative: 'select(P.alpha, 1.0, v > 0.0)', saved: 'x' },
+  // min(max()) rather than clamp(): when min > max, ONNX asks for max everywhere (clamp is undefined).
+  Clip: { formula: 'min(max(x, P.alpha), P.beta)', derivative: 'select(0.0, 1.0, v > P.alpha && v < P.beta)', saved: 'x' },
+  Sigmoid: { formula: '1.0 / (1.0 + exp(-x))', derivative: 'v * (1.0 - v)', saved: 'y' },
+  HardSigmoid: {
+    formula: 'clamp(P.alpha * x + P.beta, 0.0, 1.0)',
+    derivative: 'select(0.0, P.alpha, P.alpha * v + P.beta > 0.0 && P.alpha * v + P.beta < 1.0)',
+    saved: 'x',
+  },
+  HardSwish: {
+    formula: 'x * clamp(x / 6.0 + 0.5, 0.0, 1.0)',
+    derivative: 'clamp(v / 6.0 + 0.5, 0.0, 1.0) + select(0.0, v / 6.0, abs(v) < 3.0)',
+    saved: 'x',
+  },
+  // tanh(+-10) is already +-1 in float32; the clamp guards drivers whose tanh goes through exp(2x) (inf/inf).
+  Tanh: { formula: 'tanh(clamp(x, -10.0, 10.0))', derivative: '1.0 - v * v', saved: 'y' },
+  Erf: { formula: 'erf(x)', derivative: '1.1283791671 * exp(-v * v)', saved: 'x', library: ['erf'] },
+  Sqrt: { formula: 'sqrt(x)', derivative: '0.5 / v', saved: 'y' },
+};
+
+/** The op's constants as the uniforms alpha and beta. */
+function activationConstants(node: Node, opset: number, constant: (i: number) => Constant | undefined): [number, number] {
+  switch (node.opType) {
+    case 'LeakyRelu':
+      return [attrFloat(node, 'alpha', 0.01), 0];
+    case 'HardSigmoid':
+      return [attrFloat(node, 'alpha', 0.2), attrFloat(node, 'beta', 0.5)];
+    case 'Clip':
+      return clipBounds(node, opset, constant);
+    default:
+      return [0, 0];
+  }
+}
+
+/** Clip's bounds: attributes before opset 11, optional constant inputs from 11 on; absent = unbounded. */
+function clipBounds(node: Node, opset: number, constant: (i: number) => Constant | undefined): [number, number] {
+  if (opset < 11) return [attrFloat(node, 'min', -Infinity), attrFloat(node, 'max', Infinity)];
+  const bound = (i: number, what: string, absent: number) => {
+    if (!node.inputs[i]) return absent;
+    const c = constant(i);
+    if (!c) throw nodeError(node, `the ${what} bound "${node.inputs[i]}" must be a constant (it is computed at run time)`);
+    if (elementCount(c.shape) !== 1) throw nodeError(node, `the ${what} bound must be a scalar, not ${shapeString(c.shape)}`);
+    return Number(c.data[0]);
+  };
+  return [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
+}
+
+function activationParams(count: number, accumulate: boolean, [alpha, beta]: [number, number]): Params {
+  return new Params().u32(count, accumulate ? 1 : 0).f32(alpha, beta);
+}
+
+export const activations: OpDef = {
+  types: Object.keys(ACTIVATIONS),
+  dataInputs: [0],
+
+  inferShapes({ node, opset, inputShapes, constant }) {
+    const shape = requireInput(node, inputShapes[0]);
+    activationConstants(node, opset, constant); // rejects bad Clip bounds at load time
+    return [shape];
+  },
+
+  forward(ctx) {
+    const { node } = ctx;
+    const act = ACTIVATIONS[node.opType];
+    const count = elementCount(ctx.outputs[0].shape);
+    ctx.dispatch({
+      files: [...(act.library ?? []), 'unary_common', 'unary'],
+      defines: { OP: act.formula },
+      params: activationParams(count, false, activationConstants(node, ctx.opset, (i) => ctx.inputs[i]?.constant)),
+      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
+      workgroups: gridFor(count),
+    });
+  },
+
+  backward(ctx) {
+    const dy = ctx.gradOutput(0);
+    const dx = ctx.gradInput(0);
+    if (!dy || !dx) return;
+    const act = ACTIVATIONS[ctx.node.opType];
+    const count = elementCount(dy.shape);
+    ctx.dispatch({
+      files: ['unary_common', 'unary_backward'],
+      defines: { GRAD: act.derivative },
+      params: activationParams(count, dx.accumulate, activationConstants(ctx.node, ctx.opset, (i) => ctx.inputs[i]?.constant)),
+      bindings: [{ tensor: act.saved === 'x' ? ctx.inputs[0]!.ref : ctx.outputs[0].ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
+      workgroups: gridFor(count),
+    });
+  },
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Views: Identity, and Dropout at inference (output = input)
+
+export const identity: OpDef = {
+  types: ['Identity', 'Dropout'],
+  view: true,
+  dataInputs: [0],
+
+  inferShapes({ node, opset, inputShapes, constant }) {
+    const shape = requireInput(node, inputShapes[0]);
+    if (node.opType !== 'Dropout') return [shape];
+    const trainingMode = opset >= 12 && node.inputs[2] ? constant(2) : undefined;
+    if (opset >= 12 && node.inputs[2] && !trainingMode) throw nodeError(node, 'training_mode must be a constant');
+    if (trainingMode && Number(trainingMode.data[0]) !== 0) throw nodeError(node, 'training_mode is true; the engine runs models for inference only');
+    // The mask keeps a shape so that plans stay well-formed, but nothing computes it.
+    return node.outputs.length > 1 ? [shape, shape] : [shape];
+  },
+
+  forward() {},
+  backward: copyGradient,
+};
+
+// ---------------------------------------------------------------------------------------------------
+// Binary ops with numpy broadcasting
+
+interface BinaryOp {
+  /** The result in WGSL, in terms of a and b. */
+  formula: string;
+  /** dy * d(result)/da and dy * d(result)/db in WGSL, in a, b and g = dy; undefined: no gradient there. */
+  gradients: [string, string | undefined];
+}
+
+const BINARY: Record<string, BinaryOp> = {
+  Add: { formula: 'a + b', gradients: ['g', 'g'] },
+  Sub: { formula: 'a - b', gradients: ['g', '-g'] },
+  Mul: { formula: 'a * b', gradients: ['g * b', 'g * a'] },
+  Div: { formula: 'a / b', gradients: ['g / b', '-(g / b) * (a / b)'] },
+  // The exponent is a constant in the models that matter (LayerNorm's x^2): it gets no gradient.
+  Pow: { formula: 'power(a, b)', gradients: ['g * b * power(a, b - 1.0)', undefined] },
+};
+
+/** numpy's broadcast of two shapes; undefined when they do not broadcast. */
+export function broadcastShape(a: Shape, b: Shape): Shape | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: Shape = [];
+  for (let d = 0; d < rank; d++) {
+    const da = a[a.length - rank + d] ?? 1;
+    const db = b[b.length - rank + d] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
+interface BroadcastLayout {
+  shape: Shape;
+  a: number[];
+  b: number[];
+}
+
+/**
+ * The output dims with each input's strides (0 where it is broadcast). Size-1 dims are dropped and
+ * neighbours where both inputs broadcast alike are merged, so a same-shape op runs as rank 1 and an SE
+ * gate [N,C,1,1] against [N,C,H,W] as rank 2.
+ */
+function broadcastLayout(outShape: Shape, aShape: Shape, bShape: Shape): BroadcastLayout {
+  const stridesIn = (s: Shape) => {
+    const padded = [...new Array<number>(outShape.length - s.length).fill(1), ...s];
+    const strides = contiguousStrides(padded);
+    return padded.map((dim, d) => (dim === 1 ? 0 : strides[d]));
+  };
+  const a = stridesIn(aShape);
+  const b = stridesIn(bShape);
+  const layout: BroadcastLayout = { shape: [], a: [], b: [] };
+  outShape.forEach((dim, d) => {
+    if (dim === 1) return;
+    const last = layout.shape.length - 1;
+    const alike = last >= 0 && (layout.a[last] === 0) === (a[d] === 0) && (layout.b[last] === 0) === (b[d] === 0);
+    if (alike) {
+      layout.shape[last] *= dim;
+      layout.a[last] = a[d];
+      layout.b[last] = b[d];
+    } else {
+      layout.shape.push(dim);
+      layout.a.push(a[d]);
+      layout.b.push(b[d]);
+    }
+  });
+  return layout;
+}
+
+function binaryParams(layout: BroadcastLayout, count: number, target: { strides: number[]; accumulate: boolean } | undefined): Params {
+  const reduceCount = target ? layout.shape.reduce((n, dim, d) => (target.strides[d] === 0 ? n * dim : n), 1) : 1;
+  return new Params()
+    .u32(count, layout.shape.length, reduceCount, target?.accumulate ? 1 : 0)
+    .u32Array(layout.shape, MAX_RANK)
+    .u32Array(contiguousStrides(layout.shape), MAX_RANK)
+    .u32Array(layout.a, MAX_RANK)
+    .u32Array(layout.b, MAX_RANK)
+    .u32Array(target?.strides ?? [], MAX_RANK);
+}
+
+function layoutOf(ctx: KernelContext): BroadcastLayout {
+  const layout = broadcastLayout(ctx.outputs[0].shape, ctx.inputs[0]!.shape, ctx.inputs[1]!.shape);
+  if (layout.shape.length > MAX_RANK) throw nodeError(ctx.node, `broadcasting needs ${layout.shape.length} dims; at most ${MAX_RANK} are supported`);
+  return layout;
+}
+
+export const binary: OpDef = {
+  types: Object.keys(BINARY),
+  dataInputs: [0, 1],
+
+  inferShapes({ node, inputShapes }) {
+    const a = requireInput(node, inputShapes[0], 'input A');
+    const b = requireInput(node, inputShapes[1], 'input B');
+    const out = broadcastShape(a, b);
+    if (!out) throw nodeError(node, `cannot broadcast ${shapeString(a)} with ${shapeString(b)}`);
+    return [out];
+  },
+
+  forward(ctx) {
+    const count = elementCount(ctx.outputs[0].shape);
+    ctx.dispatch({
+      files: ['binary_common', 'binary'],
+      defines: { OP: BINARY[ctx.node.opType].formula },
+      params: binaryParams(layoutOf(ctx), count, undefined),
+      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.inputs[1]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
+      workgroups: gridFor(count),
+    });
+  },
+
+  backward(ctx) {
+    const dy = ctx.gradOutput(0);
+    if (!dy) return;
+    const layout = layoutOf(ctx);
+    BINARY[ctx.node.opType].gradients.forEach((gradient, i) => {
+      // One gradInput call per contribution: for x * x the second call accumulates onto the first.
+      const dx = ctx.gradInput(i);
+      if (!dx) return;
+      if (!gradient) throw nodeError(ctx.node, `the gradient would flow into the exponent "${ctx.node.inputs[i]}"; only the base of Pow is differentiated`);
+      const count = elementCount(ctx.inputs[i]!.shape);
+      ctx.dispatch({
+        files: ['binary_common', 'binary_backward'],
+        defines: { GRAD: gradient },
+        params: binaryParams(layout, count, { strides: i === 0 ? layout.a : layout.b, accumulate: dx.accumulate }),
+        bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.inputs[1]!.ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
+        workgroups: gridFor(count),
+      });
+    });
+  },
+};
