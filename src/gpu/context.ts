@@ -16,8 +16,6 @@ export interface AdapterSummary {
 }
 
 export interface GpuContext {
-  /** Held so that Dawn's instance outlives the device: collecting it while the device is in use crashes. */
-  instance: GPU;
   device: GPUDevice;
   adapter: AdapterSummary;
   limits: GPUSupportedLimits;
@@ -42,10 +40,14 @@ const RAISED_LIMITS = [
 export const INSTALL_HINT =
   'no WebGPU adapter found. On a machine without a GPU, install Mesa\'s lavapipe Vulkan driver from bookworm-backports: `sudo bash scripts/install-system-deps.sh`';
 
+// One Dawn instance per process, never released: collecting an instance while any of its objects are
+// still alive crashes dawn.node, and a live instance does not keep the process from exiting.
+let gpu: GPU | undefined;
+
 export async function createGpuContext(): Promise<GpuContext> {
   // Mesa warns on every start when XDG_RUNTIME_DIR is unset.
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
-  const gpu = create([]);
+  gpu ??= create([]);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new UserError(INSTALL_HINT);
 
@@ -78,7 +80,6 @@ export async function createGpuContext(): Promise<GpuContext> {
   };
 
   return {
-    instance: gpu,
     device,
     adapter: summary,
     limits: device.limits,
@@ -90,8 +91,6 @@ export async function createGpuContext(): Promise<GpuContext> {
     },
     destroy() {
       device.destroy();
-      // Dropping the last references lets dawn.node release the event loop, so the process can exit.
-      (this as Partial<GpuContext>).instance = undefined;
     },
   };
 }

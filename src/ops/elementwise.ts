@@ -135,8 +135,8 @@ export const identity: OpDef = {
     const trainingMode = opset >= 12 && node.inputs[2] ? constant(2) : undefined;
     if (opset >= 12 && node.inputs[2] && !trainingMode) throw nodeError(node, 'training_mode must be a constant');
     if (trainingMode && Number(trainingMode.data[0]) !== 0) throw nodeError(node, 'training_mode is true; the engine runs models for inference only');
-    // The mask keeps a shape so that plans stay well-formed, but nothing computes it.
-    return node.outputs.length > 1 ? [shape, shape] : [shape];
+    // The mask is not computed: it gets no shape, and a node that reads it is refused by the planner.
+    return [shape];
   },
 
   forward() {},

@@ -96,7 +96,9 @@ export class PlanBuilder {
     const node = this.producer.get(name);
     if (!node) throw new UserError(`tensor "${name}" is not in the graph`);
     this.emitForward(node);
-    return this.values.get(name)!;
+    const value = this.values.get(name);
+    if (!value) throw new UserError(`${node.opType} node "${node.name}": its output "${name}" is not computed by the engine`);
+    return value;
   }
 
   private constantValue(name: string): TensorInfo | undefined {
@@ -117,7 +119,9 @@ export class PlanBuilder {
   private emitForward(node: Node): void {
     const inputs = node.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
     const op = opFor(node, this.shaped.graph.opset);
-    const outputs: Operand[] = node.outputs.map((name, i) => {
+    // Outputs without a shape (optional ones the op does not compute, e.g. Dropout's mask) get no tensor.
+    const produced = node.outputs.filter((name) => this.shaped.shapes.has(name));
+    const outputs: Operand[] = produced.map((name, i) => {
       const shape = this.shaped.shapes.get(name)!;
       const ref =
         op.view && i === 0 ? this.newView(inputs[0]!.ref as TensorInfo, shape, name) : this.newTensor(shape, name, 'intermediate');
@@ -172,7 +176,7 @@ export class PlanBuilder {
         throw new UserError(`${label} lies between the layer and the score, and ${node.opType} has no backward pass`);
       }
       const inputs = node.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
-      const outputs = node.outputs.map((name) => this.operand(name));
+      const outputs = node.outputs.filter((name) => this.shaped.shapes.has(name)).map((name) => this.operand(name));
       const dataInputs = op.dataInputs ?? node.inputs.map((_, i) => i);
       const base = this.kernelContext(node, inputs, outputs);
       const ctx: BackwardContext = {

@@ -1,0 +1,86 @@
+// The CLI as a user meets it: results on stdout, and bad input answered with one line on stderr and a
+// non-zero exit status, never a stack trace. Runs the command in-process (same code as bin/gradcam.js).
+import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { readNpy, writeNpy } from '../src/io/npy.js';
+import { FIXTURES, readReference, relativeError } from './support/fixtures.js';
+
+async function run(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
+  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
+  process.exitCode = undefined;
+  try {
+    await main(argv);
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+  const status = process.exitCode ?? 0;
+  process.exitCode = undefined;
+  return { status, stdout: out.join('\n'), stderr: err.join('\n') };
+}
+
+afterEach(() => {
+  process.exitCode = undefined;
+});
+
+const net = join(FIXTURES, 'nets', 'resnet_like_opset13');
+const fourChannels = join(mkdtempSync(join(tmpdir(), 'gradcam-')), 'four-channels.npy');
+writeNpy(fourChannels, [1, 4, 32, 40], new Float32Array(4 * 32 * 40));
+const image = join(FIXTURES, 'images', 'rgb.png');
+
+describe('gradcam CLI', () => {
+  it('infer writes the first output as .npy, equal to the float64 reference', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'gradcam-')), 'y.npy');
+    const r = await run('infer', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--npy', out);
+    expect(r.status).toBe(0);
+    expect(relativeError(readNpy(out).data as Float32Array, readReference(join(net, 'y.npy')))).toBeLessThan(1e-5);
+  });
+
+  it('explain writes maps, PNGs and a JSON summary for images', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    const r = await run('explain', '--model', join(net, 'model.onnx'), '--image', image, '--resize', '40', '--crop', '32,40', '--out', dir, '--npy', join(dir, 'maps.npy'), '--json', '--class', '3');
+    expect(r.status).toBe(0);
+    const summary = JSON.parse(r.stdout);
+    expect(summary.images[0].class).toBe(3);
+    expect(summary.layer.shape).toHaveLength(4);
+    expect(readNpy(join(dir, 'maps.npy')).shape).toEqual([1, 32, 40]);
+    expect(existsSync(join(dir, 'rgb.heatmap.png')) && existsSync(join(dir, 'rgb.overlay.png'))).toBe(true);
+    expect(readFileSync(join(dir, 'rgb.overlay.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('layers lists the candidates and marks the default', async () => {
+    const r = await run('layers', '--model', join(net, 'model.onnx'), '--shape', '2,3,32,40');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^\* /m);
+  });
+
+  const bad: [string, string[], RegExp][] = [
+    ['not an ONNX file', ['infer', '--model', join(FIXTURES, 'bad', 'not-onnx.onnx'), '--input', join(net, 'x0.npy')], /not an ONNX model/],
+    ['a truncated file', ['infer', '--model', join(FIXTURES, 'bad', 'truncated.onnx'), '--input', join(net, 'x0.npy')], /truncated/],
+    ['an unsupported op', ['infer', '--model', join(FIXTURES, 'bad', 'unsupported-op.onnx'), '--input', join(net, 'x0.npy')], /unsupported op Einsum \(node "einsum_node", opset 12\); supported ops: .*Conv/],
+    ['a missing initializer', ['infer', '--model', join(FIXTURES, 'bad', 'missing-initializer.onnx'), '--input', join(net, 'x0.npy')], /input "conv.weight" is missing/],
+    ['a wrong channel count', ['infer', '--model', join(net, 'model.onnx'), '--input', fourChannels], /has 4 channels; the model expects 3/],
+    ['an unknown layer', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--layer', 'nope'], /unknown layer "nope"; candidates: /],
+    ['a class out of range', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '999'], /class 999 is out of range/],
+    ['an image that will not decode', ['explain', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'bad', 'not-onnx.onnx')], /not a PNG or JPEG/],
+    ['a missing file', ['explain', '--model', join(net, 'model.onnx'), '--image', '/nonexistent.png'], /no such file/],
+    ['an unknown flag', ['explain', '--model', join(net, 'model.onnx'), '--bogus'], /bogus/],
+    ['an unknown method', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'magic'], /--method must be one of/],
+    ['a head CAM cannot use', ['explain', '--model', join(FIXTURES, 'nets', 'alexnet_like_opset13', 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'cam'], /cam needs/],
+  ];
+  for (const [what, argv, message] of bad) {
+    it(`answers ${what} with one line and exit status 1`, async () => {
+      const r = await run(...argv);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr.split('\n')).toHaveLength(1);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+});
