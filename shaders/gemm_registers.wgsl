@@ -1,6 +1,5 @@
 // Register-tiled GEMM body without shared memory or barriers, for CPU adapters (lavapipe runs workgroup
-// barriers as coroutine switches, which costs more than re-reading operands from cache). Each
-// invocation computes a 4x4 block of C; 8x8 invocations cover 32x32.
+// barriers as coroutine switches, which costs more than re-reading operands from cache).
 //
 // Hooks the including program defines (also used by gemm_tiled.wgsl):
 //   fn gemm_dims() -> vec3<u32>                       M, N, K
@@ -12,37 +11,38 @@
 //   fn gemm_read_b(k: GemmK, c: GemmCol) -> f32
 //   fn gemm_write(batch, row, col, value: f32)
 // Precomputing rows, columns and k this way keeps integer division (scalar on CPUs) out of the loop.
+//
+// An 8x8 workgroup covers 32 rows x 64 columns. Each invocation computes 4 rows x 8 columns, the
+// columns interleaved with its 7 neighbours' (x, x+8, ..., x+56), so that the 8 SIMD lanes llvmpipe
+// runs side by side read neighbouring B elements.
 @compute @workgroup_size(8, 8, 1)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let dims = gemm_dims();
-  let batch = gid.z;
-  let row0 = gid.y * 4u;
-  let col0 = gid.x * 4u;
+  let batch = wid.z;
+  let row0 = (wid.y * 8u + lid.y) * 4u;
+  let col0 = wid.x * 64u + lid.x;
   if (row0 >= dims.x || col0 >= dims.y) { return; }
   // Out-of-range rows and columns repeat the last valid one: read but never written.
+  let last_row = dims.x - 1u;
+  let last_col = dims.y - 1u;
   let r0 = gemm_row_at(batch, row0);
-  let r1 = gemm_row_at(batch, min(row0 + 1u, dims.x - 1u));
-  let r2 = gemm_row_at(batch, min(row0 + 2u, dims.x - 1u));
-  let r3 = gemm_row_at(batch, min(row0 + 3u, dims.x - 1u));
-  let c0 = gemm_col_at(batch, col0);
-  let c1 = gemm_col_at(batch, min(col0 + 1u, dims.y - 1u));
-  let c2 = gemm_col_at(batch, min(col0 + 2u, dims.y - 1u));
-  let c3 = gemm_col_at(batch, min(col0 + 3u, dims.y - 1u));
-  var acc: array<vec4<f32>, 4>;
+  let r1 = gemm_row_at(batch, min(row0 + 1u, last_row));
+  let r2 = gemm_row_at(batch, min(row0 + 2u, last_row));
+  let r3 = gemm_row_at(batch, min(row0 + 3u, last_row));
+  var cols: array<GemmCol, 8>;
+  for (var j = 0u; j < 8u; j++) { cols[j] = gemm_col_at(batch, min(col0 + 8u * j, last_col)); }
+  var acc: array<vec4<f32>, 8>;  // acc[j][i]: column j, row i
   var k = gemm_k_at(0u);
   for (var i = 0u; i < dims.z; i++) {
     let a = vec4<f32>(gemm_read_a(r0, k), gemm_read_a(r1, k), gemm_read_a(r2, k), gemm_read_a(r3, k));
-    let b = vec4<f32>(gemm_read_b(k, c0), gemm_read_b(k, c1), gemm_read_b(k, c2), gemm_read_b(k, c3));
-    acc[0] += a.x * b;
-    acc[1] += a.y * b;
-    acc[2] += a.z * b;
-    acc[3] += a.w * b;
+    for (var j = 0u; j < 8u; j++) { acc[j] += a * gemm_read_b(k, cols[j]); }
     k = gemm_k_next(k);
   }
-  for (var i = 0u; i < 4u; i++) {
-    if (row0 + i >= dims.x) { break; }
-    for (var j = 0u; j < 4u; j++) {
-      if (col0 + j < dims.y) { gemm_write(batch, row0 + i, col0 + j, acc[i][j]); }
+  for (var j = 0u; j < 8u; j++) {
+    let col = col0 + 8u * j;
+    if (col >= dims.y) { break; }
+    for (var i = 0u; i < 4u; i++) {
+      if (row0 + i < dims.x) { gemm_write(batch, row0 + i, col, acc[j][i]); }
     }
   }
 }

@@ -35,7 +35,7 @@ const isDepthwise = (g: ConvGeometry) => g.groups > 1 && g.groups === g.inC;
 /** The GEMM body for this adapter and the grid that covers an M x N x batch product with it. */
 export function gemmVariant(device: DeviceTraits, m: number, n: number, batch: number): { file: string; workgroups: [number, number, number] } {
   return device.isCpu
-    ? { file: 'gemm_registers', workgroups: [ceilDiv(n, 32), ceilDiv(m, 32), batch] }
+    ? { file: 'gemm_registers', workgroups: [ceilDiv(n, 64), ceilDiv(m, 32), batch] }
     : { file: 'gemm_tiled', workgroups: [ceilDiv(n, 64), ceilDiv(m, 64), batch] };
 }
 
