@@ -35,7 +35,7 @@ const config = JSON.parse(readFileSync(join(WEIGHTS_DIR, 'demo.json'), 'utf8')) 
 const gpu = await createGpuContext();
 const model = Model.fromFile(gpu, join(WEIGHTS_DIR, config.model));
 const explainer = new Explainer(model);
-const stats = Object.fromEntries(METHODS.map((m) => [m, { pointing: 0, localized: 0 }])) as Record<Method, { pointing: number; localized: number }>;
+const stats = Object.fromEntries(METHODS.map((m) => [m, { pointing: 0, localized: 0, iou: 0 }])) as Record<Method, { pointing: number; localized: number; iou: number }>;
 let correct = 0;
 let boxArea = 0;
 const progress = new Progress(Math.ceil(n / batchSize));
@@ -60,7 +60,9 @@ for (let start = 0; start < n; start += batchSize) {
       }
       if (pointingHit(map, width, box)) stats[method].pointing++;
       const found = boxFromMap(map, width, height);
-      if (right && found && iou(found, box) >= 0.5) stats[method].localized++;
+      const overlap = found ? iou(found, box) : 0;
+      stats[method].iou += overlap;
+      if (right && overlap >= 0.5) stats[method].localized++;
     }
   }
   progress.tick(`${end}/${n} images`);
@@ -68,19 +70,21 @@ for (let start = 0; start < n; start += batchSize) {
 explainer.dispose();
 model.dispose();
 
-const rows = METHODS.map((m) => [m, (stats[m].pointing / n).toFixed(3), (1 - stats[m].localized / n).toFixed(3)]);
+const rows = METHODS.map((m) => [m, (stats[m].pointing / n).toFixed(3), (1 - stats[m].localized / n).toFixed(3), (stats[m].iou / n).toFixed(3)]);
 const summary = {
   adapter: describeAdapter(gpu.adapter),
   images: n,
   seed: BENCHMARK_SEED,
   classificationAccuracy: correct / n,
   chancePointing: boxArea / n,
-  methods: Object.fromEntries(METHODS.map((m) => [m, { pointingGame: stats[m].pointing / n, localizationError: 1 - stats[m].localized / n }])),
+  methods: Object.fromEntries(
+    METHODS.map((m) => [m, { pointingGame: stats[m].pointing / n, localizationError: 1 - stats[m].localized / n, meanIoU: stats[m].iou / n }]),
+  ),
 };
 gpu.destroy();
 console.log(`adapter: ${summary.adapter}`);
 console.log(`${n} held-out images (seed ${BENCHMARK_SEED}); classification accuracy ${summary.classificationAccuracy.toFixed(3)}; chance pointing (mean box area) ${summary.chancePointing.toFixed(3)}`);
-console.log(table(['method', 'pointing game', 'localization error'], rows));
+console.log(table(['method', 'pointing game', 'localization error', 'mean IoU'], rows));
 const reportDir = join(ROOT, '.cache', 'reports');
 mkdirSync(reportDir, { recursive: true });
 writeFileSync(join(reportDir, 'localization.json'), JSON.stringify(summary, null, 2));
