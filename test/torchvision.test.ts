@@ -12,6 +12,11 @@ import { REFERENCE_DIR } from './setup/references.js';
 
 const LOGITS_TOLERANCE = 1e-5;
 const MAP_TOLERANCE = 1e-4;
+// At a middle layer, float32 arithmetic itself can flip a ReLU or max-pool decision whose input is
+// within rounding of the kink, and the gradient through that unit changes entirely: PyTorch's own
+// float32 Grad-CAM is then up to ~2e-2 from float64 (meta f32_vs_f64_gradcam_rel). There the engine is
+// held to a few times PyTorch's float32 error; wherever float32 is exact enough, to 1e-4.
+const FLOAT32_MARGIN = 3;
 
 interface ArchMeta {
   arch: string;
@@ -23,6 +28,7 @@ interface LayerMeta {
   layer_tensor: string;
   classes: number[];
   cam: boolean;
+  f32_vs_f64_gradcam_rel: number;
 }
 
 const gpu = useGpu();
@@ -47,6 +53,7 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
       const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
       const explainer = new Explainer(model);
       const errors: Record<string, number> = {};
+      const tolerances: Record<string, number> = {};
       report[basename(dir)] = errors;
       try {
         const input = readTensor(join(dir, 'input.npy'));
@@ -62,12 +69,12 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
             const result = await explainer.explain(input, { method, layer: layer.layer_tensor, classes: layer.classes });
             errors[`${tag}/${method}/raw`] = relativeError(result.map.data, readReference(join(layerDir, `${method}_raw.npy`)));
             errors[`${tag}/${method}/norm`] = maxAbsError(result.normalized.data, readReference(join(layerDir, `${method}_norm.npy`)));
+            const tolerance = Math.max(MAP_TOLERANCE, FLOAT32_MARGIN * layer.f32_vs_f64_gradcam_rel);
+            tolerances[`${tag}/${method}/raw`] = tolerances[`${tag}/${method}/norm`] = tolerance;
           }
+          errors[`${tag}/torch-float32`] = layer.f32_vs_f64_gradcam_rel;
         }
-        for (const [what, error] of Object.entries(errors)) {
-          if (what === 'logits') continue;
-          expect(error, what).toBeLessThan(MAP_TOLERANCE);
-        }
+        for (const [what, tolerance] of Object.entries(tolerances)) expect(errors[what], what).toBeLessThan(tolerance);
       } finally {
         explainer.dispose();
         model.dispose();
