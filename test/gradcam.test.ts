@@ -59,13 +59,21 @@ describe('Grad-CAM on synthetic nets', () => {
         const forward = await model.run(x, [meta.gradcam_layer]);
         expect(relativeError(forward.get(meta.gradcam_layer)!.data, activation)).toBeLessThan(1e-5);
 
+        const results = [];
         for (const unfused of [false, true]) {
           const result = await explainer.explain(x, { layer: meta.gradcam_layer, classes: meta.classes, unfused });
           expect(result.classes).toEqual(meta.classes);
           expect(result.layer.shape).toEqual(activation.shape);
           expect(relativeError(result.map.data, raw)).toBeLessThan(MAP_TOLERANCE);
           expect(maxAbsError(result.normalized.data, normalizeReference(raw))).toBeLessThan(MAP_TOLERANCE);
+          results.push(result);
         }
+        // The fused kernel and its four-dispatch composition do the same float32 operations in the
+        // same order per value: they agree to the last bits.
+        const [fused, unfused] = results;
+        const asReference = (t: { shape: number[]; data: Float32Array }) => ({ shape: t.shape, data: Float64Array.from(t.data) });
+        expect(relativeError(fused.map.data, asReference(unfused.map))).toBeLessThan(1e-6);
+        expect(maxAbsError(fused.normalized.data, asReference(unfused.normalized))).toBeLessThan(1e-6);
       } finally {
         explainer.dispose();
         model.dispose();
