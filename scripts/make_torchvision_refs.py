@@ -542,7 +542,8 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
             warnings.simplefilter("ignore")
             torch.onnx.export(model, x32, onnx_path + ".tmp", opset_version=op,
                               input_names=["input"], output_names=["logits"],
-                              do_constant_folding=True)
+                              do_constant_folding=True,
+                              training=torch.onnx.TrainingMode.PRESERVE)
         os.replace(onnx_path + ".tmp", onnx_path)
         proto = onnx.load(onnx_path)
         onnx.checker.check_model(proto)

@@ -5,6 +5,7 @@
 const TILE_M: u32 = 64u;
 const TILE_N: u32 = 64u;
 const TILE_K: u32 = 32u;
+const BLOCK_K: u32 = 8u;
 
 var<workgroup> tile_a: array<f32, 2048>; // [TILE_K][TILE_M]
 var<workgroup> tile_b: array<f32, 2048>; // [TILE_K][TILE_N]
@@ -35,15 +36,20 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       tile_b[kb * TILE_N + n] = b;
     }
     workgroupBarrier();
-    for (var kk = 0u; kk < TILE_K; kk++) {
-      let ra = kk * TILE_M + lid.y * 4u;
-      let a = vec4<f32>(tile_a[ra], tile_a[ra + 1u], tile_a[ra + 2u], tile_a[ra + 3u]);
-      let rb = kk * TILE_N + lid.x * 4u;
-      let b = vec4<f32>(tile_b[rb], tile_b[rb + 1u], tile_b[rb + 2u], tile_b[rb + 3u]);
-      acc[0] += a.x * b;
-      acc[1] += a.y * b;
-      acc[2] += a.z * b;
-      acc[3] += a.w * b;
+    // Two-level accumulation, as in gemm_registers.wgsl: partial sums of BLOCK_K products.
+    for (var kb = 0u; kb < TILE_K; kb += BLOCK_K) {
+      var part = array<vec4<f32>, 4>(vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0), vec4<f32>(0.0));
+      for (var kk = kb; kk < kb + BLOCK_K; kk++) {
+        let ra = kk * TILE_M + lid.y * 4u;
+        let a = vec4<f32>(tile_a[ra], tile_a[ra + 1u], tile_a[ra + 2u], tile_a[ra + 3u]);
+        let rb = kk * TILE_N + lid.x * 4u;
+        let b = vec4<f32>(tile_b[rb], tile_b[rb + 1u], tile_b[rb + 2u], tile_b[rb + 3u]);
+        part[0] += a.x * b;
+        part[1] += a.y * b;
+        part[2] += a.z * b;
+        part[3] += a.w * b;
+      }
+      for (var i = 0u; i < 4u; i++) { acc[i] += part[i]; }
     }
     workgroupBarrier();
   }
