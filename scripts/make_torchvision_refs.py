@@ -13,7 +13,9 @@ depth and BatchNorm folding is really exercised.
 
 Output, per arch and opset (one "case" = one folder <DIR>/<arch>-op<opset>/):
     model.onnx   torch.onnx.export of the float32 model (input 'input',
-                 output 'logits', static shapes, do_constant_folding=True)
+                 output 'logits', static shapes, do_constant_folding=True,
+                 TrainingMode.PRESERVE: BatchNormalization nodes stay in the
+                 graph, unfolded, for the engine to fold in float64)
     input.npy    float32 [2,3,H,W]  (seeded N(0,1))
     logits.npy   float64 [2,1000]   (float64 copy of the model on the input)
     meta.json    written LAST (atomically); its presence marks the case done:
