@@ -12,11 +12,15 @@ import { REFERENCE_DIR } from './setup/references.js';
 
 const LOGITS_TOLERANCE = 1e-5;
 const MAP_TOLERANCE = 1e-4;
-// At a middle layer, float32 arithmetic itself can flip a ReLU or max-pool decision whose input is
-// within rounding of the kink, and the gradient through that unit changes entirely: PyTorch's own
-// float32 Grad-CAM is then up to ~2e-2 from float64 (meta f32_vs_f64_gradcam_rel). There the engine is
-// held to a few times PyTorch's float32 error; wherever float32 is exact enough, to 1e-4.
-const FLOAT32_MARGIN = 3;
+// At a middle layer, float32 arithmetic can flip a ReLU or max-pool decision downstream whose input is
+// within rounding of its kink; the gradient through that unit then changes entirely, which shifts every
+// channel weight a little. Which decision flips depends on the summation order, so no float32
+// implementation can promise 1e-4 there: PyTorch's own float32 Grad-CAM is up to 2.3e-2 from float64 on
+// these models (meta f32_vs_f64_gradcam_rel). Where PyTorch's float32 shows such a layer (more than
+// 1e-5 off), the engine is held to twice the largest such effect (5e-2); elsewhere, and at every last layer,
+// to 1e-4. An indexing or formula error is of order 1, and fails either way.
+const FLOAT32_EXACT = 1e-5;
+const FLIPPED_MAP_TOLERANCE = 5e-2;
 
 interface ArchMeta {
   arch: string;
@@ -53,7 +57,6 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
       const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
       const explainer = new Explainer(model);
       const errors: Record<string, number> = {};
-      const tolerances: Record<string, number> = {};
       report[basename(dir)] = errors;
       try {
         const input = readTensor(join(dir, 'input.npy'));
@@ -69,12 +72,13 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
             const result = await explainer.explain(input, { method, layer: layer.layer_tensor, classes: layer.classes });
             errors[`${tag}/${method}/raw`] = relativeError(result.map.data, readReference(join(layerDir, `${method}_raw.npy`)));
             errors[`${tag}/${method}/norm`] = maxAbsError(result.normalized.data, readReference(join(layerDir, `${method}_norm.npy`)));
-            const tolerance = Math.max(MAP_TOLERANCE, FLOAT32_MARGIN * layer.f32_vs_f64_gradcam_rel);
-            tolerances[`${tag}/${method}/raw`] = tolerances[`${tag}/${method}/norm`] = tolerance;
+            const flipSensitive = tag === 'mid' && layer.f32_vs_f64_gradcam_rel > FLOAT32_EXACT;
+            const tolerance = flipSensitive ? FLIPPED_MAP_TOLERANCE : MAP_TOLERANCE;
+            expect(errors[`${tag}/${method}/raw`], `${tag}/${method}/raw`).toBeLessThan(tolerance);
+            expect(errors[`${tag}/${method}/norm`], `${tag}/${method}/norm`).toBeLessThan(tolerance);
           }
           errors[`${tag}/torch-float32`] = layer.f32_vs_f64_gradcam_rel;
         }
-        for (const [what, tolerance] of Object.entries(tolerances)) expect(errors[what], what).toBeLessThan(tolerance);
       } finally {
         explainer.dispose();
         model.dispose();
