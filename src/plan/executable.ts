@@ -218,11 +218,6 @@ export class Executable {
     return { outputs, gpuMs, wallMs: performance.now() - start };
   }
 
-  /** Bytes of intermediate buffers this plan holds (after reuse by liveness). */
-  get intermediateBytes(): number {
-    return this.ownedBuffers.reduce((s, b) => s + b.size, 0);
-  }
-
   destroy(): void {
     for (const b of this.ownedBuffers) b.destroy();
     this.timing?.querySet.destroy();
