@@ -1,7 +1,7 @@
 // Which tensors can be explained: the score tensor (the logits before any final softmax), the 4-D
 // layers upstream of it, the default layer, and the global-average-pooling head that CAM needs.
 import { type Constant, type Node, type Shape, UserError } from '../graph/ir.js';
-import type { ShapedGraph } from '../graph/infer.js';
+import { type ShapedGraph, upstreamTensors } from '../graph/infer.js';
 
 export interface LayerInfo {
   tensor: string;
@@ -19,18 +19,9 @@ export function scoreTensor(shaped: ShapedGraph, output?: string): string {
   return name;
 }
 
-function ancestors(shaped: ShapedGraph, of: string): Set<string> {
-  const up = new Set<string>([of]);
-  for (let i = shaped.nodes.length - 1; i >= 0; i--) {
-    const node = shaped.nodes[i];
-    if (node.outputs.some((o) => up.has(o))) for (const inp of node.inputs) if (inp) up.add(inp);
-  }
-  return up;
-}
-
 /** Every 4-D activation upstream of the scores, in graph order. */
 export function candidateLayers(shaped: ShapedGraph, score: string): LayerInfo[] {
-  const up = ancestors(shaped, score);
+  const up = upstreamTensors(shaped.nodes, score);
   const layers: LayerInfo[] = [];
   for (const node of shaped.nodes) {
     for (const out of node.outputs) {

@@ -71,3 +71,12 @@ function checkInputShape(name: string, declared: number[], given: Shape): void {
   }
   if (given.some((d) => !Number.isInteger(d) || d <= 0)) throw new UserError(`input "${name}" has an invalid shape ${shapeString(given)}`);
 }
+
+/** Every tensor that `of` depends on (itself included), walking the nodes backwards. */
+export function upstreamTensors(nodes: Node[], of: string): Set<string> {
+  const up = new Set<string>([of]);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (nodes[i].outputs.some((o) => up.has(o))) for (const inp of nodes[i].inputs) if (inp) up.add(inp);
+  }
+  return up;
+}

@@ -2,7 +2,7 @@
 // (optionally) the backward pass from a score tensor down to chosen tensors, then whatever a method
 // appends (the Grad-CAM kernel). Liveness and buffers are the executable's business.
 import { type Constant, elementCount, type Node, type Shape, UserError } from '../graph/ir.js';
-import type { ShapedGraph } from '../graph/infer.js';
+import { type ShapedGraph, upstreamTensors } from '../graph/infer.js';
 import { opFor } from '../ops/registry.js';
 import type { BackwardContext, DeviceTraits, GradientTarget, KernelContext, Operand } from '../ops/types.js';
 import type { Program, TensorRef } from './program.js';
@@ -213,12 +213,8 @@ export class PlanBuilder {
   /** Nodes, in graph order, that consume a descendant of `from` and are ancestors of `to`. */
   private nodesBetween(from: string[], to: string): Node[] {
     const down = this.descendantsOf(from);
-    const up = new Set<string>([to]);
-    const nodes = this.shaped.nodes;
-    for (let i = nodes.length - 1; i >= 0; i--) {
-      if (nodes[i].outputs.some((o) => up.has(o))) for (const inp of nodes[i].inputs) if (inp) up.add(inp);
-    }
-    return nodes.filter((n) => n.outputs.some((o) => up.has(o) && down.has(o)));
+    const up = upstreamTensors(this.shaped.nodes, to);
+    return this.shaped.nodes.filter((n) => n.outputs.some((o) => up.has(o) && down.has(o)));
   }
 
   private descendantsOf(names: string[]): Set<string> {
