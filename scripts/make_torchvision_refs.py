@@ -38,7 +38,8 @@ tag in {mid,last}:
 Classes: one per image, seeded, chosen so the maps are not degenerate (see
 select_classes()). raw = relu(sum_k alpha_k A_k) resized with
 F.interpolate(mode='bilinear', align_corners=False) to H x W;
-norm = per image (raw - min) / (max - min + 1e-7).
+norm = per image (raw - min) / (max - min), zeros where max == min (no epsilon:
+the normalized map does not depend on the map's magnitude).
 """
 import argparse
 import copy
@@ -368,7 +369,9 @@ def maps_from(torch, A, weights, H, W):
     raw = F.interpolate(m[:, None], size=(H, W), mode="bilinear", align_corners=False)[:, 0]
     mn = raw.amin(dim=(1, 2), keepdim=True)
     mx = raw.amax(dim=(1, 2), keepdim=True)
-    norm = (raw - mn) / (mx - mn + 1e-7)
+    span = mx - mn
+    norm = torch.where(span > 0, (raw - mn) / torch.where(span > 0, span, torch.ones_like(span)),
+                       torch.zeros_like(raw))
     return raw, norm
 
 

@@ -41,6 +41,6 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   let range = workgroup_min_max(lane, lo, hi);
   // Each invocation re-reads only the pixels it wrote itself.
   for (var q = lane; q < pixels; q += 256u) {
-    normalized[n * pixels + q] = (raw[n * pixels + q] - range.x) / (range.y - range.x + NORMALIZE_EPS);
+    normalized[n * pixels + q] = normalize_unit(raw[n * pixels + q], range.x, range.y);
   }
 }

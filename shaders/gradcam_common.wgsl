@@ -11,7 +11,6 @@ struct Params {
 @group(0) @binding(0) var<uniform> P: Params;
 
 const MAX_CHANNELS: u32 = 4096u;
-const NORMALIZE_EPS: f32 = 1e-7;
 
 // Bilinear sample positions for output pixel (y, x): half-pixel centres, edges clamped
 // (OpenCV INTER_LINEAR, torch interpolate with align_corners=False).
@@ -31,6 +30,15 @@ fn interpolate(t: Taps, v00: f32, v01: f32, v10: f32, v11: f32) -> f32 {
   let top = v00 + (v01 - v00) * t.wx;
   let bottom = v10 + (v11 - v10) * t.wx;
   return top + (bottom - top) * t.wy;
+}
+
+// Min-max normalization that does not depend on the map's magnitude: no epsilon with units, so a map
+// of 1e-8 spans [0, 1] as one of 1e8 does. A constant map (or a range that underflows) gives zeros; the
+// clamp keeps an inexact division (WGSL allows 2.5 ulp) inside [0, 1].
+fn normalize_unit(v: f32, lo: f32, hi: f32) -> f32 {
+  let range = hi - lo;
+  if (!(range > 0.0)) { return 0.0; }
+  return clamp((v - lo) / range, 0.0, 1.0);
 }
 
 // Min and max over one workgroup of 256 invocations (each brings its own partial min/max).

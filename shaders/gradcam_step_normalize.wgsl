@@ -14,6 +14,6 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   }
   let range = workgroup_min_max(lane, lo, hi);
   for (var q = lane; q < pixels; q += 256u) {
-    normalized[base + q] = (raw[base + q] - range.x) / (range.y - range.x + NORMALIZE_EPS);
+    normalized[base + q] = normalize_unit(raw[base + q], range.x, range.y);
   }
 }

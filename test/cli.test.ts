@@ -1,12 +1,15 @@
 // The CLI as a user meets it: results on stdout, and bad input answered with one line on stderr and a
 // non-zero exit status, never a stack trace. Runs the command in-process (same code as bin/gradcam.js).
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { PNG } from 'pngjs';
+import { applyJet } from '../src/io/colormap.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { FIXTURES, readReference, relativeError } from './support/fixtures.js';
+import { modelFromSpec } from './support/model-spec.js';
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -52,6 +55,31 @@ describe('gradcam CLI', () => {
     expect(readNpy(join(dir, 'maps.npy')).shape).toEqual([1, 32, 40]);
     expect(existsSync(join(dir, 'rgb.heatmap.png')) && existsSync(join(dir, 'rgb.overlay.png'))).toBe(true);
     expect(readFileSync(join(dir, 'rgb.overlay.png')).subarray(1, 4).toString()).toBe('PNG');
+  });
+
+  it('explain --out draws a map of magnitude 1e-8 across the whole colormap', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    const model = modelFromSpec({
+      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
+      outputs: ['scores'],
+      nodes: [
+        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { opType: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+      ],
+      initializers: { w: { shape: [1, 1], data: [1e-8] } },
+    });
+    writeFileSync(join(dir, 'tiny.onnx'), model);
+    writeNpy(join(dir, 'x.npy'), [1, 1, 8, 8], Float32Array.from({ length: 64 }, (_, i) => i / 63));
+    const r = await run('explain', '--model', join(dir, 'tiny.onnx'), '--input', join(dir, 'x.npy'), '--method', 'cam', '--out', dir, '--npy', join(dir, 'map.npy'));
+    expect(r.status).toBe(0);
+    expect(Math.max(...(readNpy(join(dir, 'map.npy')).data as Float32Array))).toBeLessThan(1e-7);
+    const png = PNG.sync.read(readFileSync(readdirSync(dir).map((f) => join(dir, f)).find((f) => f.endsWith('.heatmap.png'))!));
+    const [coldest, hottest] = [applyJet(Float32Array.of(0), 1, 1), applyJet(Float32Array.of(1), 1, 1)];
+    const pixel = (i: number) => Array.from(png.data.subarray(4 * i, 4 * i + 3));
+    expect(pixel(0)).toEqual(Array.from(coldest));
+    expect(pixel(63)).toEqual(Array.from(hottest));
   });
 
   it('layers lists the candidates and marks the default', async () => {

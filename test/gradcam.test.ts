@@ -20,7 +20,7 @@ interface NetMeta {
 
 const gpu = useGpu();
 
-/** Per-image (m - min) / (max - min + 1e-7) of a float64 reference map [N, H, W]. */
+/** Per-image (m - min) / (max - min) of a float64 reference map [N, H, W]; zeros for a constant image. */
 function normalizeReference(raw: { shape: number[]; data: Float64Array }) {
   const [n, h, w] = raw.shape;
   const out = new Float64Array(raw.data.length);
@@ -28,7 +28,7 @@ function normalizeReference(raw: { shape: number[]; data: Float64Array }) {
     const image = raw.data.subarray(i * h * w, (i + 1) * h * w);
     const lo = Math.min(...image);
     const hi = Math.max(...image);
-    image.forEach((v, p) => (out[i * h * w + p] = (v - lo) / (hi - lo + 1e-7)));
+    image.forEach((v, p) => (out[i * h * w + p] = hi > lo ? (v - lo) / (hi - lo) : 0));
   }
   return { shape: raw.shape, data: out };
 }
@@ -147,5 +147,66 @@ describe('Grad-CAM behaviour', () => {
       explainer.dispose();
       model.dispose();
     }
+  });
+});
+
+describe('map normalization', () => {
+  // x -> Relu (the layer) -> GlobalAveragePool -> Flatten -> Gemm. The layer has the input's size, so the
+  // bilinear resize is the identity and the CAM map is ReLU(sum_k w_ck x_k) pixel for pixel; scaling the
+  // classifier weights by s scales the map by s.
+  const [h, w] = [6, 7];
+  const scaledModel = (s: number) =>
+    modelFromSpec({
+      inputs: [{ name: 'x', shape: [1, 2, h, w] }],
+      outputs: ['scores'],
+      nodes: [
+        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { opType: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+      ],
+      initializers: { w: { shape: [1, 2], data: [0.75 * s, 0.5 * s] } },
+    });
+  const explainAt = async (s: number, data: Float32Array, method: 'cam' | 'gradcam' = 'cam') => {
+    const model = Model.fromBytes(gpu(), scaledModel(s));
+    const explainer = new Explainer(model);
+    try {
+      return await explainer.explain({ shape: [1, 2, h, w], data }, { method, layer: 'features', classes: [0] });
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  };
+  const varied = Float32Array.from({ length: 2 * h * w }, (_, i) => Math.sin(i * 0.9) + 0.3);
+
+  it('does not depend on the magnitude of the map', async () => {
+    for (const method of ['cam', 'gradcam'] as const) {
+      const unit = await explainAt(1, varied, method);
+      expect(Math.max(...unit.normalized.data)).toBe(1);
+      expect(Math.min(...unit.normalized.data)).toBe(0);
+      for (const s of [1e-12, 1e12]) {
+        const scaled = await explainAt(s, varied, method);
+        // The raw map scales with s (to float32 rounding of the products) ...
+        const expected = { shape: unit.map.shape, data: Float64Array.from(unit.map.data, (v) => v * s) };
+        expect(relativeError(scaled.map.data, expected)).toBeLessThan(1e-6);
+        // ... and the normalized map does not move: a few float32 roundings of values in [0, 1].
+        expect(maxAbsError(scaled.normalized.data, { shape: unit.normalized.shape, data: Float64Array.from(unit.normalized.data) })).toBeLessThan(1e-6);
+        expect(Math.max(...scaled.normalized.data)).toBe(1);
+        expect(Math.min(...scaled.normalized.data)).toBe(0);
+      }
+    }
+  });
+
+  it('gives zeros for a constant map and one 1 for a single non-zero pixel', async () => {
+    const constant = await explainAt(1, new Float32Array(2 * h * w).fill(0.5));
+    expect(constant.map.data.every((v) => v === constant.map.data[0] && v > 0)).toBe(true);
+    expect(constant.normalized.data.every((v) => v === 0)).toBe(true);
+
+    const single = new Float32Array(2 * h * w);
+    single[17] = 1e-8;
+    single[h * w + 17] = 2e-8;
+    const result = await explainAt(1, single);
+    expect(Array.from(result.normalized.data).filter((v) => v !== 0)).toEqual([1]);
+    expect(result.normalized.data[17]).toBe(1);
   });
 });

@@ -37,7 +37,7 @@ export interface Explanation {
   logits: Tensor;
   /** [N, H, W]: ReLU(sum_k alpha_k A^k) resized to the input, unnormalized. */
   map: Tensor;
-  /** [N, H, W]: per-image (m - min) / (max - min + 1e-7). */
+  /** [N, H, W]: per-image (m - min) / (max - min), all zeros where the map is constant; independent of its magnitude. */
   normalized: Tensor;
   /** GPU milliseconds per phase (timestamp queries), where the adapter has them. */
   timings: { forwardMs?: number; backwardMs?: number; camMs?: number; wallMs: number };
