@@ -82,6 +82,36 @@ describe('gradcam CLI', () => {
     expect(pixel(63)).toEqual(Array.from(hottest));
   });
 
+  it('explain warns once, and says in --json, when a map rests on a decision within float32 rounding', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    // features -> Add -0.5 -> Relu -> GAP -> Gemm: a feature of 0.5 + 2e-7 puts that ReLU's input 2e-7 from its kink.
+    const model = modelFromSpec({
+      inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
+      outputs: ['scores'],
+      nodes: [
+        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { opType: 'Add', inputs: ['features', 'c'], outputs: ['shifted'] },
+        { opType: 'Relu', inputs: ['shifted'], outputs: ['decided'] },
+        { opType: 'GlobalAveragePool', inputs: ['decided'], outputs: ['pooled'] },
+        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+      ],
+      initializers: { c: { shape: [1], data: [-0.5] }, w: { shape: [1, 1], data: [1] } },
+    });
+    writeFileSync(join(dir, 'kink.onnx'), model);
+    const x = Float32Array.from({ length: 16 }, (_, i) => 1 + i / 16);
+    x[5] = 0.5 + 2e-7;
+    writeNpy(join(dir, 'x.npy'), [1, 1, 4, 4], x);
+    const r = await run('explain', '--model', join(dir, 'kink.onnx'), '--input', join(dir, 'x.npy'), '--layer', 'features', '--json');
+    expect(r.status).toBe(0);
+    expect(r.stderr.split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^warning: .* within float32 rounding of its kink \(smallest margin 1\.[0-9]e-7 < 0\.00001\)/);
+    const image = JSON.parse(r.stdout).images[0];
+    expect(image.stable).toBe(false);
+    expect(image.smallest_margin).toBeGreaterThan(5e-8);
+    expect(image.smallest_margin).toBeLessThan(2e-7);
+  });
+
   it('layers lists the candidates and marks the default', async () => {
     const r = await run('layers', '--model', join(net, 'model.onnx'), '--shape', '2,3,32,40');
     expect(r.status).toBe(0);

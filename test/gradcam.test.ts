@@ -210,3 +210,48 @@ describe('map normalization', () => {
     expect(result.normalized.data[17]).toBe(1);
   });
 });
+
+describe('decision margins', () => {
+  // features = Relu(x) (the layer) -> Add c -> Relu (a decision between the layer and the score) ->
+  // GlobalAveragePool -> Flatten -> Gemm. Every unit of the second Relu receives gradient, so the
+  // smallest margin is min |features + c| / max |features + c| per image.
+  const [h, w] = [4, 5];
+  const c = -0.5;
+  const model = () =>
+    modelFromSpec({
+      inputs: [{ name: 'x', shape: [2, 1, h, w] }],
+      outputs: ['scores'],
+      nodes: [
+        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { opType: 'Add', inputs: ['features', 'c'], outputs: ['shifted'] },
+        { opType: 'Relu', inputs: ['shifted'], outputs: ['decided'] },
+        { opType: 'GlobalAveragePool', inputs: ['decided'], outputs: ['pooled'] },
+        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+      ],
+      initializers: { c: { shape: [1], data: [c] }, w: { shape: [1, 1], data: [2] } },
+    });
+
+  it('reports the smallest margin per image and flags the one within float32 rounding', async () => {
+    const x = Float32Array.from({ length: 2 * h * w }, (_, i) => 0.9 + 0.37 * Math.sin(i * 1.3));
+    x[3] = 0.5 + 2e-7; // image 0: one pre-activation 2e-7 from the ReLU's kink
+    const m = Model.fromBytes(gpu(), model());
+    const explainer = new Explainer(m);
+    try {
+      const result = await explainer.explain({ shape: [2, 1, h, w], data: x }, { layer: 'features', classes: [0, 0] });
+      for (let n = 0; n < 2; n++) {
+        const shifted = Array.from(x.subarray(n * h * w, (n + 1) * h * w), (v) => Math.fround(Math.max(v, 0) + c));
+        const expected = Math.min(...shifted.map(Math.abs)) / Math.max(...shifted.map(Math.abs));
+        // One float32 division of float32 values: within 2 ulp.
+        expect(Math.abs(result.stability.smallestMargin[n]! - expected) / expected).toBeLessThan(3e-7);
+      }
+      expect(result.stability.stable).toEqual([false, true]);
+      // CAM has no backward path, hence no decision to measure.
+      const cam = await explainer.explain({ shape: [2, 1, h, w], data: x }, { layer: 'decided', method: 'cam', classes: [0, 0] });
+      expect(cam.stability).toEqual({ smallestMargin: [null, null], stable: [true, true] });
+    } finally {
+      explainer.dispose();
+      m.dispose();
+    }
+  });
+});

@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Explanation, Explainer, METHODS, type Method } from '../explain/explainer.js';
+import { STABLE_MARGIN } from '../explain/stability.js';
 import { UserError } from '../graph/ir.js';
 import { applyJet, overlay } from '../io/colormap.js';
 import { rgbToFloat01 } from '../io/image.js';
@@ -83,8 +84,17 @@ function report(input: ModelInput, result: Explanation, labels: string[] | undef
     class: result.classes[n],
     label: labels?.[result.classes[n]] ?? null,
     score: result.scores[n],
+    smallest_margin: result.stability.smallestMargin[n],
+    stable: result.stability.stable[n],
     files: files[n] ?? [],
   }));
+  const unstable = images.filter((i) => !i.stable);
+  if (unstable.length) {
+    console.error(
+      `warning: the map of ${unstable.map((i) => i.image).join(', ')} depends on a ReLU/Clip decision within float32 rounding of its kink ` +
+        `(smallest margin ${Math.min(...unstable.map((i) => i.smallest_margin!)).toExponential(1)} < ${STABLE_MARGIN}); any float32 evaluation may move it by O(1e-2)`,
+    );
+  }
   if (json) {
     const summary = {
       method: result.method,

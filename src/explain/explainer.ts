@@ -8,6 +8,7 @@ import { Executable } from '../plan/executable.js';
 import { gridFor, Params, type TensorRef } from '../plan/program.js';
 import type { Model, Tensor } from '../runtime/model.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
+import { MarginProbe, type Stability, stabilityOf } from './stability.js';
 
 export const METHODS = ['gradcam', 'counterfactual', 'cam'] as const;
 export type Method = (typeof METHODS)[number];
@@ -39,6 +40,13 @@ export interface Explanation {
   map: Tensor;
   /** [N, H, W]: per-image (m - min) / (max - min), all zeros where the map is constant; independent of its magnitude. */
   normalized: Tensor;
+  /**
+   * Per image, the smallest margin of a ReLU/Clip/HardSigmoid/HardSwish decision on the backward path
+   * (distance to its kink relative to the tensor's max |x|) and whether it is clear of float32
+   * rounding; a map that is not stable can move by O(1e-2) under any float32 arithmetic. CAM has no
+   * backward path: always stable.
+   */
+  stability: Stability;
   /** GPU milliseconds per phase (timestamp queries), where the adapter has them. */
   timings: { forwardMs?: number; backwardMs?: number; camMs?: number; wallMs: number };
 }
@@ -86,6 +94,7 @@ export class Explainer {
       logits: { shape: [batch, numClasses], data: result.outputs.get('logits')! },
       map: { shape: [batch, outH, outW], data: result.outputs.get('map')! },
       normalized: { shape: [batch, outH, outW], data: result.outputs.get('normalized')! },
+      stability: stabilityOf(result.outputs.get('margins'), batch),
       timings: { forwardMs: result.gpuMs.forward, backwardMs: result.gpuMs.backward, camMs: result.gpuMs.cam, wallMs: result.wallMs },
     };
   }
@@ -121,7 +130,11 @@ export class Explainer {
       'class selection',
     );
     b.addOutput('picked', picked);
-    const weightSource: TensorRef = head ? b.constantTensor(head.weight, 'classifier weight') : b.addBackward(score, seed, [layer.tensor]).get(layer.tensor)!;
+    const probe = new MarginProbe(b, batch);
+    const weightSource: TensorRef = head
+      ? b.constantTensor(head.weight, 'classifier weight')
+      : b.addBackward(score, seed, [layer.tensor], probe.visit).get(layer.tensor)!;
+    if (probe.any) b.addOutput('margins', probe.margins);
 
     b.setPhase('cam');
     const [, , outH, outW] = inputShape;
@@ -132,7 +145,7 @@ export class Explainer {
     if (options.unfused) {
       const alpha = b.scratch([batch, channels], 'channel weights');
       const step = (file: string, bindings: { tensor: TensorRef; write?: boolean }[], workgroups: [number, number, number]) =>
-        b.dispatch({ files: ['gradcam_common', ...(file === 'gradcam_step_alpha' ? ['gradcam_alpha'] : []), file], params, bindings, workgroups }, file);
+        b.dispatch({ files: ['gradcam_common', 'workgroup_min_max', ...(file === 'gradcam_step_alpha' ? ['gradcam_alpha'] : []), file], params, bindings, workgroups }, file);
       step('gradcam_step_alpha', [{ tensor: weightSource }, { tensor: picked }, { tensor: alpha, write: true }], gridFor(batch * channels));
       step('gradcam_step_sum', [{ tensor: activations }, { tensor: alpha }, { tensor: coarse, write: true }], gridFor(batch * layerH * layerW));
       step('gradcam_step_resize', [{ tensor: coarse }, { tensor: map, write: true }], gridFor(batch * outH * outW));
@@ -140,7 +153,7 @@ export class Explainer {
     } else {
       b.dispatch(
         {
-          files: ['gradcam_common', 'gradcam_alpha', 'gradcam'],
+          files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
           params,
           bindings: [
             { tensor: activations },

@@ -82,9 +82,28 @@ function activationParams(count: number, accumulate: boolean, [alpha, beta]: [nu
   return new Params().u32(count, accumulate ? 1 : 0).f32(alpha, beta);
 }
 
+/** Where each activation's derivative jumps, from the same constants as its formulas. */
+function activationKinks(node: Node, opset: number, constant: (i: number) => Constant | undefined): number[] {
+  const [alpha, beta] = activationConstants(node, opset, constant);
+  switch (node.opType) {
+    case 'Relu':
+    case 'LeakyRelu':
+      return [0];
+    case 'Clip':
+      return [alpha, beta].filter(Number.isFinite);
+    case 'HardSigmoid':
+      return alpha === 0 ? [] : [-beta / alpha, (1 - beta) / alpha];
+    case 'HardSwish':
+      return [-3, 3];
+    default:
+      return [];
+  }
+}
+
 export const activations: OpDef = {
   types: Object.keys(ACTIVATIONS),
   dataInputs: [0],
+  kinks: activationKinks,
 
   inferShapes({ node, opset, inputShapes, constant }) {
     const shape = requireInput(node, inputShapes[0]);

@@ -64,4 +64,9 @@ export interface OpDef {
   view?: boolean;
   /** Inputs that carry data rather than shapes or axes; the others never receive gradients. */
   dataInputs?: number[];
+  /**
+   * Elementwise ops whose derivative jumps: the input values where it does (ReLU's 0, Clip's bounds).
+   * The explainer measures how close the forward input came to them (src/explain/stability.ts).
+   */
+  kinks?(node: Node, opset: number, constant: (i: number) => Constant | undefined): number[];
 }

@@ -162,8 +162,15 @@ export class PlanBuilder {
   /**
    * Back-propagates from `scoreName` (whose gradient is `seed`) to each of `targets`, through the
    * nodes that lie on a path between them only. Returns the gradient tensor of every target.
+   * `afterNode` sees each node once its backward programs are emitted, while its output gradient is
+   * still alive (the explainer measures decision margins there).
    */
-  addBackward(scoreName: string, seed: TensorRef, targets: string[]): Map<string, TensorRef> {
+  addBackward(
+    scoreName: string,
+    seed: TensorRef,
+    targets: string[],
+    afterNode?: (node: Node, ctx: BackwardContext) => void,
+  ): Map<string, TensorRef> {
     const onPath = this.nodesBetween(targets, scoreName);
     const grads = new Map<string, { ref: TensorRef; written: boolean }>();
     grads.set(scoreName, { ref: seed, written: true });
@@ -198,7 +205,10 @@ export class PlanBuilder {
           return target;
         },
       };
-      if (node.outputs.some((_, i) => ctx.gradOutput(i))) op.backward(ctx);
+      if (node.outputs.some((_, i) => ctx.gradOutput(i))) {
+        op.backward(ctx);
+        afterNode?.(node, ctx);
+      }
     }
 
     const result = new Map<string, TensorRef>();
