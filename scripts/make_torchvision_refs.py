@@ -53,6 +53,8 @@ import zlib
 
 import numpy as np
 
+import float32_error_model as f32model
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, ".cache", "references", "torchvision")
 DEFAULT_ARCHS = ("resnet18,resnet50,vgg11_bn,vgg16,alexnet,squeezenet1_1,mobilenet_v2,"
@@ -115,6 +117,8 @@ ARCHS = {
 }
 
 OPSETS_DEFAULT = (9, 11, 13)
+# Bumped whenever the references change meaning; cached cases of another version are regenerated.
+GENERATOR_VERSION = 2
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -137,9 +141,17 @@ def arch_seed(arch):
 # ----------------------------------------------------------------------------
 
 def build_model(torch, torchvision, arch, seed):
+    """The architecture with torchvision's seeded initialisation, drawn in float64: torch's float32
+    normal_ takes a vectorised path on AVX2 builds and a scalar one elsewhere, so float32 draws differ
+    between machines in the last bits; float64 draws are the same everywhere."""
     torch.manual_seed(seed)
     kw = dict(aux_logits=False, init_weights=True) if arch == "googlenet" else {}
-    model = getattr(torchvision.models, arch)(weights=None, **kw)
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        model = getattr(torchvision.models, arch)(weights=None, **kw)
+    finally:
+        torch.set_default_dtype(default)
     model.eval()
     # In-place activations would overwrite hooked outputs (and break
     # retain_grad); the exported graph is identical either way.
@@ -157,7 +169,8 @@ def calibrate(torch, model, xcal, seed):
     residual sums) makes the eval-mode activations of deep nets grow by orders
     of magnitude (resnet50, densenet) or vanish (vgg/squeezenet final layers,
     convnext layer_scale=1e-6 makes every block a near-identity). So ONE
-    float32 forward pass over a separate seeded calibration batch is run with
+    float64 forward pass (float64 so that the result is the same on every
+    machine: float32 kernels round differently per instruction set) over a separate seeded calibration batch is run with
     hooks, in execution order:
       * every Conv2d / Linear: output rescaled to unit std (weight /= s) and its
         bias (if it has one) re-drawn ~ N(0, 0.1) (LSUV-style init);
@@ -177,10 +190,10 @@ def calibrate(torch, model, xcal, seed):
     g = torch.Generator().manual_seed(seed + 7)
 
     def randn(*shape):
-        return torch.randn(*shape, generator=g)
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
 
     def rand(*shape):
-        return torch.rand(*shape, generator=g)
+        return torch.rand(*shape, generator=g, dtype=torch.float64)
 
     hooks = []
     with torch.no_grad():
@@ -306,13 +319,14 @@ def inferred_value_shapes(onnx, model_proto):
 # Forward with hooks / Grad-CAM
 # ----------------------------------------------------------------------------
 
-def forward_capture(torch, model, arch, x, targets):
+def forward_capture(torch, model, arch, x, targets, recorder=None):
     """Run model(x) (params must not require grad) capturing the output of each
     target (dict tag -> target). The FIRST target reached in execution order is
     replaced by a detached copy that requires grad (same values), so autograd
     only records the part of the net after it (no backward through the early
     layers); later targets are ordinary graph nodes. Returns
-    (logits, {tag: tensor})."""
+    (logits, {tag: tensor}). With a DecisionRecorder, its `marks` get, per
+    tag, the number of decisions recorded before the tag's capture."""
     F = torch.nn.functional
     caps = {}
     versions = {}
@@ -327,6 +341,8 @@ def forward_capture(torch, model, arch, x, targets):
             out = out.detach().requires_grad_(True)
         caps[tag] = out
         versions[tag] = out._version
+        if recorder is not None:
+            recorder.marks[tag] = len(recorder.records)
         return out
 
     for tag, target in targets.items():
@@ -375,6 +391,56 @@ def maps_from(torch, A, weights, H, W):
     return raw, norm
 
 
+def method_maps(torch, A, dA, cam_weights, H, W):
+    """{method: (raw, norm)} of every method that applies to the layer (A, dA): Grad-CAM, the
+    counterfactual and, where the layer feeds a GAP -> Linear head, CAM."""
+    A, dA = A.detach(), dA.detach()
+    alpha = dA.mean(dim=(2, 3))
+    maps = {"gradcam": maps_from(torch, A, alpha, H, W),
+            "counterfactual": maps_from(torch, A, -alpha, H, W)}
+    if cam_weights is not None:
+        maps["cam"] = maps_from(torch, A, cam_weights, H, W)
+    return maps
+
+
+def cam_head_weights(torch, model64, cfg, classes, A, lg64):
+    """The classifier rows of the picked classes, [2, K], checked against the logits; None where
+    the head is not GAP -> (flatten) -> one Linear."""
+    if cfg["cam"] is None:
+        return None
+    lin = model64.get_submodule(cfg["cam"])
+    Wc = lin.weight.detach()[classes]
+    if Wc.shape[1] != A.shape[1]:
+        raise Fail("CAM weight K %d != activation K %d" % (Wc.shape[1], A.shape[1]))
+    # sanity: GAP -> Linear head means mean_hw(sum_k W A) + b == logit
+    pre = (Wc[:, :, None, None] * A).sum(1).mean(dim=(1, 2)) + lin.bias.detach()[classes]
+    tgt = torch.stack([lg64[i, c] for i, c in enumerate(classes)])
+    if float((pre - tgt).abs().max()) > 1e-9 * max(1.0, float(tgt.abs().max())):
+        raise Fail("CAM head check failed: %s vs %s" % (pre.tolist(), tgt.tolist()))
+    return Wc
+
+
+def decision_analyses(torch, rec, targets, H, W, noisy_inputs):
+    """{tag: float32_error_model.decision_analysis(...)} of the float64 forward that `rec` recorded
+    (gradcam_run with a recorder keeps its score and captured layers there)."""
+    y, caps = rec.score, rec.caps
+    reach = f32model.decision_reach(torch, rec.records, noisy_inputs)
+    out = {}
+    for tag in targets:
+        A = caps[tag]
+        maps = lambda dA, A=A: {m: v for m, v in method_maps(torch, A, dA, None, H, W).items()}
+        out[tag] = f32model.decision_analysis(torch, rec.records, reach, y, A, rec.marks[tag], maps)
+    return out
+
+
+def tensor_digest(tensors):
+    """Float64 count, sum, sum of |.| and sum of squares: equal on every machine when the generator
+    is deterministic, and compared with test/torchvision-digests.json by the test."""
+    a = np.concatenate([t.detach().double().numpy().ravel() for t in tensors])
+    return {"count": int(a.size), "sum": float(a.sum()), "abs_sum": float(np.abs(a).sum()),
+            "sq_sum": float((a * a).sum())}
+
+
 def class_maps_positive_fraction(torch, A, dA, i):
     """Fraction of the h x w positions where the (pre-resize) Grad-CAM and the
     counterfactual map of image i are > 0."""
@@ -420,20 +486,24 @@ def select_classes(torch, logits, caps, seed, cf_trivial, n_cand=32, thr=0.1):
     return [b[1] for b in best], [b[2] for b in best], [b[0] for b in best]
 
 
-def gradcam_run(torch, model, arch, x, targets, classes=None, seed=None, cf_trivial=()):
+def gradcam_run(torch, model, arch, x, targets, classes=None, seed=None, cf_trivial=(), recorder=None):
     """Returns logits, {tag: (A, dA)}, classes, selection-info with
-    y = sum_i logits[i, c_i] (classes chosen by select_classes if None)."""
+    y = sum_i logits[i, c_i] (classes chosen by select_classes if None). With a
+    DecisionRecorder, the graph is kept and y and the captured layers are left in
+    recorder.score and recorder.caps."""
     for p in model.parameters():
         p.requires_grad_(False)
-    logits, caps = forward_capture(torch, model, arch, x, targets)
+    logits, caps = forward_capture(torch, model, arch, x, targets, recorder=recorder)
     info = None
     if classes is None:
         classes, trials, fracs = select_classes(torch, logits, caps, seed, cf_trivial)
         info = {"trials": trials, "min_positive_fraction": fracs}
     y = sum(logits[i, c] for i, c in enumerate(classes))
     tags = list(caps)
-    grads = torch.autograd.grad(y, [caps[t] for t in tags])
+    grads = torch.autograd.grad(y, [caps[t] for t in tags], retain_graph=recorder is not None)
     res = {t: (caps[t].detach(), g.detach()) for t, g in zip(tags, grads)}
+    if recorder is not None:
+        recorder.score, recorder.caps = y, caps
     return logits.detach(), res, classes, info
 
 
@@ -466,8 +536,7 @@ def complete(case_dir):
         return False
     try:
         with open(p) as f:
-            json.load(f)
-        return True
+            return json.load(f).get("generator_version") == GENERATOR_VERSION
     except Exception:
         return False
 
@@ -506,14 +575,31 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     H, W = cfg["hw"]
     model = build_model(torch, torchvision, arch, seed)
     gin = torch.Generator().manual_seed(seed + 1)
-    x32 = torch.randn(BATCH, 3, H, W, generator=gin, dtype=torch.float32)
-    xcal = torch.randn(BATCH, 3, H, W, generator=torch.Generator().manual_seed(seed + 3))
+    x32 = torch.randn(BATCH, 3, H, W, generator=gin, dtype=torch.float64).float()
+    xcal = torch.randn(BATCH, 3, H, W, generator=torch.Generator().manual_seed(seed + 3),
+                       dtype=torch.float64)
     calibrate(torch, model, xcal, seed)
-    model.eval()
+    # Rounded to float32 once, at the end; the float64 reference computes with exactly those weights.
+    model = copy.deepcopy(model).float().eval()
     model64 = copy.deepcopy(model).double().eval()
+    digest = {"weights": tensor_digest(t for _, t in sorted(model.state_dict().items())
+                                       if t.is_floating_point()),
+              "input": tensor_digest([x32])}
+    targets = {"mid": cfg["mid"], "last": cfg["last"]}
+    x64 = x32.double()
+    log("[%s] built and calibrated %.1fs" % (arch, time.time() - t0))
+    # One recorded float64 forward serves the references, the class choice and the decision analysis.
+    with f32model.DecisionRecorder(torch) as rec:
+        lg64, r64, classes, sel = gradcam_run(torch, model64, arch, x64, targets, seed=seed,
+                                              cf_trivial=cfg.get("cf_trivial", ()), recorder=rec)
+    log("[%s] classes chosen %.1fs" % (arch, time.time() - t0))
+    l64 = lg64
+    if any(isinstance(t, tuple) for t in targets.values()):
+        with torch.no_grad():
+            if float((lg64 - model64(x64)).abs().max()) != 0.0:
+                raise Fail("hooked forward differs from model(x)")
     with torch.no_grad():
         l32 = model(x32)
-        l64 = model64(x32.double())
     l32n, l64n = l32.numpy(), l64.numpy()
     if not np.all(np.isfinite(l64n)):
         raise Fail("non-finite logits")
@@ -523,16 +609,33 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     if float(np.ptp(l64n, axis=1).min()) < 1e-6:
         raise Fail("logits (nearly) constant over classes")
     logits_rel = rel(l32n, l64n)
-    prep_s = time.time() - t0
+    _, r32, _, _ = gradcam_run(torch, copy.deepcopy(model), arch, x32, targets, classes=classes)
+    cam_weights = cam_head_weights(torch, model64, cfg, classes, r64["last"][0], lg64)
+    maps64 = {t: method_maps(torch, *r64[t], cam_weights if t == "last" else None, H, W) for t in targets}
+    maps32 = {t: method_maps(torch, *r32[t], cam_weights if t == "last" else None, H, W) for t in targets}
 
-    gc = None  # gradcam results, computed once (op13 only)
-    targets = {"mid": cfg["mid"], "last": cfg["last"]}
-    classes = None
+    def noisy_run(m):
+        lg, res, _, _ = gradcam_run(torch, m, arch, x64, targets, classes=classes)
+        out = {"logits": lg.numpy()}
+        for t in targets:
+            out[t] = method_maps(torch, *res[t], cam_weights if t == "last" else None, H, W)
+        return out
+    noisy = f32model.float32_model_runs(torch, model64, noisy_run, seed)
+    model_logits_rel = max(rel(lg, l64n) for lg in noisy["logits"])
+    model_maps = {t: {m: {"raw": max(rel(run[m][0], ref[0]) for run in noisy[t]),
+                          "norm": max(f32model.max_abs(run[m][1], ref[1]) for run in noisy[t])}
+                      for m, ref in maps64[t].items()}
+                  for t in targets}
+    log("[%s] references and float32 rounding model %.1fs" % (arch, time.time() - t0))
+    decisions = decision_analyses(torch, rec, targets, H, W, noisy["decisions"])
+    log("[%s] decision analysis %.1fs" % (arch, time.time() - t0))
+    prep_s = time.time() - t0
 
     notes = ("seeded random weights (torch.manual_seed(seed) then calibrate(): LSUV-style "
              "unit-std conv/linear outputs with biases ~N(0,0.1); BN stats = calibration-batch "
              "stats perturbed (mean + N(0,0.1)*std, var * U(0.5,2)), BN/LN weight ~U(0.5,1.5), "
-             "bias ~N(0,0.1)). Input seeded N(0,1) float32 (generator seed+1).")
+             "bias ~N(0,0.1)); drawn and calibrated in float64, rounded to float32 once. Input seeded "
+             "N(0,1) drawn in float64 and rounded to float32 (generator seed+1).")
     if cfg.get("note"):
         notes += " " + cfg["note"]
 
@@ -562,16 +665,6 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
 
         tags = []
         if op == GRADCAM_OPSET:
-            if gc is None:
-                lg64, r64, classes, sel = gradcam_run(
-                    torch, model64, arch, x32.double(), targets, seed=seed,
-                    cf_trivial=cfg.get("cf_trivial", ()))
-                if float((lg64 - l64).abs().max()) != 0.0:
-                    raise Fail("hooked forward differs from model(x)")
-                _, r32, _, _ = gradcam_run(torch, copy.deepcopy(model), arch, x32, targets,
-                                           classes=classes)
-                gc = (lg64, r64, r32, sel)
-            lg64, r64, r32, sel = gc
             shapes = inferred_value_shapes(onnx, proto)
             for tag in ("mid", "last"):
                 A, dA = r64[tag]
@@ -584,27 +677,11 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                 os.makedirs(tdir, exist_ok=True)
                 save_npy(os.path.join(tdir, "activation.npy"), A.numpy())
                 save_npy(os.path.join(tdir, "grad.npy"), dA.numpy())
-                raw, norm = maps_from(torch, A, dA.mean(dim=(2, 3)), H, W)
-                raw32, _ = maps_from(torch, A32, dA32.mean(dim=(2, 3)), H, W)
-                save_npy(os.path.join(tdir, "gradcam_raw.npy"), raw.numpy())
-                save_npy(os.path.join(tdir, "gradcam_norm.npy"), norm.numpy())
-                craw, cnorm = maps_from(torch, A, (-dA).mean(dim=(2, 3)), H, W)
-                save_npy(os.path.join(tdir, "counterfactual_raw.npy"), craw.numpy())
-                save_npy(os.path.join(tdir, "counterfactual_norm.npy"), cnorm.numpy())
-                cam = tag == "last" and cfg["cam"] is not None
-                if cam:
-                    lin = model64.get_submodule(cfg["cam"])
-                    Wc = lin.weight.detach()[classes]  # [2, K]
-                    if Wc.shape[1] != A.shape[1]:
-                        raise Fail("CAM weight K %d != activation K %d" % (Wc.shape[1], A.shape[1]))
-                    # sanity: GAP -> Linear head means mean_hw(sum_k W A) + b == logit
-                    pre = (Wc[:, :, None, None] * A).sum(1).mean(dim=(1, 2)) + lin.bias.detach()[classes]
-                    tgt = torch.stack([lg64[i, c] for i, c in enumerate(classes)])
-                    if float((pre - tgt).abs().max()) > 1e-9 * max(1.0, float(tgt.abs().max())):
-                        raise Fail("CAM head check failed: %s vs %s" % (pre.tolist(), tgt.tolist()))
-                    mraw, mnorm = maps_from(torch, A, Wc, H, W)
-                    save_npy(os.path.join(tdir, "cam_raw.npy"), mraw.numpy())
-                    save_npy(os.path.join(tdir, "cam_norm.npy"), mnorm.numpy())
+                for method, (mraw, mnorm) in maps64[tag].items():
+                    save_npy(os.path.join(tdir, "%s_raw.npy" % method), mraw.numpy())
+                    save_npy(os.path.join(tdir, "%s_norm.npy" % method), mnorm.numpy())
+                cam = "cam" in maps64[tag]
+                raw, raw32 = maps64[tag]["gradcam"][0], maps32[tag]["gradcam"][0]
                 tgt = targets[tag]
                 write_json_atomic(os.path.join(tdir, "meta.json"), {
                     "arch": arch, "opset": op, "tag": tag,
@@ -620,6 +697,13 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                     "cam_linear": cfg["cam"] if cam else None,
                     "counterfactual_identically_zero": tag in cfg.get("cf_trivial", ()),
                     "f32_vs_f64_gradcam_rel": rel(raw32.numpy(), raw.numpy()),
+                    # The float32 error model (scripts/float32_error_model.py): the spread of
+                    # float64 runs with float32-sized rounding noise, and the decision analysis.
+                    "float32_model": model_maps[tag],
+                    "pytorch_float32": {m: {"raw": rel(maps32[tag][m][0], ref[0]),
+                                            "norm": f32model.max_abs(maps32[tag][m][1], ref[1])}
+                                        for m, ref in maps64[tag].items()},
+                    **decisions[tag],
                     # extra precision figures (see README: a single ReLU/MaxPool
                     # decision flipping between f32 and f64 downstream of the
                     # layer changes grad locally by O(1); the L2 figures show
@@ -635,6 +719,8 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
             "arch": arch, "opset": op, "input_shape": list(x32.shape),
             "output_shape": list(l64n.shape), "seed": seed,
             "f32_vs_f64_logits_rel": logits_rel, "gradcam_tags": tags,
+            "float32_model_logits_rel": model_logits_rel, "digest": digest,
+            "generator_version": GENERATOR_VERSION,
             "onnx_op_types": op_types, "onnx_node_count": n_nodes,
             "logits_std": lstd, "notes": notes,
         })
@@ -651,8 +737,20 @@ def main():
     ap.add_argument("--opsets", default=",".join(str(o) for o in OPSETS_DEFAULT))
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--traceback", action="store_true", help="print full traceback on failure")
+    ap.add_argument("--print-digests", action="store_true",
+                    help="print the weight and input digests of the generated cases, as "
+                         "test/torchvision-digests.json holds them, and exit")
     args = ap.parse_args()
     out_dir = DEFAULT_OUT if args.out is None else os.path.abspath(args.out)
+    if args.print_digests:
+        digests = {}
+        for name in sorted(os.listdir(out_dir)):
+            if complete(os.path.join(out_dir, name)):
+                with open(os.path.join(out_dir, name, "meta.json")) as f:
+                    meta = json.load(f)
+                digests[meta["arch"]] = meta["digest"]
+        print(json.dumps(digests, indent=1))
+        return
     archs = [a.strip() for a in args.arch.split(",") if a.strip()]
     cur = None
     try:
