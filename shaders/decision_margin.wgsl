@@ -3,9 +3,9 @@
 // non-zero gradient, relative to the image's max |x|. Exact hits (distance 0) are left out: they come
 // from the graph's structure (a ReLU of exact zeros) and float32 takes them the same way as exact
 // arithmetic. The smallest margin over all decisions accumulates in `margin` (the first decision
-// overwrites it). An image with no such unit gets 3.4e38.
+// overwrites it). An image with no such unit gets 3.4e38. Two kinks at most (Clip, HardSigmoid).
 struct Params {
-  per_image: u32, kink_count: u32, first: u32, pad: u32,
+  per_image: u32, kink_count: u32, accumulate: u32, pad: u32,
   kink0: f32, kink1: f32,
 }
 @group(0) @binding(0) var<uniform> P: Params;
@@ -34,6 +34,6 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   let nearest = workgroup_min_max(lane, closest, 0.0).x;
   if (lane == 0u) {
     let relative = select(NONE, nearest / scale, nearest < NONE && scale > 0.0);
-    margin[wid.x] = select(min(margin[wid.x], relative), relative, P.first == 1u);
+    margin[wid.x] = select(relative, min(margin[wid.x], relative), P.accumulate == 1u);
   }
 }

@@ -254,4 +254,43 @@ describe('decision margins', () => {
       m.dispose();
     }
   });
+
+  it('measures max-pool windows by the gap between their two largest inputs', async () => {
+    // features = Relu(x) -> MaxPool 2x2 stride 2 -> GlobalAveragePool -> Flatten -> Gemm.
+    const spec = modelFromSpec({
+      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+      outputs: ['scores'],
+      nodes: [
+        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { opType: 'MaxPool', inputs: ['features'], outputs: ['pooled'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+        { opType: 'GlobalAveragePool', inputs: ['pooled'], outputs: ['averaged'] },
+        { opType: 'Flatten', inputs: ['averaged'], outputs: ['flat'] },
+        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+      ],
+      initializers: { w: { shape: [1, 2], data: [1, 1] } },
+    });
+    const x = Float32Array.from({ length: 32 }, (_, i) => 1 + ((i * 7) % 32) / 8);
+    x[21] = Math.fround(x[17] + 3e-6); // channel 1, window (0, 0): its two largest inputs 3e-6 apart
+    const m = Model.fromBytes(gpu(), spec);
+    const explainer = new Explainer(m);
+    try {
+      const result = await explainer.explain({ shape: [1, 2, 4, 4], data: x }, { layer: 'features', classes: [0] });
+      let gap = Infinity;
+      for (let c = 0; c < 2; c++) {
+        for (let wy = 0; wy < 2; wy++) {
+          for (let wx = 0; wx < 2; wx++) {
+            const window = [0, 1, 4, 5].map((o) => x[c * 16 + wy * 8 + wx * 2 + o]).sort((a, b) => b - a);
+            if (window[0] > window[1]) gap = Math.min(gap, window[0] - window[1]);
+          }
+        }
+      }
+      const expected = gap / Math.max(...x);
+      expect(expected).toBeLessThan(1e-6);
+      expect(Math.abs(result.stability.smallestMargin[0]! - expected) / expected).toBeLessThan(3e-7);
+      expect(result.stability.stable).toEqual([false]);
+    } finally {
+      explainer.dispose();
+      m.dispose();
+    }
+  });
 });

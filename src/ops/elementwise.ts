@@ -103,7 +103,20 @@ function activationKinks(node: Node, opset: number, constant: (i: number) => Con
 export const activations: OpDef = {
   types: Object.keys(ACTIVATIONS),
   dataInputs: [0],
-  kinks: activationKinks,
+
+  decisionMargin(ctx, target) {
+    const kinks = activationKinks(ctx.node, ctx.opset, (i) => ctx.inputs[i]?.constant);
+    const dy = ctx.gradOutput(0);
+    if (!kinks.length || !dy) return false;
+    const batch = target.ref.shape[0];
+    ctx.dispatch({
+      files: ['workgroup_min_max', 'decision_margin'],
+      params: new Params().u32(elementCount(dy.shape) / batch, kinks.length, target.accumulate ? 1 : 0, 0).f32(kinks[0], kinks[1] ?? 0),
+      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: dy }, { tensor: target.ref, write: true }],
+      workgroups: [batch, 1, 1],
+    });
+    return true;
+  },
 
   inferShapes({ node, opset, inputShapes, constant }) {
     const shape = requireInput(node, inputShapes[0]);

@@ -85,6 +85,18 @@ export const maxPool: OpDef = {
       workgroups: gridFor(g.planes * g.inH * g.inW),
     });
   },
+
+  decisionMargin(ctx, target) {
+    const dy = ctx.gradOutput(0);
+    if (!dy) return false;
+    ctx.dispatch({
+      files: ['pool_common', 'workgroup_min_max', 'max_pool_margin'],
+      params: poolParams(geometryOf(ctx), false, target.accumulate),
+      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: dy }, { tensor: target.ref, write: true }],
+      workgroups: [target.ref.shape[0], 1, 1],
+    });
+    return true;
+  },
 };
 
 export const averagePool: OpDef = {

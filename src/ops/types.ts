@@ -65,8 +65,11 @@ export interface OpDef {
   /** Inputs that carry data rather than shapes or axes; the others never receive gradients. */
   dataInputs?: number[];
   /**
-   * Elementwise ops whose derivative jumps: the input values where it does (ReLU's 0, Clip's bounds).
-   * The explainer measures how close the forward input came to them (src/explain/stability.ts).
+   * Ops whose derivative jumps (ReLU at 0, Clip at its bounds, a max-pool window between its two
+   * largest inputs): emit programs that write, per image, the smallest distance of the forward input
+   * from such a point over the units that receive gradient, relative to the input's max |x| (into
+   * `target`, [batch], taking the minimum with what is there when `target.accumulate`). Returns
+   * false where this node has no such point. Used by src/explain/stability.ts.
    */
-  kinks?(node: Node, opset: number, constant: (i: number) => Constant | undefined): number[];
+  decisionMargin?(ctx: BackwardContext, target: GradientTarget): boolean;
 }
