@@ -14,8 +14,10 @@ Two things set how far any float32 implementation may land from float64:
    that much Gaussian noise, and so does the gradient they pass back to their
    input (with the backward reduction's n and terms); every other layer that
    rounds (BatchNorm, pooling averages, smooth activations) gets
-   N(0,1) * u / sqrt(12) * |y|; ReLU, Clip, max-pool and copies are exact and
-   get none. Blocked or pairwise summation (the engine's GEMMs, oneDNN) errs
+   N(0,1) * u / sqrt(12) * |y|, except average pools (a sum of terms of one
+   sign, in blocks of 64 as the engine sums them) and Sigmoid and SiLU, whose
+   exp() a WGSL implementation may compute to 3 + 2|x| ulp; ReLU, Clip, max-pool
+   and copies are exact and get none. Blocked or pairwise summation (the engine's GEMMs, oneDNN) errs
    less than sequential summation, so the model's spread is an upper estimate
    of a float32 implementation's rounding error, away from kinks.
 
@@ -66,62 +68,98 @@ def max_abs(a, b):
 # ----------------------------------------------------------------------------
 
 class RoundingNoise:
-    """Context manager: forward and backward hooks on every leaf module of a float64 model that add
-    float32-sized rounding noise (see the module docstring)."""
+    """Context manager: float32-sized rounding noise (see the module docstring) in a float64 model.
+    Conv2d and Linear go through F.conv2d / F.linear, replaced here by an autograd function that adds
+    the noise to the output and, in the backward pass, to the gradient of the input (module backward
+    hooks cannot be used: with them PyTorch 1.13's float64 depthwise backward returns NaN); other
+    layers that round get it from a forward hook."""
 
     def __init__(self, torch, model, seed):
         self.torch, self.model = torch, model
         self.gen = torch.Generator().manual_seed(seed)
         self.handles = []
+        self.saved = {}
 
     def noise(self, like):
         return self.torch.randn(like.shape, generator=self.gen, dtype=like.dtype)
 
     def __enter__(self):
         torch, nn, F = self.torch, self.torch.nn, self.torch.nn.functional
-        inputs = {}
-
-        exact = (nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.MaxPool2d, nn.Dropout, nn.Identity, nn.Flatten)
-        # The noise's size needs no float64: its convolutions run in float32 (several times faster).
+        conv2d, linear = F.conv2d, F.linear
+        self.saved = {"conv2d": conv2d, "linear": linear}
+        noise = self.noise
+        # The noise's size needs no float64: its products run in float32 (several times faster).
         f32 = lambda t: t.float()
 
-        def forward(m, inp, out):
-            x = inp[0]
-            if isinstance(m, nn.Conv2d):
-                inputs[m] = x.shape
-                sq = F.conv2d(f32(x * x), f32(m.weight * m.weight), None, m.stride, m.padding, m.dilation,
-                              m.groups).double()
-                n = m.weight[0].numel()
-            elif isinstance(m, nn.Linear):
-                sq = F.linear(f32(x * x), f32(m.weight * m.weight)).double()
-                n = m.in_features
-            else:
-                return out + U32 / math.sqrt(12) * out.abs() * self.noise(out)
-            return out + U32 * math.sqrt(n / 24) * sq.sqrt() * self.noise(out)
+        def sized(sq, n, like):
+            return U32 * math.sqrt(n / 24) * sq.double().clamp(min=0).sqrt() * noise(like)
 
-        def backward(m, grad_input, grad_output):
-            if grad_input[0] is None:
-                return None
-            g2 = grad_output[0] * grad_output[0]
-            if isinstance(m, nn.Conv2d):
-                sq = torch.nn.grad.conv2d_input(inputs[m], f32(m.weight * m.weight), f32(g2), m.stride,
-                                                m.padding, m.dilation, m.groups).double()
-                n = m.weight.shape[0] // m.groups * m.weight[0, 0].numel()
-            else:
-                sq = (f32(g2) @ f32(m.weight * m.weight)).double()
-                n = m.out_features
-            gi = grad_input[0]
-            return (gi + U32 * math.sqrt(n / 24) * sq.clamp(min=0).sqrt() * self.noise(gi),) + tuple(grad_input[1:])
+        class NoisyConv(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w, b, stride, padding, dilation, groups):
+                y = conv2d(x, w, b, stride, padding, dilation, groups)
+                ctx.save_for_backward(w)
+                ctx.conf = (x.shape, stride, padding, dilation, groups)
+                return y + sized(conv2d(f32(x * x), f32(w * w), None, stride, padding, dilation, groups), w[0].numel(), y)
+
+            @staticmethod
+            def backward(ctx, g):
+                (w,) = ctx.saved_tensors
+                shape, stride, padding, dilation, groups = ctx.conf
+                gx = torch.nn.grad.conv2d_input(shape, w, g, stride, padding, dilation, groups)
+                sq = torch.nn.grad.conv2d_input(shape, f32(w * w), f32(g * g), stride, padding, dilation, groups)
+                n = w.shape[0] // groups * w[0, 0].numel()
+                return (gx + sized(sq, n, gx),) + (None,) * 6
+
+        class NoisyLinear(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, x, w, b):
+                y = linear(x, w, b)
+                ctx.save_for_backward(w)
+                return y + sized(linear(f32(x * x), f32(w * w)), w.shape[1], y)
+
+            @staticmethod
+            def backward(ctx, g):
+                (w,) = ctx.saved_tensors
+                gx = g @ w
+                return gx + sized(f32(g * g) @ f32(w * w), w.shape[0], gx), None, None
+
+        def noisy_conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
+            if isinstance(padding, str):
+                raise RuntimeError("string padding is not modelled")
+            return NoisyConv.apply(x, w, b, stride, padding, dilation, groups)
+
+        F.conv2d = noisy_conv2d
+        F.linear = lambda x, w, b=None: NoisyLinear.apply(x, w, b)
+
+        exact = (nn.Conv2d, nn.Linear, nn.ReLU, nn.ReLU6, nn.Hardtanh, nn.MaxPool2d, nn.Dropout, nn.Identity,
+                 nn.Flatten)
+
+        def forward(m, inp, out):
+            if isinstance(m, (nn.AdaptiveAvgPool2d, nn.AvgPool2d)):
+                # The engine sums a window in blocks of 64 (average_pool.wgsl); summing n terms of one
+                # sign rounds like u/6 * sqrt(n) relatively, so the blocked sum like
+                # u/6 * (sqrt(min(n, 64)) + sqrt(n / 64)).
+                n = inp[0][0, 0].numel() / out[0, 0].numel()
+                return out + U32 / 6 * (math.sqrt(min(n, 64)) + math.sqrt(n / 64)) * out.abs() * noise(out)
+            if isinstance(m, (nn.Sigmoid, nn.SiLU)):
+                # exp() is a WGSL built-in allowed 3 + 2|x| ulp (WGSL spec, floating-point accuracy);
+                # an error e in exp(-x) moves sigmoid(x) by e * (1 - sigmoid(x)) relatively.
+                x = inp[0]
+                s = torch.sigmoid(x)
+                ulps = (3 + 2 * x.abs()) / math.sqrt(3)
+                return out + U32 * ulps * (1 - s) * out.abs() * noise(out)
+            return out + U32 / math.sqrt(12) * out.abs() * noise(out)
 
         for m in self.model.modules():
-            if next(m.children(), None) is not None or isinstance(m, exact):
-                continue
-            self.handles.append(m.register_forward_hook(forward))
-            if isinstance(m, (nn.Conv2d, nn.Linear)):
-                self.handles.append(m.register_full_backward_hook(backward))
+            if next(m.children(), None) is None and not isinstance(m, exact):
+                self.handles.append(m.register_forward_hook(forward))
         return self
 
     def __exit__(self, *exc):
+        F = self.torch.nn.functional
+        for name, fn in self.saved.items():
+            setattr(F, name, fn)
         for h in self.handles:
             h.remove()
         self.handles.clear()

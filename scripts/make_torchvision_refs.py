@@ -118,7 +118,7 @@ ARCHS = {
 
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 GRADCAM_OPSET = 13
 BATCH = 2
 

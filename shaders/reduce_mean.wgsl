@@ -1,4 +1,6 @@
-// ReduceMean forward: one invocation per output element sums its reduced elements.
+// ReduceMean forward: one invocation per output element sums its reduced elements, in blocks of BLOCK
+// added to the total (see average_pool.wgsl: a long sequential sum of same-sign terms loses accuracy).
+const BLOCK: u32 = 64u;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
@@ -8,6 +10,13 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if (index >= P.out_count) { return; }
   let base = input_offset(index, false);
   var sum = 0.0;
-  for (var r = 0u; r < P.reduce_count; r++) { sum += x[base + input_offset(r, true)]; }
-  y[index] = sum / f32(P.reduce_count);
+  var block = 0.0;
+  for (var r = 0u; r < P.reduce_count; r++) {
+    block += x[base + input_offset(r, true)];
+    if (r % BLOCK == BLOCK - 1u) {
+      sum += block;
+      block = 0.0;
+    }
+  }
+  y[index] = (sum + block) / f32(P.reduce_count);
 }
