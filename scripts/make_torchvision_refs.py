@@ -54,6 +54,7 @@ import zlib
 import numpy as np
 
 import float32_error_model as f32model
+from float32_error_model import rel
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, ".cache", "references", "torchvision")
@@ -539,14 +540,6 @@ def complete(case_dir):
             return json.load(f).get("generator_version") == GENERATOR_VERSION
     except Exception:
         return False
-
-
-def rel(a, b):
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    d = float(np.abs(a - b).max())
-    m = float(np.abs(b).max())
-    return d / m if m > 0 else (0.0 if d == 0 else float("inf"))
 
 
 def rel_l2(a, b):

@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { applyJet } from '../src/io/colormap.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { FIXTURES, readReference, relativeError } from './support/fixtures.js';
-import { modelFromSpec } from './support/model-spec.js';
+import { modelFromSpec, shiftedReluModel } from './support/model-spec.js';
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -84,20 +84,8 @@ describe('gradcam CLI', () => {
 
   it('explain warns once, and says in --json, when a map rests on a decision within float32 rounding', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
-    // features -> Add -0.5 -> Relu -> GAP -> Gemm: a feature of 0.5 + 2e-7 puts that ReLU's input 2e-7 from its kink.
-    const model = modelFromSpec({
-      inputs: [{ name: 'x', shape: [1, 1, 4, 4] }],
-      outputs: ['scores'],
-      nodes: [
-        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
-        { opType: 'Add', inputs: ['features', 'c'], outputs: ['shifted'] },
-        { opType: 'Relu', inputs: ['shifted'], outputs: ['decided'] },
-        { opType: 'GlobalAveragePool', inputs: ['decided'], outputs: ['pooled'] },
-        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
-        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
-      ],
-      initializers: { c: { shape: [1], data: [-0.5] }, w: { shape: [1, 1], data: [1] } },
-    });
+    // A feature of 0.5 + 2e-7 puts the second ReLU's input 2e-7 from its kink.
+    const model = shiftedReluModel([1, 1, 4, 4], -0.5, [[1]]);
     writeFileSync(join(dir, 'kink.onnx'), model);
     const x = Float32Array.from({ length: 16 }, (_, i) => 1 + i / 16);
     x[5] = 0.5 + 2e-7;

@@ -7,7 +7,7 @@ import { Explainer } from '../src/explain/explainer.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
-import { modelFromSpec } from './support/model-spec.js';
+import { modelFromSpec, shiftedReluModel } from './support/model-spec.js';
 
 // The acceptance bounds: raw map relative to its max, normalized map absolute.
 const MAP_TOLERANCE = 1e-4;
@@ -212,25 +212,9 @@ describe('map normalization', () => {
 });
 
 describe('decision margins', () => {
-  // features = Relu(x) (the layer) -> Add c -> Relu (a decision between the layer and the score) ->
-  // GlobalAveragePool -> Flatten -> Gemm. Every unit of the second Relu receives gradient, so the
-  // smallest margin is min |features + c| / max |features + c| per image.
   const [h, w] = [4, 5];
   const c = -0.5;
-  const model = () =>
-    modelFromSpec({
-      inputs: [{ name: 'x', shape: [2, 1, h, w] }],
-      outputs: ['scores'],
-      nodes: [
-        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
-        { opType: 'Add', inputs: ['features', 'c'], outputs: ['shifted'] },
-        { opType: 'Relu', inputs: ['shifted'], outputs: ['decided'] },
-        { opType: 'GlobalAveragePool', inputs: ['decided'], outputs: ['pooled'] },
-        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
-        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
-      ],
-      initializers: { c: { shape: [1], data: [c] }, w: { shape: [1, 1], data: [2] } },
-    });
+  const model = () => shiftedReluModel([2, 1, h, w], c, [[2]]);
 
   it('reports the smallest margin per image and flags the one within float32 rounding', async () => {
     const x = Float32Array.from({ length: 2 * h * w }, (_, i) => 0.9 + 0.37 * Math.sin(i * 1.3));

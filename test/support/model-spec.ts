@@ -59,3 +59,24 @@ export function modelFromSpec(spec: ModelSpec): Uint8Array {
   };
   return onnx.ModelProto.encode(model).finish();
 }
+
+/**
+ * features = Relu(x) (the layer to explain) -> Add shift -> Relu (a decision between the layer and
+ * the score) -> GlobalAveragePool -> Flatten -> Gemm with `weights` [classes, channels]: every unit of
+ * the second Relu receives gradient, so a feature of -shift puts that ReLU's input on its kink.
+ */
+export function shiftedReluModel(inputShape: number[], shift: number, weights: number[][]): Uint8Array {
+  return modelFromSpec({
+    inputs: [{ name: 'x', shape: inputShape }],
+    outputs: ['scores'],
+    nodes: [
+      { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+      { opType: 'Add', inputs: ['features', 'shift'], outputs: ['shifted'] },
+      { opType: 'Relu', inputs: ['shifted'], outputs: ['decided'] },
+      { opType: 'GlobalAveragePool', inputs: ['decided'], outputs: ['pooled'] },
+      { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+    ],
+    initializers: { shift: { shape: [1], data: [shift] }, w: { shape: [weights.length, weights[0].length], data: weights.flat() } },
+  });
+}
