@@ -119,7 +119,7 @@ ARCHS = {
 
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -381,8 +381,13 @@ def forward_capture(torch, model, arch, x, targets, recorder=None):
 
 def maps_from(torch, A, weights, H, W):
     """weights: [2,K]. relu(sum_k w_k A_k) -> bilinear resize -> (raw, norm)."""
+    return resized_maps(torch, (weights[:, :, None, None] * A).sum(dim=1), H, W)
+
+
+def resized_maps(torch, summed, H, W):
+    """summed: [2,h,w], the per-position sum over channels. relu -> bilinear resize -> (raw, norm)."""
     F = torch.nn.functional
-    m = torch.relu((weights[:, :, None, None] * A).sum(dim=1))
+    m = torch.relu(summed)
     raw = F.interpolate(m[:, None], size=(H, W), mode="bilinear", align_corners=False)[:, 0]
     mn = raw.amin(dim=(1, 2), keepdim=True)
     mx = raw.amax(dim=(1, 2), keepdim=True)
@@ -393,12 +398,22 @@ def maps_from(torch, A, weights, H, W):
 
 
 def method_maps(torch, A, dA, cam_weights, H, W):
-    """{method: (raw, norm)} of every method that applies to the layer (A, dA): Grad-CAM, the
-    counterfactual and, where the layer feeds a GAP -> Linear head, CAM."""
+    """{method: (raw, norm)} of every method that applies to the layer (A, dA): the gradient methods
+    by their definitions, with pytorch-grad-cam's epsilons, and, where the layer feeds a GAP ->
+    Linear head, CAM."""
     A, dA = A.detach(), dA.detach()
     alpha = dA.mean(dim=(2, 3))
+    sum_a = A.sum(dim=(2, 3))
+    g2 = dA * dA
+    aij = g2 / (2 * g2 + sum_a[:, :, None, None] * (g2 * dA) + 1e-6)
+    aij = torch.where(dA != 0, aij, torch.zeros_like(aij))
     maps = {"gradcam": maps_from(torch, A, alpha, H, W),
-            "counterfactual": maps_from(torch, A, -alpha, H, W)}
+            "counterfactual": maps_from(torch, A, -alpha, H, W),
+            "xgradcam": maps_from(torch, A, (dA * A).sum(dim=(2, 3)) / (sum_a + 1e-7), H, W),
+            "gradcam++": maps_from(torch, A, (torch.relu(dA) * aij).sum(dim=(2, 3)), H, W),
+            "hirescam": resized_maps(torch, (dA * A).sum(dim=1), H, W),
+            "gradcam-elementwise": resized_maps(torch, torch.relu(dA * A).sum(dim=1), H, W),
+            "layercam": resized_maps(torch, (torch.relu(dA) * A).sum(dim=1), H, W)}
     if cam_weights is not None:
         maps["cam"] = maps_from(torch, A, cam_weights, H, W)
     return maps

@@ -21,7 +21,7 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   let plane = P.in_h * P.in_w;
   for (var p = lane; p < plane; p += 256u) {
     var sum = 0.0;
-    for (var k = 0u; k < P.channels; k++) { sum += alpha[k] * activations[(n * P.channels + k) * plane + p]; }
+    for (var k = 0u; k < P.channels; k++) { sum += position_term(alpha[k], (n * P.channels + k) * plane + p); }
     coarse[n * plane + p] = max(sum, 0.0);
   }
   storageBarrier();

@@ -1,15 +1,66 @@
-// alpha_k for image n. The including program declares `weight_source`: the gradient with respect to
-// the layer, [batch, channels, in_h, in_w], or, for CAM, the classifier weight.
-const MODE_COUNTERFACTUAL: u32 = 1u;
+// What each method makes of channel k of image n. The including program declares `activations` (the
+// layer's A, [batch, channels, in_h, in_w]) and `weight_source`: the gradient with respect to the layer,
+// same shape, or, for CAM, the classifier weight. Every method sums one term per channel at each
+// position, then the map is ReLU(sum) (pytorch-grad-cam's convention for all of them):
+// - channel-weight methods: term = alpha_k * A_k, alpha_k from channel_weight();
+// - elementwise methods (HIRESCAM and after): term = f(dy/dA_k, A_k) at the position, from position_term().
+const MODE_GRADCAM: u32 = 0u;        // alpha = spatial mean of the gradient
+const MODE_COUNTERFACTUAL: u32 = 1u; // alpha = spatial mean of the negated gradient
+const MODE_CAM: u32 = 2u;            // alpha = classifier weight row of the picked class
+const MODE_XGRADCAM: u32 = 3u;       // alpha = sum(g * A) / (sum(A) + 1e-7)
+const MODE_GRADCAM_PP: u32 = 4u;     // alpha = sum(relu(g) * a), a = g^2 / (2 g^2 + sum(A) g^3 + 1e-6), 0 where g = 0
+const MODE_HIRESCAM: u32 = 5u;       // term = g * A
+const MODE_ELEMENTWISE: u32 = 6u;    // term = relu(g * A)
+const MODE_LAYERCAM: u32 = 7u;       // term = relu(g) * A
+
+// The epsilons are pytorch-grad-cam's, so that its maps and ours agree.
+const XGRADCAM_EPS: f32 = 1e-7;
+const GRADCAM_PP_EPS: f32 = 1e-6;
+
+fn elementwise_mode() -> bool {
+  return P.mode >= MODE_HIRESCAM;
+}
 
 fn channel_weight(n: u32, k: u32, class_index: u32) -> f32 {
-  if (P.mode > MODE_COUNTERFACTUAL) {
+  if (P.mode == MODE_CAM) {
     return weight_source[class_index * P.weight_class_stride + k * P.weight_channel_stride];
   }
+  if (elementwise_mode()) { return 1.0; }
   let plane = P.in_h * P.in_w;
   let base = (n * P.channels + k) * plane;
+  var sum_a = 0.0;
+  if (P.mode == MODE_XGRADCAM || P.mode == MODE_GRADCAM_PP) {
+    for (var p = 0u; p < plane; p++) { sum_a += activations[base + p]; }
+  }
   var sum = 0.0;
-  for (var p = 0u; p < plane; p++) { sum += weight_source[base + p]; }
-  let mean = sum / f32(plane);
-  return select(mean, -mean, P.mode == MODE_COUNTERFACTUAL);
+  for (var p = 0u; p < plane; p++) {
+    let g = weight_source[base + p];
+    switch P.mode {
+      case MODE_XGRADCAM: { sum += g * activations[base + p]; }
+      case MODE_GRADCAM_PP: {
+        let g2 = g * g;
+        let a = select(0.0, g2 / (2.0 * g2 + sum_a * (g2 * g) + GRADCAM_PP_EPS), g != 0.0);
+        sum += max(g, 0.0) * a;
+      }
+      default: { sum += g; }
+    }
+  }
+  switch P.mode {
+    case MODE_XGRADCAM: { return sum / (sum_a + XGRADCAM_EPS); }
+    case MODE_GRADCAM_PP: { return sum; }
+    case MODE_COUNTERFACTUAL: { return -sum / f32(plane); }
+    default: { return sum / f32(plane); }
+  }
+}
+
+// Channel k's term at flat position index i = (n * channels + k) * plane + p.
+fn position_term(alpha_k: f32, i: u32) -> f32 {
+  let a = activations[i];
+  if (!elementwise_mode()) { return alpha_k * a; }
+  let g = weight_source[i];
+  switch P.mode {
+    case MODE_HIRESCAM: { return g * a; }
+    case MODE_ELEMENTWISE: { return max(g * a, 0.0); }
+    default: { return max(g, 0.0) * a; }
+  }
 }

@@ -3,9 +3,7 @@
 struct Params {
   batch: u32, channels: u32, in_h: u32, in_w: u32,  // the layer's activations A: [batch, channels, in_h, in_w]
   out_h: u32, out_w: u32,                           // the map's size: the model input's
-  // 0: alpha = mean of the gradient (Grad-CAM); 1: mean of the negated gradient (counterfactual);
-  // 2: alpha = the classifier's weight row of the picked class (CAM).
-  mode: u32,
+  mode: u32, // the method: MODE_* in gradcam_alpha.wgsl
   weight_class_stride: u32, weight_channel_stride: u32,
 }
 @group(0) @binding(0) var<uniform> P: Params;

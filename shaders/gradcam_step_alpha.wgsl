@@ -1,7 +1,8 @@
 // Unfused Grad-CAM, step 1 of 4: channel weights, one invocation per (image, channel).
-@group(0) @binding(1) var<storage, read> weight_source: array<f32>;
-@group(0) @binding(2) var<storage, read> picked: array<f32>;
-@group(0) @binding(3) var<storage, read_write> alpha: array<f32>; // [batch, channels]
+@group(0) @binding(1) var<storage, read> activations: array<f32>;
+@group(0) @binding(2) var<storage, read> weight_source: array<f32>;
+@group(0) @binding(3) var<storage, read> picked: array<f32>;
+@group(0) @binding(4) var<storage, read_write> alpha: array<f32>; // [batch, channels]
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Explainer } from '../src/explain/explainer.js';
 import { Model } from '../src/runtime/model.js';
-import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, relativeError } from './support/fixtures.js';
+import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, type Reference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
 import { modelFromSpec, shiftedReluModel } from './support/model-spec.js';
 
@@ -31,6 +31,60 @@ function normalizeReference(raw: { shape: number[]; data: Float64Array }) {
     image.forEach((v, p) => (out[i * h * w + p] = hi > lo ? (v - lo) / (hi - lo) : 0));
   }
   return { shape: raw.shape, data: out };
+}
+
+const asReference = (t: { shape: number[]; data: Float32Array }) => ({ shape: t.shape, data: Float64Array.from(t.data) });
+
+const GRADIENT_METHODS = ['gradcam', 'counterfactual', 'xgradcam', 'gradcam++', 'hirescam', 'gradcam-elementwise', 'layercam'] as const;
+
+/**
+ * A method's raw map in float64 from its definition (pytorch-grad-cam's formulas and epsilons): the
+ * per-position sum over channels, ReLU, then bilinear resize with half-pixel centres.
+ */
+function referenceMap(method: (typeof GRADIENT_METHODS)[number], a: Reference, g: Reference, outH: number, outW: number): Reference {
+  const [n, k, h, w] = a.shape;
+  const plane = h * w;
+  const coarse = new Float64Array(n * plane);
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < k; c++) {
+      const base = (i * k + c) * plane;
+      const A = a.data.subarray(base, base + plane);
+      const G = g.data.subarray(base, base + plane);
+      const sumA = A.reduce((s, v) => s + v, 0);
+      let alpha = 0;
+      if (method === 'gradcam') alpha = G.reduce((s, v) => s + v, 0) / plane;
+      if (method === 'counterfactual') alpha = -G.reduce((s, v) => s + v, 0) / plane;
+      if (method === 'xgradcam') alpha = G.reduce((s, v, p) => s + v * A[p], 0) / (sumA + 1e-7);
+      if (method === 'gradcam++') alpha = G.reduce((s, v) => s + (v === 0 ? 0 : (Math.max(v, 0) * v * v) / (2 * v * v + sumA * v ** 3 + 1e-6)), 0);
+      for (let p = 0; p < plane; p++) {
+        const term =
+          method === 'hirescam' ? G[p] * A[p]
+          : method === 'gradcam-elementwise' ? Math.max(G[p] * A[p], 0)
+          : method === 'layercam' ? Math.max(G[p], 0) * A[p]
+          : alpha * A[p];
+        coarse[i * plane + p] += term;
+      }
+    }
+  }
+  const out = new Float64Array(n * outH * outW);
+  const source = (size: number, outSize: number, o: number) => Math.max(((o + 0.5) * size) / outSize - 0.5, 0);
+  for (let i = 0; i < n; i++) {
+    for (let y = 0; y < outH; y++) {
+      const sy = source(h, outH, y);
+      const y0 = Math.min(Math.floor(sy), h - 1);
+      const y1 = Math.min(y0 + 1, h - 1);
+      for (let x = 0; x < outW; x++) {
+        const sx = source(w, outW, x);
+        const x0 = Math.min(Math.floor(sx), w - 1);
+        const x1 = Math.min(x0 + 1, w - 1);
+        const at = (yy: number, xx: number) => Math.max(coarse[i * plane + yy * w + xx], 0);
+        const top = at(y0, x0) + (at(y0, x1) - at(y0, x0)) * (sx - x0);
+        const bottom = at(y1, x0) + (at(y1, x1) - at(y1, x0)) * (sx - x0);
+        out[(i * outH + y) * outW + x] = top + (bottom - top) * (sy - y0);
+      }
+    }
+  }
+  return { shape: [n, outH, outW], data: out };
 }
 
 function oneHot(batch: number, classes: number, picks: number[]): Float32Array {
@@ -71,9 +125,21 @@ describe('Grad-CAM on synthetic nets', () => {
         // The fused kernel and its four-dispatch composition do the same float32 operations in the
         // same order per value: they agree to the last bits.
         const [fused, unfused] = results;
-        const asReference = (t: { shape: number[]; data: Float32Array }) => ({ shape: t.shape, data: Float64Array.from(t.data) });
         expect(relativeError(fused.map.data, asReference(unfused.map))).toBeLessThan(1e-6);
         expect(maxAbsError(fused.normalized.data, asReference(unfused.normalized))).toBeLessThan(1e-6);
+
+        // Every gradient method, from the float64 activation and gradient by its definition.
+        const [, , outH, outW] = x.shape;
+        for (const method of GRADIENT_METHODS) {
+          const expected = referenceMap(method, activation, gradient, outH, outW);
+          const [f, u] = [
+            await explainer.explain(x, { method, layer: meta.gradcam_layer, classes: meta.classes }),
+            await explainer.explain(x, { method, layer: meta.gradcam_layer, classes: meta.classes, unfused: true }),
+          ];
+          expect(relativeError(f.map.data, expected), method).toBeLessThan(MAP_TOLERANCE);
+          expect(relativeError(f.map.data, asReference(u.map)), `${method} fused vs unfused`).toBeLessThan(1e-6);
+          expect(maxAbsError(f.normalized.data, asReference(u.normalized)), `${method} fused vs unfused`).toBeLessThan(1e-6);
+        }
       } finally {
         explainer.dispose();
         model.dispose();

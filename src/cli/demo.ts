@@ -28,7 +28,16 @@ interface DemoConfig {
   layer: string;
 }
 
-const TITLES: Record<Method, string> = { gradcam: 'Grad-CAM', counterfactual: 'counterfactual', cam: 'CAM' };
+const TITLES: Record<Method, string> = {
+  gradcam: 'Grad-CAM',
+  counterfactual: 'counterfactual',
+  cam: 'CAM',
+  xgradcam: 'XGrad-CAM',
+  'gradcam++': 'Grad-CAM++',
+  hirescam: 'HiResCAM',
+  'gradcam-elementwise': 'elementwise',
+  layercam: 'LayerCAM',
+};
 
 export async function demo(argv: string[]): Promise<void> {
   const { values } = parse(argv, { out: { type: 'string' }, images: { type: 'string' } });

@@ -1,7 +1,7 @@
-// `gradcam explain`: Grad-CAM (or counterfactual, or CAM) maps for each input image.
+// `gradcam explain`: Grad-CAM (or another method of its family) maps for each input image.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Explanation, Explainer, METHODS, type Method } from '../explain/explainer.js';
+import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
 import { STABLE_MARGIN } from '../explain/stability.js';
 import { UserError } from '../graph/ir.js';
 import { applyJet, overlay } from '../io/colormap.js';
@@ -13,12 +13,13 @@ import { INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModel
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME] [--class C[,C...]]
-                [--method gradcam|counterfactual|cam] [--out DIR] [--npy FILE] [--json]
+                [--method M] [--out DIR] [--npy FILE] [--json]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
   --layer NAME         ONNX tensor or node name (default: the last spatial feature map; see 'gradcam layers')
   --class C[,C...]     one class for every image or one per image (default: each image's top-1)
-  --method M           gradcam (default), counterfactual (what argues against the class), cam
+  --method M           the method (default gradcam):
+${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
   --output NAME        the class-score output when it is not the first graph output
   --out DIR            per image: NAME.heatmap.png and NAME.overlay.png
   --npy FILE           the maps after ReLU and resize, before normalization: float32 [N, H, W]

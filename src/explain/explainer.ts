@@ -1,6 +1,7 @@
-// Grad-CAM, counterfactual Grad-CAM and CAM on a loaded model. One plan per (input shape, layer,
-// method, output): forward pass, class choice and gradient seed, backward pass to the layer only, then
-// the fused map kernel; one submission, and only the maps and the scores are read back.
+// Grad-CAM and its family (counterfactual, CAM, XGrad-CAM, Grad-CAM++, HiResCAM, element-wise Grad-CAM,
+// LayerCAM) on a loaded model. One plan per (input shape, layer, method, output): forward pass, class
+// choice and gradient seed, backward pass to the layer only, then the fused map kernel; one submission,
+// and only the maps and the scores are read back.
 import { UserError, type Shape } from '../graph/ir.js';
 import type { ShapedGraph } from '../graph/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
@@ -10,10 +11,31 @@ import type { Model, Tensor } from '../runtime/model.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
 
-export const METHODS = ['gradcam', 'counterfactual', 'cam'] as const;
-export type Method = (typeof METHODS)[number];
+/** The methods and their one-line descriptions (gradcam explain --help lists them). */
+export const METHOD_HELP = {
+  gradcam: 'alpha_k = spatial mean of dy/dA_k; ReLU(sum_k alpha_k A_k)',
+  counterfactual: 'Grad-CAM of the negated gradient: what argues against the class',
+  cam: 'alpha_k = classifier weights (global-average-pooling -> dense head only)',
+  xgradcam: 'alpha_k = sum(dy/dA_k * A_k) / (sum(A_k) + 1e-7)',
+  'gradcam++': 'alpha_k = sum(relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + 1e-6)), g = dy/dA_k',
+  hirescam: 'ReLU(sum_k dy/dA_k * A_k), position by position',
+  'gradcam-elementwise': 'sum_k ReLU(dy/dA_k * A_k)',
+  layercam: 'sum_k ReLU(dy/dA_k) * A_k',
+} as const;
+export type Method = keyof typeof METHOD_HELP;
+export const METHODS = Object.keys(METHOD_HELP) as Method[];
 
-const MODE: Record<Method, number> = { gradcam: 0, counterfactual: 1, cam: 2 };
+// The map kernel's modes (MODE_* in shaders/gradcam_alpha.wgsl).
+const MODE: Record<Method, number> = {
+  gradcam: 0,
+  counterfactual: 1,
+  cam: 2,
+  xgradcam: 3,
+  'gradcam++': 4,
+  hirescam: 5,
+  'gradcam-elementwise': 6,
+  layercam: 7,
+};
 const MAX_CHANNELS = 4096; // gradcam_common.wgsl keeps one weight per channel in workgroup memory
 
 export interface ExplainOptions {
@@ -26,6 +48,10 @@ export interface ExplainOptions {
   output?: string;
   /** Four dispatches instead of the fused kernel (for tests and benchmarks). */
   unfused?: boolean;
+}
+
+export interface ExplainManyOptions extends Omit<ExplainOptions, 'method'> {
+  methods: Method[];
 }
 
 export interface Explanation {
@@ -68,11 +94,23 @@ export class Explainer {
 
   async explain(input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
     const method = options.method ?? 'gradcam';
-    if (!METHODS.includes(method)) throw new UserError(`unknown method "${method}"; choose one of ${METHODS.join(', ')}`);
-    const key = [input.shape.join('x'), options.layer ?? '', method, options.output ?? '', options.unfused ? 'unfused' : 'fused'].join('|');
+    return (await this.explainMany(input, { ...options, methods: [method] })).get(method)!;
+  }
+
+  /**
+   * Several methods from one plan: one forward and (where a method needs it) one backward pass,
+   * then each method's map kernel. The result has one explanation per method.
+   */
+  async explainMany(input: Tensor, options: ExplainManyOptions): Promise<Map<Method, Explanation>> {
+    const methods = [...new Set(options.methods)];
+    for (const m of methods) {
+      if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
+    }
+    if (methods.length === 0) throw new UserError('no method to explain with');
+    const key = [input.shape.join('x'), options.layer ?? '', methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused'].join('|');
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = await this.buildPlan(input.shape, method, options);
+      plan = await this.buildPlan(input.shape, methods, options);
       this.plans.set(key, plan);
     }
     const batch = input.shape[0];
@@ -86,20 +124,29 @@ export class Explainer {
     );
     const picked = result.outputs.get('picked')!;
     const [, , outH, outW] = input.shape;
-    return {
-      method,
+    const common = {
       layer: plan.layer,
       classes: Array.from({ length: batch }, (_, n) => picked[2 * n]),
       scores: Array.from({ length: batch }, (_, n) => picked[2 * n + 1]),
       logits: { shape: [batch, numClasses], data: result.outputs.get('logits')! },
-      map: { shape: [batch, outH, outW], data: result.outputs.get('map')! },
-      normalized: { shape: [batch, outH, outW], data: result.outputs.get('normalized')! },
-      stability: stabilityOf(result.outputs.get('margins'), batch),
       timings: { forwardMs: result.gpuMs.forward, backwardMs: result.gpuMs.backward, camMs: result.gpuMs.cam, wallMs: result.wallMs },
     };
+    const gradientStability = stabilityOf(result.outputs.get('margins'), batch);
+    return new Map(
+      methods.map((method) => [
+        method,
+        {
+          ...common,
+          method,
+          map: { shape: [batch, outH, outW], data: result.outputs.get(`map:${method}`)! },
+          normalized: { shape: [batch, outH, outW], data: result.outputs.get(`normalized:${method}`)! },
+          stability: method === 'cam' ? stabilityOf(undefined, batch) : gradientStability,
+        },
+      ]),
+    );
   }
 
-  private async buildPlan(inputShape: Shape, method: Method, options: ExplainOptions) {
+  private async buildPlan(inputShape: Shape, methods: Method[], options: ExplainOptions) {
     if (inputShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${inputShape}]`);
     const { layers, default: fallback, score } = this.layers(inputShape, options.output);
     const shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
@@ -109,7 +156,7 @@ export class Explainer {
     const scoreCount = shaped.shapes.get(score)!.reduce((a, b) => a * b, 1);
     if (scoreCount % batch !== 0) throw new UserError(`scores "${score}" [${shaped.shapes.get(score)}] do not split into ${batch} images`);
     const numClasses = scoreCount / batch;
-    const head = method === 'cam' ? camHead(shaped, layer, score) : undefined;
+    const head = methods.includes('cam') ? camHead(shaped, layer, score) : undefined;
 
     const b = new PlanBuilder(shaped, this.model.deviceTraits);
     const scores = b.value(score);
@@ -130,46 +177,51 @@ export class Explainer {
       'class selection',
     );
     b.addOutput('picked', picked);
-    const probe = new MarginProbe(b, batch);
-    const weightSource: TensorRef = head
-      ? b.constantTensor(head.weight, 'classifier weight')
-      : b.addBackward(score, seed, [layer.tensor], probe.visit).get(layer.tensor)!;
-    if (probe.any) b.addOutput('margins', probe.margins);
+    let gradient: TensorRef | undefined;
+    if (methods.some((m) => m !== 'cam')) {
+      const probe = new MarginProbe(b, batch);
+      gradient = b.addBackward(score, seed, [layer.tensor], probe.visit).get(layer.tensor)!;
+      if (probe.any) b.addOutput('margins', probe.margins);
+    }
+    const classifier = head ? b.constantTensor(head.weight, 'classifier weight') : undefined;
 
     b.setPhase('cam');
     const [, , outH, outW] = inputShape;
-    const params = new Params().u32(batch, channels, layerH, layerW, outH, outW, MODE[method], head?.classStride ?? 0, head?.channelStride ?? 0);
-    const coarse = b.scratch([batch, layerH * layerW], 'coarse map');
-    const map = b.scratch([batch, outH, outW], 'map');
-    const normalized = b.scratch([batch, outH, outW], 'normalized map');
-    if (options.unfused) {
-      const alpha = b.scratch([batch, channels], 'channel weights');
-      const step = (file: string, bindings: { tensor: TensorRef; write?: boolean }[], workgroups: [number, number, number]) =>
-        b.dispatch({ files: ['gradcam_common', 'workgroup_min_max', ...(file === 'gradcam_step_alpha' ? ['gradcam_alpha'] : []), file], params, bindings, workgroups }, file);
-      step('gradcam_step_alpha', [{ tensor: weightSource }, { tensor: picked }, { tensor: alpha, write: true }], gridFor(batch * channels));
-      step('gradcam_step_sum', [{ tensor: activations }, { tensor: alpha }, { tensor: coarse, write: true }], gridFor(batch * layerH * layerW));
-      step('gradcam_step_resize', [{ tensor: coarse }, { tensor: map, write: true }], gridFor(batch * outH * outW));
-      step('gradcam_step_normalize', [{ tensor: map }, { tensor: normalized, write: true }], [batch, 1, 1]);
-    } else {
-      b.dispatch(
-        {
-          files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
-          params,
-          bindings: [
-            { tensor: activations },
-            { tensor: weightSource },
-            { tensor: picked },
-            { tensor: coarse, write: true },
-            { tensor: map, write: true },
-            { tensor: normalized, write: true },
-          ],
-          workgroups: [batch, 1, 1],
-        },
-        'gradcam map',
-      );
+    for (const method of methods) {
+      const weightSource = method === 'cam' ? classifier! : gradient!;
+      const params = new Params().u32(batch, channels, layerH, layerW, outH, outW, MODE[method], head?.classStride ?? 0, head?.channelStride ?? 0);
+      const coarse = b.scratch([batch, layerH * layerW], `${method}: coarse map`);
+      const map = b.scratch([batch, outH, outW], `${method}: map`);
+      const normalized = b.scratch([batch, outH, outW], `${method}: normalized map`);
+      if (options.unfused) {
+        const alpha = b.scratch([batch, channels], `${method}: channel weights`);
+        const step = (file: string, bindings: { tensor: TensorRef; write?: boolean }[], workgroups: [number, number, number]) =>
+          b.dispatch({ files: ['gradcam_common', 'workgroup_min_max', ...(file.match(/alpha|sum/) ? ['gradcam_alpha'] : []), file], params, bindings, workgroups }, `${method}: ${file}`);
+        step('gradcam_step_alpha', [{ tensor: activations }, { tensor: weightSource }, { tensor: picked }, { tensor: alpha, write: true }], gridFor(batch * channels));
+        step('gradcam_step_sum', [{ tensor: activations }, { tensor: weightSource }, { tensor: alpha }, { tensor: coarse, write: true }], gridFor(batch * layerH * layerW));
+        step('gradcam_step_resize', [{ tensor: coarse }, { tensor: map, write: true }], gridFor(batch * outH * outW));
+        step('gradcam_step_normalize', [{ tensor: map }, { tensor: normalized, write: true }], [batch, 1, 1]);
+      } else {
+        b.dispatch(
+          {
+            files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
+            params,
+            bindings: [
+              { tensor: activations },
+              { tensor: weightSource },
+              { tensor: picked },
+              { tensor: coarse, write: true },
+              { tensor: map, write: true },
+              { tensor: normalized, write: true },
+            ],
+            workgroups: [batch, 1, 1],
+          },
+          `${method}: map`,
+        );
+      }
+      b.addOutput(`map:${method}`, map);
+      b.addOutput(`normalized:${method}`, normalized);
     }
-    b.addOutput('map', map);
-    b.addOutput('normalized', normalized);
     const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights);
     return { exe, layer, shaped, score };
   }
