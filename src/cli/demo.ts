@@ -2,7 +2,7 @@
 // the bundled sample images with every method; writes heatmaps, overlays and one contact sheet.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { type Explanation, Explainer, METHODS, type Method } from '../explain/explainer.js';
+import { Explainer, METHODS, type Method } from '../explain/explainer.js';
 import { UserError } from '../graph/ir.js';
 import { applyJet, overlay } from '../io/colormap.js';
 import { preprocess, readImage, resizeAndCrop, rgbToFloat01, type RgbImage } from '../io/image.js';
@@ -67,11 +67,10 @@ export async function demo(argv: string[]): Promise<void> {
         const cropped = resizeAndCrop(image, preprocessing);
         const input = { shape: [1, 3, height, width], data: preprocess(image, preprocessing) };
         const tiles: SheetTile[] = [{ rgb: cropped.data, width, height, title: name }];
-        let explained: Explanation | undefined;
+        const explained = await explainer.explainMany(input, { methods: METHODS, layer: config.layer });
         const written: string[] = [];
-        for (const method of METHODS) {
-          explained = await explainer.explain(input, { method, layer: config.layer });
-          const map01 = explained.normalized.data;
+        for (const [method, explanation] of explained) {
+          const map01 = explanation.normalized.data;
           const blended = overlay(rgbToFloat01(cropped), map01, width, height);
           for (const [kind, rgb] of [['heatmap', applyJet(map01, width, height)], ['overlay', blended]] as const) {
             const file = join(outDir, `${name}.${method}.${kind}.png`);
@@ -80,8 +79,9 @@ export async function demo(argv: string[]): Promise<void> {
           }
           tiles.push({ rgb: blended, width, height, title: TITLES[method] });
         }
-        const predicted = explained!.classes[0];
-        const probability = softmaxAt(explained!.logits.data, predicted);
+        const { classes, logits } = explained.get('gradcam')!;
+        const predicted = classes[0];
+        const probability = softmaxAt(logits.data, predicted);
         tiles[0].caption = `${labels[predicted] ?? predicted} ${(100 * probability).toFixed(1)}%`;
         rows.push({ tiles });
         lines.push(`${name}: ${labels[predicted] ?? predicted} (${(100 * probability).toFixed(1)}%) -> ${written.filter((f) => f.includes('overlay')).join(', ')}`);
@@ -91,7 +91,7 @@ export async function demo(argv: string[]): Promise<void> {
       explainer.dispose();
     }
     const sheet = makeContactSheet({
-      header: ['gradcam-webgpu demo: input (predicted class), Grad-CAM, counterfactual, CAM', `layer "${config.layer}", ${width}x${height} inputs`],
+      header: [`gradcam-webgpu demo: input (predicted class), ${METHODS.map((m) => TITLES[m]).join(', ')}`, `layer "${config.layer}", ${width}x${height} inputs`],
       rows,
       textScale: 1,
     });
