@@ -117,9 +117,14 @@ ARCHS = {
                                "the blocks actually contribute."),
 }
 
+# Guided back-propagation runs the backward pass through the whole net, in the references and in the
+# engine's test; the large nets (the VGGs, AlexNet, ResNet-50, DenseNet-121, ConvNeXt) are left out to
+# keep the suite within its time.
+GUIDED_ARCHS = ("resnet18", "squeezenet1_1", "mobilenet_v2", "mobilenet_v3_small", "efficientnet_b0",
+                "googlenet", "shufflenet_v2_x0_5", "regnet_x_400mf")
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -419,6 +424,56 @@ def method_maps(torch, A, dA, cam_weights, H, W):
     return maps
 
 
+def guided_backprop(torch, model, x, classes):
+    """d(sum_i logits[i, c_i]) / d x with every ReLU passing gradient only where its input and the
+    incoming gradient are both positive (Springenberg et al.); every other op, ReLU6 and Hardswish
+    included, keeps its ordinary gradient. x's dtype sets the precision."""
+    F = torch.nn.functional
+
+    class GuidedRelu(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return t.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * ((t > 0) & (g > 0)).to(g.dtype)
+
+    relu = F.relu
+    F.relu = lambda t, inplace=False: GuidedRelu.apply(t)
+    try:
+        for p in model.parameters():
+            p.requires_grad_(False)
+        x = x.detach().requires_grad_(True)
+        logits = model(x)
+        (g,) = torch.autograd.grad(sum(logits[i, c] for i, c in enumerate(classes)), x)
+    finally:
+        F.relu = relu
+    return g.detach()
+
+
+def guided_picture(torch, g):
+    """The papers' picture of a gradient image, per image: standardized, x0.1, +0.5, clipped to
+    [0, 1]; computed on g / max|g| so that it does not depend on the gradient's scale (0.5 where
+    the image is constant)."""
+    m = g.abs().flatten(1).amax(1).view(-1, 1, 1, 1)
+    s = g / torch.where(m > 0, m, torch.ones_like(m))
+    mean = s.mean(dim=(1, 2, 3), keepdim=True)
+    std = s.std(dim=(1, 2, 3), unbiased=False, keepdim=True)
+    safe = torch.where(std > 0, std, torch.ones_like(std))
+    return torch.where(std > 0, ((s - mean) / safe * 0.1 + 0.5).clamp(0, 1), torch.full_like(s, 0.5))
+
+
+def guided_maps(torch, g, gradcam_raw):
+    """{method: (raw, picture)} of guided back-propagation and Guided Grad-CAM (the guided gradient
+    times the Grad-CAM map after ReLU and resize, broadcast over the channels)."""
+    product = g * gradcam_raw.to(g.dtype)[:, None]
+    return {"guided-backprop": (g, guided_picture(torch, g)),
+            "guided-gradcam": (product, guided_picture(torch, product))}
+
+
 def cam_head_weights(torch, model64, cfg, classes, A, lg64):
     """The classifier rows of the picked classes, [2, K], checked against the logits; None where
     the head is not GAP -> (flatten) -> one Linear."""
@@ -637,6 +692,20 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     log("[%s] references and float32 rounding model %.1fs" % (arch, time.time() - t0))
     decisions = decision_analyses(torch, rec, targets, H, W, noisy["decisions"])
     log("[%s] decision analysis %.1fs" % (arch, time.time() - t0))
+    if arch in GUIDED_ARCHS:
+        g64 = guided_backprop(torch, model64, x64, classes)
+        g32 = guided_backprop(torch, copy.deepcopy(model), x32, classes)
+        g_noisy = f32model.float32_model_runs(
+            torch, model64, lambda m: {"g": guided_backprop(torch, m, x64, classes)}, seed + 50)["g"]
+        for t in targets:
+            ref = guided_maps(torch, g64, maps64[t]["gradcam"][0])
+            maps64[t].update(ref)
+            maps32[t].update(guided_maps(torch, g32, maps32[t]["gradcam"][0]))
+            runs = [guided_maps(torch, g, run["gradcam"][0]) for g, run in zip(g_noisy, noisy[t])]
+            for m in ref:
+                model_maps[t][m] = {"raw": max(rel(r[m][0], ref[m][0]) for r in runs),
+                                    "norm": max(f32model.max_abs(r[m][1], ref[m][1]) for r in runs)}
+        log("[%s] guided back-propagation %.1fs" % (arch, time.time() - t0))
     prep_s = time.time() - t0
 
     notes = ("seeded random weights (torch.manual_seed(seed) then calibrate(): LSUV-style "

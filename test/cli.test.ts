@@ -100,6 +100,20 @@ describe('gradcam CLI', () => {
     expect(image.smallest_margin).toBeLessThan(2e-7);
   });
 
+  it('explain --method guided-gradcam writes the gradient image as .npy [N, 3, H, W] and as a picture', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    const r = await run('explain', '--model', join(net, 'model.onnx'), '--image', image, '--resize', '40', '--crop', '32,40', '--method', 'guided-gradcam', '--out', dir, '--npy', join(dir, 'g.npy'));
+    expect(r.status).toBe(0);
+    expect(readNpy(join(dir, 'g.npy')).shape).toEqual([1, 3, 32, 40]);
+    const png = PNG.sync.read(readFileSync(join(dir, 'rgb.guided-gradcam.png')));
+    expect([png.width, png.height]).toEqual([40, 32]);
+  });
+
+  it('explain --help lists every method', async () => {
+    const r = await run('explain', '--help');
+    for (const m of ['gradcam', 'gradcam++', 'layercam', 'guided-backprop', 'guided-gradcam']) expect(r.stdout + r.stderr).toContain(m);
+  });
+
   it('layers lists the candidates and marks the default', async () => {
     const r = await run('layers', '--model', join(net, 'model.onnx'), '--shape', '2,3,32,40');
     expect(r.status).toBe(0);

@@ -263,6 +263,29 @@ describe('map normalization', () => {
     }
   });
 
+  it('draws guided gradients the same at any scale', async () => {
+    const pictures = [];
+    for (const s of [1e-12, 1, 1e12]) {
+      const model = Model.fromBytes(gpu(), scaledModel(s));
+      const explainer = new Explainer(model);
+      try {
+        const results = await explainer.explainMany({ shape: [1, 2, h, w], data: varied }, { methods: ['guided-backprop', 'guided-gradcam'], layer: 'features', classes: [0] });
+        for (const r of results.values()) expect(r.map.shape).toEqual([1, 2, h, w]);
+        pictures.push(results.get('guided-backprop')!.normalized, results.get('guided-gradcam')!.normalized);
+      } finally {
+        explainer.dispose();
+        model.dispose();
+      }
+    }
+    // The gradient is w_c / (h w) where x > 0 and 0 elsewhere: three levels, away from grey.
+    expect(new Set(pictures[2].data).size).toBe(3);
+    for (const p of pictures.slice(2)) expect(p.data.some((v) => Math.abs(v - 0.5) > 0.05)).toBe(true);
+    for (let i = 2; i < pictures.length; i++) {
+      // Standardizing values of any scale in float32: a few roundings of values near [0, 1].
+      expect(maxAbsError(pictures[i].data, { shape: pictures[i % 2].shape, data: Float64Array.from(pictures[i % 2].data) })).toBeLessThan(1e-6);
+    }
+  });
+
   it('gives zeros for a constant map and one 1 for a single non-zero pixel', async () => {
     const constant = await explainAt(1, new Float32Array(2 * h * w).fill(0.5));
     expect(constant.map.data.every((v) => v === constant.map.data[0] && v > 0)).toBe(true);

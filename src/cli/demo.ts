@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Explainer, METHODS, type Method } from '../explain/explainer.js';
 import { UserError } from '../graph/ir.js';
-import { applyJet, overlay } from '../io/colormap.js';
+import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { preprocess, readImage, resizeAndCrop, rgbToFloat01, type RgbImage } from '../io/image.js';
 import { writePng } from '../io/png.js';
 import { Progress } from '../io/progress.js';
@@ -37,7 +37,11 @@ const TITLES: Record<Method, string> = {
   hirescam: 'HiResCAM',
   'gradcam-elementwise': 'elementwise',
   layercam: 'LayerCAM',
+  'guided-backprop': 'guided backprop',
+  'guided-gradcam': 'Guided Grad-CAM',
 };
+// Guided back-propagation alone is Guided Grad-CAM's other factor; the sheet shows their product.
+const DEMO_METHODS = METHODS.filter((m) => m !== 'guided-backprop');
 
 export async function demo(argv: string[]): Promise<void> {
   const { values } = parse(argv, { out: { type: 'string' }, images: { type: 'string' } });
@@ -67,9 +71,17 @@ export async function demo(argv: string[]): Promise<void> {
         const cropped = resizeAndCrop(image, preprocessing);
         const input = { shape: [1, 3, height, width], data: preprocess(image, preprocessing) };
         const tiles: SheetTile[] = [{ rgb: cropped.data, width, height, title: name }];
-        const explained = await explainer.explainMany(input, { methods: METHODS, layer: config.layer });
+        const explained = await explainer.explainMany(input, { methods: DEMO_METHODS, layer: config.layer });
         const written: string[] = [];
         for (const [method, explanation] of explained) {
+          if (explanation.map.shape.length === 4) {
+            const file = join(outDir, `${name}.${method}.png`);
+            const picture = planarToRgb(explanation.normalized.data, explanation.map.shape[1], width, height);
+            writePng(file, width, height, picture);
+            written.push(file);
+            tiles.push({ rgb: picture, width, height, title: TITLES[method] });
+            continue;
+          }
           const map01 = explanation.normalized.data;
           const blended = overlay(rgbToFloat01(cropped), map01, width, height);
           for (const [kind, rgb] of [['heatmap', applyJet(map01, width, height)], ['overlay', blended]] as const) {
@@ -84,14 +96,14 @@ export async function demo(argv: string[]): Promise<void> {
         const probability = softmaxAt(logits.data, predicted);
         tiles[0].caption = `${labels[predicted] ?? predicted} ${(100 * probability).toFixed(1)}%`;
         rows.push({ tiles });
-        lines.push(`${name}: ${labels[predicted] ?? predicted} (${(100 * probability).toFixed(1)}%) -> ${written.filter((f) => f.includes('overlay')).join(', ')}`);
+        lines.push(`${name}: ${labels[predicted] ?? predicted} (${(100 * probability).toFixed(1)}%) -> ${written.filter((f) => !f.includes('heatmap')).join(', ')}`);
         progress.tick(name);
       }
     } finally {
       explainer.dispose();
     }
     const sheet = makeContactSheet({
-      header: [`gradcam-webgpu demo: input (predicted class), ${METHODS.map((m) => TITLES[m]).join(', ')}`, `layer "${config.layer}", ${width}x${height} inputs`],
+      header: [`gradcam-webgpu demo: input (predicted class), ${DEMO_METHODS.map((m) => TITLES[m]).join(', ')}`, `layer "${config.layer}", ${width}x${height} inputs`],
       rows,
       textScale: 1,
     });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
 import { STABLE_MARGIN } from '../explain/stability.js';
 import { UserError } from '../graph/ir.js';
-import { applyJet, overlay } from '../io/colormap.js';
+import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { rgbToFloat01 } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { writePng } from '../io/png.js';
@@ -21,8 +21,10 @@ ${INPUT_HELP}
   --method M           the method (default gradcam):
 ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
   --output NAME        the class-score output when it is not the first graph output
-  --out DIR            per image: NAME.heatmap.png and NAME.overlay.png
+  --out DIR            per image: NAME.heatmap.png and NAME.overlay.png (the guided methods:
+                       NAME.METHOD.png, standardized, x0.1, +0.5, clipped as the papers show it)
   --npy FILE           the maps after ReLU and resize, before normalization: float32 [N, H, W]
+                       (the guided methods: the gradient image, [N, C, H, W])
   --labels FILE        class names, one per line (or a JSON array)
   --json               a JSON summary on stdout`;
 
@@ -65,8 +67,17 @@ export async function explain(argv: string[]): Promise<void> {
 
 function writeImages(dir: string, input: ModelInput, result: Explanation): string[][] {
   mkdirSync(dir, { recursive: true });
-  const [, height, width] = result.map.shape;
+  const [height, width] = result.map.shape.slice(-2);
   const plane = height * width;
+  if (result.map.shape.length === 4) {
+    // A guided gradient: the picture itself, no colormap.
+    const channels = result.map.shape[1];
+    return input.names.map((name, n) => {
+      const file = join(dir, `${name}.${result.method}.png`);
+      writePng(file, width, height, planarToRgb(result.normalized.data.subarray(n * channels * plane, (n + 1) * channels * plane), channels, width, height));
+      return [file];
+    });
+  }
   return input.names.map((name, n) => {
     const map01 = result.normalized.data.subarray(n * plane, (n + 1) * plane);
     const heatmap = join(dir, `${name}.heatmap.png`);

@@ -21,12 +21,17 @@ export const METHOD_HELP = {
   hirescam: 'ReLU(sum_k dy/dA_k * A_k), position by position',
   'gradcam-elementwise': 'sum_k ReLU(dy/dA_k * A_k)',
   layercam: 'sum_k ReLU(dy/dA_k) * A_k',
+  'guided-backprop': 'guided back-propagation to the input (ReLUs pass positive gradients only); [N, C, H, W]',
+  'guided-gradcam': 'guided back-propagation x the Grad-CAM map; [N, C, H, W]',
 } as const;
 export type Method = keyof typeof METHOD_HELP;
 export const METHODS = Object.keys(METHOD_HELP) as Method[];
 
+/** Methods whose result is an image-shaped gradient at the input, [N, C, H, W]. */
+const GUIDED: readonly Method[] = ['guided-backprop', 'guided-gradcam'];
+
 // The map kernel's modes (MODE_* in shaders/gradcam_alpha.wgsl).
-const MODE: Record<Method, number> = {
+const MODE: Record<Exclude<Method, 'guided-backprop' | 'guided-gradcam'>, number> = {
   gradcam: 0,
   counterfactual: 1,
   cam: 2,
@@ -62,9 +67,16 @@ export interface Explanation {
   scores: number[];
   /** All class scores, [N, classes]. */
   logits: Tensor;
-  /** [N, H, W]: ReLU(sum_k alpha_k A^k) resized to the input, unnormalized. */
+  /**
+   * [N, H, W]: the method's map, ReLU(sum over channels) resized to the input, unnormalized; for the
+   * guided methods [N, C, H, W], the gradient image at the input.
+   */
   map: Tensor;
-  /** [N, H, W]: per-image (m - min) / (max - min), all zeros where the map is constant; independent of its magnitude. */
+  /**
+   * Per image (m - min) / (max - min), all zeros where the map is constant; for the guided methods the
+   * papers' picture: standardized, x0.1, +0.5, clipped to [0, 1] (shaders/guided_image.wgsl). Neither
+   * depends on the map's magnitude.
+   */
   normalized: Tensor;
   /**
    * Per image, the smallest margin of a ReLU/Clip/HardSigmoid/HardSwish decision on the backward path
@@ -123,7 +135,8 @@ export class Explainer {
       ]),
     );
     const picked = result.outputs.get('picked')!;
-    const [, , outH, outW] = input.shape;
+    const [, inChannels, outH, outW] = input.shape;
+    const mapShape = (m: Method) => (GUIDED.includes(m) ? [batch, inChannels, outH, outW] : [batch, outH, outW]);
     const common = {
       layer: plan.layer,
       classes: Array.from({ length: batch }, (_, n) => picked[2 * n]),
@@ -138,8 +151,8 @@ export class Explainer {
         {
           ...common,
           method,
-          map: { shape: [batch, outH, outW], data: result.outputs.get(`map:${method}`)! },
-          normalized: { shape: [batch, outH, outW], data: result.outputs.get(`normalized:${method}`)! },
+          map: { shape: mapShape(method), data: result.outputs.get(`map:${method}`)! },
+          normalized: { shape: mapShape(method), data: result.outputs.get(`normalized:${method}`)! },
           stability: method === 'cam' ? stabilityOf(undefined, batch) : gradientStability,
         },
       ]),
@@ -178,18 +191,24 @@ export class Explainer {
     );
     b.addOutput('picked', picked);
     let gradient: TensorRef | undefined;
-    if (methods.some((m) => m !== 'cam')) {
+    if (methods.some((m) => m !== 'cam' && m !== 'guided-backprop')) {
       const probe = new MarginProbe(b, batch);
-      gradient = b.addBackward(score, seed, [layer.tensor], probe.visit).get(layer.tensor)!;
+      gradient = b.addBackward(score, seed, [layer.tensor], { afterNode: probe.visit }).get(layer.tensor)!;
       if (probe.any) b.addOutput('margins', probe.margins);
     }
     const classifier = head ? b.constantTensor(head.weight, 'classifier weight') : undefined;
+    const input = this.model.inputName;
+    const guided = methods.some((m) => GUIDED.includes(m)) ? b.addBackward(score, seed, [input], { guided: true }).get(input)! : undefined;
 
     b.setPhase('cam');
-    const [, , outH, outW] = inputShape;
-    for (const method of methods) {
+    const [, inChannels, outH, outW] = inputShape;
+    const maps = new Map<Method, TensorRef>();
+    // Guided Grad-CAM needs the Grad-CAM map even when Grad-CAM is not asked for.
+    const mapMethods = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
+    for (const method of mapMethods) {
+      if (method === 'guided-backprop' || method === 'guided-gradcam') continue;
       const weightSource = method === 'cam' ? classifier! : gradient!;
-      const params = new Params().u32(batch, channels, layerH, layerW, outH, outW, MODE[method], head?.classStride ?? 0, head?.channelStride ?? 0);
+      const params = new Params().u32(batch, channels, layerH, layerW, outH, outW, MODE[method as keyof typeof MODE], head?.classStride ?? 0, head?.channelStride ?? 0);
       const coarse = b.scratch([batch, layerH * layerW], `${method}: coarse map`);
       const map = b.scratch([batch, outH, outW], `${method}: map`);
       const normalized = b.scratch([batch, outH, outW], `${method}: normalized map`);
@@ -219,8 +238,38 @@ export class Explainer {
           `${method}: map`,
         );
       }
+      maps.set(method, map);
+      if (!methods.includes(method)) continue;
       b.addOutput(`map:${method}`, map);
       b.addOutput(`normalized:${method}`, normalized);
+    }
+    for (const method of methods.filter((m) => GUIDED.includes(m))) {
+      const count = batch * inChannels * outH * outW;
+      let image = guided!;
+      if (method === 'guided-gradcam') {
+        image = b.scratch([batch, inChannels, outH, outW], 'guided Grad-CAM');
+        b.dispatch(
+          {
+            files: ['guided_product'],
+            params: new Params().u32(count, inChannels, outH * outW),
+            bindings: [{ tensor: guided! }, { tensor: maps.get('gradcam')! }, { tensor: image, write: true }],
+            workgroups: gridFor(count),
+          },
+          'guided Grad-CAM',
+        );
+      }
+      const picture = b.scratch([batch, inChannels, outH, outW], `${method}: picture`);
+      b.dispatch(
+        {
+          files: ['workgroup_min_max', 'guided_image'],
+          params: new Params().u32(count / batch),
+          bindings: [{ tensor: image }, { tensor: picture, write: true }],
+          workgroups: [batch, 1, 1],
+        },
+        `${method}: picture`,
+      );
+      b.addOutput(`map:${method}`, image);
+      b.addOutput(`normalized:${method}`, picture);
     }
     const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights);
     return { exe, layer, shaped, score };

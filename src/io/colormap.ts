@@ -67,6 +67,21 @@ export function applyJet(map01: Float32Array, w: number, h: number): Uint8Array 
 }
 
 /**
+ * A planar [channels, h, w] picture with values in [0, 1] (a guided-gradient image) as RGB bytes,
+ * np.uint8(255 * x) as pytorch-grad-cam writes it; one channel is drawn grey, more than three keep the
+ * first three.
+ */
+export function planarToRgb(picture: Float32Array, channels: number, w: number, h: number): Uint8Array {
+  if (picture.length !== channels * w * h) throw new Error(`planarToRgb: ${picture.length} values, expected ${channels}x${w}x${h}`);
+  const plane = w * h;
+  const rgb = new Uint8Array(plane * 3);
+  for (let p = 0; p < plane; p++) {
+    for (let c = 0; c < 3; c++) rgb[p * 3 + c] = toByte(picture[Math.min(c, channels - 1) * plane + p]);
+  }
+  return rgb;
+}
+
+/**
  * pytorch-grad-cam's show_cam_on_image(img, mask, use_rgb=True, image_weight): jet heatmap blended with the
  * float32 HWC image in [0, 1], scaled so the brightest value is 1, then np.uint8(255 * cam). float32 throughout.
  */

@@ -145,7 +145,7 @@ export const activations: OpDef = {
     const count = elementCount(dy.shape);
     ctx.dispatch({
       files: ['unary_common', 'unary_backward'],
-      defines: { GRAD: act.derivative },
+      defines: { GRAD: act.derivative, PASS: ctx.guided && ctx.node.opType === 'Relu' ? 'dy[i] > 0.0' : 'true' },
       params: activationParams(count, dx.accumulate, activationConstants(ctx.node, ctx.opset, (i) => ctx.inputs[i]?.constant)),
       bindings: [{ tensor: act.saved === 'x' ? ctx.inputs[0]!.ref : ctx.outputs[0].ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
       workgroups: gridFor(count),

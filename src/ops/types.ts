@@ -52,6 +52,11 @@ export interface BackwardContext extends KernelContext {
   gradOutput(i: number): TensorRef | undefined;
   /** Where to put the gradient with respect to input i; undefined when it is not needed. */
   gradInput(i: number): GradientTarget | undefined;
+  /**
+   * Guided back-propagation (Springenberg et al.): a ReLU passes gradient only where its input is
+   * positive and the incoming gradient is positive; every other op keeps its ordinary gradient.
+   */
+  guided: boolean;
 }
 
 export interface OpDef {

@@ -163,13 +163,14 @@ export class PlanBuilder {
    * Back-propagates from `scoreName` (whose gradient is `seed`) to each of `targets`, through the
    * nodes that lie on a path between them only. Returns the gradient tensor of every target.
    * `afterNode` sees each node once its backward programs are emitted, while its output gradient is
-   * still alive (the explainer measures decision margins there).
+   * still alive (the explainer measures decision margins there); `guided` asks every ReLU for the
+   * guided back-propagation rule.
    */
   addBackward(
     scoreName: string,
     seed: TensorRef,
     targets: string[],
-    afterNode?: (node: Node, ctx: BackwardContext) => void,
+    options: { afterNode?: (node: Node, ctx: BackwardContext) => void; guided?: boolean } = {},
   ): Map<string, TensorRef> {
     const onPath = this.nodesBetween(targets, scoreName);
     const grads = new Map<string, { ref: TensorRef; written: boolean }>();
@@ -188,6 +189,7 @@ export class PlanBuilder {
       const base = this.kernelContext(node, inputs, outputs);
       const ctx: BackwardContext = {
         ...base,
+        guided: options.guided ?? false,
         gradOutput: (i) => {
           const g = grads.get(node.outputs[i]);
           return g?.written ? g.ref : undefined;
@@ -207,7 +209,7 @@ export class PlanBuilder {
       };
       if (node.outputs.some((_, i) => ctx.gradOutput(i))) {
         op.backward(ctx);
-        afterNode?.(node, ctx);
+        options.afterNode?.(node, ctx);
       }
     }
 
