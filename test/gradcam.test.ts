@@ -319,6 +319,10 @@ describe('decision margins', () => {
         expect(Math.abs(result.stability.smallestMargin[n]! - expected) / expected).toBeLessThan(3e-7);
       }
       expect(result.stability.stable).toEqual([false, true]);
+      // The guided pass to the input meets the same ReLU, and the first one too.
+      const guided = await explainer.explain({ shape: [2, 1, h, w], data: x }, { layer: 'features', method: 'guided-backprop', classes: [0, 0] });
+      for (let n = 0; n < 2; n++) expect(guided.stability.smallestMargin[n]!).toBeLessThanOrEqual(result.stability.smallestMargin[n]!);
+      expect(guided.stability.stable[0]).toBe(false);
       // CAM has no backward path, hence no decision to measure.
       const cam = await explainer.explain({ shape: [2, 1, h, w], data: x }, { layer: 'decided', method: 'cam', classes: [0, 0] });
       expect(cam.stability).toEqual({ smallestMargin: [null, null], stable: [true, true] });

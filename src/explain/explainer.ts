@@ -82,7 +82,8 @@ export interface Explanation {
    * Per image, the smallest margin of a ReLU/Clip/HardSigmoid/HardSwish decision on the backward path
    * (distance to its kink relative to the tensor's max |x|) and whether it is clear of float32
    * rounding; a map that is not stable can move by O(1e-2) under any float32 arithmetic. CAM has no
-   * backward path: always stable.
+   * backward path: always stable. The guided methods report the decisions of their backward pass to
+   * the input (ReLU inputs, max-pool windows), not yet the guided rule's tests of the gradient's sign.
    */
   stability: Stability;
   /** GPU milliseconds per phase (timestamp queries), where the adapter has them. */
@@ -144,7 +145,17 @@ export class Explainer {
       logits: { shape: [batch, numClasses], data: result.outputs.get('logits')! },
       timings: { forwardMs: result.gpuMs.forward, backwardMs: result.gpuMs.backward, camMs: result.gpuMs.cam, wallMs: result.wallMs },
     };
-    const gradientStability = stabilityOf(result.outputs.get('margins'), batch);
+    const margins = result.outputs.get('margins');
+    const guidedMargins = result.outputs.get('guided margins');
+    const stability = (method: Method) => {
+      if (method === 'cam') return stabilityOf(undefined, batch);
+      if (method === 'guided-backprop') return stabilityOf(guidedMargins, batch);
+      if (method === 'guided-gradcam') {
+        const both = margins && guidedMargins ? margins.map((m, n) => Math.min(m, guidedMargins[n])) : (margins ?? guidedMargins);
+        return stabilityOf(both, batch);
+      }
+      return stabilityOf(margins, batch);
+    };
     return new Map(
       methods.map((method) => [
         method,
@@ -153,7 +164,7 @@ export class Explainer {
           method,
           map: { shape: mapShape(method), data: result.outputs.get(`map:${method}`)! },
           normalized: { shape: mapShape(method), data: result.outputs.get(`normalized:${method}`)! },
-          stability: method === 'cam' ? stabilityOf(undefined, batch) : gradientStability,
+          stability: stability(method),
         },
       ]),
     );
@@ -198,7 +209,12 @@ export class Explainer {
     }
     const classifier = head ? b.constantTensor(head.weight, 'classifier weight') : undefined;
     const input = this.model.inputName;
-    const guided = methods.some((m) => GUIDED.includes(m)) ? b.addBackward(score, seed, [input], { guided: true }).get(input)! : undefined;
+    let guided: TensorRef | undefined;
+    if (methods.some((m) => GUIDED.includes(m))) {
+      const probe = new MarginProbe(b, batch);
+      guided = b.addBackward(score, seed, [input], { guided: true, afterNode: probe.visit }).get(input)!;
+      if (probe.any) b.addOutput('guided margins', probe.margins);
+    }
 
     b.setPhase('cam');
     const [, inChannels, outH, outW] = inputShape;
