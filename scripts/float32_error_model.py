@@ -165,6 +165,17 @@ class RoundingNoise:
         self.handles.clear()
 
 
+def sum_rounding(torch, gen):
+    """The rounding of a sequential float32 sum over dim 1 of terms [N, K, ...] (the map kernel's
+    channel sum): N(0,1) * u * sqrt(K / 24) * sqrt(sum_k term_k^2), as for a Conv2d output. Where the
+    terms cancel (HiResCAM on a middle layer), this is most of what float32 costs the map."""
+    def rounding(terms):
+        k = terms.shape[1]
+        size = U32 * math.sqrt(k / 24) * (terms * terms).sum(dim=1).sqrt()
+        return size * torch.randn(size.shape, generator=gen, dtype=size.dtype)
+    return rounding
+
+
 def float32_model_runs(torch, model64, run, seed, runs=MODEL_RUNS):
     """run(model) -> dict of named float64 results; returns, per name, the list of `runs` results of
     the model evaluated under RoundingNoise (different noise each run), and under "decisions" the

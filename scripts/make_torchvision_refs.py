@@ -124,7 +124,7 @@ GUIDED_ARCHS = ("resnet18", "squeezenet1_1", "mobilenet_v2", "mobilenet_v3_small
                 "googlenet", "shufflenet_v2_x0_5", "regnet_x_400mf")
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 5
+GENERATOR_VERSION = 6
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -384,14 +384,19 @@ def forward_capture(torch, model, arch, x, targets, recorder=None):
     return logits, caps
 
 
-def maps_from(torch, A, weights, H, W):
+def maps_from(torch, A, weights, H, W, rounding=None):
     """weights: [2,K]. relu(sum_k w_k A_k) -> bilinear resize -> (raw, norm)."""
-    return resized_maps(torch, (weights[:, :, None, None] * A).sum(dim=1), H, W)
+    return resized_maps(torch, weights[:, :, None, None] * A, H, W, rounding)
 
 
-def resized_maps(torch, summed, H, W):
-    """summed: [2,h,w], the per-position sum over channels. relu -> bilinear resize -> (raw, norm)."""
+def resized_maps(torch, terms, H, W, rounding=None):
+    """terms: [2,K,h,w], summed over the channels per position; relu -> bilinear resize -> (raw,
+    norm). rounding(terms), in the float32 rounding model's runs, is the map kernel's own summation
+    error (float32_error_model.sum_rounding)."""
     F = torch.nn.functional
+    summed = terms.sum(dim=1)
+    if rounding is not None:
+        summed = summed + rounding(terms)
     m = torch.relu(summed)
     raw = F.interpolate(m[:, None], size=(H, W), mode="bilinear", align_corners=False)[:, 0]
     mn = raw.amin(dim=(1, 2), keepdim=True)
@@ -402,7 +407,7 @@ def resized_maps(torch, summed, H, W):
     return raw, norm
 
 
-def method_maps(torch, A, dA, cam_weights, H, W):
+def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
     """{method: (raw, norm)} of every method that applies to the layer (A, dA): the gradient methods
     by their definitions, with pytorch-grad-cam's epsilons, and, where the layer feeds a GAP ->
     Linear head, CAM."""
@@ -412,15 +417,16 @@ def method_maps(torch, A, dA, cam_weights, H, W):
     g2 = dA * dA
     aij = g2 / (2 * g2 + sum_a[:, :, None, None] * (g2 * dA) + 1e-6)
     aij = torch.where(dA != 0, aij, torch.zeros_like(aij))
-    maps = {"gradcam": maps_from(torch, A, alpha, H, W),
-            "counterfactual": maps_from(torch, A, -alpha, H, W),
-            "xgradcam": maps_from(torch, A, (dA * A).sum(dim=(2, 3)) / (sum_a + 1e-7), H, W),
-            "gradcam++": maps_from(torch, A, (torch.relu(dA) * aij).sum(dim=(2, 3)), H, W),
-            "hirescam": resized_maps(torch, (dA * A).sum(dim=1), H, W),
-            "gradcam-elementwise": resized_maps(torch, torch.relu(dA * A).sum(dim=1), H, W),
-            "layercam": resized_maps(torch, (torch.relu(dA) * A).sum(dim=1), H, W)}
+    r = rounding
+    maps = {"gradcam": maps_from(torch, A, alpha, H, W, r),
+            "counterfactual": maps_from(torch, A, -alpha, H, W, r),
+            "xgradcam": maps_from(torch, A, (dA * A).sum(dim=(2, 3)) / (sum_a + 1e-7), H, W, r),
+            "gradcam++": maps_from(torch, A, (torch.relu(dA) * aij).sum(dim=(2, 3)), H, W, r),
+            "hirescam": resized_maps(torch, dA * A, H, W, r),
+            "gradcam-elementwise": resized_maps(torch, torch.relu(dA * A), H, W, r),
+            "layercam": resized_maps(torch, torch.relu(dA) * A, H, W, r)}
     if cam_weights is not None:
-        maps["cam"] = maps_from(torch, A, cam_weights, H, W)
+        maps["cam"] = maps_from(torch, A, cam_weights, H, W, r)
     return maps
 
 
@@ -677,11 +683,14 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     maps64 = {t: method_maps(torch, *r64[t], cam_weights if t == "last" else None, H, W) for t in targets}
     maps32 = {t: method_maps(torch, *r32[t], cam_weights if t == "last" else None, H, W) for t in targets}
 
+    map_noise = torch.Generator().manual_seed(seed + 60)
+
     def noisy_run(m):
         lg, res, _, _ = gradcam_run(torch, m, arch, x64, targets, classes=classes)
         out = {"logits": lg.numpy()}
         for t in targets:
-            out[t] = method_maps(torch, *res[t], cam_weights if t == "last" else None, H, W)
+            out[t] = method_maps(torch, *res[t], cam_weights if t == "last" else None, H, W,
+                                 f32model.sum_rounding(torch, map_noise))
         return out
     noisy = f32model.float32_model_runs(torch, model64, noisy_run, seed)
     model_logits_rel = max(rel(lg, l64n) for lg in noisy["logits"])
