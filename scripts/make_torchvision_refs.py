@@ -505,7 +505,7 @@ def decision_analyses(torch, rec, targets, H, W, noisy_inputs):
     out = {}
     for tag in targets:
         A = caps[tag]
-        maps = lambda dA, A=A: {m: v for m, v in method_maps(torch, A, dA, None, H, W).items()}
+        maps = lambda dA, A=A: method_maps(torch, A, dA, None, H, W)
         out[tag] = f32model.decision_analysis(torch, rec.records, reach, y, A, rec.marks[tag], maps)
     return out
 

@@ -9,7 +9,7 @@ import { PNG } from 'pngjs';
 import { applyJet } from '../src/io/colormap.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { FIXTURES, readReference, relativeError } from './support/fixtures.js';
-import { modelFromSpec, shiftedReluModel } from './support/model-spec.js';
+import { poolingHeadModel, shiftedReluModel } from './support/model-spec.js';
 
 async function run(...argv: string[]) {
   const out: string[] = [];
@@ -59,18 +59,7 @@ describe('gradcam CLI', () => {
 
   it('explain --out draws a map of magnitude 1e-8 across the whole colormap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
-    const model = modelFromSpec({
-      inputs: [{ name: 'x', shape: [1, 1, 8, 8] }],
-      outputs: ['scores'],
-      nodes: [
-        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
-        { opType: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
-        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
-        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
-      ],
-      initializers: { w: { shape: [1, 1], data: [1e-8] } },
-    });
-    writeFileSync(join(dir, 'tiny.onnx'), model);
+    writeFileSync(join(dir, 'tiny.onnx'), poolingHeadModel([1, 1, 8, 8], [[1e-8]]));
     writeNpy(join(dir, 'x.npy'), [1, 1, 8, 8], Float32Array.from({ length: 64 }, (_, i) => i / 63));
     const r = await run('explain', '--model', join(dir, 'tiny.onnx'), '--input', join(dir, 'x.npy'), '--method', 'cam', '--out', dir, '--npy', join(dir, 'map.npy'));
     expect(r.status).toBe(0);

@@ -7,7 +7,7 @@ import { Explainer } from '../src/explain/explainer.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, type Reference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
-import { modelFromSpec, shiftedReluModel } from './support/model-spec.js';
+import { modelFromSpec, poolingHeadModel, shiftedReluModel } from './support/model-spec.js';
 
 // The acceptance bounds: raw map relative to its max, normalized map absolute.
 const MAP_TOLERANCE = 1e-4;
@@ -152,17 +152,14 @@ describe('Grad-CAM behaviour', () => {
   // x -> Relu (the layer, >= 0) -> GlobalAveragePool -> Flatten -> Gemm with negative weights: every
   // channel weight alpha is negative, so ReLU(sum alpha A) is zero everywhere.
   const zeroMapModel = () =>
-    modelFromSpec({
-      inputs: [{ name: 'x', shape: [2, 3, 5, 6] }],
-      outputs: ['scores'],
-      nodes: [
-        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
-        { opType: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
-        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
-        { opType: 'Gemm', inputs: ['flat', 'w', 'b'], outputs: ['scores'], attributes: { transB: 1 } },
+    poolingHeadModel(
+      [2, 3, 5, 6],
+      [
+        [-1, -2, -0.5],
+        [-0.25, -1, -3],
       ],
-      initializers: { w: { shape: [2, 3], data: [-1, -2, -0.5, -0.25, -1, -3] }, b: { shape: [2], data: [0.1, 0.2] } },
-    });
+      [0.1, 0.2],
+    );
   const input = () => ({ shape: [2, 3, 5, 6], data: Float32Array.from({ length: 180 }, (_, i) => Math.sin(i * 1.7) + 0.2) });
 
   it('gives zeros, not NaN, when the ReLU removes the whole map', async () => {
@@ -221,18 +218,7 @@ describe('map normalization', () => {
   // bilinear resize is the identity and the CAM map is ReLU(sum_k w_ck x_k) pixel for pixel; scaling the
   // classifier weights by s scales the map by s.
   const [h, w] = [6, 7];
-  const scaledModel = (s: number) =>
-    modelFromSpec({
-      inputs: [{ name: 'x', shape: [1, 2, h, w] }],
-      outputs: ['scores'],
-      nodes: [
-        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
-        { opType: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
-        { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
-        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
-      ],
-      initializers: { w: { shape: [1, 2], data: [0.75 * s, 0.5 * s] } },
-    });
+  const scaledModel = (s: number) => poolingHeadModel([1, 2, h, w], [[0.75 * s, 0.5 * s]]);
   const explainAt = async (s: number, data: Float32Array, method: 'cam' | 'gradcam' = 'cam') => {
     const model = Model.fromBytes(gpu(), scaledModel(s));
     const explainer = new Explainer(model);

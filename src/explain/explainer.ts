@@ -231,7 +231,7 @@ export class Explainer {
       if (options.unfused) {
         const alpha = b.scratch([batch, channels], `${method}: channel weights`);
         const step = (file: string, bindings: { tensor: TensorRef; write?: boolean }[], workgroups: [number, number, number]) =>
-          b.dispatch({ files: ['gradcam_common', 'workgroup_min_max', ...(file.match(/alpha|sum/) ? ['gradcam_alpha'] : []), file], params, bindings, workgroups }, `${method}: ${file}`);
+          b.dispatch({ files: ['gradcam_common', 'workgroup_min_max', ...(file === 'gradcam_step_alpha' || file === 'gradcam_step_sum' ? ['gradcam_alpha'] : []), file], params, bindings, workgroups }, `${method}: ${file}`);
         step('gradcam_step_alpha', [{ tensor: activations }, { tensor: weightSource }, { tensor: picked }, { tensor: alpha, write: true }], gridFor(batch * channels));
         step('gradcam_step_sum', [{ tensor: activations }, { tensor: weightSource }, { tensor: alpha }, { tensor: coarse, write: true }], gridFor(batch * layerH * layerW));
         step('gradcam_step_resize', [{ tensor: coarse }, { tensor: map, write: true }], gridFor(batch * outH * outW));

@@ -61,6 +61,27 @@ export function modelFromSpec(spec: ModelSpec): Uint8Array {
 }
 
 /**
+ * features = Relu(x) (the layer to explain) -> GlobalAveragePool -> Flatten -> Gemm with `weights`
+ * [classes, channels] and an optional bias: the smallest head that Grad-CAM and CAM both apply to.
+ */
+export function poolingHeadModel(inputShape: number[], weights: number[][], bias?: number[]): Uint8Array {
+  return modelFromSpec({
+    inputs: [{ name: 'x', shape: inputShape }],
+    outputs: ['scores'],
+    nodes: [
+      { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
+      { opType: 'GlobalAveragePool', inputs: ['features'], outputs: ['pooled'] },
+      { opType: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+      { opType: 'Gemm', inputs: ['flat', 'w', ...(bias ? ['b'] : [])], outputs: ['scores'], attributes: { transB: 1 } },
+    ],
+    initializers: {
+      w: { shape: [weights.length, weights[0].length], data: weights.flat() },
+      ...(bias ? { b: { shape: [bias.length], data: bias } } : {}),
+    },
+  });
+}
+
+/**
  * features = Relu(x) (the layer to explain) -> Add shift -> Relu (a decision between the layer and
  * the score) -> GlobalAveragePool -> Flatten -> Gemm with `weights` [classes, channels]: every unit of
  * the second Relu receives gradient, so a feature of -shift puts that ReLU's input on its kink.
