@@ -12,7 +12,7 @@ import { preprocess } from '../src/io/image.js';
 import { readNpy } from '../src/io/npy.js';
 import { Progress } from '../src/io/progress.js';
 import { Model } from '../src/runtime/model.js';
-import { WEIGHTS_DIR } from '../src/runtime/paths.js';
+import { WEIGHTS_DIR } from '../src/io/paths.js';
 import { ROOT, table } from './common.js';
 import { type Box, boxFromMap, iou, pointingHit } from './localization-metrics.js';
 

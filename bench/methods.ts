@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Explainer, METHODS } from '../src/explain/explainer.js';
 import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
-import { UserError } from '../src/graph/ir.js';
+import { UserError } from '../src/errors.js';
 import { readNpyFloat32 } from '../src/io/npy.js';
 import { Model } from '../src/runtime/model.js';
 import { fmt, median, table, torchvisionModels } from './common.js';

@@ -1,9 +1,5 @@
 // Conv forward as an implicit GEMM: per group, C (out channels x batch*positions) = W (out channels x
 // in_c/groups*k_h*k_w) * im2col(x), where im2col is read on the fly and never stored.
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 fn gemm_dims() -> vec3<u32> {
   return vec3<u32>(out_c_per_group(), P.batch * P.out_h * P.out_w, in_c_per_group() * P.k_h * P.k_w);

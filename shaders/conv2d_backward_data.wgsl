@@ -1,9 +1,6 @@
 // Conv backward-data as an implicit GEMM: per group, dx (in channels x batch*input positions) =
 // W^T (in channels x out_c/groups*k_h*k_w) * col(dy), where col(dy) gathers, for each input position
 // and kernel tap, the output position that tap came from (zero when the stride skips it).
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> weight: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
 fn gemm_dims() -> vec3<u32> {
   return vec3<u32>(in_c_per_group(), P.batch * P.in_h * P.in_w, out_c_per_group() * P.k_h * P.k_w);
@@ -66,5 +63,5 @@ fn gemm_write(group: u32, row: u32, col: u32, value: f32) {
   let plane = P.in_h * P.in_w;
   let n = col / plane;
   let index = (n * P.in_c + group * in_c_per_group() + row) * plane + col % plane;
-  if (P.accumulate != 0u) { dx[index] += value; } else { dx[index] = value; }
+  store_dx(index, value);
 }

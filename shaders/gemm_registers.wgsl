@@ -12,17 +12,17 @@
 //   fn gemm_write(batch, row, col, value: f32)
 // Precomputing rows, columns and k this way keeps integer division (scalar on CPUs) out of the loop.
 //
-// An 8x8 workgroup covers 32 rows x 64 columns. Each invocation computes 4 rows x 8 columns, the
-// columns interleaved with its 7 neighbours' (x, x+8, ..., x+56), so that the 8 SIMD lanes llvmpipe
-// runs side by side read neighbouring B elements.
+// A WG_X x WG_Y (8 x 8) workgroup covers TILE_M (32) rows x TILE_N (64) columns. Each invocation
+// computes 4 rows x 8 columns, the columns interleaved with its 7 neighbours' (x, x+8, ..., x+56), so
+// that the 8 SIMD lanes llvmpipe runs side by side read neighbouring B elements.
 const BLOCK_K: u32 = 8u;
 
-@compute @workgroup_size(8, 8, 1)
+@compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let dims = gemm_dims();
   let batch = wid.z;
-  let row0 = (wid.y * 8u + lid.y) * 4u;
-  let col0 = wid.x * 64u + lid.x;
+  let row0 = wid.y * TILE_M + lid.y * 4u;
+  let col0 = wid.x * TILE_N + lid.x;
   if (row0 >= dims.x || col0 >= dims.y) { return; }
   // Out-of-range rows and columns repeat the last valid one: read but never written.
   let last_row = dims.x - 1u;
@@ -32,7 +32,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let r2 = gemm_row_at(batch, min(row0 + 2u, last_row));
   let r3 = gemm_row_at(batch, min(row0 + 3u, last_row));
   var cols: array<GemmCol, 8>;
-  for (var j = 0u; j < 8u; j++) { cols[j] = gemm_col_at(batch, min(col0 + 8u * j, last_col)); }
+  for (var j = 0u; j < 8u; j++) { cols[j] = gemm_col_at(batch, min(col0 + WG_X * j, last_col)); }
   // Two-level accumulation: partial sums of BLOCK_K products are added into the total, so rounding
   // error grows with BLOCK_K + K / BLOCK_K instead of K (a 3x3x512 conv sums 4608 products). With
   // 8, resnet50's logits went from 1.2e-5 to 8.5e-6 of float64 PyTorch, googlenet's from 1.6e-5 to 6.5e-6.
@@ -50,7 +50,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     for (var j = 0u; j < 8u; j++) { acc[j] += part[j]; }
   }
   for (var j = 0u; j < 8u; j++) {
-    let col = col0 + 8u * j;
+    let col = col0 + WG_X * j;
     if (col >= dims.y) { break; }
     for (var i = 0u; i < 4u; i++) {
       if (row0 + i < dims.x) { gemm_write(batch, row0 + i, col, acc[j][i]); }

@@ -1,29 +1,27 @@
 // Tiled GEMM body with workgroup shared memory, for GPUs: C[batch] = A[batch] (M x K) * B[batch] (K x N).
 // The including program supplies the hooks (see gemm_registers.wgsl for the list), so one body serves
 // conv forward, conv backward-data and dense layers.
-// A 16x16 workgroup computes a 64x64 tile of C, each invocation a 4x4 block; K advances 32 at a time.
-const TILE_M: u32 = 64u;
-const TILE_N: u32 = 64u;
-const TILE_K: u32 = 32u;
+// A WG_X x WG_Y (16 x 16) workgroup computes a TILE_M x TILE_N (64 x 64) tile of C, each invocation a
+// 4x4 block; K advances TILE_K (32) at a time.
 const BLOCK_K: u32 = 8u;
 
-var<workgroup> tile_a: array<f32, 2048>; // [TILE_K][TILE_M]
-var<workgroup> tile_b: array<f32, 2048>; // [TILE_K][TILE_N]
+var<workgroup> tile_a: array<f32, TILE_K * TILE_M>; // [TILE_K][TILE_M]
+var<workgroup> tile_b: array<f32, TILE_K * TILE_N>; // [TILE_K][TILE_N]
 
-@compute @workgroup_size(16, 16, 1)
+@compute @workgroup_size(WG_X, WG_Y)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
   let dims = gemm_dims();
   let batch = wid.z;
   let row0 = wid.y * TILE_M;
   let col0 = wid.x * TILE_N;
-  let thread = lid.y * 16u + lid.x;
+  let thread = lid.y * WG_X + lid.x;
   var acc: array<vec4<f32>, 4>;
 
   for (var k0 = 0u; k0 < dims.z; k0 += TILE_K) {
-    // 2048 values of each tile, 8 per invocation; consecutive invocations walk k for A (weight rows
-    // are contiguous in k) and the column for B.
-    for (var i = 0u; i < 8u; i++) {
-      let e = thread + i * 256u;
+    // TILE_K * TILE_M values of each tile, 8 per invocation; consecutive invocations walk k for A
+    // (weight rows are contiguous in k) and the column for B.
+    for (var i = 0u; i < TILE_K * TILE_M / WG; i++) {
+      let e = thread + i * WG;
       let m = e / TILE_K;
       let ka = e % TILE_K;
       var a = 0.0;

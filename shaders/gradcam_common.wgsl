@@ -1,14 +1,5 @@
 // Shapes and helpers shared by the fused Grad-CAM kernel (gradcam.wgsl) and its unfused composition
 // (gradcam_step_*.wgsl), so that both compute exactly the same thing.
-struct Params {
-  batch: u32, channels: u32, in_h: u32, in_w: u32,  // the layer's activations A: [batch, channels, in_h, in_w]
-  out_h: u32, out_w: u32,                           // the map's size: the model input's
-  mode: u32, // the method: MODE_* in gradcam_alpha.wgsl
-  weight_class_stride: u32, weight_channel_stride: u32,
-}
-@group(0) @binding(0) var<uniform> P: Params;
-
-const MAX_CHANNELS: u32 = 4096u;
 
 // Bilinear sample positions for output pixel (y, x): half-pixel centres, edges clamped
 // (OpenCV INTER_LINEAR, torch interpolate with align_corners=False).

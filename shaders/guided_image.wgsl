@@ -3,42 +3,38 @@
 // an epsilon with units that turns the 1e-16 gradients of a deep net uniformly grey; here the values are
 // first divided by their largest magnitude (no epsilon), so the picture does not depend on the
 // gradient's scale. A constant image gives 0.5 everywhere.
-struct Params { per_image: u32 }
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read_write> image: array<f32>;
 
-var<workgroup> partial_sum: array<f32, 256>;
+var<workgroup> partial_sum: array<f32, WG>;
 
 fn workgroup_sum(lane: u32, v: f32) -> f32 {
   workgroupBarrier();
   partial_sum[lane] = v;
   workgroupBarrier();
-  for (var stride = 128u; stride > 0u; stride >>= 1u) {
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
     if (lane < stride) { partial_sum[lane] += partial_sum[lane + stride]; }
     workgroupBarrier();
   }
   return partial_sum[0];
 }
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let base = wid.x * P.per_image;
   var largest = 0.0;
-  for (var i = lane; i < P.per_image; i += 256u) { largest = max(largest, abs(values[base + i])); }
+  for (var i = lane; i < P.per_image; i += WG) { largest = max(largest, abs(values[base + i])); }
   let largest_magnitude = workgroup_min_max(lane, 0.0, largest).y;
   // No early return for an all-zero image: the barriers below need every invocation.
   let scale = select(1.0, largest_magnitude, largest_magnitude > 0.0);
   var sum = 0.0;
-  for (var i = lane; i < P.per_image; i += 256u) { sum += values[base + i] / scale; }
+  for (var i = lane; i < P.per_image; i += WG) { sum += values[base + i] / scale; }
   let mean = workgroup_sum(lane, sum) / f32(P.per_image);
   var squares = 0.0;
-  for (var i = lane; i < P.per_image; i += 256u) {
+  for (var i = lane; i < P.per_image; i += WG) {
     let d = values[base + i] / scale - mean;
     squares += d * d;
   }
   let deviation = sqrt(workgroup_sum(lane, squares) / f32(P.per_image));
-  for (var i = lane; i < P.per_image; i += 256u) {
+  for (var i = lane; i < P.per_image; i += WG) {
     let standardized = (values[base + i] / scale - mean) / deviation;
     image[base + i] = select(0.5, clamp(standardized * 0.1 + 0.5, 0.0, 1.0), deviation > 0.0);
   }

@@ -1,15 +1,6 @@
 // Local response normalization across channels (ONNX): y = x / d^beta with
 // d = bias + alpha / size * (sum of x^2 over channels c - lo .. c + hi), lo = floor((size - 1) / 2),
 // hi = ceil((size - 1) / 2). Elements are indexed as [batch, channels, inner].
-struct Params {
-  count: u32, channels: u32, inner: u32,
-  lo: u32, hi: u32,
-  alpha_over_size: f32, beta: f32, bias: f32,
-  // Backward: 1 adds to dx instead of overwriting it (gradients with several contributions).
-  accumulate: u32,
-}
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
 
 // Offset of channel 0 at element index's batch and spatial position.
 fn column_start(index: u32) -> u32 {

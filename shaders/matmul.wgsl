@@ -2,19 +2,6 @@
 //   y = alpha * a . b + beta * c   (or += when accumulating)
 // Every operand is a strided view (element offset, row, column and batch strides), so transposes,
 // broadcasts, gradient layouts and chunks of a weight bound by byte range are all the same pipeline.
-struct Params {
-  m: u32, n: u32, k: u32, accumulate: u32,
-  a_offset: u32, a_row: u32, a_col: u32, a_batch: u32,
-  b_offset: u32, b_row: u32, b_col: u32, b_batch: u32,
-  c_offset: u32, c_row: u32, c_col: u32, c_batch: u32,
-  y_offset: u32, y_row: u32, y_col: u32, y_batch: u32,
-  alpha: f32, beta: f32,
-}
-@group(0) @binding(0) var<uniform> P: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> c: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
 
 fn gemm_dims() -> vec3<u32> {
   return vec3<u32>(P.m, P.n, P.k);
@@ -53,5 +40,5 @@ fn gemm_write(batch: u32, row: u32, col: u32, value: f32) {
   var v = P.alpha * value;
   if (P.beta != 0.0) { v += P.beta * c[P.c_offset + batch * P.c_batch + row * P.c_row + col * P.c_col]; }
   let index = P.y_offset + batch * P.y_batch + row * P.y_row + col * P.y_col;
-  if (P.accumulate != 0u) { y[index] += v; } else { y[index] = v; }
+  store_y(index, v);
 }

@@ -1,15 +1,9 @@
 // MaxPool forward: one invocation per output. Keeps the FIRST maximum in window scan order (strict >),
 // PyTorch's tie rule, and saves its position in the input plane for the backward pass.
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-@group(0) @binding(3) var<storage, read_write> argmax: array<u32>;
 
 const NONE: u32 = 0xffffffffu;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let index = flat_index(gid, nwg);
-  if (index >= P.planes * P.out_h * P.out_w) { return; }
+fn element(index: u32) {
   let ow = index % P.out_w;
   let oh = (index / P.out_w) % P.out_h;
   let plane = index / (P.out_w * P.out_h);

@@ -1,13 +1,7 @@
 // MaxPool backward as a gather (no atomics): one invocation per input element sums dy over the
 // outputs whose saved argmax is this element.
-@group(0) @binding(1) var<storage, read> dy: array<f32>;
-@group(0) @binding(2) var<storage, read> argmax: array<u32>;
-@group(0) @binding(3) var<storage, read_write> dx: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let index = flat_index(gid, nwg);
-  if (index >= P.planes * P.in_h * P.in_w) { return; }
+fn element(index: u32) {
   let iw = index % P.in_w;
   let ih = (index / P.in_w) % P.in_h;
   let plane = index / (P.in_w * P.in_h);
@@ -21,5 +15,5 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       if (argmax[o] == at) { sum += dy[o]; }
     }
   }
-  if (P.accumulate != 0u) { dx[index] += sum; } else { dx[index] = sum; }
+  store_dx(index, sum);
 }

@@ -3,25 +3,22 @@
 // flips when rounding closes that gap). Exact ties (gap 0) are left out as in decision_margin.wgsl:
 // float32 breaks them the same way (first maximum). The smallest gap is written to, or with
 // P.accumulate folded into, `margin` [batch]; 3.4e38 where no window has two taps.
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read_write> margin: array<f32>;
 
 const NONE: f32 = 3.4e38;
 
-@compute @workgroup_size(256)
+@compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let planes = P.planes / nwg.x;
   let in_plane = P.in_h * P.in_w;
   let x_base = wid.x * planes * in_plane;
   var largest = 0.0;
-  for (var i = lane; i < planes * in_plane; i += 256u) { largest = max(largest, abs(x[x_base + i])); }
+  for (var i = lane; i < planes * in_plane; i += WG) { largest = max(largest, abs(x[x_base + i])); }
   let scale = workgroup_min_max(lane, 0.0, largest).y;
   workgroupBarrier();
 
   let windows = planes * P.out_h * P.out_w;
   var closest = NONE;
-  for (var w = lane; w < windows; w += 256u) {
+  for (var w = lane; w < windows; w += WG) {
     if (dy[wid.x * windows + w] == 0.0) { continue; }
     let origin = window_origin((w / P.out_w) % P.out_h, w % P.out_w);
     let base = x_base + (w / (P.out_w * P.out_h)) * in_plane;
@@ -50,6 +47,6 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   let nearest = workgroup_min_max(lane, closest, 0.0).x;
   if (lane == 0u) {
     let relative = select(NONE, nearest / scale, nearest < NONE && scale > 0.0);
-    margin[wid.x] = select(relative, min(margin[wid.x], relative), P.accumulate == 1u);
+    store_margin(wid.x, relative);
   }
 }

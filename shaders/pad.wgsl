@@ -1,21 +1,11 @@
 // Pad forward: one invocation per output element.
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
-
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let index = flat_index(gid, nwg);
-  if (index >= P.count) { return; }
-  var rest = index;
+fn element(index: u32) {
+  let c = unravel(index, P.rank, P.out_shape);
   var read_at = 0u;
-  var stride = 1u;
   var inside = true;
-  for (var i = 0u; i < P.rank; i++) {
-    let d = P.rank - 1u - i;
-    let o = i32(rest % out_extent(d));
-    rest /= out_extent(d);
-    let n = i32(in_extent(d));
-    var at = o - pad_begin(d);
+  for (var d = 0u; d < P.rank; d++) {
+    let n = i32(in_shape_at(d));
+    var at = i32(c[d]) - pads_begin_at(d);
     if (at < 0 || at >= n) {
       if (P.mode == MODE_REFLECT) {
         at = select(2 * (n - 1) - at, -at, at < 0);
@@ -26,8 +16,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         break;
       }
     }
-    read_at += u32(at) * stride;
-    stride *= u32(n);
+    read_at = read_at * u32(n) + u32(at);
   }
   var v = P.value;
   if (inside) { v = x[read_at]; }

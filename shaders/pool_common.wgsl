@@ -1,16 +1,5 @@
 // Shapes of a 2-D pooling window, shared by MaxPool and AveragePool (and the global pools, which run as
 // one window over a 1 x H*W plane). Every batch x channel plane is pooled independently.
-struct Params {
-  planes: u32, in_h: u32, in_w: u32, out_h: u32,
-  out_w: u32, k_h: u32, k_w: u32, stride_h: u32,
-  stride_w: u32, dil_h: u32, dil_w: u32, pad_t: i32,
-  pad_l: i32, pad_b: i32, pad_r: i32,
-  // AveragePool: 1 when padded positions count in the divisor.
-  count_include_pad: u32,
-  // 1: add to the destination instead of overwriting it (gradients with several contributions).
-  accumulate: u32,
-}
-@group(0) @binding(0) var<uniform> P: Params;
 
 // Top-left corner of output (oh, ow)'s window in input coordinates (negative inside the padding).
 fn window_origin(oh: u32, ow: u32) -> vec2<i32> {

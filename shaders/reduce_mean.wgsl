@@ -1,13 +1,8 @@
 // ReduceMean forward: one invocation per output element sums its reduced elements, in blocks of BLOCK
 // added to the total (see average_pool.wgsl: a long sequential sum of same-sign terms loses accuracy).
 const BLOCK: u32 = 64u;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let index = flat_index(gid, nwg);
-  if (index >= P.out_count) { return; }
+fn element(index: u32) {
   let base = input_offset(index, false);
   var sum = 0.0;
   var block = 0.0;

@@ -1,11 +1,6 @@
 // Softmax / LogSoftmax forward, from the row maximum, the sum of exponentials and its logarithm.
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;
 
-@compute @workgroup_size(256)
-fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-  let row = flat_index(gid, nwg);
-  if (row >= P.outer * P.inner) { return; }
+fn element(row: u32) {
   let start = row_start(row);
   // Shift by the row maximum so that exp never overflows.
   var top = x[start];

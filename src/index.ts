@@ -3,7 +3,7 @@ export { createGpuContext, describeAdapter, type AdapterSummary, type GpuContext
 export { Model, type Tensor } from './runtime/model.js';
 export { Explainer, METHODS, type ExplainOptions, type Explanation, type Method } from './explain/explainer.js';
 export type { LayerInfo } from './explain/layers.js';
-export { UserError } from './graph/ir.js';
+export { UserError } from './errors.js';
 export { decodeImage, preprocess, readImage, resizeAndCrop, type PreprocessOptions, type RgbImage } from './io/image.js';
 export { readNpy, writeNpy } from './io/npy.js';
 export { applyJet, overlay } from './io/colormap.js';

@@ -9,7 +9,7 @@ import { main } from '../src/cli/main.js';
 import { Explainer } from '../src/explain/explainer.js';
 import { preprocess, readImage } from '../src/io/image.js';
 import { Model } from '../src/runtime/model.js';
-import { WEIGHTS_DIR } from '../src/runtime/paths.js';
+import { WEIGHTS_DIR } from '../src/io/paths.js';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();

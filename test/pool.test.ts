@@ -2,7 +2,7 @@
 // for max pooling, ceil_mode edge windows, reductions over non-adjacent axes, and the attributes the
 // engine rejects.
 import { describe, expect, it } from 'vitest';
-import { UserError } from '../src/graph/ir.js';
+import { UserError } from '../src/errors.js';
 import { Model, type Tensor } from '../src/runtime/model.js';
 import { type AttributeSpec, modelFromSpec } from './support/model-spec.js';
 import { useGpu } from './support/gpu.js';

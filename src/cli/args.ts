@@ -1,6 +1,6 @@
 // Command-line parsing on node:util's parseArgs, with one-line errors for every malformed value.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 
 export type Options = ParseArgsConfig['options'];
 

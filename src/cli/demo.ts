@@ -3,13 +3,13 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { Explainer, METHODS, type Method } from '../explain/explainer.js';
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { preprocess, readImage, resizeAndCrop, rgbToFloat01, type RgbImage } from '../io/image.js';
 import { writePng } from '../io/png.js';
 import { Progress } from '../io/progress.js';
 import { makeContactSheet, type SheetTile } from '../io/sheet.js';
-import { WEIGHTS_DIR } from '../runtime/paths.js';
+import { WEIGHTS_DIR } from '../io/paths.js';
 import { parse } from './args.js';
 import { loadLabels, withModel } from './session.js';
 

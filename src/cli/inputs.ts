@@ -1,7 +1,7 @@
 // The model input of a CLI command: a float32 NCHW .npy array, or images preprocessed as for ImageNet
 // (resize the shorter side, centre crop, mean/std; every step overridable by flags).
 import { basename, extname } from 'node:path';
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { IMAGENET_MEAN, IMAGENET_STD, preprocess, readImage, resizeAndCrop, type RgbImage } from '../io/image.js';
 import { readNpy } from '../io/npy.js';
 import type { Tensor } from '../runtime/model.js';

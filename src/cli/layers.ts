@@ -1,6 +1,6 @@
 // `gradcam layers`: the feature maps that can be explained, with shapes, and the default.
 import { Explainer } from '../explain/explainer.js';
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { intList, parse, required } from './args.js';
 import { withModel } from './session.js';
 

@@ -1,5 +1,5 @@
 // The `gradcam` command: a thin layer over the engine and the explanation API.
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { DEMO_HELP, demo } from './demo.js';
 import { EXPLAIN_HELP, explain } from './explain.js';
 import { INFER_HELP, infer } from './infer.js';

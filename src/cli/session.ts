@@ -1,6 +1,6 @@
 // Opens the GPU and the model for one command and always releases them, so the process exits by itself.
 import { createGpuContext, type GpuContext } from '../gpu/context.js';
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { readLabels } from '../io/labels.js';
 import { Model } from '../runtime/model.js';
 

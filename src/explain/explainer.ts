@@ -2,11 +2,13 @@
 // LayerCAM) on a loaded model. One plan per (input shape, layer, method, output): forward pass, class
 // choice and gradient seed, backward pass to the layer only, then the fused map kernel; one submission,
 // and only the maps and the scores are read back.
-import { UserError, type Shape } from '../graph/ir.js';
+import { type Shape } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../graph/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
-import { gridFor, Params, type TensorRef } from '../plan/program.js';
+import { classSeedKernel, guidedImageKernel, guidedProductKernel, MAX_CHANNELS, mapKernel, mapStepKernels } from '../kernels/gradcam.js';
+import type { TensorRef } from '../kernels/program.js';
 import type { Model, Tensor } from '../runtime/model.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
@@ -41,7 +43,6 @@ const MODE: Record<Exclude<Method, 'guided-backprop' | 'guided-gradcam'>, number
   'gradcam-elementwise': 6,
   layercam: 7,
 };
-const MAX_CHANNELS = 4096; // gradcam_common.wgsl keeps one weight per channel in workgroup memory
 
 export interface ExplainOptions {
   method?: Method;
@@ -192,12 +193,7 @@ export class Explainer {
     const seed = b.scratch(shaped.shapes.get(score)!, 'gradient seed');
     const picked = b.scratch([batch, 2], 'picked classes');
     b.dispatch(
-      {
-        files: ['class_seed'],
-        params: new Params().u32(batch, numClasses),
-        bindings: [{ tensor: scores }, { tensor: requested }, { tensor: seed, write: true }, { tensor: picked, write: true }],
-        workgroups: gridFor(batch * numClasses),
-      },
+      classSeedKernel.program({ uniforms: { batch, classes: numClasses }, bindings: { scores, requested, seed, picked }, count: batch * numClasses }),
       'class selection',
     );
     b.addOutput('picked', picked);
@@ -224,33 +220,27 @@ export class Explainer {
     for (const method of mapMethods) {
       if (method === 'guided-backprop' || method === 'guided-gradcam') continue;
       const weightSource = method === 'cam' ? classifier! : gradient!;
-      const params = new Params().u32(batch, channels, layerH, layerW, outH, outW, MODE[method as keyof typeof MODE], head?.classStride ?? 0, head?.channelStride ?? 0);
+      const uniforms = {
+        batch, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: MODE[method as keyof typeof MODE],
+        weight_class_stride: head?.classStride ?? 0, weight_channel_stride: head?.channelStride ?? 0,
+      };
       const coarse = b.scratch([batch, layerH * layerW], `${method}: coarse map`);
       const map = b.scratch([batch, outH, outW], `${method}: map`);
       const normalized = b.scratch([batch, outH, outW], `${method}: normalized map`);
       if (options.unfused) {
         const alpha = b.scratch([batch, channels], `${method}: channel weights`);
-        const step = (file: string, bindings: { tensor: TensorRef; write?: boolean }[], workgroups: [number, number, number]) =>
-          b.dispatch({ files: ['gradcam_common', 'workgroup_min_max', ...(file === 'gradcam_step_alpha' || file === 'gradcam_step_sum' ? ['gradcam_alpha'] : []), file], params, bindings, workgroups }, `${method}: ${file}`);
-        step('gradcam_step_alpha', [{ tensor: activations }, { tensor: weightSource }, { tensor: picked }, { tensor: alpha, write: true }], gridFor(batch * channels));
-        step('gradcam_step_sum', [{ tensor: activations }, { tensor: weightSource }, { tensor: alpha }, { tensor: coarse, write: true }], gridFor(batch * layerH * layerW));
-        step('gradcam_step_resize', [{ tensor: coarse }, { tensor: map, write: true }], gridFor(batch * outH * outW));
-        step('gradcam_step_normalize', [{ tensor: map }, { tensor: normalized, write: true }], [batch, 1, 1]);
+        const step = mapStepKernels;
+        b.dispatch(step.alpha.program({ uniforms, bindings: { activations, weight_source: weightSource, picked, alpha }, count: batch * channels }), `${method}: channel weights`);
+        b.dispatch(step.sum.program({ uniforms, bindings: { activations, weight_source: weightSource, alpha, coarse }, count: batch * layerH * layerW }), `${method}: sum`);
+        b.dispatch(step.resize.program({ uniforms, bindings: { coarse, raw: map }, count: batch * outH * outW }), `${method}: resize`);
+        b.dispatch(step.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${method}: normalize`);
       } else {
         b.dispatch(
-          {
-            files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
-            params,
-            bindings: [
-              { tensor: activations },
-              { tensor: weightSource },
-              { tensor: picked },
-              { tensor: coarse, write: true },
-              { tensor: map, write: true },
-              { tensor: normalized, write: true },
-            ],
+          mapKernel.program({
+            uniforms,
+            bindings: { activations, weight_source: weightSource, picked, coarse, raw: map, normalized },
             workgroups: [batch, 1, 1],
-          },
+          }),
           `${method}: map`,
         );
       }
@@ -265,23 +255,17 @@ export class Explainer {
       if (method === 'guided-gradcam') {
         image = b.scratch([batch, inChannels, outH, outW], 'guided Grad-CAM');
         b.dispatch(
-          {
-            files: ['guided_product'],
-            params: new Params().u32(count, inChannels, outH * outW),
-            bindings: [{ tensor: guided! }, { tensor: maps.get('gradcam')! }, { tensor: image, write: true }],
-            workgroups: gridFor(count),
-          },
+          guidedProductKernel.program({
+            uniforms: { channels: inChannels, pixels: outH * outW },
+            bindings: { guided: guided!, map: maps.get('gradcam')!, product: image },
+            count,
+          }),
           'guided Grad-CAM',
         );
       }
       const picture = b.scratch([batch, inChannels, outH, outW], `${method}: picture`);
       b.dispatch(
-        {
-          files: ['workgroup_min_max', 'guided_image'],
-          params: new Params().u32(count / batch),
-          bindings: [{ tensor: image }, { tensor: picture, write: true }],
-          workgroups: [batch, 1, 1],
-        },
+        guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
         `${method}: picture`,
       );
       b.addOutput(`map:${method}`, image);

@@ -7,7 +7,7 @@
 // unstable below STABLE_MARGIN.
 import type { Node } from '../graph/ir.js';
 import type { PlanBuilder } from '../plan/builder.js';
-import type { TensorRef } from '../plan/program.js';
+import type { TensorRef } from '../kernels/program.js';
 import { opFor } from '../ops/registry.js';
 import type { BackwardContext } from '../ops/types.js';
 

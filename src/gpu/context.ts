@@ -3,7 +3,7 @@
 import { tmpdir } from 'node:os';
 import { create } from 'webgpu';
 import './globals.js';
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 
 export interface AdapterSummary {
   vendor: string;

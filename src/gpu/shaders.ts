@@ -1,12 +1,12 @@
-// WGSL sources live in shaders/ as plain files. A program names the files it is made of (an op's hooks
-// first, then a shared body such as the tiled GEMM) and textual {{DEFINES}}; common.wgsl comes first.
+// WGSL sources live in shaders/ as plain files; kernels (src/kernels/) name the files their bodies are
+// made of and may take textual {{DEFINES}}.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SHADER_DIR } from '../runtime/paths.js';
+import { SHADER_DIR } from '../io/paths.js';
 
 const sourceCache = new Map<string, string>();
 
-function shaderFile(name: string): string {
+export function shaderFile(name: string): string {
   let text = sourceCache.get(name);
   if (text === undefined) {
     text = readFileSync(join(SHADER_DIR, `${name}.wgsl`), 'utf8');
@@ -17,20 +17,11 @@ function shaderFile(name: string): string {
 
 export type Defines = Record<string, string | number>;
 
-/** Concatenates common.wgsl and the named files, then replaces every {{NAME}} from defines. */
-export function composeShader(files: string[], defines: Defines = {}): string {
-  const text = ['common', ...files].map(shaderFile).join('\n');
+/** Replaces every {{NAME}} from defines; `what` names the source in the error. */
+export function substituteDefines(text: string, defines: Defines, what: string): string {
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     const value = defines[key];
-    if (value === undefined) throw new Error(`shader ${files.join('+')}: no value for {{${key}}}`);
+    if (value === undefined) throw new Error(`${what}: no value for {{${key}}}`);
     return String(value);
   });
-}
-
-export function shaderKey(files: string[], defines: Defines = {}, entryPoint = 'main'): string {
-  const defs = Object.keys(defines)
-    .sort()
-    .map((k) => `${k}=${defines[k]}`)
-    .join(',');
-  return `${files.join('+')}|${defs}|${entryPoint}`;
 }

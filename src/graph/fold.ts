@@ -1,6 +1,7 @@
 // Load-time evaluation of shape computations: integer arithmetic and data movement on tensors whose
 // values are known before the input arrives. Float arithmetic is never folded here: it runs on the GPU.
-import { attrInt, attrInts, type Constant, elementCount, type Node, type Shape, UserError } from './ir.js';
+import { attrInt, attrInts, type Constant, elementCount, type Node, type Shape } from './ir.js';
+import { UserError } from '../errors.js';
 
 type Lookup = (name: string) => Constant | undefined;
 

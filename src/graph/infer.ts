@@ -2,7 +2,8 @@
 // -> Reshape, as torch.onnx emits for a flatten) are evaluated here, at load time, and disappear.
 import { opFor } from '../ops/registry.js';
 import { foldNode } from './fold.js';
-import { type Constant, type Graph, type Node, type Shape, shapeString, UserError } from './ir.js';
+import { type Constant, type Graph, type Node, type Shape, shapeString } from './ir.js';
+import { UserError } from '../errors.js';
 
 export interface ShapedGraph {
   graph: Graph;

@@ -1,6 +1,7 @@
 // The engine's graph representation: what the ONNX loader produces and the planner consumes.
 // Every activation is float32 in NCHW (row-major) layout; constants keep their ONNX element type
 // because shape subgraphs compute in int64.
+import { UserError } from '../errors.js';
 
 export type Shape = number[];
 
@@ -45,6 +46,13 @@ export function elementCount(shape: Shape): number {
   return n;
 }
 
+/** Row-major (C-order) strides of a shape, in elements. */
+export function contiguousStrides(shape: Shape): number[] {
+  const strides = new Array<number>(shape.length).fill(1);
+  for (let d = shape.length - 2; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
 export function shapeString(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
@@ -53,17 +61,17 @@ export function shapeString(shape: Shape): string {
 export function attrInt(node: Node, name: string, fallback?: number): number {
   const v = node.attributes.get(name);
   if (v === undefined) {
-    if (fallback === undefined) throw new Error(`${node.opType} node "${node.name}": missing attribute "${name}"`);
+    if (fallback === undefined) throw new UserError(`${node.opType} node "${node.name}": missing attribute "${name}"`);
     return fallback;
   }
-  if (typeof v !== 'number') throw new Error(`${node.opType} node "${node.name}": attribute "${name}" must be a number`);
+  if (typeof v !== 'number') throw new UserError(`${node.opType} node "${node.name}": attribute "${name}" must be a number`);
   return v;
 }
 
 export function attrFloat(node: Node, name: string, fallback: number): number {
   const v = node.attributes.get(name);
   if (v === undefined) return fallback;
-  if (typeof v !== 'number') throw new Error(`${node.opType} node "${node.name}": attribute "${name}" must be a number`);
+  if (typeof v !== 'number') throw new UserError(`${node.opType} node "${node.name}": attribute "${name}" must be a number`);
   return v;
 }
 
@@ -72,7 +80,7 @@ export function attrInts(node: Node, name: string, fallback?: number[]): number[
   if (v === undefined) return fallback;
   if (typeof v === 'number') return [v];
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) {
-    throw new Error(`${node.opType} node "${node.name}": attribute "${name}" must be a list of integers`);
+    throw new UserError(`${node.opType} node "${node.name}": attribute "${name}" must be a list of integers`);
   }
   return v as number[];
 }
@@ -80,11 +88,6 @@ export function attrInts(node: Node, name: string, fallback?: number[]): number[
 export function attrString(node: Node, name: string, fallback: string): string {
   const v = node.attributes.get(name);
   if (v === undefined) return fallback;
-  if (typeof v !== 'string') throw new Error(`${node.opType} node "${node.name}": attribute "${name}" must be a string`);
+  if (typeof v !== 'string') throw new UserError(`${node.opType} node "${node.name}": attribute "${name}" must be a string`);
   return v;
-}
-
-/** Errors the user caused (bad model, bad input): the CLI prints their message alone, without a stack. */
-export class UserError extends Error {
-  override name = 'UserError';
 }

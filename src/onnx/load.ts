@@ -2,7 +2,8 @@
 // become number lists, Constant nodes become constants, and every node input is checked to exist.
 import { readFileSync } from 'node:fs';
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
-import { type AttributeValue, type Constant, type Graph, type GraphInput, type Node, UserError } from '../graph/ir.js';
+import { type AttributeValue, type Constant, type Graph, type GraphInput, type Node } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 
 const { onnx } = onnxProto;
 type Long = { toNumber(): number };

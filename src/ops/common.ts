@@ -1,11 +1,10 @@
 // Helpers shared by the dense and layout ops: node-named errors, axis and stride arithmetic, one-element
 // constants read through stride-0 views, and the strided copy that every layout op moves data with.
-import { type Constant, elementCount, type Node, type Shape, UserError } from '../graph/ir.js';
-import { gridFor, Params, type TensorRef } from '../plan/program.js';
+import { UserError } from '../errors.js';
+import { type Constant, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { MAX_RANK, stridedCopyKernel } from '../kernels/layout.js';
+import type { TensorRef } from '../kernels/program.js';
 import type { BackwardContext, KernelContext } from './types.js';
-
-/** Ranks the layout kernels take: their shapes and strides are uniform arrays of two vec4s. */
-export const MAX_RANK = 8;
 
 export function nodeError(node: Node, message: string): UserError {
   return new UserError(`${node.opType} node "${node.name}": ${message}`);
@@ -15,12 +14,6 @@ export function nodeError(node: Node, message: string): UserError {
 export function normalizeAxis(node: Node, axis: number, rank: number): number {
   if (axis < -rank || axis >= rank) throw nodeError(node, `axis ${axis} is out of range for rank ${rank}`);
   return axis < 0 ? axis + rank : axis;
-}
-
-export function contiguousStrides(shape: Shape): number[] {
-  const strides = new Array<number>(shape.length).fill(1);
-  for (let d = shape.length - 2; d >= 0; d--) strides[d] = strides[d + 1] * shape[d + 1];
-  return strides;
 }
 
 export function requireRank(node: Node, shape: Shape): void {
@@ -53,22 +46,14 @@ export function stridedCopy(ctx: KernelContext, shape: Shape, src: StridedView, 
   const count = elementCount(shape);
   if (count === 0) return;
   requireRank(ctx.node, shape);
-  ctx.dispatch({
-    files: ['strided_copy'],
-    params: new Params()
-      .u32(count, shape.length, accumulate ? 1 : 0, src.offset, dst.offset)
-      .align16()
-      .u32Array(shape, MAX_RANK)
-      .i32(...padded(src.strides))
-      .u32Array(dst.strides, MAX_RANK),
-    bindings: [{ tensor: src.ref }, { tensor: dst.ref, write: true }],
-    workgroups: gridFor(count),
-  });
-}
-
-/** A signed list padded to MAX_RANK words, for an array<vec4<i32>, 2> uniform. */
-export function padded(values: number[]): number[] {
-  return [...values, ...new Array<number>(MAX_RANK - values.length).fill(0)];
+  ctx.dispatch(
+    stridedCopyKernel.program({
+      uniforms: { rank: shape.length, src_offset: src.offset, dst_offset: dst.offset, shape, src_strides: src.strides, dst_strides: dst.strides },
+      bindings: { src: src.ref, dst: dst.ref },
+      accumulate,
+      count,
+    }),
+  );
 }
 
 /** Backward of ops whose output is their input's data under another shape: dX (+)= dY. */

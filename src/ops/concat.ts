@@ -1,7 +1,7 @@
 // Concat (any axis, any number of inputs): one strided copy per input into its slab of the output;
 // backward copies each slab of dY back out.
-import { attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { contiguousStrides, contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy } from './common.js';
+import { attrInt, elementCount, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
+import { contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy } from './common.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 /** The concatenation axis and where each input starts along it. */

@@ -2,8 +2,10 @@
 // run as an implicit GEMM (gemm_tiled on GPUs, gemm_registers on CPU adapters); depthwise ones run a
 // direct kernel. Backward: data gradient only (the weights are constants of the explained model).
 import { attrInt } from '../graph/ir.js';
-import { ceilDiv, gridFor, Params, type TensorRef } from '../plan/program.js';
-import type { BackwardContext, DeviceTraits, KernelContext, OpDef } from './types.js';
+import { conv2dBackwardDataKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel } from '../kernels/conv.js';
+import { ceilDiv, type TensorRef } from '../kernels/program.js';
+import { nodeError } from './common.js';
+import type { BackwardContext, KernelContext, OpDef } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
 
 interface ConvGeometry extends Window2d {
@@ -22,22 +24,14 @@ function geometry(ctx: { node: KernelContext['node']; inputs: KernelContext['inp
   return { batch, inC, inH, inW, outC, groups, ...window2d(ctx.node, inH, inW, [kH, kW]) };
 }
 
-function convParams(g: ConvGeometry, accumulate: boolean): Params {
-  return new Params()
-    .u32(g.batch, g.inC, g.inH, g.inW, g.outC, g.outH, g.outW, g.groups)
-    .u32(g.kH, g.kW, g.strideH, g.strideW)
-    .i32(g.padT, g.padL)
-    .u32(g.dilH, g.dilW, accumulate ? 1 : 0);
+function convUniforms(g: ConvGeometry) {
+  return {
+    batch: g.batch, in_c: g.inC, in_h: g.inH, in_w: g.inW, out_c: g.outC, out_h: g.outH, out_w: g.outW, groups: g.groups,
+    k_h: g.kH, k_w: g.kW, stride_h: g.strideH, stride_w: g.strideW, pad_t: g.padT, pad_l: g.padL, dil_h: g.dilH, dil_w: g.dilW,
+  };
 }
 
 const isDepthwise = (g: ConvGeometry) => g.groups > 1 && g.groups === g.inC;
-
-/** The GEMM body for this adapter and the grid that covers an M x N x batch product with it. */
-export function gemmVariant(device: DeviceTraits, m: number, n: number, batch: number): { file: string; workgroups: [number, number, number] } {
-  return device.isCpu
-    ? { file: 'gemm_registers', workgroups: [ceilDiv(n, 64), ceilDiv(m, 32), batch] }
-    : { file: 'gemm_tiled', workgroups: [ceilDiv(n, 64), ceilDiv(m, 64), batch] };
-}
 
 export const conv: OpDef = {
   types: ['Conv'],
@@ -48,11 +42,11 @@ export const conv: OpDef = {
     const w = requireRank4(node, inputShapes[1], 'weight');
     const groups = attrInt(node, 'group', 1);
     if (inC % groups !== 0 || w[0] % groups !== 0 || w[1] * groups !== inC) {
-      throw new Error(`weight [${w}] with ${groups} group(s) does not match ${inC} input channels`);
+      throw nodeError(node, `weight [${w}] with ${groups} group(s) does not match ${inC} input channels`);
     }
     const declared = node.attributes.has('kernel_shape') ? kernelShape(node) : undefined;
-    if (declared && (declared[0] !== w[2] || declared[1] !== w[3])) throw new Error(`kernel_shape [${declared}] does not match weight [${w}]`);
-    if (inputShapes[2] && (inputShapes[2].length !== 1 || inputShapes[2][0] !== w[0])) throw new Error(`bias [${inputShapes[2]}] does not match ${w[0]} output channels`);
+    if (declared && (declared[0] !== w[2] || declared[1] !== w[3])) throw nodeError(node, `kernel_shape [${declared}] does not match weight [${w}]`);
+    if (inputShapes[2] && (inputShapes[2].length !== 1 || inputShapes[2][0] !== w[0])) throw nodeError(node, `bias [${inputShapes[2]}] does not match ${w[0]} output channels`);
     const win = window2d(node, inH, inW, [w[2], w[3]]);
     return [[batch, w[0], win.outH, win.outW]];
   },
@@ -60,13 +54,14 @@ export const conv: OpDef = {
   forward(ctx) {
     const g = geometry(ctx);
     const bias: TensorRef = ctx.inputs[2]?.ref ?? ctx.constant({ dtype: 'float32', shape: [g.outC], data: new Float32Array(g.outC) }, 'zero bias');
-    const bindings = [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.inputs[1]!.ref }, { tensor: bias }, { tensor: ctx.outputs[0].ref, write: true }];
+    const bindings = { x: ctx.inputs[0]!.ref, weight: ctx.inputs[1]!.ref, bias, y: ctx.outputs[0].ref };
+    const uniforms = convUniforms(g);
     if (isDepthwise(g)) {
-      ctx.dispatch({ files: ['conv2d_common', 'depthwise_conv2d'], params: convParams(g, false), bindings, workgroups: gridFor(g.batch * g.outC * g.outH * ceilDiv(g.outW, 4)) });
+      ctx.dispatch(depthwiseConv2dKernel.program({ uniforms, bindings, count: g.batch * g.outC * g.outH * ceilDiv(g.outW, DEPTHWISE_RUN) }));
       return;
     }
-    const variant = gemmVariant(ctx.device, g.outC / g.groups, g.batch * g.outH * g.outW, g.groups);
-    ctx.dispatch({ files: ['conv2d_common', 'conv2d', variant.file], params: convParams(g, false), bindings, workgroups: variant.workgroups });
+    const { kernel, workgroups } = conv2dKernels.pick(ctx.device, g.outC / g.groups, g.batch * g.outH * g.outW, g.groups);
+    ctx.dispatch(kernel.program({ uniforms, bindings, workgroups }));
   },
 
   backward(ctx: BackwardContext) {
@@ -74,13 +69,12 @@ export const conv: OpDef = {
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const g = geometry(ctx);
-    const params = convParams(g, dx.accumulate);
-    const bindings = [{ tensor: dy }, { tensor: ctx.inputs[1]!.ref }, { tensor: dx.ref, write: true }];
+    const args = { uniforms: convUniforms(g), bindings: { dy, weight: ctx.inputs[1]!.ref, dx: dx.ref }, accumulate: dx.accumulate };
     if (isDepthwise(g)) {
-      ctx.dispatch({ files: ['conv2d_common', 'depthwise_conv2d_backward_data'], params, bindings, workgroups: gridFor(g.batch * g.inC * g.inH * ceilDiv(g.inW, 4)) });
+      ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_RUN) }));
       return;
     }
-    const variant = gemmVariant(ctx.device, g.inC / g.groups, g.batch * g.inH * g.inW, g.groups);
-    ctx.dispatch({ files: ['conv2d_common', 'conv2d_backward_data', variant.file], params, bindings, workgroups: variant.workgroups });
+    const { kernel, workgroups } = conv2dBackwardDataKernels.pick(ctx.device, g.inC / g.groups, g.batch * g.inH * g.inW, g.groups);
+    ctx.dispatch(kernel.program({ ...args, workgroups }));
   },
 };

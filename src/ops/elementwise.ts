@@ -3,9 +3,10 @@
 // the derivative taken from x or y, whichever gives it exactly. Add/Sub/Mul/Div/Pow broadcast like
 // numpy; the gradient of a broadcast input is reduced over its broadcast dims by a gather. Identity and
 // inference-mode Dropout are views.
-import { attrFloat, type Constant, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
-import { gridFor, Params } from '../plan/program.js';
-import { contiguousStrides, copyGradient, MAX_RANK, nodeError } from './common.js';
+import { attrFloat, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
+import { binaryBackwardKernel, binaryKernel, decisionMarginKernel, unaryBackwardKernel, unaryKernel } from '../kernels/elementwise.js';
+import { MAX_RANK } from '../kernels/layout.js';
+import { copyGradient, nodeError } from './common.js';
 import type { KernelContext, OpDef } from './types.js';
 
 function requireInput(node: Node, shape: Shape | undefined, what = 'input'): Shape {
@@ -25,8 +26,6 @@ interface Activation {
   /** f' in WGSL, in terms of v: the saved forward value. */
   derivative: string;
   saved: Saved;
-  /** Shader files the formulas call into. */
-  library?: string[];
 }
 
 const ACTIVATIONS: Record<string, Activation> = {
@@ -47,7 +46,7 @@ const ACTIVATIONS: Record<string, Activation> = {
   },
   // tanh(+-10) is already +-1 in float32; the clamp guards drivers whose tanh goes through exp(2x) (inf/inf).
   Tanh: { formula: 'tanh(clamp(x, -10.0, 10.0))', derivative: '1.0 - v * v', saved: 'y' },
-  Erf: { formula: 'erf(x)', derivative: '1.1283791671 * exp(-v * v)', saved: 'x', library: ['erf'] },
+  Erf: { formula: 'erf(x)', derivative: '1.1283791671 * exp(-v * v)', saved: 'x' },
   Sqrt: { formula: 'sqrt(x)', derivative: '0.5 / v', saved: 'y' },
 };
 
@@ -78,8 +77,9 @@ function clipBounds(node: Node, opset: number, constant: (i: number) => Constant
   return [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
 }
 
-function activationParams(count: number, accumulate: boolean, [alpha, beta]: [number, number]): Params {
-  return new Params().u32(count, accumulate ? 1 : 0).f32(alpha, beta);
+function activationUniforms(ctx: KernelContext) {
+  const [alpha, beta] = activationConstants(ctx.node, ctx.opset, (i) => ctx.inputs[i]?.constant);
+  return { alpha, beta };
 }
 
 /** Where each activation's derivative jumps, from the same constants as its formulas. */
@@ -109,12 +109,14 @@ export const activations: OpDef = {
     const dy = ctx.gradOutput(0);
     if (!kinks.length || !dy) return false;
     const batch = target.ref.shape[0];
-    ctx.dispatch({
-      files: ['workgroup_min_max', 'decision_margin'],
-      params: new Params().u32(elementCount(dy.shape) / batch, kinks.length, target.accumulate ? 1 : 0, 0).f32(kinks[0], kinks[1] ?? 0),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: dy }, { tensor: target.ref, write: true }],
-      workgroups: [batch, 1, 1],
-    });
+    ctx.dispatch(
+      decisionMarginKernel.program({
+        uniforms: { per_image: elementCount(dy.shape) / batch, kink_count: kinks.length, kink0: kinks[0], kink1: kinks[1] ?? 0 },
+        bindings: { x: ctx.inputs[0]!.ref, dy, margin: target.ref },
+        accumulate: target.accumulate,
+        workgroups: [batch, 1, 1],
+      }),
+    );
     return true;
   },
 
@@ -125,16 +127,14 @@ export const activations: OpDef = {
   },
 
   forward(ctx) {
-    const { node } = ctx;
-    const act = ACTIVATIONS[node.opType];
-    const count = elementCount(ctx.outputs[0].shape);
-    ctx.dispatch({
-      files: [...(act.library ?? []), 'unary_common', 'unary'],
-      defines: { OP: act.formula },
-      params: activationParams(count, false, activationConstants(node, ctx.opset, (i) => ctx.inputs[i]?.constant)),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: gridFor(count),
-    });
+    ctx.dispatch(
+      unaryKernel.program({
+        uniforms: activationUniforms(ctx),
+        bindings: { xs: ctx.inputs[0]!.ref, ys: ctx.outputs[0].ref },
+        defines: { OP: ACTIVATIONS[ctx.node.opType].formula },
+        count: elementCount(ctx.outputs[0].shape),
+      }),
+    );
   },
 
   backward(ctx) {
@@ -142,14 +142,15 @@ export const activations: OpDef = {
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const act = ACTIVATIONS[ctx.node.opType];
-    const count = elementCount(dy.shape);
-    ctx.dispatch({
-      files: ['unary_common', 'unary_backward'],
-      defines: { GRAD: act.derivative, PASS: ctx.guided && ctx.node.opType === 'Relu' ? 'dy[i] > 0.0' : 'true' },
-      params: activationParams(count, dx.accumulate, activationConstants(ctx.node, ctx.opset, (i) => ctx.inputs[i]?.constant)),
-      bindings: [{ tensor: act.saved === 'x' ? ctx.inputs[0]!.ref : ctx.outputs[0].ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(count),
-    });
+    ctx.dispatch(
+      unaryBackwardKernel.program({
+        uniforms: activationUniforms(ctx),
+        bindings: { saved: act.saved === 'x' ? ctx.inputs[0]!.ref : ctx.outputs[0].ref, dy, dx: dx.ref },
+        defines: { GRAD: act.derivative, PASS: ctx.guided && ctx.node.opType === 'Relu' ? 'dy[index] > 0.0' : 'true' },
+        accumulate: dx.accumulate,
+        count: elementCount(dy.shape),
+      }),
+    );
   },
 };
 
@@ -244,16 +245,6 @@ function broadcastLayout(outShape: Shape, aShape: Shape, bShape: Shape): Broadca
   return layout;
 }
 
-function binaryParams(layout: BroadcastLayout, count: number, target: { strides: number[]; accumulate: boolean } | undefined): Params {
-  const reduceCount = target ? layout.shape.reduce((n, dim, d) => (target.strides[d] === 0 ? n * dim : n), 1) : 1;
-  return new Params()
-    .u32(count, layout.shape.length, reduceCount, target?.accumulate ? 1 : 0)
-    .u32Array(layout.shape, MAX_RANK)
-    .u32Array(contiguousStrides(layout.shape), MAX_RANK)
-    .u32Array(layout.a, MAX_RANK)
-    .u32Array(layout.b, MAX_RANK)
-    .u32Array(target?.strides ?? [], MAX_RANK);
-}
 
 function layoutOf(ctx: KernelContext): BroadcastLayout {
   const layout = broadcastLayout(ctx.outputs[0].shape, ctx.inputs[0]!.shape, ctx.inputs[1]!.shape);
@@ -274,14 +265,15 @@ export const binary: OpDef = {
   },
 
   forward(ctx) {
-    const count = elementCount(ctx.outputs[0].shape);
-    ctx.dispatch({
-      files: ['binary_common', 'binary'],
-      defines: { OP: BINARY[ctx.node.opType].formula },
-      params: binaryParams(layoutOf(ctx), count, undefined),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.inputs[1]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: gridFor(count),
-    });
+    const layout = layoutOf(ctx);
+    ctx.dispatch(
+      binaryKernel.program({
+        uniforms: { rank: layout.shape.length, out_shape: layout.shape, a_strides: layout.a, b_strides: layout.b },
+        bindings: { a_values: ctx.inputs[0]!.ref, b_values: ctx.inputs[1]!.ref, out: ctx.outputs[0].ref },
+        defines: { OP: BINARY[ctx.node.opType].formula },
+        count: elementCount(ctx.outputs[0].shape),
+      }),
+    );
   },
 
   backward(ctx) {
@@ -293,14 +285,24 @@ export const binary: OpDef = {
       const dx = ctx.gradInput(i);
       if (!dx) return;
       if (!gradient) throw nodeError(ctx.node, `the gradient would flow into the exponent "${ctx.node.inputs[i]}"; only the base of Pow is differentiated`);
-      const count = elementCount(ctx.inputs[i]!.shape);
-      ctx.dispatch({
-        files: ['binary_common', 'binary_backward'],
-        defines: { GRAD: gradient },
-        params: binaryParams(layout, count, { strides: i === 0 ? layout.a : layout.b, accumulate: dx.accumulate }),
-        bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.inputs[1]!.ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
-        workgroups: gridFor(count),
-      });
+      const target = i === 0 ? layout.a : layout.b;
+      ctx.dispatch(
+        binaryBackwardKernel.program({
+          uniforms: {
+            rank: layout.shape.length,
+            reduce_count: layout.shape.reduce((n, dim, d) => (target[d] === 0 ? n * dim : n), 1),
+            out_shape: layout.shape,
+            out_strides: contiguousStrides(layout.shape),
+            a_strides: layout.a,
+            b_strides: layout.b,
+            target_strides: target,
+          },
+          bindings: { a_values: ctx.inputs[0]!.ref, b_values: ctx.inputs[1]!.ref, dy, dx: dx.ref },
+          defines: { GRAD: gradient },
+          accumulate: dx.accumulate,
+          count: elementCount(ctx.inputs[i]!.shape),
+        }),
+      );
     });
   },
 };

@@ -4,9 +4,9 @@
 // a byte range of it. Backward: gradients of A and B where they are activations, and of C (bias) when
 // it is one; the weights of the explained model are constants and get none.
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { Params, type TensorRef } from '../plan/program.js';
+import { matmulKernels } from '../kernels/gemm.js';
+import type { TensorRef } from '../kernels/program.js';
 import { nodeError, ONE, ZERO } from './common.js';
-import { gemmVariant } from './conv.js';
 import type { BackwardContext, GradientTarget, KernelContext, OpDef } from './types.js';
 
 /** A matrix inside a tensor: element (batch, row, col) is at offset + batch*batch + row*row + col*col. */
@@ -292,15 +292,22 @@ function gcd(a: number, b: number): number {
 
 function emit(ctx: KernelContext, call: GemmCall): void {
   const bias = call.bias ?? view(ctx.constant(ZERO, 'zero'), 0, 0);
-  const words = (v: MatrixView) => [v.offset, v.row, v.col, v.batch];
-  const binding = (v: MatrixView, write = false) => ({ tensor: v.ref, write, byteOffset: v.range?.byteOffset, byteLength: v.range?.byteLength });
-  const variant = gemmVariant(ctx.device, call.m, call.n, call.batch);
-  ctx.dispatch({
-    files: ['matmul', variant.file],
-    params: new Params()
-      .u32(call.m, call.n, call.k, call.accumulate ? 1 : 0, ...words(call.left), ...words(call.right), ...words(bias), ...words(call.out))
-      .f32(call.alpha, call.bias ? call.beta : 0),
-    bindings: [binding(call.left), binding(call.right), binding(bias), binding(call.out, true)],
-    workgroups: variant.workgroups,
-  });
+  const bound = (v: MatrixView) => ({ tensor: v.ref, byteOffset: v.range?.byteOffset, byteLength: v.range?.byteLength });
+  const { kernel, workgroups } = matmulKernels.pick(ctx.device, call.m, call.n, call.batch);
+  const [a, b, c, y] = [call.left, call.right, bias, call.out];
+  ctx.dispatch(
+    kernel.program({
+      uniforms: {
+        m: call.m, n: call.n, k: call.k,
+        a_offset: a.offset, a_row: a.row, a_col: a.col, a_batch: a.batch,
+        b_offset: b.offset, b_row: b.row, b_col: b.col, b_batch: b.batch,
+        c_offset: c.offset, c_row: c.row, c_col: c.col, c_batch: c.batch,
+        y_offset: y.offset, y_row: y.row, y_col: y.col, y_batch: y.batch,
+        alpha: call.alpha, beta: call.bias ? call.beta : 0,
+      },
+      bindings: { a: bound(a), b: bound(b), c: bound(c), y: bound(y) },
+      accumulate: call.accumulate,
+      workgroups,
+    }),
+  );
 }

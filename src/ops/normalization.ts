@@ -2,7 +2,7 @@
 // BatchNormalization in inference mode (running statistics). BatchNormalization after a Conv is
 // usually folded into the conv at load time (graph/optimize.ts); this op runs the ones that remain.
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { gridFor, Params } from '../plan/program.js';
+import { batchNormBackwardKernel, batchNormKernel, lrnBackwardKernel, lrnKernel } from '../kernels/normalization.js';
 import { nodeError } from './common.js';
 import type { BackwardContext, KernelContext, OpDef } from './types.js';
 
@@ -13,18 +13,22 @@ function requireChannels(node: Node, shape: Shape | undefined): Shape {
   return shape;
 }
 
-/** count, channels and the number of elements per channel and sample, the layout both ops index by. */
-function channelLayout(shape: Shape): [number, number, number] {
-  return [elementCount(shape), shape[1], elementCount(shape.slice(2))];
+/** Channels and the number of elements per channel and sample, the layout both ops index by. */
+function channelLayout(shape: Shape) {
+  return { channels: shape[1], inner: elementCount(shape.slice(2)) };
 }
 
-function lrnParams(ctx: KernelContext, accumulate: boolean): Params {
+function lrnUniforms(ctx: KernelContext) {
   const { node } = ctx;
   const size = attrInt(node, 'size');
-  return new Params()
-    .u32(...channelLayout(ctx.inputs[0]!.shape), Math.floor((size - 1) / 2), Math.ceil((size - 1) / 2))
-    .f32(attrFloat(node, 'alpha', 1e-4) / size, attrFloat(node, 'beta', 0.75), attrFloat(node, 'bias', 1))
-    .u32(accumulate ? 1 : 0);
+  return {
+    ...channelLayout(ctx.inputs[0]!.shape),
+    lo: Math.floor((size - 1) / 2),
+    hi: Math.ceil((size - 1) / 2),
+    alpha_over_size: attrFloat(node, 'alpha', 1e-4) / size,
+    beta: attrFloat(node, 'beta', 0.75),
+    bias: attrFloat(node, 'bias', 1),
+  };
 }
 
 export const lrn: OpDef = {
@@ -40,12 +44,7 @@ export const lrn: OpDef = {
 
   forward(ctx) {
     const x = ctx.inputs[0]!;
-    ctx.dispatch({
-      files: ['lrn_common', 'lrn'],
-      params: lrnParams(ctx, false),
-      bindings: [{ tensor: x.ref }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: gridFor(elementCount(x.shape)),
-    });
+    ctx.dispatch(lrnKernel.program({ uniforms: lrnUniforms(ctx), bindings: { x: x.ref, y: ctx.outputs[0].ref }, count: elementCount(x.shape) }));
   },
 
   backward(ctx: BackwardContext) {
@@ -53,12 +52,14 @@ export const lrn: OpDef = {
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const x = ctx.inputs[0]!;
-    ctx.dispatch({
-      files: ['lrn_common', 'lrn_backward'],
-      params: lrnParams(ctx, dx.accumulate),
-      bindings: [{ tensor: x.ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(elementCount(x.shape)),
-    });
+    ctx.dispatch(
+      lrnBackwardKernel.program({
+        uniforms: lrnUniforms(ctx),
+        bindings: { x: x.ref, dy, dx: dx.ref },
+        accumulate: dx.accumulate,
+        count: elementCount(x.shape),
+      }),
+    );
   },
 };
 
@@ -74,11 +75,8 @@ export function unsupportedBatchNorm(node: Node, opset: number): string | undefi
   return undefined;
 }
 
-function batchNormParams(ctx: KernelContext, accumulate: boolean): Params {
-  return new Params()
-    .u32(...channelLayout(ctx.inputs[0]!.shape))
-    .f32(attrFloat(ctx.node, 'epsilon', 1e-5))
-    .u32(accumulate ? 1 : 0);
+function batchNormUniforms(ctx: KernelContext) {
+  return { ...channelLayout(ctx.inputs[0]!.shape), epsilon: attrFloat(ctx.node, 'epsilon', 1e-5) };
 }
 
 export const batchNormalization: OpDef = {
@@ -100,12 +98,13 @@ export const batchNormalization: OpDef = {
 
   forward(ctx) {
     const [x, scale, bias, mean, variance] = ctx.inputs.map((operand) => operand!.ref);
-    ctx.dispatch({
-      files: ['batch_norm_common', 'batch_norm'],
-      params: batchNormParams(ctx, false),
-      bindings: [{ tensor: x }, { tensor: scale }, { tensor: bias }, { tensor: mean }, { tensor: variance }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: gridFor(elementCount(x.shape)),
-    });
+    ctx.dispatch(
+      batchNormKernel.program({
+        uniforms: batchNormUniforms(ctx),
+        bindings: { x, scale, bias, mean, variance, y: ctx.outputs[0].ref },
+        count: elementCount(x.shape),
+      }),
+    );
   },
 
   backward(ctx: BackwardContext) {
@@ -113,11 +112,13 @@ export const batchNormalization: OpDef = {
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const [x, scale, , , variance] = ctx.inputs.map((operand) => operand!.ref);
-    ctx.dispatch({
-      files: ['batch_norm_common', 'batch_norm_backward'],
-      params: batchNormParams(ctx, dx.accumulate),
-      bindings: [{ tensor: dy }, { tensor: scale }, { tensor: variance }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(elementCount(x.shape)),
-    });
+    ctx.dispatch(
+      batchNormBackwardKernel.program({
+        uniforms: batchNormUniforms(ctx),
+        bindings: { dy, scale, variance, dx: dx.ref },
+        accumulate: dx.accumulate,
+        count: elementCount(x.shape),
+      }),
+    );
   },
 };

@@ -2,8 +2,8 @@
 // load-time constant inputs (opset >= 11, with optional axes from opset 18). Forward: one invocation
 // per output element; backward: one per input element, summing the outputs that read it.
 import { attrFloat, attrInts, attrString, type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { gridFor, Params } from '../plan/program.js';
-import { constantInts, MAX_RANK, nodeError, normalizeAxis, padded, requireRank } from './common.js';
+import { padBackwardKernel, padKernel } from '../kernels/layout.js';
+import { constantInts, nodeError, normalizeAxis, requireRank } from './common.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 const MODES = ['constant', 'reflect', 'edge'];
@@ -41,14 +41,8 @@ function geometry(node: Node, opset: number, shape: Shape, constant: (i: number)
   return { mode, value, begins, outShape };
 }
 
-function padParams(g: PadGeometry, inShape: Shape, count: number, accumulate: boolean): Params {
-  return new Params()
-    .u32(count, inShape.length, g.mode, accumulate ? 1 : 0)
-    .f32(g.value)
-    .align16()
-    .u32Array(inShape, MAX_RANK)
-    .u32Array(g.outShape, MAX_RANK)
-    .i32(...padded(g.begins));
+function padUniforms(g: PadGeometry, inShape: Shape) {
+  return { rank: inShape.length, mode: g.mode, value: g.value, in_shape: inShape, out_shape: g.outShape, pads_begin: g.begins };
 }
 
 export const pad: OpDef = {
@@ -60,13 +54,7 @@ export const pad: OpDef = {
   forward(ctx) {
     const x = ctx.inputs[0]!;
     const g = geometry(ctx.node, ctx.opset, x.shape, (i) => ctx.inputs[i]?.constant);
-    const count = elementCount(g.outShape);
-    ctx.dispatch({
-      files: ['pad_common', 'pad'],
-      params: padParams(g, x.shape, count, false),
-      bindings: [{ tensor: x.ref }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: gridFor(count),
-    });
+    ctx.dispatch(padKernel.program({ uniforms: padUniforms(g, x.shape), bindings: { x: x.ref, y: ctx.outputs[0].ref }, count: elementCount(g.outShape) }));
   },
 
   backward(ctx: BackwardContext) {
@@ -75,12 +63,8 @@ export const pad: OpDef = {
     if (!dy || !dx) return;
     const shape = ctx.inputs[0]!.shape;
     const g = geometry(ctx.node, ctx.opset, shape, (i) => ctx.inputs[i]?.constant);
-    const count = elementCount(shape);
-    ctx.dispatch({
-      files: ['pad_common', 'pad_backward'],
-      params: padParams(g, shape, count, dx.accumulate),
-      bindings: [{ tensor: dy }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(count),
-    });
+    ctx.dispatch(
+      padBackwardKernel.program({ uniforms: padUniforms(g, shape), bindings: { dy, dx: dx.ref }, accumulate: dx.accumulate, count: elementCount(shape) }),
+    );
   },
 };

@@ -2,7 +2,7 @@
 // and their global forms, which pool each channel plane of any rank >= 3 as one 1 x (H*W...) window.
 // Backward runs as gathers: one invocation per input element collects from the windows that cover it.
 import { attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { gridFor, Params } from '../plan/program.js';
+import { averagePoolBackwardKernel, averagePoolKernel, maxPoolBackwardKernel, maxPoolKernel, maxPoolMarginKernel } from '../kernels/pool.js';
 import { nodeError } from './common.js';
 import type { BackwardContext, KernelContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
@@ -29,11 +29,12 @@ function geometry(node: Node, shape: Shape): PoolGeometry {
   return { planes: batch * channels, inH, inW, ...window2d(node, inH, inW, kernelShape(node), ceilMode) };
 }
 
-function poolParams(g: PoolGeometry, countIncludePad: boolean, accumulate: boolean): Params {
-  return new Params()
-    .u32(g.planes, g.inH, g.inW, g.outH, g.outW, g.kH, g.kW, g.strideH, g.strideW, g.dilH, g.dilW)
-    .i32(g.padT, g.padL, g.padB, g.padR)
-    .u32(countIncludePad ? 1 : 0, accumulate ? 1 : 0);
+function poolUniforms(g: PoolGeometry, countIncludePad = false) {
+  return {
+    planes: g.planes, in_h: g.inH, in_w: g.inW, out_h: g.outH, out_w: g.outW, k_h: g.kH, k_w: g.kW,
+    stride_h: g.strideH, stride_w: g.strideW, dil_h: g.dilH, dil_w: g.dilW,
+    pad_t: g.padT, pad_l: g.padL, pad_b: g.padB, pad_r: g.padR, count_include_pad: countIncludePad ? 1 : 0,
+  };
 }
 
 function outputShape({ node, inputShapes }: ShapeContext): Shape {
@@ -63,12 +64,9 @@ export const maxPool: OpDef = {
     // Argmax positions (u32 within the input plane) for the backward pass, whether or not one follows.
     const argmax = ctx.scratch(y.shape, 'argmax');
     ctx.saved.argmax = argmax;
-    ctx.dispatch({
-      files: ['pool_common', 'max_pool'],
-      params: poolParams(g, false, false),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: y.ref, write: true }, { tensor: argmax, write: true }],
-      workgroups: gridFor(g.planes * g.outH * g.outW),
-    });
+    ctx.dispatch(
+      maxPoolKernel.program({ uniforms: poolUniforms(g), bindings: { x: ctx.inputs[0]!.ref, y: y.ref, argmax }, count: g.planes * g.outH * g.outW }),
+    );
   },
 
   backward(ctx: BackwardContext) {
@@ -78,23 +76,27 @@ export const maxPool: OpDef = {
     const argmax = ctx.saved.argmax;
     if (!argmax) throw new Error(`${ctx.node.opType} node "${ctx.node.name}": backward before forward`);
     const g = geometryOf(ctx);
-    ctx.dispatch({
-      files: ['pool_common', 'max_pool_backward'],
-      params: poolParams(g, false, dx.accumulate),
-      bindings: [{ tensor: dy }, { tensor: argmax }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(g.planes * g.inH * g.inW),
-    });
+    ctx.dispatch(
+      maxPoolBackwardKernel.program({
+        uniforms: poolUniforms(g),
+        bindings: { dy, argmax, dx: dx.ref },
+        accumulate: dx.accumulate,
+        count: g.planes * g.inH * g.inW,
+      }),
+    );
   },
 
   decisionMargin(ctx, target) {
     const dy = ctx.gradOutput(0);
     if (!dy) return false;
-    ctx.dispatch({
-      files: ['pool_common', 'workgroup_min_max', 'max_pool_margin'],
-      params: poolParams(geometryOf(ctx), false, target.accumulate),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: dy }, { tensor: target.ref, write: true }],
-      workgroups: [target.ref.shape[0], 1, 1],
-    });
+    ctx.dispatch(
+      maxPoolMarginKernel.program({
+        uniforms: poolUniforms(geometryOf(ctx)),
+        bindings: { x: ctx.inputs[0]!.ref, dy, margin: target.ref },
+        accumulate: target.accumulate,
+        workgroups: [target.ref.shape[0], 1, 1],
+      }),
+    );
     return true;
   },
 };
@@ -106,12 +108,13 @@ export const averagePool: OpDef = {
 
   forward(ctx) {
     const g = geometryOf(ctx);
-    ctx.dispatch({
-      files: ['pool_common', 'average_pool'],
-      params: poolParams(g, countIncludePad(ctx.node), false),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: gridFor(g.planes * g.outH * g.outW),
-    });
+    ctx.dispatch(
+      averagePoolKernel.program({
+        uniforms: poolUniforms(g, countIncludePad(ctx.node)),
+        bindings: { x: ctx.inputs[0]!.ref, y: ctx.outputs[0].ref },
+        count: g.planes * g.outH * g.outW,
+      }),
+    );
   },
 
   backward(ctx: BackwardContext) {
@@ -119,11 +122,13 @@ export const averagePool: OpDef = {
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const g = geometryOf(ctx);
-    ctx.dispatch({
-      files: ['pool_common', 'average_pool_backward'],
-      params: poolParams(g, countIncludePad(ctx.node), dx.accumulate),
-      bindings: [{ tensor: dy }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(g.planes * g.inH * g.inW),
-    });
+    ctx.dispatch(
+      averagePoolBackwardKernel.program({
+        uniforms: poolUniforms(g, countIncludePad(ctx.node)),
+        bindings: { dy, dx: dx.ref },
+        accumulate: dx.accumulate,
+        count: g.planes * g.inH * g.inW,
+      }),
+    );
   },
 };

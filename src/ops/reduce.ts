@@ -2,7 +2,7 @@
 // torch exports LayerNorm's statistics as ReduceMean(axes=[-1], keepdims=1), and some nets their global
 // average pool as ReduceMean(axes=[2,3]). Backward broadcasts dy / count back over the reduced axes.
 import { attrInt, attrInts, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { gridFor, Params } from '../plan/program.js';
+import { MAX_GROUPS, reduceMeanBackwardKernel, reduceMeanKernel } from '../kernels/reduce.js';
 import { nodeError, normalizeAxis } from './common.js';
 import type { BackwardContext, KernelContext, OpDef } from './types.js';
 
@@ -14,8 +14,6 @@ function reducedAxes(node: Node, rank: number): Set<number> {
   if (!axes) return new Set(Array.from({ length: rank }, (_, i) => i));
   return new Set(axes.map((a) => normalizeAxis(node, a, rank)));
 }
-
-const MAX_GROUPS = 8;
 
 interface AxisGroup {
   size: number;
@@ -37,7 +35,7 @@ function axisGroups(node: Node, shape: Shape, reduced: Set<number>): AxisGroup[]
   return groups;
 }
 
-function reduceParams(node: Node, shape: Shape, accumulate: boolean): Params {
+function reduceUniforms(node: Node, shape: Shape) {
   const groups = axisGroups(node, shape, reducedAxes(node, shape.length));
   const inStrides: number[] = [];
   const outStrides: number[] = [];
@@ -49,13 +47,14 @@ function reduceParams(node: Node, shape: Shape, accumulate: boolean): Params {
     outStrides[g] = groups[g].reduced ? 0 : outStride;
     if (!groups[g].reduced) outStride *= groups[g].size;
   }
-  const reduceCount = inStride / outStride;
-  return new Params()
-    .u32(groups.length, outStride, reduceCount, accumulate ? 1 : 0)
-    .u32Array(groups.map((g) => g.size), MAX_GROUPS)
-    .u32Array(inStrides, MAX_GROUPS)
-    .u32Array(outStrides, MAX_GROUPS)
-    .u32Array(groups.map((g) => (g.reduced ? 1 : 0)), MAX_GROUPS);
+  return {
+    groups: groups.length,
+    reduce_count: inStride / outStride,
+    sizes: groups.map((g) => g.size),
+    in_strides: inStrides,
+    out_strides: outStrides,
+    reduced: groups.map((g) => (g.reduced ? 1 : 0)),
+  };
 }
 
 const inputShape = (ctx: KernelContext) => ctx.inputs[0]!.shape;
@@ -72,23 +71,26 @@ export const reduceMean: OpDef = {
   },
 
   forward(ctx) {
-    ctx.dispatch({
-      files: ['reduce_common', 'reduce_mean'],
-      params: reduceParams(ctx.node, inputShape(ctx), false),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: gridFor(elementCount(ctx.outputs[0].shape)),
-    });
+    ctx.dispatch(
+      reduceMeanKernel.program({
+        uniforms: reduceUniforms(ctx.node, inputShape(ctx)),
+        bindings: { x: ctx.inputs[0]!.ref, y: ctx.outputs[0].ref },
+        count: elementCount(ctx.outputs[0].shape),
+      }),
+    );
   },
 
   backward(ctx: BackwardContext) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
-    ctx.dispatch({
-      files: ['reduce_common', 'reduce_mean_backward'],
-      params: reduceParams(ctx.node, inputShape(ctx), dx.accumulate),
-      bindings: [{ tensor: dy }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(elementCount(inputShape(ctx))),
-    });
+    ctx.dispatch(
+      reduceMeanBackwardKernel.program({
+        uniforms: reduceUniforms(ctx.node, inputShape(ctx)),
+        bindings: { dy, dx: dx.ref },
+        accumulate: dx.accumulate,
+        count: elementCount(inputShape(ctx)),
+      }),
+    );
   },
 };

@@ -1,5 +1,6 @@
 // Every op the engine runs, by ONNX op type. Adding an op = writing its module and listing it here.
-import { type Node, UserError } from '../graph/ir.js';
+import { type Node } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { conv } from './conv.js';
 import { activations, binary, identity } from './elementwise.js';
 import { batchNormalization, lrn } from './normalization.js';

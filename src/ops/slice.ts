@@ -2,9 +2,9 @@
 // negative indices and steps included. Forward is a strided gather; backward a gather into zeros where
 // each input element works out whether, and to which output position, it was sliced.
 import { sliceRange } from '../graph/fold.js';
-import { attrInts, type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { gridFor, Params } from '../plan/program.js';
-import { constantInts, contiguousStrides, contiguousView, MAX_RANK, nodeError, normalizeAxis, padded, requireRank, stridedCopy } from './common.js';
+import { attrInts, type Constant, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { sliceBackwardKernel } from '../kernels/layout.js';
+import { constantInts, contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy } from './common.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 interface SliceGeometry {
@@ -56,17 +56,13 @@ export const slice: OpDef = {
     if (!dy || !dx) return;
     const shape = ctx.inputs[0]!.shape;
     const g = geometry(ctx.node, ctx.opset, shape, (i) => ctx.inputs[i]?.constant);
-    const count = elementCount(shape);
-    ctx.dispatch({
-      files: ['slice_backward'],
-      params: new Params()
-        .u32(count, shape.length, dx.accumulate ? 1 : 0)
-        .align16()
-        .u32Array(shape, MAX_RANK)
-        .i32(...padded(g.starts), ...padded(g.steps))
-        .u32Array(g.outShape, MAX_RANK),
-      bindings: [{ tensor: dy }, { tensor: dx.ref, write: true }],
-      workgroups: gridFor(count),
-    });
+    ctx.dispatch(
+      sliceBackwardKernel.program({
+        uniforms: { rank: shape.length, in_shape: shape, starts: g.starts, steps: g.steps, out_shape: g.outShape },
+        bindings: { dy, dx: dx.ref },
+        accumulate: dx.accumulate,
+        count: elementCount(shape),
+      }),
+    );
   },
 };

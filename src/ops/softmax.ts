@@ -2,7 +2,7 @@
 // normalizes each row of the flattened trailing axes; from opset 13 it names the single axis to
 // normalize (default -1). Both become an [outer, n, inner] view normalized along n.
 import { attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { gridFor, Params } from '../plan/program.js';
+import { softmaxBackwardKernel, softmaxKernel } from '../kernels/reduce.js';
 import { normalizeAxis } from './common.js';
 import type { BackwardContext, KernelContext, OpDef } from './types.js';
 
@@ -23,11 +23,11 @@ function rowLayout(node: Node, opset: number, shape: Shape): RowLayout {
 
 const layoutOf = (ctx: KernelContext) => rowLayout(ctx.node, ctx.opset, ctx.inputs[0]!.shape);
 
-function softmaxParams(ctx: KernelContext, { outer, n, inner }: RowLayout, accumulate: boolean): Params {
-  return new Params().u32(outer, n, inner, ctx.node.opType === 'LogSoftmax' ? 1 : 0, accumulate ? 1 : 0);
+/** One invocation per row. */
+function rowArgs(ctx: KernelContext) {
+  const { outer, n, inner } = layoutOf(ctx);
+  return { uniforms: { n, inner, log_softmax: ctx.node.opType === 'LogSoftmax' ? 1 : 0 }, count: outer * inner };
 }
-
-const rowGrid = ({ outer, inner }: RowLayout) => gridFor(outer * inner);
 
 export const softmax: OpDef = {
   types: ['Softmax', 'LogSoftmax'],
@@ -38,25 +38,15 @@ export const softmax: OpDef = {
   },
 
   forward(ctx) {
-    const layout = layoutOf(ctx);
-    ctx.dispatch({
-      files: ['softmax_common', 'softmax'],
-      params: softmaxParams(ctx, layout, false),
-      bindings: [{ tensor: ctx.inputs[0]!.ref }, { tensor: ctx.outputs[0].ref, write: true }],
-      workgroups: rowGrid(layout),
-    });
+    ctx.dispatch(softmaxKernel.program({ ...rowArgs(ctx), bindings: { x: ctx.inputs[0]!.ref, y: ctx.outputs[0].ref } }));
   },
 
   backward(ctx: BackwardContext) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
-    const layout = layoutOf(ctx);
-    ctx.dispatch({
-      files: ['softmax_common', 'softmax_backward'],
-      params: softmaxParams(ctx, layout, dx.accumulate),
-      bindings: [{ tensor: ctx.outputs[0].ref }, { tensor: dy }, { tensor: dx.ref, write: true }],
-      workgroups: rowGrid(layout),
-    });
+    ctx.dispatch(
+      softmaxBackwardKernel.program({ ...rowArgs(ctx), bindings: { y: ctx.outputs[0].ref, dy, dx: dx.ref }, accumulate: dx.accumulate }),
+    );
   },
 };

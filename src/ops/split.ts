@@ -1,8 +1,8 @@
 // Split (any axis, any number of outputs): sizes from the 'split' attribute (opset < 13), the 'split'
 // input (opset >= 13), 'num_outputs' (opset 18) or equal parts. Each output is a strided copy of its
 // slab of the input; backward assembles dX from the outputs' gradients, zeros where none flows.
-import { attrInt, attrInts, type Constant, type Node, type Shape } from '../graph/ir.js';
-import { constantInts, contiguousStrides, contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy, zeros } from './common.js';
+import { attrInt, attrInts, type Constant, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
+import { constantInts, contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy, zeros } from './common.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 function sizesOf(node: Node, opset: number, dim: number, splitInput: Constant | undefined): number[] {

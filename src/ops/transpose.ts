@@ -1,7 +1,7 @@
 // Transpose (any permutation, rank <= 8) as a strided gather; backward gathers dY through the inverse
 // permutation.
-import { attrInts, type Node, type Shape } from '../graph/ir.js';
-import { contiguousStrides, contiguousView, nodeError, requireRank, stridedCopy } from './common.js';
+import { attrInts, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
+import { contiguousView, nodeError, requireRank, stridedCopy } from './common.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 function permutation(node: Node, shape: Shape): number[] {

@@ -1,7 +1,9 @@
 // The contract every op module fulfils: its shape rule, its forward programs and, for ops that can lie
 // between the explained layer and the class score, its backward programs.
 import type { Constant, Node, Shape } from '../graph/ir.js';
-import type { Program, TensorRef } from '../plan/program.js';
+import type { DeviceTraits, Program, TensorRef } from '../kernels/program.js';
+
+export type { DeviceTraits };
 
 export interface ShapeContext {
   node: Node;
@@ -16,13 +18,6 @@ export interface Operand {
   ref: TensorRef;
   shape: Shape;
   constant?: Constant;
-}
-
-export interface DeviceTraits {
-  /** CPU adapters (lavapipe) prefer kernels without workgroup barriers. */
-  isCpu: boolean;
-  maxBindingBytes: number;
-  minOffsetAlignment: number;
 }
 
 export interface KernelContext {

@@ -1,6 +1,7 @@
 // Sliding-window geometry shared by Conv, MaxPool and AveragePool: kernel, strides, dilations, pads
 // (explicit or auto_pad) and the output size, with ceil_mode for pooling.
-import { attrInts, attrString, type Node, UserError } from '../graph/ir.js';
+import { attrInts, attrString, type Node } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 
 export interface Window2d {
   kH: number;

@@ -1,11 +1,13 @@
 // Turns a shaped graph into a list of programs: the forward pass for the tensors asked for, then
 // (optionally) the backward pass from a score tensor down to chosen tensors, then whatever a method
 // appends (the Grad-CAM kernel). Liveness and buffers are the executable's business.
-import { type Constant, elementCount, type Node, type Shape, UserError } from '../graph/ir.js';
+import { type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { type ShapedGraph, upstreamTensors } from '../graph/infer.js';
 import { opFor } from '../ops/registry.js';
-import type { BackwardContext, DeviceTraits, GradientTarget, KernelContext, Operand } from '../ops/types.js';
-import type { Program, TensorRef } from './program.js';
+import type { DeviceTraits } from '../kernels/program.js';
+import type { BackwardContext, GradientTarget, KernelContext, Operand } from '../ops/types.js';
+import type { Program, TensorRef } from '../kernels/program.js';
 
 export type Phase = 'forward' | 'backward' | 'cam';
 

@@ -2,10 +2,11 @@
 // tensors in it are dead), bind groups built once. A run writes the inputs, records every dispatch in
 // one command buffer (one compute pass per phase), submits once and reads back only the outputs.
 import type { Constant } from '../graph/ir.js';
-import { UserError } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import type { GpuContext } from '../gpu/context.js';
 import '../gpu/globals.js';
-import { composeShader, shaderKey } from '../gpu/shaders.js';
+import type { Defines } from '../gpu/shaders.js';
+import type { Kernel } from '../kernels/declare.js';
 import type { Phase, Plan, TensorInfo } from './builder.js';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -39,16 +40,16 @@ export class WeightStore {
 
 const pipelineCaches = new WeakMap<GPUDevice, Map<string, Promise<GPUComputePipeline>>>();
 
-async function pipelineFor(device: GPUDevice, files: string[], defines: Record<string, string | number> | undefined, entryPoint: string, label: string) {
+async function pipelineFor(device: GPUDevice, kernel: Kernel, defines: Defines, label: string) {
   let cache = pipelineCaches.get(device);
   if (!cache) {
     cache = new Map();
     pipelineCaches.set(device, cache);
   }
-  const key = shaderKey(files, defines, entryPoint);
+  const key = kernel.key(defines);
   let pipeline = cache.get(key);
   if (!pipeline) {
-    pipeline = compile(device, files, defines, entryPoint, key);
+    pipeline = compile(device, kernel, defines, key);
     cache.set(key, pipeline);
   }
   try {
@@ -59,8 +60,9 @@ async function pipelineFor(device: GPUDevice, files: string[], defines: Record<s
   }
 }
 
-async function compile(device: GPUDevice, files: string[], defines: Record<string, string | number> | undefined, entryPoint: string, key: string) {
-  const code = composeShader(files, defines);
+/** Compiles one kernel; a body that does not match its declaration fails here, before the GPU sees it. */
+export async function compile(device: GPUDevice, kernel: Kernel, defines: Defines, key = kernel.key(defines)): Promise<GPUComputePipeline> {
+  const code = kernel.source(defines);
   const module = device.createShaderModule({ label: key, code });
   const info = await module.getCompilationInfo();
   const errors = info.messages.filter((m) => m.type === 'error');
@@ -68,7 +70,7 @@ async function compile(device: GPUDevice, files: string[], defines: Record<strin
     const first = errors[0];
     throw new Error(`shader ${key} does not compile: ${first.message} (line ${first.lineNum}: ${code.split('\n')[first.lineNum - 1]?.trim()})`);
   }
-  return device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module, entryPoint } });
+  return device.createComputePipelineAsync({ label: key, layout: 'auto', compute: { module, entryPoint: 'main' } });
 }
 
 export interface RunResult {
@@ -105,7 +107,7 @@ export class Executable {
     const uniformAlign = gpu.limits.minUniformBufferOffsetAlignment;
     const uniformOffsets: number[] = [];
     let uniformSize = 0;
-    const uniformData = plan.dispatches.map((d) => d.program.params.toBuffer());
+    const uniformData = plan.dispatches.map((d) => d.program.uniforms);
     for (const data of uniformData) {
       uniformOffsets.push(uniformSize);
       uniformSize = align(uniformSize + data.byteLength, uniformAlign);
@@ -117,7 +119,7 @@ export class Executable {
     owned.push(uniforms);
 
     const pipelines = await Promise.all(
-      plan.dispatches.map((d) => pipelineFor(device, d.program.files, d.program.defines, d.program.entryPoint ?? 'main', d.label)),
+      plan.dispatches.map((d) => pipelineFor(device, d.program.kernel, d.program.defines, d.label)),
     );
 
     device.pushErrorScope('validation');

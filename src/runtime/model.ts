@@ -1,6 +1,7 @@
 // A loaded model: the graph, its weights on the GPU, and one compiled plan per input shape.
 import type { GpuContext } from '../gpu/context.js';
-import { type Graph, type Shape, shapeString, UserError } from '../graph/ir.js';
+import { type Graph, type Shape, shapeString } from '../graph/ir.js';
+import { UserError } from '../errors.js';
 import { inferShapes, type ShapedGraph } from '../graph/infer.js';
 import { optimizeGraph } from '../graph/optimize.js';
 import { loadOnnx, loadOnnxFile } from '../onnx/load.js';

@@ -1,0 +1,44 @@
+// Kernels of Conv: implicit GEMMs (forward, backward-data) on both GEMM bodies, and direct depthwise
+// kernels that compute four neighbouring outputs (inputs) of a row per invocation.
+import { defineKernel } from './declare.js';
+import { defineGemm } from './gemm.js';
+
+const CONV_UNIFORMS = {
+  batch: 'u32', in_c: 'u32', in_h: 'u32', in_w: 'u32', out_c: 'u32', out_h: 'u32', out_w: 'u32', groups: 'u32',
+  k_h: 'u32', k_w: 'u32', stride_h: 'u32', stride_w: 'u32', pad_t: 'i32', pad_l: 'i32', dil_h: 'u32', dil_w: 'u32',
+} as const;
+
+/** Outputs (inputs) per invocation of the depthwise kernels, along a row: one vec4 accumulator. */
+export const DEPTHWISE_RUN = 4;
+
+export const conv2dKernels = defineGemm({
+  name: 'conv2d',
+  files: ['conv2d_common', 'conv2d'],
+  uniforms: CONV_UNIFORMS,
+  bindings: { x: 'read', weight: 'read', bias: 'read', y: 'write' },
+});
+
+export const conv2dBackwardDataKernels = defineGemm({
+  name: 'conv2d_backward_data',
+  files: ['conv2d_common', 'conv2d_backward_data'],
+  uniforms: CONV_UNIFORMS,
+  bindings: { dy: 'read', weight: 'read', dx: 'accumulate' },
+});
+
+export const depthwiseConv2dKernel = defineKernel({
+  name: 'depthwise_conv2d',
+  files: ['conv2d_common', 'depthwise_conv2d'],
+  grid: 'elements',
+  constants: { RUN: DEPTHWISE_RUN },
+  uniforms: CONV_UNIFORMS,
+  bindings: { x: 'read', weight: 'read', bias: 'read', y: 'write' },
+});
+
+export const depthwiseConv2dBackwardDataKernel = defineKernel({
+  name: 'depthwise_conv2d_backward_data',
+  files: ['conv2d_common', 'depthwise_conv2d_backward_data'],
+  grid: 'elements',
+  constants: { RUN: DEPTHWISE_RUN },
+  uniforms: CONV_UNIFORMS,
+  bindings: { dy: 'read', weight: 'read', dx: 'accumulate' },
+});

@@ -1,0 +1,65 @@
+// The GEMM kernels: one body per kind of adapter (shaders/gemm_registers.wgsl for CPU adapters,
+// shaders/gemm_tiled.wgsl with shared memory for GPUs), each joined to the hooks of a user (conv
+// forward, conv backward-data, dense layers). A user declares its hooks' files, uniforms and bindings
+// once and gets both variants; `pick` chooses one for the adapter and sizes the grid from the tile.
+import { type BindingType, defineKernel, type FieldType, type Kernel, type KernelSpec } from './declare.js';
+import { ceilDiv, type DeviceTraits } from './program.js';
+
+interface Variant {
+  file: string;
+  workgroupSize: [number, number, number];
+  /** Rows (M) and columns (N) of C one workgroup computes. */
+  tile: { m: number; n: number; k?: number };
+}
+
+const VARIANTS = {
+  // 8 x 8 invocations of 4 rows x 8 interleaved columns each.
+  registers: { file: 'gemm_registers', workgroupSize: [8, 8, 1], tile: { m: 32, n: 64 } },
+  // 16 x 16 invocations of 4 x 4 each, K staged TILE_K at a time through workgroup memory.
+  tiled: { file: 'gemm_tiled', workgroupSize: [16, 16, 1], tile: { m: 64, n: 64, k: 32 } },
+} satisfies Record<string, Variant>;
+
+export interface GemmKernels<U extends Record<string, FieldType>, B extends Record<string, BindingType>> {
+  registers: Kernel<U, B>;
+  tiled: Kernel<U, B>;
+  /** The variant for this adapter and the grid that covers an M x N product for each of `batch`. */
+  pick(device: DeviceTraits, m: number, n: number, batch: number): { kernel: Kernel<U, B>; workgroups: [number, number, number] };
+}
+
+export function defineGemm<U extends Record<string, FieldType>, B extends Record<string, BindingType>>(
+  hooks: Omit<KernelSpec<U, B>, 'grid'>,
+): GemmKernels<U, B> {
+  const make = ({ file, workgroupSize, tile }: Variant) =>
+    defineKernel({
+      ...hooks,
+      name: `${hooks.name}+${file}`,
+      files: [...hooks.files, file],
+      grid: { workgroupSize },
+      constants: { ...hooks.constants, TILE_M: tile.m, TILE_N: tile.n, ...(tile.k ? { TILE_K: tile.k } : {}) },
+    });
+  const registers = make(VARIANTS.registers as Variant);
+  const tiled = make(VARIANTS.tiled as Variant);
+  return {
+    registers,
+    tiled,
+    pick(device, m, n, batch) {
+      const [kernel, { tile }] = device.isCpu ? [registers, VARIANTS.registers] : [tiled, VARIANTS.tiled];
+      return { kernel, workgroups: [ceilDiv(n, tile.n), ceilDiv(m, tile.m), batch] };
+    },
+  };
+}
+
+/** Dense layers (Gemm, MatMul, their gradients): every operand a strided view (offset, row, col, batch). */
+export const matmulKernels = defineGemm({
+  name: 'matmul',
+  files: ['matmul'],
+  uniforms: {
+    m: 'u32', n: 'u32', k: 'u32',
+    a_offset: 'u32', a_row: 'u32', a_col: 'u32', a_batch: 'u32',
+    b_offset: 'u32', b_row: 'u32', b_col: 'u32', b_batch: 'u32',
+    c_offset: 'u32', c_row: 'u32', c_col: 'u32', c_batch: 'u32',
+    y_offset: 'u32', y_row: 'u32', y_col: 'u32', y_batch: 'u32',
+    alpha: 'f32', beta: 'f32',
+  },
+  bindings: { a: 'read', b: 'read', c: 'read', y: 'accumulate' },
+});

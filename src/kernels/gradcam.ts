@@ -1,0 +1,81 @@
+// Kernels of the explanations: the class choice and gradient seed, the map kernel of every CAM method
+// (fused, and its unfused composition for tests), and the guided-gradient products and pictures.
+import { defineKernel } from './declare.js';
+
+/** The map kernel keeps one weight per channel in workgroup memory. */
+export const MAX_CHANNELS = 4096;
+
+export const classSeedKernel = defineKernel({
+  name: 'class_seed',
+  files: ['class_seed'],
+  grid: 'elements',
+  uniforms: { batch: 'u32', classes: 'u32' },
+  // scores [batch, classes]; requested [batch] (negative: top-1); seed [batch, classes]; picked [batch, 2]: class, score.
+  bindings: { scores: 'read', requested: { access: 'read', element: 'i32' }, seed: 'write', picked: 'write' },
+});
+
+const MAP_UNIFORMS = {
+  // The layer's activations A: [batch, channels, in_h, in_w]; the map's size: the model input's.
+  batch: 'u32', channels: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32',
+  // The method: MODE_* in gradcam_alpha.wgsl.
+  mode: 'u32',
+  // CAM: where classifier weight (class, channel) lies in weight_source.
+  weight_class_stride: 'u32', weight_channel_stride: 'u32',
+} as const;
+const MAP_CONSTANTS = { MAX_CHANNELS };
+
+export const mapKernel = defineKernel({
+  name: 'gradcam',
+  files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
+  grid: { workgroupSize: [256, 1, 1] },
+  constants: MAP_CONSTANTS,
+  uniforms: MAP_UNIFORMS,
+  bindings: { activations: 'read', weight_source: 'read', picked: 'read', coarse: 'write', raw: 'write', normalized: 'write' },
+});
+
+export const mapStepKernels = {
+  alpha: defineKernel({
+    name: 'gradcam_step_alpha',
+    files: ['gradcam_common', 'gradcam_alpha', 'gradcam_step_alpha'],
+    grid: 'elements',
+    uniforms: MAP_UNIFORMS,
+    bindings: { activations: 'read', weight_source: 'read', picked: 'read', alpha: 'write' },
+  }),
+  sum: defineKernel({
+    name: 'gradcam_step_sum',
+    files: ['gradcam_common', 'gradcam_alpha', 'gradcam_step_sum'],
+    grid: 'elements',
+    uniforms: MAP_UNIFORMS,
+    bindings: { activations: 'read', weight_source: 'read', alpha: 'read', coarse: 'write' },
+  }),
+  resize: defineKernel({
+    name: 'gradcam_step_resize',
+    files: ['gradcam_common', 'gradcam_step_resize'],
+    grid: 'elements',
+    uniforms: MAP_UNIFORMS,
+    bindings: { coarse: 'read', raw: 'write' },
+  }),
+  normalize: defineKernel({
+    name: 'gradcam_step_normalize',
+    files: ['gradcam_common', 'workgroup_min_max', 'gradcam_step_normalize'],
+    grid: { workgroupSize: [256, 1, 1] },
+    uniforms: MAP_UNIFORMS,
+    bindings: { raw: 'read', normalized: 'write' },
+  }),
+};
+
+export const guidedProductKernel = defineKernel({
+  name: 'guided_product',
+  files: ['guided_product'],
+  grid: 'elements',
+  uniforms: { channels: 'u32', pixels: 'u32' },
+  bindings: { guided: 'read', map: 'read', product: 'write' },
+});
+
+export const guidedImageKernel = defineKernel({
+  name: 'guided_image',
+  files: ['workgroup_min_max', 'guided_image'],
+  grid: { workgroupSize: [256, 1, 1] },
+  uniforms: { per_image: 'u32' },
+  bindings: { values: 'read', image: 'write' },
+});

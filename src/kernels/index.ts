@@ -1,0 +1,10 @@
+// Every kernel the engine declares, for tests that compile them all (src/kernels/declare.ts).
+export * from './conv.js';
+export * from './elementwise.js';
+export * from './gemm.js';
+export * from './gradcam.js';
+export * from './layout.js';
+export * from './normalization.js';
+export * from './pool.js';
+export * from './reduce.js';
+export { declaredKernels } from './declare.js';
