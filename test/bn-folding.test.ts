@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Graph } from '../src/graph/ir.js';
-import { optimizeGraph } from '../src/graph/optimize.js';
+import { optimizeGraph } from '../src/ops/optimize.js';
 import { loadOnnxFile } from '../src/onnx/load.js';
 import { Model } from '../src/runtime/model.js';
 import { FIXTURES, readInputs, readReference, readTensor, relativeError } from './support/fixtures.js';

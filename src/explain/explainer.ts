@@ -4,7 +4,7 @@
 // and only the maps and the scores are read back.
 import { type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
-import type { ShapedGraph } from '../graph/infer.js';
+import type { ShapedGraph } from '../ops/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
 import { classSeedKernel, guidedImageKernel, guidedProductKernel, MAX_CHANNELS, mapKernel, mapStepKernels } from '../kernels/gradcam.js';

@@ -1,8 +1,8 @@
 // Which tensors can be explained: the score tensor (the logits before any final softmax), the 4-D
 // layers upstream of it, the default layer, and the global-average-pooling head that CAM needs.
-import { type Constant, type Node, type Shape } from '../graph/ir.js';
+import { type Constant, type Node, type Shape, upstreamTensors } from '../graph/ir.js';
 import { UserError } from '../errors.js';
-import { type ShapedGraph, upstreamTensors } from '../graph/infer.js';
+import type { ShapedGraph } from '../ops/infer.js';
 
 export interface LayerInfo {
   tensor: string;

@@ -91,3 +91,12 @@ export function attrString(node: Node, name: string, fallback: string): string {
   if (typeof v !== 'string') throw new UserError(`${node.opType} node "${node.name}": attribute "${name}" must be a string`);
   return v;
 }
+
+/** Every tensor that `of` depends on (itself included), walking the nodes backwards. */
+export function upstreamTensors(nodes: Node[], of: string): Set<string> {
+  const up = new Set<string>([of]);
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    if (nodes[i].outputs.some((o) => up.has(o))) for (const inp of nodes[i].inputs) if (inp) up.add(inp);
+  }
+  return up;
+}

@@ -2,10 +2,18 @@
 // backward copies each slab of dY back out.
 import { attrInt, elementCount, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
 import { contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy } from './common.js';
+import { copyStrided, like } from './fold.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 /** The concatenation axis and where each input starts along it. */
-function layout(node: Node, shapes: (Shape | undefined)[]): { axis: number; starts: number[]; outShape: Shape } {
+interface ConcatLayout {
+  axis: number;
+  /** Where each input starts along the axis. */
+  starts: number[];
+  outShape: Shape;
+}
+
+function layout(node: Node, shapes: (Shape | undefined)[]): ConcatLayout {
   // Empty inputs (torch exports some) take no part.
   const parts = shapes.filter((s): s is Shape => !!s && elementCount(s) > 0);
   if (parts.length === 0) throw nodeError(node, 'every input is empty');
@@ -28,28 +36,36 @@ function layout(node: Node, shapes: (Shape | undefined)[]): { axis: number; star
   return { axis, starts, outShape };
 }
 
-export const concat: OpDef = {
-  types: ['Concat'],
+/** Input i's slab of the output (or of its gradient). */
+function slab({ axis, starts, outShape }: ConcatLayout, i: number): { offset: number; strides: number[] } {
+  const strides = contiguousStrides(outShape);
+  return { offset: starts[i] * strides[axis], strides };
+}
 
-  inferShapes: ({ node, inputShapes }) => [layout(node, inputShapes).outShape],
+export const concat: OpDef<ConcatLayout> = {
+  types: ['Concat'],
+  geometry: ({ node, inputShapes }) => layout(node, inputShapes),
+  inferShapes: (_, g) => [g.outShape],
+
+  fold(inputs, _, g) {
+    const out: number[] = [];
+    inputs.forEach((x, i) => copyStrided(x.shape, x.data, { offset: 0, strides: contiguousStrides(x.shape) }, out, slab(g, i)));
+    return [like(inputs[0].data, out)];
+  },
 
   forward(ctx) {
-    const { axis, starts } = layout(ctx.node, ctx.inputs.map((x) => x?.shape));
     const y = ctx.outputs[0];
-    const strides = contiguousStrides(y.shape);
     ctx.inputs.forEach((x, i) => {
-      if (x) stridedCopy(ctx, x.shape, contiguousView(x.ref), { ref: y.ref, offset: starts[i] * strides[axis], strides }, false);
+      if (x) stridedCopy(ctx, x.shape, contiguousView(x.ref), { ref: y.ref, ...slab(ctx.geometry, i) }, false);
     });
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<ConcatLayout>) {
     const dy = ctx.gradOutput(0);
     if (!dy) return;
-    const { axis, starts } = layout(ctx.node, ctx.inputs.map((x) => x?.shape));
-    const strides = contiguousStrides(ctx.outputs[0].shape);
     ctx.inputs.forEach((x, i) => {
       const dx = ctx.gradInput(i);
-      if (x && dx) stridedCopy(ctx, x.shape, { ref: dy, offset: starts[i] * strides[axis], strides }, contiguousView(dx.ref), dx.accumulate);
+      if (x && dx) stridedCopy(ctx, x.shape, { ref: dy, ...slab(ctx.geometry, i) }, contiguousView(dx.ref), dx.accumulate);
     });
   },
 };

@@ -5,7 +5,7 @@ import { attrInt } from '../graph/ir.js';
 import { conv2dBackwardDataKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel } from '../kernels/conv.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
 import { nodeError } from './common.js';
-import type { BackwardContext, KernelContext, OpDef } from './types.js';
+import type { BackwardContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
 
 interface ConvGeometry extends Window2d {
@@ -17,11 +17,18 @@ interface ConvGeometry extends Window2d {
   groups: number;
 }
 
-function geometry(ctx: { node: KernelContext['node']; inputs: KernelContext['inputs'] }): ConvGeometry {
-  const [batch, inC, inH, inW] = ctx.inputs[0]!.shape;
-  const [outC, , kH, kW] = ctx.inputs[1]!.shape;
-  const groups = attrInt(ctx.node, 'group', 1);
-  return { batch, inC, inH, inW, outC, groups, ...window2d(ctx.node, inH, inW, [kH, kW]) };
+/** The shapes with Conv's checks, and the window they give. */
+function geometry({ node, inputShapes }: ShapeContext): ConvGeometry {
+  const [batch, inC, inH, inW] = requireRank4(node, inputShapes[0]);
+  const w = requireRank4(node, inputShapes[1], 'weight');
+  const groups = attrInt(node, 'group', 1);
+  if (inC % groups !== 0 || w[0] % groups !== 0 || w[1] * groups !== inC) {
+    throw nodeError(node, `weight [${w}] with ${groups} group(s) does not match ${inC} input channels`);
+  }
+  const declared = node.attributes.has('kernel_shape') ? kernelShape(node) : undefined;
+  if (declared && (declared[0] !== w[2] || declared[1] !== w[3])) throw nodeError(node, `kernel_shape [${declared}] does not match weight [${w}]`);
+  if (inputShapes[2] && (inputShapes[2].length !== 1 || inputShapes[2][0] !== w[0])) throw nodeError(node, `bias [${inputShapes[2]}] does not match ${w[0]} output channels`);
+  return { batch, inC, inH, inW, outC: w[0], groups, ...window2d(node, inH, inW, [w[2], w[3]]) };
 }
 
 function convUniforms(g: ConvGeometry) {
@@ -33,26 +40,15 @@ function convUniforms(g: ConvGeometry) {
 
 const isDepthwise = (g: ConvGeometry) => g.groups > 1 && g.groups === g.inC;
 
-export const conv: OpDef = {
+export const conv: OpDef<ConvGeometry> = {
   types: ['Conv'],
+  geometry,
   dataInputs: [0],
 
-  inferShapes({ node, inputShapes }) {
-    const [batch, inC, inH, inW] = requireRank4(node, inputShapes[0]);
-    const w = requireRank4(node, inputShapes[1], 'weight');
-    const groups = attrInt(node, 'group', 1);
-    if (inC % groups !== 0 || w[0] % groups !== 0 || w[1] * groups !== inC) {
-      throw nodeError(node, `weight [${w}] with ${groups} group(s) does not match ${inC} input channels`);
-    }
-    const declared = node.attributes.has('kernel_shape') ? kernelShape(node) : undefined;
-    if (declared && (declared[0] !== w[2] || declared[1] !== w[3])) throw nodeError(node, `kernel_shape [${declared}] does not match weight [${w}]`);
-    if (inputShapes[2] && (inputShapes[2].length !== 1 || inputShapes[2][0] !== w[0])) throw nodeError(node, `bias [${inputShapes[2]}] does not match ${w[0]} output channels`);
-    const win = window2d(node, inH, inW, [w[2], w[3]]);
-    return [[batch, w[0], win.outH, win.outW]];
-  },
+  inferShapes: (_, g) => [[g.batch, g.outC, g.outH, g.outW]],
 
   forward(ctx) {
-    const g = geometry(ctx);
+    const g = ctx.geometry;
     const bias: TensorRef = ctx.inputs[2]?.ref ?? ctx.constant({ dtype: 'float32', shape: [g.outC], data: new Float32Array(g.outC) }, 'zero bias');
     const bindings = { x: ctx.inputs[0]!.ref, weight: ctx.inputs[1]!.ref, bias, y: ctx.outputs[0].ref };
     const uniforms = convUniforms(g);
@@ -64,11 +60,11 @@ export const conv: OpDef = {
     ctx.dispatch(kernel.program({ uniforms, bindings, workgroups }));
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<ConvGeometry>) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
-    const g = geometry(ctx);
+    const g = ctx.geometry;
     const args = { uniforms: convUniforms(g), bindings: { dy, weight: ctx.inputs[1]!.ref, dx: dx.ref }, accumulate: dx.accumulate };
     if (isDepthwise(g)) {
       ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_RUN) }));

@@ -77,14 +77,13 @@ function clipBounds(node: Node, opset: number, constant: (i: number) => Constant
   return [bound(1, 'min', -Infinity), bound(2, 'max', Infinity)];
 }
 
-function activationUniforms(ctx: KernelContext) {
-  const [alpha, beta] = activationConstants(ctx.node, ctx.opset, (i) => ctx.inputs[i]?.constant);
+function activationUniforms(ctx: KernelContext<[number, number]>) {
+  const [alpha, beta] = ctx.geometry;
   return { alpha, beta };
 }
 
 /** Where each activation's derivative jumps, from the same constants as its formulas. */
-function activationKinks(node: Node, opset: number, constant: (i: number) => Constant | undefined): number[] {
-  const [alpha, beta] = activationConstants(node, opset, constant);
+function activationKinks(node: Node, [alpha, beta]: [number, number]): number[] {
   switch (node.opType) {
     case 'Relu':
     case 'LeakyRelu':
@@ -100,12 +99,14 @@ function activationKinks(node: Node, opset: number, constant: (i: number) => Con
   }
 }
 
-export const activations: OpDef = {
+export const activations: OpDef<[number, number]> = {
   types: Object.keys(ACTIVATIONS),
   dataInputs: [0],
+  // The op's constants (alpha, beta), read once; bad Clip bounds are rejected at load time.
+  geometry: ({ node, opset, constant }) => activationConstants(node, opset, constant),
 
   decisionMargin(ctx, target) {
-    const kinks = activationKinks(ctx.node, ctx.opset, (i) => ctx.inputs[i]?.constant);
+    const kinks = activationKinks(ctx.node, ctx.geometry);
     const dy = ctx.gradOutput(0);
     if (!kinks.length || !dy) return false;
     const batch = target.ref.shape[0];
@@ -120,11 +121,7 @@ export const activations: OpDef = {
     return true;
   },
 
-  inferShapes({ node, opset, inputShapes, constant }) {
-    const shape = requireInput(node, inputShapes[0]);
-    activationConstants(node, opset, constant); // rejects bad Clip bounds at load time
-    return [shape];
-  },
+  inferShapes: ({ node, inputShapes }) => [requireInput(node, inputShapes[0])],
 
   forward(ctx) {
     ctx.dispatch(
@@ -246,26 +243,25 @@ function broadcastLayout(outShape: Shape, aShape: Shape, bShape: Shape): Broadca
 }
 
 
-function layoutOf(ctx: KernelContext): BroadcastLayout {
-  const layout = broadcastLayout(ctx.outputs[0].shape, ctx.inputs[0]!.shape, ctx.inputs[1]!.shape);
-  if (layout.shape.length > MAX_RANK) throw nodeError(ctx.node, `broadcasting needs ${layout.shape.length} dims; at most ${MAX_RANK} are supported`);
-  return layout;
-}
 
-export const binary: OpDef = {
+export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
   types: Object.keys(BINARY),
   dataInputs: [0, 1],
 
-  inferShapes({ node, inputShapes }) {
+  geometry({ node, inputShapes }) {
     const a = requireInput(node, inputShapes[0], 'input A');
     const b = requireInput(node, inputShapes[1], 'input B');
-    const out = broadcastShape(a, b);
-    if (!out) throw nodeError(node, `cannot broadcast ${shapeString(a)} with ${shapeString(b)}`);
-    return [out];
+    const outShape = broadcastShape(a, b);
+    if (!outShape) throw nodeError(node, `cannot broadcast ${shapeString(a)} with ${shapeString(b)}`);
+    const layout = broadcastLayout(outShape, a, b);
+    if (layout.shape.length > MAX_RANK) throw nodeError(node, `broadcasting needs ${layout.shape.length} dims; at most ${MAX_RANK} are supported`);
+    return { outShape, layout };
   },
 
+  inferShapes: (_, g) => [g.outShape],
+
   forward(ctx) {
-    const layout = layoutOf(ctx);
+    const { layout } = ctx.geometry;
     ctx.dispatch(
       binaryKernel.program({
         uniforms: { rank: layout.shape.length, out_shape: layout.shape, a_strides: layout.a, b_strides: layout.b },
@@ -279,7 +275,7 @@ export const binary: OpDef = {
   backward(ctx) {
     const dy = ctx.gradOutput(0);
     if (!dy) return;
-    const layout = layoutOf(ctx);
+    const { layout } = ctx.geometry;
     BINARY[ctx.node.opType].gradients.forEach((gradient, i) => {
       // One gradInput call per contribution: for x * x the second call accumulates onto the first.
       const dx = ctx.gradInput(i);

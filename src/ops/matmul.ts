@@ -69,9 +69,9 @@ function gemmGeometry(node: Node, a: Shape, b: Shape, c: Shape | undefined): Gem
   return { m, n, k, transA, transB, c: c2 };
 }
 
-function gemmCall(ctx: KernelContext): { call: GemmCall; g: GemmGeometry } {
+function gemmCall(ctx: KernelContext<GemmGeometry>): GemmCall {
   const [a, b, c] = ctx.inputs;
-  const g = gemmGeometry(ctx.node, a!.shape, b!.shape, c?.shape);
+  const g = ctx.geometry;
   const { m, n, k } = g;
   const call: GemmCall = {
     m, n, k, batch: 1,
@@ -83,29 +83,26 @@ function gemmCall(ctx: KernelContext): { call: GemmCall; g: GemmGeometry } {
     beta: attrFloat(ctx.node, 'beta', 1),
     accumulate: false,
   };
-  return { call, g };
+  return call;
 }
 
-export const gemm: OpDef = {
+export const gemm: OpDef<GemmGeometry> = {
   types: ['Gemm'],
   dataInputs: [0, 1, 2],
-
-  inferShapes({ node, inputShapes }) {
-    const g = gemmGeometry(node, inputShapes[0]!, inputShapes[1]!, inputShapes[2]);
-    return [[g.m, g.n]];
-  },
+  geometry: ({ node, inputShapes }) => gemmGeometry(node, inputShapes[0]!, inputShapes[1]!, inputShapes[2]),
+  inferShapes: (_, g) => [[g.m, g.n]],
 
   forward(ctx) {
-    dispatchGemm(ctx, gemmCall(ctx).call);
+    dispatchGemm(ctx, gemmCall(ctx));
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<GemmGeometry>) {
     const dy = ctx.gradOutput(0);
     if (!dy) return;
-    const { call, g } = gemmCall(ctx);
+    const call = gemmCall(ctx);
     inputGradients(ctx, call, dy);
     const dc = ctx.gradInput(2);
-    if (dc && g.c) biasGradient(ctx, call, g.c, dy, dc);
+    if (dc && ctx.geometry.c) biasGradient(ctx, call, ctx.geometry.c, dy, dc);
   },
 };
 
@@ -166,9 +163,9 @@ function matmulGeometry(node: Node, a: Shape, b: Shape): MatMulGeometry {
   return { m, n, k, batch, aBroadcast, bBroadcast, outShape };
 }
 
-function matmulCall(ctx: KernelContext): GemmCall {
+function matmulCall(ctx: KernelContext<MatMulGeometry>): GemmCall {
   const [a, b] = [ctx.inputs[0]!, ctx.inputs[1]!];
-  const { m, n, k, batch, aBroadcast, bBroadcast } = matmulGeometry(ctx.node, a.shape, b.shape);
+  const { m, n, k, batch, aBroadcast, bBroadcast } = ctx.geometry;
   const y = ctx.outputs[0].ref;
   const common = { n, k, alpha: 1, beta: 0, accumulate: false };
   // B shared by every batch (a Linear on [N,H,W,C]): A's batches are just more rows of one GEMM.
@@ -181,17 +178,17 @@ function matmulCall(ctx: KernelContext): GemmCall {
   };
 }
 
-export const matmul: OpDef = {
+export const matmul: OpDef<MatMulGeometry> = {
   types: ['MatMul'],
   dataInputs: [0, 1],
-
-  inferShapes: ({ node, inputShapes }) => [matmulGeometry(node, inputShapes[0]!, inputShapes[1]!).outShape],
+  geometry: ({ node, inputShapes }) => matmulGeometry(node, inputShapes[0]!, inputShapes[1]!),
+  inferShapes: (_, g) => [g.outShape],
 
   forward(ctx) {
     dispatchGemm(ctx, matmulCall(ctx));
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<MatMulGeometry>) {
     const dy = ctx.gradOutput(0);
     if (dy) inputGradients(ctx, matmulCall(ctx), dy);
   },

@@ -45,24 +45,24 @@ function padUniforms(g: PadGeometry, inShape: Shape) {
   return { rank: inShape.length, mode: g.mode, value: g.value, in_shape: inShape, out_shape: g.outShape, pads_begin: g.begins };
 }
 
-export const pad: OpDef = {
+export const pad: OpDef<PadGeometry> = {
   types: ['Pad'],
   dataInputs: [0],
-
-  inferShapes: ({ node, opset, inputShapes, constant }) => [geometry(node, opset, inputShapes[0]!, constant).outShape],
+  geometry: ({ node, opset, inputShapes, constant }) => geometry(node, opset, inputShapes[0]!, constant),
+  inferShapes: (_, g) => [g.outShape],
 
   forward(ctx) {
     const x = ctx.inputs[0]!;
-    const g = geometry(ctx.node, ctx.opset, x.shape, (i) => ctx.inputs[i]?.constant);
+    const g = ctx.geometry;
     ctx.dispatch(padKernel.program({ uniforms: padUniforms(g, x.shape), bindings: { x: x.ref, y: ctx.outputs[0].ref }, count: elementCount(g.outShape) }));
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<PadGeometry>) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const shape = ctx.inputs[0]!.shape;
-    const g = geometry(ctx.node, ctx.opset, shape, (i) => ctx.inputs[i]?.constant);
+    const g = ctx.geometry;
     ctx.dispatch(
       padBackwardKernel.program({ uniforms: padUniforms(g, shape), bindings: { dy, dx: dx.ref }, accumulate: dx.accumulate, count: elementCount(shape) }),
     );

@@ -4,7 +4,7 @@
 import { attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { averagePoolBackwardKernel, averagePoolKernel, maxPoolBackwardKernel, maxPoolKernel, maxPoolMarginKernel } from '../kernels/pool.js';
 import { nodeError } from './common.js';
-import type { BackwardContext, KernelContext, OpDef, ShapeContext } from './types.js';
+import type { BackwardContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
 
 interface PoolGeometry extends Window2d {
@@ -37,29 +37,29 @@ function poolUniforms(g: PoolGeometry, countIncludePad = false) {
   };
 }
 
-function outputShape({ node, inputShapes }: ShapeContext): Shape {
+function outputShape({ node, inputShapes }: ShapeContext, g: PoolGeometry): Shape {
   const shape = inputShapes[0]!;
-  const g = geometry(node, shape);
   return isGlobal(node) ? [shape[0], shape[1], ...shape.slice(2).map(() => 1)] : [shape[0], shape[1], g.outH, g.outW];
 }
 
+const poolGeometry = ({ node, inputShapes }: ShapeContext) => geometry(node, inputShapes[0]!);
+
 const countIncludePad = (node: Node) => !isGlobal(node) && attrInt(node, 'count_include_pad', 0) !== 0;
 
-const geometryOf = (ctx: KernelContext) => geometry(ctx.node, ctx.inputs[0]!.shape);
-
-export const maxPool: OpDef = {
+export const maxPool: OpDef<PoolGeometry> = {
   types: ['MaxPool', 'GlobalMaxPool'],
+  geometry: poolGeometry,
 
-  inferShapes(ctx) {
+  inferShapes(ctx, g) {
     const { node } = ctx;
     if (node.outputs.length > 1 && node.outputs[1] !== '') {
       throw nodeError(node, `the Indices output ("${node.outputs[1]}") is not supported`);
     }
-    return [outputShape(ctx)];
+    return [outputShape(ctx, g)];
   },
 
   forward(ctx) {
-    const g = geometryOf(ctx);
+    const g = ctx.geometry;
     const y = ctx.outputs[0];
     // Argmax positions (u32 within the input plane) for the backward pass, whether or not one follows.
     const argmax = ctx.scratch(y.shape, 'argmax');
@@ -69,13 +69,13 @@ export const maxPool: OpDef = {
     );
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<PoolGeometry>) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const argmax = ctx.saved.argmax;
     if (!argmax) throw new Error(`${ctx.node.opType} node "${ctx.node.name}": backward before forward`);
-    const g = geometryOf(ctx);
+    const g = ctx.geometry;
     ctx.dispatch(
       maxPoolBackwardKernel.program({
         uniforms: poolUniforms(g),
@@ -91,7 +91,7 @@ export const maxPool: OpDef = {
     if (!dy) return false;
     ctx.dispatch(
       maxPoolMarginKernel.program({
-        uniforms: poolUniforms(geometryOf(ctx)),
+        uniforms: poolUniforms(ctx.geometry),
         bindings: { x: ctx.inputs[0]!.ref, dy, margin: target.ref },
         accumulate: target.accumulate,
         workgroups: [target.ref.shape[0], 1, 1],
@@ -101,13 +101,14 @@ export const maxPool: OpDef = {
   },
 };
 
-export const averagePool: OpDef = {
+export const averagePool: OpDef<PoolGeometry> = {
   types: ['AveragePool', 'GlobalAveragePool'],
+  geometry: poolGeometry,
 
-  inferShapes: (ctx) => [outputShape(ctx)],
+  inferShapes: (ctx, g) => [outputShape(ctx, g)],
 
   forward(ctx) {
-    const g = geometryOf(ctx);
+    const g = ctx.geometry;
     ctx.dispatch(
       averagePoolKernel.program({
         uniforms: poolUniforms(g, countIncludePad(ctx.node)),
@@ -117,11 +118,11 @@ export const averagePool: OpDef = {
     );
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<PoolGeometry>) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
-    const g = geometryOf(ctx);
+    const g = ctx.geometry;
     ctx.dispatch(
       averagePoolBackwardKernel.program({
         uniforms: poolUniforms(g, countIncludePad(ctx.node)),

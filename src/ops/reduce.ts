@@ -4,7 +4,7 @@
 import { attrInt, attrInts, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { MAX_GROUPS, reduceMeanBackwardKernel, reduceMeanKernel } from '../kernels/reduce.js';
 import { nodeError, normalizeAxis } from './common.js';
-import type { BackwardContext, KernelContext, OpDef } from './types.js';
+import type { BackwardContext, OpDef } from './types.js';
 
 function reducedAxes(node: Node, rank: number): Set<number> {
   if (node.inputs.length > 1 && node.inputs[1] !== '') {
@@ -35,8 +35,13 @@ function axisGroups(node: Node, shape: Shape, reduced: Set<number>): AxisGroup[]
   return groups;
 }
 
-function reduceUniforms(node: Node, shape: Shape) {
-  const groups = axisGroups(node, shape, reducedAxes(node, shape.length));
+interface ReduceGeometry {
+  reduced: Set<number>;
+  uniforms: ReturnType<typeof reduceUniforms>;
+}
+
+function reduceUniforms(node: Node, shape: Shape, reduced: Set<number>) {
+  const groups = axisGroups(node, shape, reduced);
   const inStrides: number[] = [];
   const outStrides: number[] = [];
   let inStride = 1;
@@ -57,15 +62,17 @@ function reduceUniforms(node: Node, shape: Shape) {
   };
 }
 
-const inputShape = (ctx: KernelContext) => ctx.inputs[0]!.shape;
-
-export const reduceMean: OpDef = {
+export const reduceMean: OpDef<ReduceGeometry> = {
   types: ['ReduceMean'],
   dataInputs: [0],
-
-  inferShapes({ node, inputShapes }) {
+  geometry({ node, inputShapes }) {
     const shape = inputShapes[0]!;
     const reduced = reducedAxes(node, shape.length);
+    return { reduced, uniforms: reduceUniforms(node, shape, reduced) };
+  },
+
+  inferShapes({ node, inputShapes }, { reduced }) {
+    const shape = inputShapes[0]!;
     const keepDims = attrInt(node, 'keepdims', 1) !== 0;
     return [keepDims ? shape.map((d, i) => (reduced.has(i) ? 1 : d)) : shape.filter((_, i) => !reduced.has(i))];
   },
@@ -73,23 +80,23 @@ export const reduceMean: OpDef = {
   forward(ctx) {
     ctx.dispatch(
       reduceMeanKernel.program({
-        uniforms: reduceUniforms(ctx.node, inputShape(ctx)),
+        uniforms: ctx.geometry.uniforms,
         bindings: { x: ctx.inputs[0]!.ref, y: ctx.outputs[0].ref },
         count: elementCount(ctx.outputs[0].shape),
       }),
     );
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<ReduceGeometry>) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     ctx.dispatch(
       reduceMeanBackwardKernel.program({
-        uniforms: reduceUniforms(ctx.node, inputShape(ctx)),
+        uniforms: ctx.geometry.uniforms,
         bindings: { dy, dx: dx.ref },
         accumulate: dx.accumulate,
-        count: elementCount(inputShape(ctx)),
+        count: elementCount(ctx.inputs[0]!.shape),
       }),
     );
   },

@@ -21,27 +21,22 @@ function rowLayout(node: Node, opset: number, shape: Shape): RowLayout {
     : { outer, n: shape[axis], inner: elementCount(shape.slice(axis + 1)) };
 }
 
-const layoutOf = (ctx: KernelContext) => rowLayout(ctx.node, ctx.opset, ctx.inputs[0]!.shape);
-
 /** One invocation per row. */
-function rowArgs(ctx: KernelContext) {
-  const { outer, n, inner } = layoutOf(ctx);
+function rowArgs(ctx: KernelContext<RowLayout>) {
+  const { outer, n, inner } = ctx.geometry;
   return { uniforms: { n, inner, log_softmax: ctx.node.opType === 'LogSoftmax' ? 1 : 0 }, count: outer * inner };
 }
 
-export const softmax: OpDef = {
+export const softmax: OpDef<RowLayout> = {
   types: ['Softmax', 'LogSoftmax'],
-
-  inferShapes({ node, opset, inputShapes }) {
-    rowLayout(node, opset, inputShapes[0]!); // rejects a bad axis at load time
-    return [inputShapes[0]!];
-  },
+  geometry: ({ node, opset, inputShapes }) => rowLayout(node, opset, inputShapes[0]!),
+  inferShapes: ({ inputShapes }) => [inputShapes[0]!],
 
   forward(ctx) {
     ctx.dispatch(softmaxKernel.program({ ...rowArgs(ctx), bindings: { x: ctx.inputs[0]!.ref, y: ctx.outputs[0].ref } }));
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<RowLayout>) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;

@@ -41,26 +41,26 @@ function layout(node: Node, opset: number, shape: Shape, splitInput: Constant | 
   return { axis, starts, outShapes };
 }
 
-export const split: OpDef = {
+export const split: OpDef<SplitLayout> = {
   types: ['Split'],
   dataInputs: [0],
-
-  inferShapes: ({ node, opset, inputShapes, constant }) => layout(node, opset, inputShapes[0]!, constant(1)).outShapes,
+  geometry: ({ node, opset, inputShapes, constant }) => layout(node, opset, inputShapes[0]!, constant(1)),
+  inferShapes: (_, g) => g.outShapes,
 
   forward(ctx) {
     const x = ctx.inputs[0]!;
-    const { axis, starts } = layout(ctx.node, ctx.opset, x.shape, ctx.inputs[1]?.constant);
+    const { axis, starts } = ctx.geometry;
     const strides = contiguousStrides(x.shape);
     ctx.outputs.forEach((y, i) => {
       stridedCopy(ctx, y.shape, { ref: x.ref, offset: starts[i] * strides[axis], strides }, contiguousView(y.ref), false);
     });
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<SplitLayout>) {
     const dx = ctx.gradInput(0);
     if (!dx) return;
     const x = ctx.inputs[0]!;
-    const { axis, starts } = layout(ctx.node, ctx.opset, x.shape, ctx.inputs[1]?.constant);
+    const { axis, starts } = ctx.geometry;
     const strides = contiguousStrides(x.shape);
     ctx.outputs.forEach((y, i) => {
       const slab = { ref: dx.ref, offset: starts[i] * strides[axis], strides };

@@ -2,6 +2,7 @@
 // permutation.
 import { attrInts, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
 import { contiguousView, nodeError, requireRank, stridedCopy } from './common.js';
+import { copyStrided, like } from './fold.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 function permutation(node: Node, shape: Shape): number[] {
@@ -12,29 +13,36 @@ function permutation(node: Node, shape: Shape): number[] {
   return perm;
 }
 
-export const transpose: OpDef = {
+/** Output axis d reads input axis perm[d]: the input's strides in output order. */
+function sourceStrides(inShape: Shape, perm: number[]): number[] {
+  const inStrides = contiguousStrides(inShape);
+  return perm.map((p) => inStrides[p]);
+}
+
+export const transpose: OpDef<number[]> = {
   types: ['Transpose'],
   dataInputs: [0],
+  geometry: ({ node, inputShapes }) => permutation(node, inputShapes[0]!),
+  inferShapes: ({ inputShapes }, perm) => [perm.map((p) => inputShapes[0]![p])],
 
-  inferShapes({ node, inputShapes }) {
-    const shape = inputShapes[0]!;
-    return [permutation(node, shape).map((p) => shape[p])];
+  fold([x], [outShape], perm) {
+    const out: number[] = [];
+    copyStrided(outShape, x.data, { offset: 0, strides: sourceStrides(x.shape, perm) }, out, { offset: 0, strides: contiguousStrides(outShape) });
+    return [like(x.data, out)];
   },
 
   forward(ctx) {
     const x = ctx.inputs[0]!;
     const y = ctx.outputs[0];
-    const inStrides = contiguousStrides(x.shape);
-    const perm = permutation(ctx.node, x.shape);
-    stridedCopy(ctx, y.shape, { ref: x.ref, offset: 0, strides: perm.map((p) => inStrides[p]) }, contiguousView(y.ref), false);
+    stridedCopy(ctx, y.shape, { ref: x.ref, offset: 0, strides: sourceStrides(x.shape, ctx.geometry) }, contiguousView(y.ref), false);
   },
 
-  backward(ctx: BackwardContext) {
+  backward(ctx: BackwardContext<number[]>) {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
     const inShape = ctx.inputs[0]!.shape;
-    const perm = permutation(ctx.node, inShape);
+    const perm = ctx.geometry;
     const outStrides = contiguousStrides(ctx.outputs[0].shape);
     // Input axis perm[d] is output axis d.
     const strides = new Array<number>(inShape.length);

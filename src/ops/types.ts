@@ -1,6 +1,6 @@
 // The contract every op module fulfils: its shape rule, its forward programs and, for ops that can lie
 // between the explained layer and the class score, its backward programs.
-import type { Constant, Node, Shape } from '../graph/ir.js';
+import type { Constant, ConstantData, Node, Shape } from '../graph/ir.js';
 import type { DeviceTraits, Program, TensorRef } from '../kernels/program.js';
 
 export type { DeviceTraits };
@@ -20,8 +20,10 @@ export interface Operand {
   constant?: Constant;
 }
 
-export interface KernelContext {
+export interface KernelContext<G = unknown> {
   node: Node;
+  /** What the op's `geometry` computed for this node at shape inference. */
+  geometry: G;
   opset: number;
   device: DeviceTraits;
   /** undefined for an omitted optional input. */
@@ -42,7 +44,7 @@ export interface GradientTarget {
   accumulate: boolean;
 }
 
-export interface BackwardContext extends KernelContext {
+export interface BackwardContext<G = unknown> extends KernelContext<G> {
   /** The gradient of the score with respect to output i; undefined if none flows there. */
   gradOutput(i: number): TensorRef | undefined;
   /** Where to put the gradient with respect to input i; undefined when it is not needed. */
@@ -54,12 +56,23 @@ export interface BackwardContext extends KernelContext {
   guided: boolean;
 }
 
-export interface OpDef {
+export interface OpDef<G = unknown> {
   types: string[];
-  inferShapes(ctx: ShapeContext): Shape[];
+  /**
+   * The node's geometry (window, strides, axes, layout) for these input shapes, with the op's checks:
+   * computed once per node at shape inference and handed to inferShapes, fold, forward and backward.
+   */
+  geometry?(ctx: ShapeContext): G;
+  /** The op's one shape rule, used by shape inference and load-time folding alike. */
+  inferShapes(ctx: ShapeContext, geometry: G): Shape[];
+  /**
+   * Load-time evaluation of a node whose inputs are all constants (shape computations): the output
+   * values from the input values. View ops need none (their output is the input's data).
+   */
+  fold?(inputs: Constant[], outShapes: Shape[], geometry: G): ConstantData[];
   /** Emits the forward programs. View ops (Reshape, Flatten, ...) emit none. */
-  forward(ctx: KernelContext): void;
-  backward?(ctx: BackwardContext): void;
+  forward(ctx: KernelContext<G>): void;
+  backward?(ctx: BackwardContext<G>): void;
   /** Output 0 is input 0's data under another shape: it shares the buffer and no kernel runs. */
   view?: boolean;
   /** Inputs that carry data rather than shapes or axes; the others never receive gradients. */
@@ -71,5 +84,5 @@ export interface OpDef {
    * `target`, [batch], taking the minimum with what is there when `target.accumulate`). Returns
    * false where this node has no such point. Used by src/explain/stability.ts.
    */
-  decisionMargin?(ctx: BackwardContext, target: GradientTarget): boolean;
+  decisionMargin?(ctx: BackwardContext<G>, target: GradientTarget): boolean;
 }

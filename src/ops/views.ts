@@ -1,9 +1,23 @@
 // Flatten, Reshape, Squeeze and Unsqueeze: the output is the input's data under another shape, so the
 // forward pass shares the input's buffer and runs nothing; the backward pass copies dY into dX.
-import { resolveReshape } from '../graph/fold.js';
-import { attrInt, attrInts, elementCount, type Shape } from '../graph/ir.js';
+import { attrInt, attrInts, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { constantInts, copyGradient, nodeError, normalizeAxis } from './common.js';
 import type { OpDef, ShapeContext } from './types.js';
+
+/** Reshape's target shape: 0 copies the input dim, -1 takes what is left. */
+function resolveReshape(inShape: Shape, target: number[], node: Node): Shape {
+  const total = elementCount(inShape);
+  const out = target.map((d, i) => (d === 0 ? inShape[i] : d));
+  const unknown = out.indexOf(-1);
+  if (unknown >= 0) {
+    const known = out.reduce((p, d, i) => (i === unknown ? p : p * d), 1);
+    out[unknown] = known > 0 ? total / known : 0;
+  }
+  if (elementCount(out) !== total || out.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw nodeError(node, `cannot reshape [${inShape}] to [${target}]`);
+  }
+  return out;
+}
 
 function viewOp(types: string[], outputShape: (ctx: ShapeContext) => Shape): OpDef {
   return { types, view: true, dataInputs: [0], inferShapes: (ctx) => [outputShape(ctx)], forward() {}, backward: copyGradient };

@@ -1,9 +1,9 @@
 // Turns a shaped graph into a list of programs: the forward pass for the tensors asked for, then
 // (optionally) the backward pass from a score tensor down to chosen tensors, then whatever a method
 // appends (the Grad-CAM kernel). Liveness and buffers are the executable's business.
-import { type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { type Constant, elementCount, type Node, type Shape, upstreamTensors } from '../graph/ir.js';
 import { UserError } from '../errors.js';
-import { type ShapedGraph, upstreamTensors } from '../graph/infer.js';
+import type { ShapedGraph } from '../ops/infer.js';
 import { opFor } from '../ops/registry.js';
 import type { DeviceTraits } from '../kernels/program.js';
 import type { BackwardContext, GradientTarget, KernelContext, Operand } from '../ops/types.js';
@@ -150,6 +150,7 @@ export class PlanBuilder {
     const label = `${node.opType} node "${node.name}"`;
     return {
       node,
+      geometry: this.shaped.geometry.get(node),
       opset: this.shaped.graph.opset,
       device: this.device,
       inputs,

@@ -2,8 +2,8 @@
 import type { GpuContext } from '../gpu/context.js';
 import { type Graph, type Shape, shapeString } from '../graph/ir.js';
 import { UserError } from '../errors.js';
-import { inferShapes, type ShapedGraph } from '../graph/infer.js';
-import { optimizeGraph } from '../graph/optimize.js';
+import { inferShapes, type ShapedGraph } from '../ops/infer.js';
+import { optimizeGraph } from '../ops/optimize.js';
 import { loadOnnx, loadOnnxFile } from '../onnx/load.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable, WeightStore } from '../plan/executable.js';

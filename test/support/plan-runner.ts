@@ -1,7 +1,7 @@
 // Runs a hand-built graph through the planner with chosen device traits (a tiny binding limit forces
 // the weight-chunking path without a 392 MiB weight), and float64 helpers to check what comes back.
 import type { GpuContext } from '../../src/gpu/context.js';
-import { inferShapes } from '../../src/graph/infer.js';
+import { inferShapes } from '../../src/ops/infer.js';
 import type { AttributeValue, Constant, Graph, Shape } from '../../src/graph/ir.js';
 import type { DeviceTraits } from '../../src/ops/types.js';
 import { type Dispatch, PlanBuilder } from '../../src/plan/builder.js';

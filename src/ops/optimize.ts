@@ -1,6 +1,6 @@
 // Load-time graph rewrites that do not depend on the input shape.
-import { unsupportedBatchNorm } from '../ops/normalization.js';
-import { attrFloat, type Constant, type Graph, type Node } from './ir.js';
+import { attrFloat, type Constant, type Graph, type Node } from '../graph/ir.js';
+import { unsupportedBatchNorm } from './normalization.js';
 
 export function optimizeGraph(graph: Graph): Graph {
   return foldBatchNorms(graph);

@@ -1,9 +1,12 @@
 // Static shape inference for one input shape. Shape subgraphs (Shape -> Gather -> Unsqueeze -> Concat
-// -> Reshape, as torch.onnx emits for a flatten) are evaluated here, at load time, and disappear.
-import { opFor } from '../ops/registry.js';
-import { foldNode } from './fold.js';
-import { type Constant, type Graph, type Node, type Shape, shapeString } from './ir.js';
+// -> Reshape, as torch.onnx emits for a flatten) are evaluated here, at load time, and disappear. Each
+// GPU node's geometry is computed here once (OpDef.geometry) and travels with the shaped graph to the
+// planner, which hands it to the node's forward and backward programs.
 import { UserError } from '../errors.js';
+import { type Constant, type Graph, type Node, type Shape, shapeString } from '../graph/ir.js';
+import { foldLoadTimeNode, foldOpNode } from './fold.js';
+import { opFor } from './registry.js';
+import type { ShapeContext } from './types.js';
 
 export interface ShapedGraph {
   graph: Graph;
@@ -12,11 +15,14 @@ export interface ShapedGraph {
   shapes: Map<string, Shape>;
   /** The graph's constants plus everything folded. */
   constants: Map<string, Constant>;
+  /** Per node left to run, its op's geometry for these shapes. */
+  geometry: Map<Node, unknown>;
 }
 
 export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): ShapedGraph {
   const shapes = new Map<string, Shape>();
   const constants = new Map(graph.constants);
+  const geometry = new Map<Node, unknown>();
   for (const [name, c] of constants) shapes.set(name, c.shape);
   for (const input of graph.inputs) {
     const shape = inputShapes.get(input.name);
@@ -26,29 +32,32 @@ export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): Shap
   }
 
   const nodes: Node[] = [];
+  const define = (node: Node, values: Constant[]) =>
+    node.outputs.forEach((out, i) => {
+      if (!values[i]) return;
+      constants.set(out, values[i]);
+      shapes.set(out, values[i].shape);
+    });
   for (const node of graph.nodes) {
     const inputShapesOfNode = node.inputs.map((name) => (name === '' ? undefined : shapes.get(name)));
-    const folded = foldNode(node, inputShapesOfNode, (name) => constants.get(name), graph.opset);
-    if (folded) {
-      node.outputs.forEach((out, i) => {
-        constants.set(out, folded[i]);
-        shapes.set(out, folded[i].shape);
-      });
+    const loadTime = foldLoadTimeNode(node, inputShapesOfNode, (name) => constants.get(name));
+    if (loadTime) {
+      define(node, loadTime);
       continue;
     }
     const op = opFor(node, graph.opset);
-    let outShapes: Shape[];
-    try {
-      outShapes = op.inferShapes({
-        node,
-        opset: graph.opset,
-        inputShapes: inputShapesOfNode,
-        constant: (i) => (node.inputs[i] ? constants.get(node.inputs[i]) : undefined),
-      });
-    } catch (e) {
-      const message = (e as Error).message;
-      const prefix = `${node.opType} node "${node.name}"`;
-      throw new UserError(message.startsWith(prefix) ? message : `${prefix}: ${message}`);
+    const ctx: ShapeContext = {
+      node,
+      opset: graph.opset,
+      inputShapes: inputShapesOfNode,
+      constant: (i) => (node.inputs[i] ? constants.get(node.inputs[i]) : undefined),
+    };
+    const nodeGeometry = op.geometry?.(ctx);
+    const outShapes = op.inferShapes(ctx, nodeGeometry);
+    const folded = foldOpNode(op, ctx, outShapes, nodeGeometry);
+    if (folded) {
+      define(node, folded);
+      continue;
     }
     node.outputs.forEach((out, i) => {
       const s = outShapes[i];
@@ -58,9 +67,10 @@ export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): Shap
       }
       shapes.set(out, s);
     });
+    geometry.set(node, nodeGeometry);
     nodes.push(node);
   }
-  return { graph, nodes, shapes, constants };
+  return { graph, nodes, shapes, constants, geometry };
 }
 
 function checkInputShape(name: string, declared: number[], given: Shape): void {
@@ -71,13 +81,4 @@ function checkInputShape(name: string, declared: number[], given: Shape): void {
     throw new UserError(`input "${name}" has ${given[1]} channels; the model expects ${declared[1]}`);
   }
   if (given.some((d) => !Number.isInteger(d) || d <= 0)) throw new UserError(`input "${name}" has an invalid shape ${shapeString(given)}`);
-}
-
-/** Every tensor that `of` depends on (itself included), walking the nodes backwards. */
-export function upstreamTensors(nodes: Node[], of: string): Set<string> {
-  const up = new Set<string>([of]);
-  for (let i = nodes.length - 1; i >= 0; i--) {
-    if (nodes[i].outputs.some((o) => up.has(o))) for (const inp of nodes[i].inputs) if (inp) up.add(inp);
-  }
-  return up;
 }
