@@ -14,7 +14,6 @@ References, all from independent implementations:
   <image>.rgb.npy    Pillow's decode, Image.open(p).convert("RGB"), uint8 HWC
   <image>.pre.npy    torchvision Resize(24) + CenterCrop((20, 16)) + ToTensor + Normalize(ImageNet), float32 CHW
   rgb.*.npy          other Resize/CenterCrop cases of rgb.png (see PREPROCESS_CASES)
-  resize/*.npy       torch.nn.functional.interpolate(bilinear, align_corners=False) of float32 maps
   jet_lut.npy        OpenCV's COLORMAP_JET table, rebuilt in NumPy float32 the way colormap.cpp builds it
   overlay/*.npy      pytorch-grad-cam's show_cam_on_image(img, mask, use_rgb=True) re-implemented in NumPy
   npy/*.npy          files written by numpy itself, for the .npy reader (including broken ones)
@@ -130,16 +129,6 @@ def make_image_references(names):
     np.save(OUT / "rgb.crop.npy", np.asarray(T.CenterCrop((20, 16))(T.Resize(24)(rgb))))
 
 
-def make_resize_references():
-    folder = OUT / "resize"
-    folder.mkdir(exist_ok=True)
-    for (h, w), (out_h, out_w) in [((7, 7), (56, 56)), ((7, 9), (30, 20)), ((13, 11), (5, 4))]:
-        src = rng.random((h, w), dtype=np.float32)
-        dst = F.interpolate(torch.from_numpy(src)[None, None], size=(out_h, out_w), mode="bilinear", align_corners=False)
-        np.save(folder / f"{h}x{w}.npy", src)
-        np.save(folder / f"{h}x{w}_to_{out_h}x{out_w}.npy", dst[0, 0].numpy())
-
-
 def opencv_jet_lut():
     """COLORMAP_JET as opencv/modules/imgproc/src/colormap.cpp builds it: the GNU Octave jet(256) table held
     as float32, interp1 at linspace(0, 1, 256) in float32, then convertTo(CV_8U, 255.) (round half to even).
@@ -215,7 +204,6 @@ def make_npy_files():
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     make_image_references(make_images())
-    make_resize_references()
     make_colour_references()
     make_npy_files()
     print(f"wrote fixtures to {OUT}")

@@ -2,52 +2,19 @@
 // range, broadcasting between every pair of ranks 0..6, gradients that several consumers add into one
 // tensor, saturating inputs, whole powers of negative bases, and the errors for bad models. Every
 // reference is computed here in float64, independently of the engine.
-import onnxProto from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { Model, type Tensor } from '../src/runtime/model.js';
 import { useGpu } from './support/gpu.js';
+import { type GraphSpec, onnxOf } from './support/model-spec.js';
 
-const { onnx } = onnxProto;
 const gpu = useGpu();
 
 // ---------------------------------------------------------------------------------------------------
 // Small ONNX graphs
 
-interface GraphSpec {
-  inputs: Record<string, number[]>;
-  nodes: { op: string; inputs: string[]; outputs?: string[]; attributes?: Record<string, number> }[];
-  /** Float initializers, or booleans (Dropout's training_mode). */
-  initializers?: Record<string, { shape: number[]; data: number[]; bool?: boolean }>;
-  opset?: number;
-}
-
 /** A model whose output is the last node's (first) output, "y". */
 function model(spec: GraphSpec): Model {
-  const DataType = onnx.TensorProto.DataType;
-  const valueInfo = (name: string, shape: number[]) => ({
-    name,
-    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: shape.map((d) => ({ dimValue: d })) } } },
-  });
-  const proto = onnx.ModelProto.create({
-    irVersion: 7,
-    opsetImport: [{ domain: '', version: spec.opset ?? 13 }],
-    graph: {
-      name: 'elementwise',
-      input: Object.entries(spec.inputs).map(([name, shape]) => valueInfo(name, shape)),
-      output: [{ name: 'y' }],
-      initializer: Object.entries(spec.initializers ?? {}).map(([name, t]) =>
-        t.bool ? { name, dims: t.shape, dataType: DataType.BOOL, int32Data: t.data } : { name, dims: t.shape, dataType: DataType.FLOAT, floatData: t.data },
-      ),
-      node: spec.nodes.map((n, i) => ({
-        name: `${n.op.toLowerCase()}${i}`,
-        opType: n.op,
-        input: n.inputs,
-        output: n.outputs ?? (i === spec.nodes.length - 1 ? ['y'] : [`t${i}`]),
-        attribute: Object.entries(n.attributes ?? {}).map(([name, f]) => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f })),
-      })),
-    },
-  });
-  return Model.fromBytes(gpu(), onnx.ModelProto.encode(proto).finish(), 'elementwise test model');
+  return Model.fromBytes(gpu(), onnxOf(spec), 'elementwise test model');
 }
 
 async function withModel<T>(spec: GraphSpec, use: (m: Model) => Promise<T>): Promise<T> {
@@ -319,7 +286,7 @@ describe('activations', () => {
     const spec: GraphSpec = {
       inputs: { x: [4] },
       nodes: [{ op: 'Dropout', inputs: ['x', 'ratio', 'training'] }],
-      initializers: { ratio: { shape: [], data: [0.5] }, training: { shape: [], data: [1], bool: true } },
+      initializers: { ratio: { shape: [], data: [0.5] }, training: { shape: [], data: [1], type: 'bool' } },
     };
     await withModel(spec, async (m) => {
       await expect(m.run(tensor([4], [1, 2, 3, 4]))).rejects.toThrow(/Dropout node "dropout0": training_mode is true/);

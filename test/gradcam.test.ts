@@ -7,7 +7,7 @@ import { Explainer } from '../src/explain/explainer.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, type Reference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
-import { modelFromSpec, poolingHeadModel, shiftedReluModel } from './support/model-spec.js';
+import { floats, onnxOf, poolingHeadModel, shiftedReluModel } from './support/model-spec.js';
 
 // The acceptance bounds: raw map relative to its max, normalized map absolute.
 const MAP_TOLERANCE = 1e-4;
@@ -320,17 +320,17 @@ describe('decision margins', () => {
 
   it('measures max-pool windows by the gap between their two largest inputs', async () => {
     // features = Relu(x) -> MaxPool 2x2 stride 2 -> GlobalAveragePool -> Flatten -> Gemm.
-    const spec = modelFromSpec({
-      inputs: [{ name: 'x', shape: [1, 2, 4, 4] }],
+    const spec = onnxOf({
+      inputs: { x: [1, 2, 4, 4] },
       outputs: ['scores'],
       nodes: [
-        { opType: 'Relu', inputs: ['x'], outputs: ['features'] },
-        { opType: 'MaxPool', inputs: ['features'], outputs: ['pooled'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
-        { opType: 'GlobalAveragePool', inputs: ['pooled'], outputs: ['averaged'] },
-        { opType: 'Flatten', inputs: ['averaged'], outputs: ['flat'] },
-        { opType: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+        { op: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { op: 'MaxPool', inputs: ['features'], outputs: ['pooled'], attributes: { kernel_shape: [2, 2], strides: [2, 2] } },
+        { op: 'GlobalAveragePool', inputs: ['pooled'], outputs: ['averaged'] },
+        { op: 'Flatten', inputs: ['averaged'], outputs: ['flat'] },
+        { op: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
       ],
-      initializers: { w: { shape: [1, 2], data: [1, 1] } },
+      initializers: { w: floats([1, 2], [1, 1]) },
     });
     const x = Float32Array.from({ length: 32 }, (_, i) => 1 + ((i * 7) % 32) / 8);
     x[21] = Math.fround(x[17] + 3e-6); // channel 1, window (0, 0): its two largest inputs 3e-6 apart

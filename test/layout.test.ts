@@ -4,10 +4,11 @@
 // opset forms, and gradients that several layout ops add into one tensor, in either order. References
 // are float64, computed here; gradients by exact central differences of those references.
 import { describe, expect, it } from 'vitest';
-import type { AttributeValue, Shape } from '../src/graph/ir.js';
+import type { Shape } from '../src/graph/ir.js';
 import { relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
-import { coordsOf, exactGradient, type GraphSpec, graphOf, int64s, randomData, reference, runGraph, stridesOf } from './support/plan-runner.js';
+import { type AttributeSpec, floats, type GraphSpec, graphOf, int64s } from './support/model-spec.js';
+import { coordsOf, exactGradient, randomData, reference, runGraph, stridesOf } from './support/plan-runner.js';
 
 const gpu = useGpu();
 const TOLERANCE = 1e-6;
@@ -116,7 +117,7 @@ describe('Slice', () => {
       {
         inputs: { x: [2, 9, 5] },
         nodes: [{ op: 'Slice', inputs: ['x', 'starts', 'ends', 'axes', 'steps'], outputs: ['y'] }],
-        constants: { starts: int64s([1e9, 1]), ends: int64s([-1e9, 5]), axes: int64s([1, -1]), steps: int64s([-3, 2]) },
+        initializers: { starts: int64s([1e9, 1]), ends: int64s([-1e9, 5]), axes: int64s([1, -1]), steps: int64s([-3, 2]) },
       },
       (x) => gather(x, [2, 9, 5], [2, 3, 2], ([i, j, k]) => [i, 8 - 3 * j, 1 + 2 * k]),
       [2, 3, 2],
@@ -133,7 +134,7 @@ describe('Pad', () => {
         {
           inputs: { x: shape },
           nodes: [{ op: 'Pad', inputs: ['x', 'pads', 'value'], outputs: ['y'], attributes: { mode } }],
-          constants: { pads: int64s([...begins, ...ends]), value: { dtype: 'float32', shape: [], data: new Float32Array([0.5]) } },
+          initializers: { pads: int64s([...begins, ...ends]), value: floats([], [0.5]) },
         },
         (x) => padReference(x, shape, begins, ends, mode, 0.5),
         [3, 6, 8],
@@ -156,7 +157,7 @@ describe('Pad', () => {
         inputs: { x: shape },
         opset: 18,
         nodes: [{ op: 'Pad', inputs: ['x', 'pads', '', 'axes'], outputs: ['y'], attributes: { mode: 'edge' } }],
-        constants: { pads: int64s([2, 1]), axes: int64s([-1]) },
+        initializers: { pads: int64s([2, 1]), axes: int64s([-1]) },
       },
       (x) => padReference(x, shape, [0, 0, 2], [0, 0, 1], 'edge'),
       [2, 3, 7],
@@ -167,7 +168,7 @@ describe('Pad', () => {
     const graph = graphOf({
       inputs: { x: shape },
       nodes: [{ op: 'Pad', inputs: ['x', 'pads'], outputs: ['y'], attributes: { mode: 'reflect' } }],
-      constants: { pads: int64s([0, 0, 4, 0, 0, 0]) },
+      initializers: { pads: int64s([0, 0, 4, 0, 0, 0]) },
     });
     await expect(runGraph(gpu(), graph, { x: randomData(24, 1) })).rejects.toThrow(/Pad node "pad0": reflect/);
   });
@@ -177,7 +178,7 @@ describe('view ops', () => {
   for (const opset of [11, 13]) {
     it(`Squeeze, Unsqueeze (axes as ${opset < 13 ? 'attributes' : 'inputs'}), Flatten and Reshape`, async () => {
       // Before opset 13 the axes are an attribute, from then on a constant input.
-      const axes = (input: string, values: number[]): { extraInputs: string[]; attributes: Record<string, AttributeValue> } =>
+      const axes = (input: string, values: number[]): { extraInputs: string[]; attributes: Record<string, AttributeSpec> } =>
         opset < 13 ? { extraInputs: [], attributes: { axes: values } } : { extraInputs: [input], attributes: {} };
       const squeeze = axes('sq', [1]);
       const unsqueeze = axes('unsq', [0, -1]);
@@ -191,7 +192,7 @@ describe('view ops', () => {
             { op: 'Flatten', inputs: ['u'], outputs: ['f'], attributes: { axis: 0 } },
             { op: 'Reshape', inputs: ['f', 'shape'], outputs: ['y'] },
           ],
-          constants: { sq: int64s([1]), unsq: int64s([0, -1]), shape: int64s([3, -1]) },
+          initializers: { sq: int64s([1]), unsq: int64s([0, -1]), shape: int64s([3, -1]) },
         },
         (x) => x,
         [3, 2],
@@ -205,7 +206,7 @@ describe('gradients several layout ops add into one tensor', () => {
   // of x has four contributions: the first backward kernel overwrites, the others add. Both orders
   // make every kernel run once in each mode.
   const shape = [2, 3, 4];
-  const branches: { op: string; inputs: string[]; attributes: Record<string, AttributeValue>; f: (x: Float64Array) => Float64Array }[] = [
+  const branches: { op: string; inputs: string[]; attributes: Record<string, AttributeSpec>; f: (x: Float64Array) => Float64Array }[] = [
     { op: 'Pad', inputs: ['x', 'pads'], attributes: { mode: 'reflect' }, f: (x: Float64Array) => padReference(x, shape, [0, 1, 2], [1, 1, 1], 'reflect') },
     { op: 'Transpose', inputs: ['x'], attributes: { perm: [2, 0, 1] }, f: (x: Float64Array) => gather(x, shape, [4, 2, 3], ([k, i, j]) => [i, j, k]) },
     { op: 'Reshape', inputs: ['x', 'shape'], attributes: {}, f: (x: Float64Array) => x },
@@ -225,7 +226,7 @@ describe('gradients several layout ops add into one tensor', () => {
         {
           inputs: { x: shape },
           nodes,
-          constants: {
+          initializers: {
             pads: int64s([0, 1, 2, 1, 1, 1]),
             shape: int64s([6, 4]),
             starts: int64s([2]),

@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { Shape } from '../src/graph/ir.js';
 import { relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
-import { deviceTraits, exactGradient, floats, type GraphSpec, graphOf, randomData, reference, runGraph } from './support/plan-runner.js';
+import { floats, type GraphSpec, graphOf } from './support/model-spec.js';
+import { deviceTraits, exactGradient, randomData, reference, runGraph } from './support/plan-runner.js';
 
 const gpu = useGpu();
 const TOLERANCE = 1e-5;
@@ -93,7 +94,7 @@ describe('weights larger than one binding', () => {
     const graph = graphOf({
       inputs: { x: [g.m, g.k] },
       nodes: [{ op: 'Gemm', inputs: ['x', 'w', 'bias'], outputs: ['y'], attributes: { transB: 1 } }],
-      constants: { w: floats([g.n, g.k], w), bias: floats([g.n], bias) },
+      initializers: { w: floats([g.n, g.k], w), bias: floats([g.n], bias) },
     });
     // 48000 bytes of weight in bindings of 16 KiB: rows of 240 bytes, 16 to an aligned group -> 64 rows.
     const run = await runGraph(gpu(), graph, { x }, { traits: tiny(16384), seed: gy, gradientsTo: ['x'] });
@@ -117,7 +118,7 @@ describe('weights larger than one binding', () => {
       const graph = graphOf({
         inputs: { x: [g.m, g.k] },
         nodes: [node],
-        constants: { w: floats([g.k, g.n], w), bias: floats([g.n], bias) },
+        initializers: { w: floats([g.k, g.n], w), bias: floats([g.n], bias) },
       });
       // Rows of 192 bytes, 4 to an aligned group, 20 in 4 KiB: 5 chunks each way; C is added once.
       const run = await runGraph(gpu(), graph, { x }, { traits: tiny(4096), seed: gy, gradientsTo: ['x'] });
@@ -138,7 +139,7 @@ describe('weights larger than one binding', () => {
     const graph = graphOf({
       inputs: { x: [g.k, g.n] },
       nodes: [{ op: 'Gemm', inputs: ['w', 'x', 'c'], outputs: ['y'], attributes: { alpha: 0.5, beta: 2 } }],
-      constants: { w: floats([g.m, g.k], w), c: floats([g.m, 1], c) },
+      initializers: { w: floats([g.m, g.k], w), c: floats([g.m, 1], c) },
     });
     // Rows of 256 bytes, 32 in 8 KiB: 5 chunks of the 150 rows.
     const run = await runGraph(gpu(), graph, { x }, { traits: tiny(8192), seed: gy, gradientsTo: ['x'] });
@@ -153,7 +154,7 @@ describe('weights larger than one binding', () => {
     const spec = (xShape: Shape): GraphSpec => ({
       inputs: { x: xShape },
       nodes: [{ op: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attributes: { transB: 1 } }],
-      constants: { w: floats([200, 60], randomData(200 * 60, 12)) },
+      initializers: { w: floats([200, 60], randomData(200 * 60, 12)) },
     });
     // One 240-byte row of the weight does not fit a 200-byte binding.
     await expect(runGraph(gpu(), graphOf(spec([3, 60])), { x: randomData(180, 1) }, { traits: tiny(200) })).rejects.toThrow(/cannot be split/);

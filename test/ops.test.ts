@@ -33,10 +33,8 @@ for (const group of ['ops', 'legacy', 'other GEMM variant']) {
     for (const dir of dirs) {
       const meta = readMeta<OpMeta>(dir);
       it(basename(dir), async () => {
-        const adapter = gpu().adapter;
-        const isCpu = adapter.isCpu;
-        if (otherVariant) adapter.isCpu = !isCpu;
-        const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+        const traits = otherVariant ? { isCpu: !gpu().adapter.isCpu } : {};
+        const model = Model.fromFile(gpu(), join(dir, 'model.onnx'), { traits });
         try {
           const inputs = readInputs(dir);
           const output = model.graph.outputs[0];
@@ -53,7 +51,6 @@ for (const group of ['ops', 'legacy', 'other GEMM variant']) {
             expect(relativeError(grads.get(name)!.data, want), `gradient of ${name}`).toBeLessThan(BACKWARD_TOLERANCE);
           }
         } finally {
-          adapter.isCpu = isCpu;
           model.dispose();
         }
       });

@@ -4,13 +4,13 @@
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
 import { Model, type Tensor } from '../src/runtime/model.js';
-import { type AttributeSpec, modelFromSpec } from './support/model-spec.js';
+import { type AttributeSpec, floats, onnxOf } from './support/model-spec.js';
 import { useGpu } from './support/gpu.js';
 
 const gpu = useGpu();
 
 function singleNode(opType: string, shape: number[], attributes: Record<string, AttributeSpec>, opset = 13, outputs = ['y']): Model {
-  return Model.fromBytes(gpu(), modelFromSpec({ nodes: [{ opType, inputs: ['x'], outputs, attributes }], inputs: [{ name: 'x', shape }], outputs: ['y'], opset }));
+  return Model.fromBytes(gpu(), onnxOf({ nodes: [{ op: opType, inputs: ['x'], outputs, attributes, name: `${opType}_0` }], inputs: { x: shape }, outputs: ['y'], opset }));
 }
 
 /** y and the gradient of sum(gy * y) with respect to x. */
@@ -120,11 +120,11 @@ describe('BatchNormalization', () => {
   const bnModel = (opset: number, attributes: Record<string, AttributeSpec>) =>
     Model.fromBytes(
       gpu(),
-      modelFromSpec({
-        nodes: [{ opType: 'BatchNormalization', inputs: ['x', 'scale', 'B', 'mean', 'var'], outputs: ['y'], attributes }],
-        inputs: [{ name: 'x', shape: [1, 2, 2, 2] }],
+      onnxOf({
+        nodes: [{ op: 'BatchNormalization', inputs: ['x', 'scale', 'B', 'mean', 'var'], outputs: ['y'], attributes }],
+        inputs: { x: [1, 2, 2, 2] },
         outputs: ['y'],
-        initializers: Object.fromEntries(Object.entries(params).map(([k, data]) => [k, { shape: [2], data }])),
+        initializers: Object.fromEntries(Object.entries(params).map(([k, data]) => [k, floats([2], data)])),
         opset,
       }),
     );

@@ -100,10 +100,7 @@ export class Explainer {
 
   /** Candidate layers for this input shape, and the default one. */
   layers(inputShape: Shape, output?: string): { layers: LayerInfo[]; default: LayerInfo; score: string } {
-    const shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
-    const score = scoreTensor(shaped, output);
-    const layers = candidateLayers(shaped, score);
-    return { layers, default: defaultLayer(layers), score };
+    return layersOf(this.model.shaped(new Map([[this.model.inputName, inputShape]])), output);
   }
 
   async explain(input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
@@ -173,8 +170,8 @@ export class Explainer {
 
   private async buildPlan(inputShape: Shape, methods: Method[], options: ExplainOptions) {
     if (inputShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${inputShape}]`);
-    const { layers, default: fallback, score } = this.layers(inputShape, options.output);
     const shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
+    const { layers, default: fallback, score } = layersOf(shaped, options.output);
     const layer = options.layer ? findLayer(shaped, layers, options.layer) : fallback;
     const [batch, channels, layerH, layerW] = layer.shape;
     if (channels > MAX_CHANNELS) throw new UserError(`layer "${layer.tensor}" has ${channels} channels; the map kernel handles at most ${MAX_CHANNELS}`);
@@ -279,6 +276,12 @@ export class Explainer {
     for (const p of this.plans.values()) p.exe.destroy();
     this.plans.clear();
   }
+}
+
+function layersOf(shaped: ShapedGraph, output?: string): { layers: LayerInfo[]; default: LayerInfo; score: string } {
+  const score = scoreTensor(shaped, output);
+  const layers = candidateLayers(shaped, score);
+  return { layers, default: defaultLayer(layers), score };
 }
 
 /** -1 asks the GPU for the top-1 class of that image. */

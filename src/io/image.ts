@@ -138,30 +138,3 @@ export function preprocess(image: RgbImage, options: PreprocessOptions = {}): Fl
 export function rgbToFloat01(image: RgbImage): Float32Array {
   return Float32Array.from(image.data, (v) => v / 255);
 }
-
-/**
- * Bilinear resize of a single-channel map: half-pixel centres, edges clamped, no antialiasing
- * (= torch interpolate(mode="bilinear", align_corners=False), OpenCV INTER_LINEAR). For references and display only.
- */
-export function resizeBilinear(src: Float32Array, h: number, w: number, outH: number, outW: number): Float32Array {
-  if (src.length !== h * w) throw new Error(`resizeBilinear: map has ${src.length} values, expected ${h}x${w}`);
-  const out = new Float32Array(outH * outW);
-  const taps = (inSize: number, outSize: number) =>
-    Array.from({ length: outSize }, (_, o) => {
-      const s = Math.max(0, ((o + 0.5) * inSize) / outSize - 0.5);
-      const i0 = Math.min(Math.floor(s), inSize - 1);
-      return { i0, i1: Math.min(i0 + 1, inSize - 1), t: s - i0 };
-    });
-  const rows = taps(h, outH);
-  const cols = taps(w, outW);
-  for (let y = 0; y < outH; y++) {
-    const { i0: y0, i1: y1, t: ty } = rows[y];
-    for (let x = 0; x < outW; x++) {
-      const { i0: x0, i1: x1, t: tx } = cols[x];
-      const top = src[y0 * w + x0] * (1 - tx) + src[y0 * w + x1] * tx;
-      const bottom = src[y1 * w + x0] * (1 - tx) + src[y1 * w + x1] * tx;
-      out[y * outW + x] = top * (1 - ty) + bottom * ty;
-    }
-  }
-  return out;
-}

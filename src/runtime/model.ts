@@ -7,43 +7,51 @@ import { optimizeGraph } from '../ops/optimize.js';
 import { loadOnnx, loadOnnxFile } from '../onnx/load.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable, WeightStore } from '../plan/executable.js';
-import type { DeviceTraits } from '../ops/types.js';
+import type { DeviceTraits } from '../kernels/program.js';
 
 export interface Tensor {
   shape: Shape;
   data: Float32Array;
 }
 
+export interface ModelOptions {
+  /**
+   * What kernels choose their variants by; default: the adapter's. Tests override it to run the other
+   * GEMM variant or to force weights into several bindings.
+   */
+  traits?: Partial<DeviceTraits>;
+}
+
 export class Model {
   readonly weights: WeightStore;
+  readonly deviceTraits: DeviceTraits;
   private readonly plans = new Map<string, Executable>();
   private readonly shapedCache = new Map<string, ShapedGraph>();
 
   private constructor(
     readonly gpu: GpuContext,
     readonly graph: Graph,
+    options: ModelOptions,
   ) {
     this.weights = new WeightStore(gpu);
+    this.deviceTraits = {
+      isCpu: gpu.adapter.isCpu,
+      maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
+      minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
+      ...options.traits,
+    };
   }
 
-  static fromFile(gpu: GpuContext, path: string): Model {
-    return new Model(gpu, optimizeGraph(loadOnnxFile(path)));
+  static fromFile(gpu: GpuContext, path: string, options: ModelOptions = {}): Model {
+    return new Model(gpu, optimizeGraph(loadOnnxFile(path)), options);
   }
 
-  static fromBytes(gpu: GpuContext, bytes: Uint8Array, label?: string): Model {
-    return new Model(gpu, optimizeGraph(loadOnnx(bytes, label)));
+  static fromBytes(gpu: GpuContext, bytes: Uint8Array, label?: string, options: ModelOptions = {}): Model {
+    return new Model(gpu, optimizeGraph(loadOnnx(bytes, label)), options);
   }
 
   get inputName(): string {
     return this.graph.inputs[0].name;
-  }
-
-  get deviceTraits(): DeviceTraits {
-    return {
-      isCpu: this.gpu.adapter.isCpu,
-      maxBindingBytes: this.gpu.limits.maxStorageBufferBindingSize,
-      minOffsetAlignment: this.gpu.limits.minStorageBufferOffsetAlignment,
-    };
   }
 
   /** Shapes of every tensor for these input shapes (cached). */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, preprocess, readImage, resizeAndCrop, resizeBilinear, rgbToFloat01 } from '../../src/io/image.js';
+import { decodeImage, preprocess, readImage, resizeAndCrop, rgbToFloat01 } from '../../src/io/image.js';
 import { readNpy, readNpyFloat32 } from '../../src/io/npy.js';
 import { fixture, maxAbsDiff, meanAbsDiff } from './fixtures.js';
 
@@ -139,27 +139,5 @@ describe('rgbToFloat01', () => {
   it('scales bytes to [0, 1] in HWC order', () => {
     const out = rgbToFloat01({ width: 1, height: 1, data: Uint8Array.from([0, 51, 255]) });
     expect(Array.from(out)).toEqual([0, Math.fround(0.2), 1]);
-  });
-});
-
-describe('resizeBilinear matches torch interpolate(bilinear, align_corners=False)', () => {
-  const cases: [number, number, number, number][] = [
-    [7, 7, 56, 56],
-    [7, 9, 30, 20],
-    [13, 11, 5, 4],
-  ];
-  for (const [h, w, outH, outW] of cases) {
-    it(`${h}x${w} -> ${outH}x${outW}`, () => {
-      const src = readNpyFloat32(fixture(`resize/${h}x${w}.npy`)).data;
-      const ref = readNpyFloat32(fixture(`resize/${h}x${w}_to_${outH}x${outW}.npy`));
-      expect(ref.shape).toEqual([outH, outW]);
-      const err = maxAbsDiff(resizeBilinear(src, h, w, outH, outW), ref.data);
-      console.log(`resize ${h}x${w} -> ${outH}x${outW}: max |diff| = ${err}`);
-      expect(err).toBeLessThanOrEqual(1e-6);
-    });
-  }
-
-  it('rejects a map of the wrong size', () => {
-    expect(() => resizeBilinear(new Float32Array(5), 2, 3, 4, 4)).toThrow(/expected 2x3/);
   });
 });

@@ -1,38 +1,12 @@
-// Runs a hand-built graph through the planner with chosen device traits (a tiny binding limit forces
+// Runs a hand-built graph (test/support/model-spec.ts) through the planner with chosen device traits (a tiny binding limit forces
 // the weight-chunking path without a 392 MiB weight), and float64 helpers to check what comes back.
 import type { GpuContext } from '../../src/gpu/context.js';
 import { inferShapes } from '../../src/ops/infer.js';
-import type { AttributeValue, Constant, Graph, Shape } from '../../src/graph/ir.js';
-import type { DeviceTraits } from '../../src/ops/types.js';
+import type { Graph, Shape } from '../../src/graph/ir.js';
+import type { DeviceTraits } from '../../src/kernels/program.js';
 import { type Dispatch, PlanBuilder } from '../../src/plan/builder.js';
 import { Executable, WeightStore } from '../../src/plan/executable.js';
 import type { Reference } from './fixtures.js';
-
-export interface GraphSpec {
-  inputs: Record<string, Shape>;
-  nodes: { op: string; inputs: string[]; outputs: string[]; attributes?: Record<string, AttributeValue> }[];
-  constants?: Record<string, Constant>;
-  opset?: number;
-}
-
-export function graphOf(spec: GraphSpec): Graph {
-  return {
-    nodes: spec.nodes.map((n, i) => ({
-      name: `${n.op.toLowerCase()}${i}`,
-      opType: n.op,
-      inputs: n.inputs,
-      outputs: n.outputs,
-      attributes: new Map(Object.entries(n.attributes ?? {})),
-    })),
-    inputs: Object.entries(spec.inputs).map(([name, dims]) => ({ name, dims })),
-    outputs: [spec.nodes[spec.nodes.length - 1].outputs[0]],
-    constants: new Map(Object.entries(spec.constants ?? {})),
-    opset: spec.opset ?? 13,
-  };
-}
-
-export const floats = (shape: Shape, data: ArrayLike<number>): Constant => ({ dtype: 'float32', shape, data: Float32Array.from(data) });
-export const int64s = (data: number[]): Constant => ({ dtype: 'int64', shape: [data.length], data });
 
 export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> = {}): DeviceTraits {
   return {
