@@ -1,4 +1,4 @@
-// Min and max over one workgroup of 256 invocations (each brings its own partial min/max). Two calls
+// Min and max over one workgroup of WG invocations (each brings its own partial min/max). Two calls
 // in a row need a workgroupBarrier() between them: every invocation reads the result slot.
 var<workgroup> partial_min: array<f32, WG>;
 var<workgroup> partial_max: array<f32, WG>;

@@ -1,6 +1,7 @@
 // Kernels of the elementwise ops: activations (a formula as a define), broadcasting binary ops, and the
 // decision margins of activations with kinks.
 import { array, defineKernel } from './declare.js';
+import { WORKGROUP_SIZE } from './program.js';
 import { MAX_RANK, RANK_CONSTANTS } from './layout.js';
 
 /** alpha, beta: the op's constants (LeakyRelu/HardSigmoid alpha and beta, Clip's min and max). */
@@ -50,7 +51,7 @@ export const binaryBackwardKernel = defineKernel({
 export const decisionMarginKernel = defineKernel({
   name: 'decision_margin',
   files: ['workgroup_min_max', 'decision_margin'],
-  grid: { workgroupSize: [256, 1, 1] },
+  grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
   // Elements per image, and up to two kinks of the derivative (Clip, HardSigmoid have two).
   uniforms: { per_image: 'u32', kink_count: 'u32', kink0: 'f32', kink1: 'f32' },
   bindings: { x: 'read', dy: 'read', margin: 'accumulate-min' },

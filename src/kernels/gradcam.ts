@@ -1,6 +1,7 @@
 // Kernels of the explanations: the class choice and gradient seed, the map kernel of every CAM method
 // (fused, and its unfused composition for tests), and the guided-gradient products and pictures.
 import { defineKernel } from './declare.js';
+import { WORKGROUP_SIZE } from './program.js';
 
 /** The map kernel keeps one weight per channel in workgroup memory. */
 export const MAX_CHANNELS = 4096;
@@ -27,7 +28,7 @@ const MAP_CONSTANTS = { MAX_CHANNELS };
 export const mapKernel = defineKernel({
   name: 'gradcam',
   files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
-  grid: { workgroupSize: [256, 1, 1] },
+  grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
   constants: MAP_CONSTANTS,
   uniforms: MAP_UNIFORMS,
   bindings: { activations: 'read', weight_source: 'read', picked: 'read', coarse: 'write', raw: 'write', normalized: 'write' },
@@ -58,7 +59,7 @@ export const mapStepKernels = {
   normalize: defineKernel({
     name: 'gradcam_step_normalize',
     files: ['gradcam_common', 'workgroup_min_max', 'gradcam_step_normalize'],
-    grid: { workgroupSize: [256, 1, 1] },
+    grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
     uniforms: MAP_UNIFORMS,
     bindings: { raw: 'read', normalized: 'write' },
   }),
@@ -75,7 +76,7 @@ export const guidedProductKernel = defineKernel({
 export const guidedImageKernel = defineKernel({
   name: 'guided_image',
   files: ['workgroup_min_max', 'guided_image'],
-  grid: { workgroupSize: [256, 1, 1] },
+  grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
   uniforms: { per_image: 'u32' },
   bindings: { values: 'read', image: 'write' },
 });

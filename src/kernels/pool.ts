@@ -1,5 +1,6 @@
 // Kernels of MaxPool and AveragePool (and the global pools, one 1 x H*W window per plane).
 import { defineKernel } from './declare.js';
+import { WORKGROUP_SIZE } from './program.js';
 
 const POOL_UNIFORMS = {
   planes: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32', k_h: 'u32', k_w: 'u32',
@@ -28,7 +29,7 @@ export const maxPoolBackwardKernel = defineKernel({
 export const maxPoolMarginKernel = defineKernel({
   name: 'max_pool_margin',
   files: ['pool_common', 'workgroup_min_max', 'max_pool_margin'],
-  grid: { workgroupSize: [256, 1, 1] },
+  grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
   uniforms: POOL_UNIFORMS,
   bindings: { x: 'read', dy: 'read', margin: 'accumulate-min' },
 });

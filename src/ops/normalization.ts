@@ -1,6 +1,6 @@
 // Normalizations over the channel axis of [N, C, ...] tensors: LRN (AlexNet, GoogLeNet) and
 // BatchNormalization in inference mode (running statistics). BatchNormalization after a Conv is
-// usually folded into the conv at load time (graph/optimize.ts); this op runs the ones that remain.
+// usually folded into the conv at load time (ops/optimize.ts); this op runs the ones that remain.
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { batchNormBackwardKernel, batchNormKernel, lrnBackwardKernel, lrnKernel } from '../kernels/normalization.js';
 import { nodeError } from './common.js';
