@@ -1,6 +1,10 @@
-// Shared by the benchmarks: model discovery and robust timing summaries.
+// Shared by the benchmarks: model discovery, robust timing summaries and the adapter's FMA ceiling.
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import type { GpuContext } from '../src/gpu/context.js';
+import { fmaProbeKernel, PROBE_CHAINS } from '../src/kernels/probe.js';
+import type { Plan, TensorInfo } from '../src/plan/builder.js';
+import { Executable, WeightStore } from '../src/plan/executable.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TORCHVISION_DIR = join(ROOT, '.cache', 'references', 'torchvision');
@@ -29,4 +33,30 @@ export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/**
+ * The adapter's multiply-add ceiling in GFLOP/s: the FMA probe (shaders/fma_probe.wgsl) on enough
+ * invocations to fill every core, median GPU time of several runs.
+ */
+export async function fmaCeiling(gpu: GpuContext, runs = 5): Promise<number> {
+  const invocations = 64 * 256;
+  const iterations = 4096;
+  const out: TensorInfo = { id: 0, shape: [invocations], label: 'probe out', root: 0, byteLength: invocations * 4, kind: 'intermediate' };
+  const program = fmaProbeKernel.program({ uniforms: { iterations, scale: 0.999, shift: 1e-3 }, bindings: { out }, count: invocations });
+  const plan: Plan = { tensors: [out], dispatches: [{ program, phase: 'forward', label: 'FMA probe' }], inputs: new Map(), outputs: new Map([['out', out]]) };
+  const weights = new WeightStore(gpu);
+  const exe = await Executable.create(gpu, plan, weights);
+  try {
+    await exe.run(new Map());
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await exe.run(new Map());
+      ms.push(r.gpuMs.forward ?? r.wallMs);
+    }
+    return (2 * PROBE_CHAINS * iterations * invocations) / (median(ms) * 1e6);
+  } finally {
+    exe.destroy();
+    weights.destroy();
+  }
 }

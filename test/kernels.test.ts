@@ -15,8 +15,8 @@ describe('kernel declarations', () => {
   it('every declared kernel composes against its body and compiles', async () => {
     const kernels = declaredKernels();
     // 5 pool, 6 conv (two GEMM variants each for forward and backward-data, two depthwise), 2 matmul, 5 elementwise,
-    // 4 layout, 4 normalization, 4 reduce/softmax, 8 explanation kernels.
-    expect(kernels.length).toBe(38);
+    // 4 layout, 4 normalization, 4 reduce/softmax, 8 explanation kernels, the FMA probe.
+    expect(kernels.length).toBe(39);
     expect(new Set(kernels.map((k) => k.name)).size).toBe(kernels.length);
     for (const kernel of kernels) {
       const pipeline = await compile(gpu().device, kernel, kernel.spec.defines ?? {});

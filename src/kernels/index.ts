@@ -8,3 +8,4 @@ export * from './normalization.js';
 export * from './pool.js';
 export * from './reduce.js';
 export { declaredKernels } from './declare.js';
+export * from './probe.js';

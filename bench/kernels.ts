@@ -1,0 +1,130 @@
+// GFLOP/s of conv forward and backward-data (and a dense layer) on representative layers, for each GEMM
+// variant, beside the adapter's FMA ceiling measured in the same run.
+//   npm run bench:kernels [-- --runs N]
+import { parseArgs } from 'node:util';
+import { createGpuContext, describeAdapter, type GpuContext } from '../src/gpu/context.js';
+import { type Constant, type Graph, type Shape, elementCount } from '../src/graph/ir.js';
+import type { DeviceTraits } from '../src/kernels/program.js';
+import { inferShapes } from '../src/ops/infer.js';
+import { PlanBuilder } from '../src/plan/builder.js';
+import { Executable, WeightStore } from '../src/plan/executable.js';
+import { fmaCeiling, median, table } from './common.js';
+
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const runs = Number(values.runs);
+
+interface Layer {
+  name: string;
+  x: Shape;
+  /** Conv weight [out, in/groups, kh, kw], or the dense weight [out, in]. */
+  w: Shape;
+  stride?: number;
+  pad?: number;
+  groups?: number;
+}
+
+const LAYERS: Layer[] = [
+  { name: 'conv 3x3 64->64 at 56x56', x: [1, 64, 56, 56], w: [64, 64, 3, 3], pad: 1 },
+  { name: 'conv 3x3 256->256 at 14x14', x: [1, 256, 14, 14], w: [256, 256, 3, 3], pad: 1 },
+  { name: 'conv 1x1 1024->256 at 14x14', x: [1, 1024, 14, 14], w: [256, 1024, 1, 1] },
+  { name: 'conv 7x7/2 3->64 stem at 224x224', x: [1, 3, 224, 224], w: [64, 3, 7, 7], stride: 2, pad: 3 },
+  { name: 'depthwise 3x3 32 at 112x112', x: [1, 32, 112, 112], w: [32, 1, 3, 3], pad: 1, groups: 32 },
+  { name: 'dense 25088->4096', x: [1, 25088], w: [4096, 25088] },
+];
+
+function random(count: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32 - 0.5) * 0.1;
+  });
+}
+
+function graphOf(layer: Layer): Graph {
+  const weight: Constant = { dtype: 'float32', shape: layer.w, data: random(elementCount(layer.w), 7) };
+  const dense = layer.x.length === 2;
+  const attributes = dense
+    ? new Map<string, number | number[]>([['transB', 1]])
+    : new Map<string, number | number[]>([
+        ['kernel_shape', layer.w.slice(2)],
+        ['strides', [layer.stride ?? 1, layer.stride ?? 1]],
+        ['pads', new Array(4).fill(layer.pad ?? 0)],
+        ['group', layer.groups ?? 1],
+      ]);
+  return {
+    nodes: [{ name: 'layer', opType: dense ? 'Gemm' : 'Conv', inputs: ['x', 'w'], outputs: ['y'], attributes }],
+    inputs: [{ name: 'x', dims: layer.x }],
+    outputs: ['y'],
+    constants: new Map([['w', weight]]),
+    opset: 13,
+  };
+}
+
+/** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
+function flops(layer: Layer, y: Shape): number {
+  return 2 * elementCount(y) * elementCount(layer.w.slice(1));
+}
+
+async function measure(gpu: GpuContext, layer: Layer, traits: DeviceTraits): Promise<{ forward: number; backward: number; y: Shape }> {
+  const graph = graphOf(layer);
+  const shaped = inferShapes(graph, new Map([['x', layer.x]]));
+  const y = shaped.shapes.get('y')!;
+  const b = new PlanBuilder(shaped, traits);
+  b.addOutput('y', b.value('y'));
+  b.setPhase('backward');
+  const seed = b.addInput('seed', y);
+  b.addOutput('dx', b.addBackward('y', seed, ['x']).get('x')!);
+  const weights = new WeightStore(gpu);
+  const exe = await Executable.create(gpu, b.build(), weights);
+  const inputs = new Map<string, ArrayBufferView>([
+    ['x', random(elementCount(layer.x), 1)],
+    ['seed', random(elementCount(y), 2)],
+  ]);
+  try {
+    await exe.run(inputs);
+    const forward: number[] = [];
+    const backward: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await exe.run(inputs);
+      forward.push(r.gpuMs.forward ?? NaN);
+      backward.push(r.gpuMs.backward ?? NaN);
+    }
+    return { forward: median(forward), backward: median(backward), y };
+  } finally {
+    exe.destroy();
+    weights.destroy();
+  }
+}
+
+const gpu = await createGpuContext();
+if (!gpu.hasTimestamps) {
+  console.error('this adapter has no timestamp queries; bench:kernels needs GPU times');
+  process.exit(1);
+}
+const ceiling = await fmaCeiling(gpu);
+console.log(`adapter: ${describeAdapter(gpu.adapter)}`);
+console.log(`FMA probe ceiling: ${ceiling.toFixed(1)} GFLOP/s; median of ${runs} runs after one warm-up, batch 1`);
+const base: DeviceTraits = {
+  isCpu: gpu.adapter.isCpu,
+  maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
+  minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
+};
+const variants = [
+  { name: 'registers (CPU)', traits: { ...base, isCpu: true } },
+  { name: 'tiled (GPU)', traits: { ...base, isCpu: false } },
+];
+const rows: string[][] = [];
+const results: unknown[] = [];
+for (const layer of LAYERS) {
+  for (const variant of layer.groups ? variants.slice(0, 1) : variants) {
+    const r = await measure(gpu, layer, variant.traits);
+    const work = flops(layer, r.y) / 1e6;
+    const rate = (ms: number) => work / ms;
+    const name = layer.groups ? 'direct' : variant.name;
+    rows.push([layer.name, name, `${(work / 1e3).toFixed(2)}`, r.forward.toFixed(2), rate(r.forward).toFixed(1), `${((100 * rate(r.forward)) / ceiling).toFixed(0)}%`, r.backward.toFixed(2), rate(r.backward).toFixed(1), `${((100 * rate(r.backward)) / ceiling).toFixed(0)}%`]);
+    results.push({ layer: layer.name, variant: name, gflop: work / 1e3, forwardMs: r.forward, backwardMs: r.backward, forwardGflops: rate(r.forward), backwardGflops: rate(r.backward) });
+  }
+}
+console.log(table(['layer', 'variant', 'GFLOP', 'fwd ms', 'fwd GFLOP/s', 'of ceiling', 'bwd-data ms', 'bwd GFLOP/s', 'of ceiling'], rows));
+console.log(JSON.stringify({ adapter: describeAdapter(gpu.adapter), ceilingGflops: ceiling, results }));
+gpu.destroy();
