@@ -1,6 +1,6 @@
 // GFLOP/s of conv forward and backward-data (and a dense layer) on representative layers, for each GEMM
 // variant, beside the adapter's FMA ceiling measured in the same run.
-//   npm run bench:kernels [-- --runs N]
+//   npm run bench:kernels [-- --runs N --variant registers|tiled --layer <substring>]
 import { parseArgs } from 'node:util';
 import { createGpuContext, describeAdapter, type GpuContext } from '../src/gpu/context.js';
 import { type Constant, type Graph, type Shape, elementCount } from '../src/graph/ir.js';
@@ -10,7 +10,7 @@ import { PlanBuilder } from '../src/plan/builder.js';
 import { Executable, WeightStore } from '../src/plan/executable.js';
 import { fmaCeiling, median, table } from './common.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, variant: { type: 'string' }, layer: { type: 'string' } } });
 const runs = Number(values.runs);
 
 interface Layer {
@@ -30,6 +30,7 @@ const LAYERS: Layer[] = [
   { name: 'conv 7x7/2 3->64 stem at 224x224', x: [1, 3, 224, 224], w: [64, 3, 7, 7], stride: 2, pad: 3 },
   { name: 'depthwise 3x3 32 at 112x112', x: [1, 32, 112, 112], w: [32, 1, 3, 3], pad: 1, groups: 32 },
   { name: 'dense 25088->4096', x: [1, 25088], w: [4096, 25088] },
+  { name: 'square GEMM 512', x: [512, 512], w: [512, 512] },
 ];
 
 function random(count: number, seed: number): Float32Array {
@@ -112,10 +113,10 @@ const base: DeviceTraits = {
 const variants = [
   { name: 'registers (CPU)', traits: { ...base, isCpu: true } },
   { name: 'tiled (GPU)', traits: { ...base, isCpu: false } },
-];
+].filter((v) => !values.variant || v.name.startsWith(values.variant));
 const rows: string[][] = [];
 const results: unknown[] = [];
-for (const layer of LAYERS) {
+for (const layer of LAYERS.filter((l) => !values.layer || l.name.includes(values.layer))) {
   for (const variant of layer.groups ? variants.slice(0, 1) : variants) {
     const r = await measure(gpu, layer, variant.traits);
     const work = flops(layer, r.y) / 1e6;
