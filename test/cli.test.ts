@@ -57,6 +57,26 @@ describe('gradcam CLI', () => {
     expect(readFileSync(join(dir, 'rgb.overlay.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('explain --profile times every dispatch and writes them as JSON, the same map as without', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    const args = ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '3'];
+    const plain = await run(...args, '--npy', join(dir, 'plain.npy'));
+    const r = await run(...args, '--npy', join(dir, 'profiled.npy'), '--profile', join(dir, 'profile.json'));
+    expect(plain.status).toBe(0);
+    expect(r.status).toBe(0);
+    expect(readNpy(join(dir, 'profiled.npy')).data).toEqual(readNpy(join(dir, 'plain.npy')).data);
+    const profile = JSON.parse(readFileSync(join(dir, 'profile.json'), 'utf8'));
+    const dispatches = profile.dispatches as { ms: number; share: number; phase: string; kernel: string; op?: string; gflops?: number }[];
+    expect(dispatches.length).toBeGreaterThan(10);
+    expect(dispatches.every((d) => d.ms >= 0)).toBe(true);
+    expect(dispatches.map((d) => d.ms)).toEqual([...dispatches.map((d) => d.ms)].sort((a, b) => b - a));
+    expect(dispatches.reduce((s, d) => s + d.share, 0)).toBeCloseTo(1, 6);
+    expect(new Set(dispatches.map((d) => d.phase))).toEqual(new Set(['forward', 'backward', 'cam']));
+    expect(dispatches.filter((d) => d.op === 'Conv').every((d) => d.gflops !== undefined)).toBe(true);
+    expect(r.stdout).toMatch(/GPU ms +share +GFLOP\/s/);
+    expect(r.stdout).toMatch(new RegExp(`${dispatches.length} dispatches, [0-9.]+ GPU ms`));
+  });
+
   it('explain --out draws a map of magnitude 1e-8 across the whole colormap', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
     writeFileSync(join(dir, 'tiny.onnx'), poolingHeadModel([1, 1, 8, 8], [[1e-8]]));

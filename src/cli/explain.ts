@@ -1,8 +1,10 @@
 // `gradcam explain`: Grad-CAM (or another method of its family) maps for each input image.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
 import { STABLE_MARGIN } from '../explain/stability.js';
+import { describeAdapter } from '../gpu/context.js';
+import type { DispatchProfile } from '../plan/profile.js';
 import { UserError } from '../errors.js';
 import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { rgbToFloat01 } from '../io/image.js';
@@ -26,7 +28,8 @@ ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${
   --npy FILE           the maps after ReLU and resize, before normalization: float32 [N, H, W]
                        (the guided methods: the gradient image, [N, C, H, W])
   --labels FILE        class names, one per line (or a JSON array)
-  --json               a JSON summary on stdout`;
+  --profile FILE       time every dispatch (GPU timestamps): a table slowest first, and FILE as JSON
+  --json               a JSON summary on stdout (with --profile, the table goes to stderr)`;
 
 export async function explain(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -40,6 +43,7 @@ export async function explain(argv: string[]): Promise<void> {
       out: { type: 'string' },
       npy: { type: 'string' },
       labels: { type: 'string' },
+      profile: { type: 'string' },
       json: { type: 'boolean' },
       ...INPUT_OPTIONS,
     },
@@ -55,10 +59,18 @@ export async function explain(argv: string[]): Promise<void> {
   await withModel(modelPath, async (model) => {
     const explainer = new Explainer(model);
     try {
-      const result = await explainer.explain(input.tensor, { method, layer: values.layer as string | undefined, classes, output: values.output as string | undefined });
+      const options = { method, layer: values.layer as string | undefined, classes, output: values.output as string | undefined };
+      const profilePath = values.profile as string | undefined;
+      // A profiling plan is compiled and run once first, so that the times are of a warm run.
+      if (profilePath) await explainer.explain(input.tensor, { ...options, profile: true });
+      const result = await explainer.explain(input.tensor, { ...options, profile: Boolean(profilePath) });
       const files = values.out ? writeImages(values.out as string, input, result) : [];
       if (values.npy) writeNpy(values.npy as string, result.map.shape, result.map.data);
       report(input, result, labels, files, Boolean(values.json));
+      if (profilePath) {
+        writeFileSync(profilePath, `${JSON.stringify({ adapter: describeAdapter(model.gpu.adapter), dispatches: result.profile }, null, 2)}\n`);
+        (values.json ? console.error : console.log)(profileTable(result.profile!));
+      }
     } finally {
       explainer.dispose();
     }
@@ -124,4 +136,23 @@ function report(input: ModelInput, result: Explanation, labels: string[] | undef
   }
   const phases = [['forward', t.forwardMs], ['backward', t.backwardMs], ['cam', t.camMs]].filter(([, v]) => v !== undefined);
   console.log(`time: ${phases.map(([k, v]) => `${k} ${(v as number).toFixed(2)} ms`).join(', ')}${phases.length ? ', ' : ''}total ${t.wallMs.toFixed(1)} ms`);
+}
+
+/** Every dispatch, slowest first, with a total line. */
+function profileTable(profile: DispatchProfile[]): string {
+  const total = profile.reduce((a, p) => a + p.ms, 0);
+  const rows = profile.map((p) => [
+    p.ms.toFixed(3),
+    `${(100 * p.share).toFixed(1)}%`,
+    p.gflops === undefined ? '-' : p.gflops.toFixed(1),
+    p.phase,
+    p.op ?? '-',
+    p.node ?? p.label,
+    p.kernel,
+    p.shape ? `[${p.shape}]` : '-',
+  ]);
+  const header = ['GPU ms', 'share', 'GFLOP/s', 'phase', 'op', 'node', 'kernel', 'output'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(header), ...rows.map(line), `${profile.length} dispatches, ${total.toFixed(2)} GPU ms`].join('\n');
 }

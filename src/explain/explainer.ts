@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
+import { type DispatchProfile, profileOf } from '../plan/profile.js';
 import { classSeedKernel, guidedImageKernel, guidedProductKernel, MAX_CHANNELS, mapKernel, mapStepKernels } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { Model, Tensor } from '../runtime/model.js';
@@ -54,6 +55,8 @@ export interface ExplainOptions {
   output?: string;
   /** Four dispatches instead of the fused kernel (for tests and benchmarks). */
   unfused?: boolean;
+  /** Time every dispatch (Explanation.profile); such plans run a little slower. */
+  profile?: boolean;
 }
 
 export interface ExplainManyOptions extends Omit<ExplainOptions, 'method'> {
@@ -89,6 +92,8 @@ export interface Explanation {
   stability: Stability;
   /** GPU milliseconds per phase (timestamp queries), where the adapter has them. */
   timings: { forwardMs?: number; backwardMs?: number; camMs?: number; wallMs: number };
+  /** With `profile`: every dispatch of the run, slowest first. */
+  profile?: DispatchProfile[];
 }
 
 const CLASSES_INPUT = '<classes>';
@@ -118,7 +123,7 @@ export class Explainer {
       if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
     }
     if (methods.length === 0) throw new UserError('no method to explain with');
-    const key = [input.shape.join('x'), options.layer ?? '', methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused'].join('|');
+    const key = [input.shape.join('x'), options.layer ?? '', methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : ''].join('|');
     let plan = this.plans.get(key);
     if (!plan) {
       plan = await this.buildPlan(input.shape, methods, options);
@@ -142,6 +147,7 @@ export class Explainer {
       scores: Array.from({ length: batch }, (_, n) => picked[2 * n + 1]),
       logits: { shape: [batch, numClasses], data: result.outputs.get('logits')! },
       timings: { forwardMs: result.gpuMs.forward, backwardMs: result.gpuMs.backward, camMs: result.gpuMs.cam, wallMs: result.wallMs },
+      profile: result.dispatchMs ? profileOf(plan.exe.dispatches, result.dispatchMs) : undefined,
     };
     const margins = result.outputs.get('margins');
     const guidedMargins = result.outputs.get('guided margins');
@@ -268,7 +274,7 @@ export class Explainer {
       b.addOutput(`map:${method}`, image);
       b.addOutput(`normalized:${method}`, picture);
     }
-    const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights);
+    const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights, { profile: options.profile });
     return { exe, layer, shaped, score };
   }
 

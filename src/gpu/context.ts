@@ -47,7 +47,9 @@ let gpu: GPU | undefined;
 export async function createGpuContext(): Promise<GpuContext> {
   // Mesa warns on every start when XDG_RUNTIME_DIR is unset.
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
-  gpu ??= create([]);
+  // Dawn rounds timestamps to 100 us by default (a browser's defence against timing attacks); the
+  // profiles here need the short kernels' times.
+  gpu ??= create(['disable-dawn-features=timestamp_quantization']);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new UserError(INSTALL_HINT);
 

@@ -63,6 +63,8 @@ export interface ProgramArgs<U extends Record<string, FieldType>, B extends Reco
   /** Accumulating bindings add to (or take the minimum with) what they hold. */
   accumulate?: boolean;
   defines?: Defines;
+  /** Floating-point operations, for profiles (GEMM-like kernels). */
+  flops?: number;
 }
 
 interface Field {
@@ -163,7 +165,7 @@ export class Kernel<U extends Record<string, FieldType> = Record<string, FieldTy
       const write = access(spec.bindings[name]) !== 'read';
       return 'tensor' in bound ? { tensor: bound.tensor, write, byteOffset: bound.byteOffset, byteLength: bound.byteLength } : { tensor: bound, write };
     });
-    return { kernel: this as unknown as Kernel, defines, uniforms: buffer, bindings, workgroups: workgroups! };
+    return { kernel: this as unknown as Kernel, defines, uniforms: buffer, bindings, workgroups: workgroups!, flops: args.flops };
   }
 
   /** Pipeline cache key. */

@@ -28,6 +28,8 @@ export interface Program {
   /** Storage buffers at bindings 1, 2, ... in the declaration's order. */
   bindings: Binding[];
   workgroups: [number, number, number];
+  /** Floating-point operations of the dispatch, where it is arithmetic-bound (GEMMs), for profiles. */
+  flops?: number;
 }
 
 /** Invocations per workgroup of the one-invocation-per-element kernels (`grid: 'elements'`). */

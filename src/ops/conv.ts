@@ -40,6 +40,9 @@ function convUniforms(g: ConvGeometry) {
 
 const isDepthwise = (g: ConvGeometry) => g.groups > 1 && g.groups === g.inC;
 
+/** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
+const convFlops = (g: ConvGeometry) => 2 * g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
+
 export const conv: OpDef<ConvGeometry> = {
   types: ['Conv'],
   geometry,
@@ -53,11 +56,11 @@ export const conv: OpDef<ConvGeometry> = {
     const bindings = { x: ctx.inputs[0]!.ref, weight: ctx.inputs[1]!.ref, bias, y: ctx.outputs[0].ref };
     const uniforms = convUniforms(g);
     if (isDepthwise(g)) {
-      ctx.dispatch(depthwiseConv2dKernel.program({ uniforms, bindings, count: g.batch * g.outC * g.outH * ceilDiv(g.outW, DEPTHWISE_RUN) }));
+      ctx.dispatch(depthwiseConv2dKernel.program({ uniforms, bindings, count: g.batch * g.outC * g.outH * ceilDiv(g.outW, DEPTHWISE_RUN), flops: convFlops(g) }));
       return;
     }
     const { kernel, workgroups } = conv2dKernels.pick(ctx.device, g.outC / g.groups, g.batch * g.outH * g.outW, g.groups);
-    ctx.dispatch(kernel.program({ uniforms, bindings, workgroups }));
+    ctx.dispatch(kernel.program({ uniforms, bindings, workgroups, flops: convFlops(g) }));
   },
 
   backward(ctx: BackwardContext<ConvGeometry>) {
@@ -67,10 +70,10 @@ export const conv: OpDef<ConvGeometry> = {
     const g = ctx.geometry;
     const args = { uniforms: convUniforms(g), bindings: { dy, weight: ctx.inputs[1]!.ref, dx: dx.ref }, accumulate: dx.accumulate };
     if (isDepthwise(g)) {
-      ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_RUN) }));
+      ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_RUN), flops: convFlops(g) }));
       return;
     }
     const { kernel, workgroups } = conv2dBackwardDataKernels.pick(ctx.device, g.inC / g.groups, g.batch * g.inH * g.inW, g.groups);
-    ctx.dispatch(kernel.program({ ...args, workgroups }));
+    ctx.dispatch(kernel.program({ ...args, workgroups, flops: convFlops(g) }));
   },
 };

@@ -305,6 +305,7 @@ function emit(ctx: KernelContext, call: GemmCall): void {
       bindings: { a: bound(a), b: bound(b), c: bound(c), y: bound(y) },
       accumulate: call.accumulate,
       workgroups,
+      flops: 2 * call.m * call.n * call.k * call.batch,
     }),
   );
 }

@@ -24,6 +24,8 @@ export interface Dispatch {
   phase: Phase;
   /** "<OpType> node \"<name>\"": every GPU error about this dispatch names it. */
   label: string;
+  /** The ONNX node it computes (a part of), and that node's first output shape; none for a method's own kernels. */
+  node?: { name: string; opType: string; shape: Shape };
 }
 
 export interface Plan {
@@ -77,7 +79,7 @@ export class PlanBuilder {
     this.phase = phase;
   }
 
-  dispatch(program: Program, label: string): void {
+  dispatch(program: Program, label: string, node?: Dispatch['node']): void {
     for (const b of program.bindings) {
       if (b.tensor.id === UNBOUND) throw new UserError(`${label}: "${b.tensor.label}" is an integer tensor; those only feed shape computations`);
       const t = this.tensors[b.tensor.id];
@@ -88,7 +90,7 @@ export class PlanBuilder {
         );
       }
     }
-    this.dispatches.push({ program, phase: this.phase, label });
+    this.dispatches.push({ program, phase: this.phase, label, node });
   }
 
   /** The plan tensor holding graph tensor `name`, emitting the forward nodes it depends on. */
@@ -148,6 +150,7 @@ export class PlanBuilder {
       this.savedByNode.set(node, saved);
     }
     const label = `${node.opType} node "${node.name}"`;
+    const about = { name: node.name, opType: node.opType, shape: outputs[0]?.shape ?? [] };
     return {
       node,
       geometry: this.shaped.geometry.get(node),
@@ -156,7 +159,7 @@ export class PlanBuilder {
       inputs,
       outputs,
       saved,
-      dispatch: (program) => this.dispatch(program, label),
+      dispatch: (program) => this.dispatch(program, label, about),
       scratch: (shape, what) => this.scratch(shape, `${node.name}:${what}`),
       constant: (value, what) => this.constantTensor(value, `${node.name}:${what}`),
     };

@@ -7,7 +7,7 @@ import type { GpuContext } from '../gpu/context.js';
 import '../gpu/globals.js';
 import type { Defines } from '../gpu/shaders.js';
 import type { Kernel } from '../kernels/declare.js';
-import type { Phase, Plan, TensorInfo } from './builder.js';
+import type { Dispatch, Phase, Plan, TensorInfo } from './builder.js';
 
 const STORAGE = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
@@ -77,7 +77,28 @@ export interface RunResult {
   outputs: Map<string, Float32Array>;
   /** GPU time per phase from timestamp queries, where the adapter has them. */
   gpuMs: Partial<Record<Phase, number>>;
+  /** Profiling plans: the GPU time of every dispatch, in plan order. */
+  dispatchMs?: number[];
   wallMs: number;
+}
+
+export interface ExecutableOptions {
+  /**
+   * Time every dispatch (each in its own compute pass with its own timestamps) rather than each
+   * phase; the passes cost a little, so plans for measurement only.
+   */
+  profile?: boolean;
+}
+
+/** Queries per query set (Dawn's limit) and the alignment of a resolve's destination. */
+const QUERIES_PER_SET = 4096;
+
+/** Timestamp slots: one pair per phase, or per dispatch when profiling. */
+interface Timing {
+  sets: GPUQuerySet[];
+  resolve: GPUBuffer;
+  read: GPUBuffer;
+  pairs: number;
 }
 
 interface Encoded {
@@ -96,10 +117,11 @@ export class Executable {
     private readonly ownedBuffers: GPUBuffer[],
     private readonly staging: Map<string, GPUBuffer>,
     private readonly phases: Phase[],
-    private readonly timing?: { querySet: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer },
+    private readonly profile: boolean,
+    private readonly timing?: Timing,
   ) {}
 
-  static async create(gpu: GpuContext, plan: Plan, weights: WeightStore): Promise<Executable> {
+  static async create(gpu: GpuContext, plan: Plan, weights: WeightStore, options: ExecutableOptions = {}): Promise<Executable> {
     const { device } = gpu;
     const owned: GPUBuffer[] = [];
     const buffers = assignBuffers(gpu, plan, weights, owned);
@@ -145,16 +167,21 @@ export class Executable {
     }
 
     const phases = [...new Set(plan.dispatches.map((d) => d.phase))];
-    let timing: Executable['timing'];
-    if (gpu.hasTimestamps && phases.length > 0) {
-      const count = phases.length * 2;
-      const querySet = device.createQuerySet({ type: 'timestamp', count });
+    const profile = options.profile ?? false;
+    if (profile && !gpu.hasTimestamps) throw new UserError('profiling needs timestamp queries, which this adapter does not offer');
+    let timing: Timing | undefined;
+    const pairs = profile ? plan.dispatches.length : phases.length;
+    if (gpu.hasTimestamps && pairs > 0) {
+      const count = pairs * 2;
+      const sets = Array.from({ length: Math.ceil(count / QUERIES_PER_SET) }, (_, i) =>
+        device.createQuerySet({ type: 'timestamp', count: Math.min(QUERIES_PER_SET, count - i * QUERIES_PER_SET) }),
+      );
       const resolve = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
       const read = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
       owned.push(resolve, read);
-      timing = { querySet, resolve, read };
+      timing = { sets, resolve, read, pairs };
     }
-    return new Executable(gpu, plan, encoded, buffers, owned, staging, phases, timing);
+    return new Executable(gpu, plan, encoded, buffers, owned, staging, phases, profile, timing);
   }
 
   async run(inputs: Map<string, ArrayBufferView>): Promise<RunResult> {
@@ -171,26 +198,40 @@ export class Executable {
     device.pushErrorScope('validation');
     device.pushErrorScope('out-of-memory');
     const encoder = device.createCommandEncoder();
-    this.phases.forEach((phase, p) => {
-      const pass = encoder.beginComputePass({
-        label: phase,
-        timestampWrites: this.timing ? { querySet: this.timing.querySet, beginningOfPassWriteIndex: 2 * p, endOfPassWriteIndex: 2 * p + 1 } : undefined,
+    const timestamps = (pair: number): GPUComputePassTimestampWrites | undefined => {
+      if (!this.timing) return undefined;
+      const slot = 2 * pair;
+      const querySet = this.timing.sets[Math.floor(slot / QUERIES_PER_SET)];
+      return { querySet, beginningOfPassWriteIndex: slot % QUERIES_PER_SET, endOfPassWriteIndex: (slot % QUERIES_PER_SET) + 1 };
+    };
+    const record = (pass: GPUComputePassEncoder, e: Encoded) => {
+      pass.setPipeline(e.pipeline);
+      pass.setBindGroup(0, e.bindGroup);
+      pass.dispatchWorkgroups(...e.workgroups);
+    };
+    if (this.profile) {
+      this.encoded.forEach((e, i) => {
+        const pass = encoder.beginComputePass({ label: this.plan.dispatches[i].label, timestampWrites: timestamps(i) });
+        record(pass, e);
+        pass.end();
       });
-      for (const e of this.encoded) {
-        if (e.phase !== phase) continue;
-        pass.setPipeline(e.pipeline);
-        pass.setBindGroup(0, e.bindGroup);
-        pass.dispatchWorkgroups(...e.workgroups);
-      }
-      pass.end();
-    });
+    } else {
+      this.phases.forEach((phase, p) => {
+        const pass = encoder.beginComputePass({ label: phase, timestampWrites: timestamps(p) });
+        for (const e of this.encoded) if (e.phase === phase) record(pass, e);
+        pass.end();
+      });
+    }
     for (const [name, ref] of this.plan.outputs) {
       const t = this.plan.tensors[ref.id];
       encoder.copyBufferToBuffer(this.buffers[t.root], 0, this.staging.get(name)!, 0, align(t.byteLength, 4));
     }
     if (this.timing) {
-      encoder.resolveQuerySet(this.timing.querySet, 0, this.phases.length * 2, this.timing.resolve, 0);
-      encoder.copyBufferToBuffer(this.timing.resolve, 0, this.timing.read, 0, this.phases.length * 16);
+      const count = this.timing.pairs * 2;
+      this.timing.sets.forEach((set, i) => {
+        encoder.resolveQuerySet(set, 0, Math.min(QUERIES_PER_SET, count - i * QUERIES_PER_SET), this.timing!.resolve, i * QUERIES_PER_SET * 8);
+      });
+      encoder.copyBufferToBuffer(this.timing.resolve, 0, this.timing.read, 0, count * 8);
     }
     device.queue.submit([encoder.finish()]);
     const oom = await device.popErrorScope();
@@ -209,20 +250,32 @@ export class Executable {
       }),
     );
     const gpuMs: Partial<Record<Phase, number>> = {};
+    let dispatchMs: number[] | undefined;
     if (this.timing) {
       await this.timing.read.mapAsync(GPUMapMode.READ);
       const stamps = new BigInt64Array(this.timing.read.getMappedRange().slice(0));
       this.timing.read.unmap();
-      this.phases.forEach((phase, p) => (gpuMs[phase] = Number(stamps[2 * p + 1] - stamps[2 * p]) / 1e6));
+      const span = (pair: number) => Number(stamps[2 * pair + 1] - stamps[2 * pair]) / 1e6;
+      if (this.profile) {
+        dispatchMs = this.plan.dispatches.map((_, i) => span(i));
+        this.plan.dispatches.forEach((d, i) => (gpuMs[d.phase] = (gpuMs[d.phase] ?? 0) + dispatchMs![i]));
+      } else {
+        this.phases.forEach((phase, p) => (gpuMs[phase] = span(p)));
+      }
     }
     const late = this.gpu.takeUncapturedError();
     if (late) throw late;
-    return { outputs, gpuMs, wallMs: performance.now() - start };
+    return { outputs, gpuMs, dispatchMs, wallMs: performance.now() - start };
   }
 
   destroy(): void {
     for (const b of this.ownedBuffers) b.destroy();
-    this.timing?.querySet.destroy();
+    for (const set of this.timing?.sets ?? []) set.destroy();
+  }
+
+  /** What each dispatch is, in plan order (for profiles). */
+  get dispatches(): readonly Dispatch[] {
+    return this.plan.dispatches;
   }
 }
 
