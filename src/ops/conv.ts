@@ -5,6 +5,7 @@ import { attrInt } from '../graph/ir.js';
 import { conv2dBackwardDataKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel } from '../kernels/conv.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
 import { nodeError } from './common.js';
+import { dispatchGemm, view } from './matmul.js';
 import type { BackwardContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
 
@@ -40,6 +41,10 @@ function convUniforms(g: ConvGeometry) {
 
 const isDepthwise = (g: ConvGeometry) => g.groups > 1 && g.groups === g.inC;
 
+/** A 1x1 convolution without stride, padding or groups is a plain product per image: W [out, in] . x [in, H*W]. */
+const isPointwise = (g: ConvGeometry) =>
+  g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.groups === 1 && g.padT === 0 && g.padL === 0 && g.outH === g.inH && g.outW === g.inW;
+
 /** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
 const convFlops = (g: ConvGeometry) => 2 * g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
 
@@ -59,6 +64,18 @@ export const conv: OpDef<ConvGeometry> = {
       ctx.dispatch(depthwiseConv2dKernel.program({ uniforms, bindings, count: g.batch * g.outC * g.outH * ceilDiv(g.outW, DEPTHWISE_RUN), flops: convFlops(g) }));
       return;
     }
+    if (isPointwise(g)) {
+      const plane = g.inH * g.inW;
+      dispatchGemm(ctx, {
+        m: g.outC, n: plane, k: g.inC, batch: g.batch,
+        left: view(bindings.weight, g.inC, 1),
+        right: view(bindings.x, plane, 1, g.inC * plane),
+        out: view(bindings.y, plane, 1, g.outC * plane),
+        bias: view(bias, 1, 0),
+        alpha: 1, beta: 1, accumulate: false,
+      });
+      return;
+    }
     const { kernel, workgroups } = conv2dKernels.pick(ctx.device, g.outC / g.groups, g.batch * g.outH * g.outW, g.groups);
     ctx.dispatch(kernel.program({ uniforms, bindings, workgroups, flops: convFlops(g) }));
   },
@@ -71,6 +88,18 @@ export const conv: OpDef<ConvGeometry> = {
     const args = { uniforms: convUniforms(g), bindings: { dy, weight: ctx.inputs[1]!.ref, dx: dx.ref }, accumulate: dx.accumulate };
     if (isDepthwise(g)) {
       ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_RUN), flops: convFlops(g) }));
+      return;
+    }
+    if (isPointwise(g)) {
+      // dx [in, H*W] (+)= W^T [in, out] . dy [out, H*W], per image.
+      const plane = g.inH * g.inW;
+      dispatchGemm(ctx, {
+        m: g.inC, n: plane, k: g.outC, batch: g.batch,
+        left: view(args.bindings.weight, 1, g.inC),
+        right: view(dy, plane, 1, g.outC * plane),
+        out: view(dx.ref, plane, 1, g.inC * plane),
+        alpha: 1, beta: 0, accumulate: dx.accumulate,
+      });
       return;
     }
     const { kernel, workgroups } = conv2dBackwardDataKernels.pick(ctx.device, g.inC / g.groups, g.batch * g.inH * g.inW, g.groups);

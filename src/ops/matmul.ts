@@ -10,7 +10,7 @@ import { nodeError, ONE, ZERO } from './common.js';
 import type { BackwardContext, GradientTarget, KernelContext, OpDef } from './types.js';
 
 /** A matrix inside a tensor: element (batch, row, col) is at offset + batch*batch + row*row + col*col. */
-interface MatrixView {
+export interface MatrixView {
   ref: TensorRef;
   offset: number;
   row: number;
@@ -21,7 +21,7 @@ interface MatrixView {
 }
 
 /** out (+)= alpha * left (m x k) . right (k x n) + beta * bias, for each of `batch` matrices. */
-interface GemmCall {
+export interface GemmCall {
   m: number;
   n: number;
   k: number;
@@ -38,7 +38,7 @@ interface GemmCall {
 /** The largest grid dimension WebGPU guarantees; batches run along z. */
 const MAX_BATCH = 65535;
 
-const view = (ref: TensorRef, row: number, col: number, batch = 0): MatrixView => ({ ref, offset: 0, row, col, batch });
+export const view = (ref: TensorRef, row: number, col: number, batch = 0): MatrixView => ({ ref, offset: 0, row, col, batch });
 const transposed = (v: MatrixView): MatrixView => ({ ...v, row: v.col, col: v.row });
 const shifted = (v: MatrixView, elements: number): MatrixView => ({ ...v, offset: v.offset + elements });
 const byteLengthOf = (ref: TensorRef) => elementCount(ref.shape) * 4;
@@ -212,7 +212,7 @@ function inputGradients(ctx: BackwardContext, call: GemmCall, dy: TensorRef): vo
   }
 }
 
-function dispatchGemm(ctx: KernelContext, call: GemmCall): void {
+export function dispatchGemm(ctx: KernelContext, call: GemmCall): void {
   if (call.batch > 1 && call.out.batch === 0) {
     // Every batch writes the same output (the gradient of a broadcast operand): add them one at a time.
     for (let b = 0; b < call.batch; b++) {
