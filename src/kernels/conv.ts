@@ -42,3 +42,25 @@ export const depthwiseConv2dBackwardDataKernel = defineKernel({
   uniforms: CONV_UNIFORMS,
   bindings: { dy: 'read', weight: 'read', dx: 'accumulate' },
 });
+
+// Winograd F(2x2, 3x3) for stride-1 3x3 convolutions: tiles of 2x2 outputs, 16 products per tile.
+const WINOGRAD_UNIFORMS = {
+  // Input channels (step 1) or output channels (step 3); tiles over the batch, and per image tiles_h x tiles_w.
+  channels: 'u32', tiles: 'u32', tiles_h: 'u32', tiles_w: 'u32',
+} as const;
+
+export const winogradInputKernel = defineKernel({
+  name: 'winograd_input',
+  files: ['winograd_input'],
+  grid: 'elements',
+  uniforms: { ...WINOGRAD_UNIFORMS, in_h: 'u32', in_w: 'u32', pad_t: 'i32', pad_l: 'i32' },
+  bindings: { x: 'read', v: 'write' },
+});
+
+export const winogradOutputKernel = defineKernel({
+  name: 'winograd_output',
+  files: ['winograd_output'],
+  grid: 'elements',
+  uniforms: { ...WINOGRAD_UNIFORMS, out_h: 'u32', out_w: 'u32' },
+  bindings: { m: 'read', bias: 'read', y: 'accumulate' },
+});

@@ -1,12 +1,14 @@
 // Conv (2-D, any kernel, stride, pads, dilation, groups, optional bias). Dense and grouped convolutions
 // run as an implicit GEMM (gemm_tiled on GPUs, gemm_registers on CPU adapters); depthwise ones run a
 // direct kernel. Backward: data gradient only (the weights are constants of the explained model).
-import { attrInt } from '../graph/ir.js';
-import { conv2dBackwardDataKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel } from '../kernels/conv.js';
+import { attrInt, type Constant } from '../graph/ir.js';
+import {
+  conv2dBackwardDataKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, winogradInputKernel, winogradOutputKernel,
+} from '../kernels/conv.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
 import { nodeError } from './common.js';
 import { dispatchGemm, view } from './matmul.js';
-import type { BackwardContext, OpDef, ShapeContext } from './types.js';
+import type { BackwardContext, KernelContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
 
 interface ConvGeometry extends Window2d {
@@ -45,6 +47,105 @@ const isDepthwise = (g: ConvGeometry) => g.groups > 1 && g.groups === g.inC;
 const isPointwise = (g: ConvGeometry) =>
   g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.groups === 1 && g.padT === 0 && g.padL === 0 && g.outH === g.inH && g.outW === g.inW;
 
+/**
+ * Stride-1, undilated, ungrouped 3x3 convolutions with constant weights and pads of at most 2 (so that
+ * backward-data is one too) run as Winograd F(2x2, 3x3): 16 products of C x tiles per 2x2 outputs
+ * instead of 36 multiply-adds each, and the products are plain GEMMs without im2col arithmetic.
+ */
+function winogradFits(ctx: KernelContext<ConvGeometry>): boolean {
+  const g = ctx.geometry;
+  const pads = [g.padT, g.padL, g.padB, g.padR];
+  if (g.kH !== 3 || g.kW !== 3 || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1 || g.groups !== 1) return false;
+  if (pads.some((p) => p < 0 || p > 2) || ctx.inputs[1]?.constant?.dtype !== 'float32') return false;
+  const tiles = g.batch * Math.ceil(Math.max(g.outH, g.inH) / 2) * Math.ceil(Math.max(g.outW, g.inW) / 2);
+  return 16 * Math.max(g.inC, g.outC) * tiles * 4 <= ctx.device.maxBindingBytes && 16 * g.inC * g.outC * 4 <= ctx.device.maxBindingBytes;
+}
+
+/**
+ * G g G^T of every 3x3 filter (G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]) in float64, rounded to
+ * float32 once, as u[xi][out][in]; `flip` takes the filters of the transposed convolution (backward-data):
+ * filter (in, out) rotated by 180 degrees.
+ */
+function winogradWeights(weight: Constant, flip: boolean): Constant {
+  const cache = flip ? transposedFilters : filters;
+  let u = cache.get(weight);
+  if (!u) {
+    const [outC, inC] = weight.shape;
+    u = { dtype: 'float32', shape: [16, ...(flip ? [inC, outC] : [outC, inC])], data: transformFilters(weight.data as Float32Array, outC, inC, flip) };
+    cache.set(weight, u);
+  }
+  return u;
+}
+
+/** Per weight (shared by every plan of a model): its transformed filters, forward and backward-data. */
+const filters = new WeakMap<Constant, Constant>();
+const transposedFilters = new WeakMap<Constant, Constant>();
+
+function transformFilters(w: Float32Array, outC: number, inC: number, flip: boolean): Float32Array {
+  const G = [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]];
+  const [rows, cols] = flip ? [inC, outC] : [outC, inC];
+  const u = new Float32Array(16 * rows * cols);
+  const g = new Float64Array(9);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      for (let a = 0; a < 3; a++) {
+        for (let b = 0; b < 3; b++) g[3 * a + b] = flip ? w[((c * inC + r) * 3 + 2 - a) * 3 + 2 - b] : w[((r * inC + c) * 3 + a) * 3 + b];
+      }
+      for (let i = 0; i < 4; i++) {
+        for (let k = 0; k < 4; k++) {
+          let sum = 0;
+          for (let a = 0; a < 3; a++) for (let b = 0; b < 3; b++) sum += G[i][a] * g[3 * a + b] * G[k][b];
+          u[((4 * i + k) * rows + r) * cols + c] = sum;
+        }
+      }
+    }
+  }
+  return u;
+}
+
+/**
+ * One Winograd convolution: src [batch, inC, inH, inW] with pads (top, left) into dst [batch, outC,
+ * outH, outW] (+ bias), from transformed filters u [16, outC, inC].
+ */
+function winograd(
+  ctx: KernelContext,
+  src: { ref: TensorRef; channels: number; h: number; w: number; padT: number; padL: number },
+  u: TensorRef,
+  dst: { ref: TensorRef; channels: number; h: number; w: number; accumulate: boolean },
+  bias: TensorRef,
+  batch: number,
+): void {
+  const [tilesH, tilesW] = [Math.ceil(dst.h / 2), Math.ceil(dst.w / 2)];
+  const tiles = batch * tilesH * tilesW;
+  const v = ctx.scratch([16, src.channels, tiles], 'winograd input');
+  const m = ctx.scratch([16, dst.channels, tiles], 'winograd products');
+  const shared = { tiles, tiles_h: tilesH, tiles_w: tilesW };
+  ctx.dispatch(
+    winogradInputKernel.program({
+      uniforms: { ...shared, channels: src.channels, in_h: src.h, in_w: src.w, pad_t: src.padT, pad_l: src.padL },
+      bindings: { x: src.ref, v },
+      count: src.channels * tiles,
+    }),
+  );
+  dispatchGemm(ctx, {
+    m: dst.channels, n: tiles, k: src.channels, batch: 16,
+    left: view(u, src.channels, 1, dst.channels * src.channels),
+    right: view(v, tiles, 1, src.channels * tiles),
+    out: view(m, tiles, 1, dst.channels * tiles),
+    alpha: 1, beta: 0, accumulate: false,
+  });
+  ctx.dispatch(
+    winogradOutputKernel.program({
+      uniforms: { ...shared, channels: dst.channels, out_h: dst.h, out_w: dst.w },
+      bindings: { m, bias, y: dst.ref },
+      accumulate: dst.accumulate,
+      count: dst.channels * tiles,
+    }),
+  );
+}
+
+const zeroBias = (ctx: KernelContext, channels: number) => ctx.constant({ dtype: 'float32', shape: [channels], data: new Float32Array(channels) }, 'zero bias');
+
 /** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
 const convFlops = (g: ConvGeometry) => 2 * g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
 
@@ -57,11 +158,17 @@ export const conv: OpDef<ConvGeometry> = {
 
   forward(ctx) {
     const g = ctx.geometry;
-    const bias: TensorRef = ctx.inputs[2]?.ref ?? ctx.constant({ dtype: 'float32', shape: [g.outC], data: new Float32Array(g.outC) }, 'zero bias');
+    const bias: TensorRef = ctx.inputs[2]?.ref ?? zeroBias(ctx, g.outC);
     const bindings = { x: ctx.inputs[0]!.ref, weight: ctx.inputs[1]!.ref, bias, y: ctx.outputs[0].ref };
     const uniforms = convUniforms(g);
     if (isDepthwise(g)) {
       ctx.dispatch(depthwiseConv2dKernel.program({ uniforms, bindings, count: g.batch * g.outC * g.outH * ceilDiv(g.outW, DEPTHWISE_RUN), flops: convFlops(g) }));
+      return;
+    }
+    if (winogradFits(ctx)) {
+      const u = ctx.constant(winogradWeights(ctx.inputs[1]!.constant!, false), 'winograd filters');
+      const src = { ref: bindings.x, channels: g.inC, h: g.inH, w: g.inW, padT: g.padT, padL: g.padL };
+      winograd(ctx, src, u, { ref: bindings.y, channels: g.outC, h: g.outH, w: g.outW, accumulate: false }, bias, g.batch);
       return;
     }
     if (isPointwise(g)) {
@@ -88,6 +195,13 @@ export const conv: OpDef<ConvGeometry> = {
     const args = { uniforms: convUniforms(g), bindings: { dy, weight: ctx.inputs[1]!.ref, dx: dx.ref }, accumulate: dx.accumulate };
     if (isDepthwise(g)) {
       ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_RUN), flops: convFlops(g) }));
+      return;
+    }
+    if (winogradFits(ctx)) {
+      // dx is the convolution of dy, padded by 2 - pad, with the filters transposed and rotated.
+      const u = ctx.constant(winogradWeights(ctx.inputs[1]!.constant!, true), 'winograd backward filters');
+      const src = { ref: dy, channels: g.outC, h: g.outH, w: g.outW, padT: 2 - g.padT, padL: 2 - g.padL };
+      winograd(ctx, src, u, { ref: dx.ref, channels: g.inC, h: g.inH, w: g.inW, accumulate: dx.accumulate }, zeroBias(ctx, g.inC), g.batch);
       return;
     }
     if (isPointwise(g)) {
