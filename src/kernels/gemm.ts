@@ -24,6 +24,8 @@ export interface GemmKernels<U extends Record<string, FieldType>, B extends Reco
   tiled: Kernel<U, B>;
   /** The variant for this adapter and the grid that covers an M x N product for each of `batch`. */
   pick(device: DeviceTraits, m: number, n: number, batch: number): { kernel: Kernel<U, B>; workgroups: [number, number, number] };
+  /** The share of the variant's tiles an M x N product fills (the rest is computed and dropped). */
+  occupancy(device: DeviceTraits, m: number, n: number): number;
 }
 
 export function defineGemm<U extends Record<string, FieldType>, B extends Record<string, BindingType>>(
@@ -45,6 +47,10 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
     pick(device, m, n, batch) {
       const [kernel, { tile }] = device.isCpu ? [registers, VARIANTS.registers] : [tiled, VARIANTS.tiled];
       return { kernel, workgroups: [ceilDiv(n, tile.n), ceilDiv(m, tile.m), batch] };
+    },
+    occupancy(device, m, n) {
+      const { tile } = device.isCpu ? VARIANTS.registers : VARIANTS.tiled;
+      return (m / (ceilDiv(m, tile.m) * tile.m)) * (n / (ceilDiv(n, tile.n) * tile.n));
     },
   };
 }

@@ -287,7 +287,13 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-function emit(ctx: KernelContext, call: GemmCall): void {
+function emit(ctx: KernelContext, given: GemmCall): void {
+  // C^T = B^T A^T costs the same arithmetic; where it fills the kernel's tiles better (a product with
+  // few columns, such as a Winograd GEMM over 18 tiles), it runs that way: the views swap their strides.
+  const swap = matmulKernels.occupancy(ctx.device, given.n, given.m) > matmulKernels.occupancy(ctx.device, given.m, given.n);
+  const call: GemmCall = swap
+    ? { ...given, m: given.n, n: given.m, left: transposed(given.right), right: transposed(given.left), out: transposed(given.out), bias: given.bias && transposed(given.bias) }
+    : given;
   const bias = call.bias ?? view(ctx.constant(ZERO, 'zero'), 0, 0);
   const bound = (v: MatrixView) => ({ tensor: v.ref, byteOffset: v.range?.byteOffset, byteLength: v.range?.byteLength });
   const { kernel, workgroups } = matmulKernels.pick(ctx.device, call.m, call.n, call.batch);
