@@ -13,14 +13,21 @@ interface Variant {
 }
 
 const VARIANTS = {
-  // 8 x 8 invocations of 4 rows x 8 interleaved columns each.
-  registers: { file: 'gemm_registers', workgroupSize: [8, 8, 1], tile: { m: 32, n: 64 } },
+  // 64 invocations sharing TILE_M rows, 4 interleaved columns each (shaders/gemm_registers.wgsl).
+  registers: { file: 'gemm_registers', workgroupSize: [64, 1, 1], tile: { m: 8, n: 256 } },
+  // The same body for products of one or two rows (a dense layer at batch 1 or 2), which would leave
+  // most of an 8-row tile idle.
+  registersRow: { file: 'gemm_registers', workgroupSize: [64, 1, 1], tile: { m: 1, n: 256 } },
   // 16 x 16 invocations of 4 x 4 each, K staged TILE_K at a time through workgroup memory.
   tiled: { file: 'gemm_tiled', workgroupSize: [16, 16, 1], tile: { m: 64, n: 64, k: 32 } },
 } satisfies Record<string, Variant>;
 
+/** Rows up to which the one-row register variant feeds more multiply-adds per load than the 8-row one. */
+const ROW_VARIANT_MAX_M = 2;
+
 export interface GemmKernels<U extends Record<string, FieldType>, B extends Record<string, BindingType>> {
   registers: Kernel<U, B>;
+  registersRow: Kernel<U, B>;
   tiled: Kernel<U, B>;
   /** The variant for this adapter and the grid that covers an M x N product for each of `batch`. */
   pick(device: DeviceTraits, m: number, n: number, batch: number): { kernel: Kernel<U, B>; workgroups: [number, number, number] };
@@ -34,22 +41,26 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
   const make = ({ file, workgroupSize, tile }: Variant) =>
     defineKernel({
       ...hooks,
-      name: `${hooks.name}+${file}`,
+      name: `${hooks.name}+${file}${tile.m === 1 ? '_row' : ''}`,
       files: [...hooks.files, file],
       grid: { workgroupSize },
       constants: { ...hooks.constants, TILE_M: tile.m, TILE_N: tile.n, ...(tile.k ? { TILE_K: tile.k } : {}) },
     });
-  const registers = make(VARIANTS.registers as Variant);
-  const tiled = make(VARIANTS.tiled as Variant);
+  const registers = make(VARIANTS.registers);
+  const registersRow = make(VARIANTS.registersRow);
+  const tiled = make(VARIANTS.tiled);
+  const choose = (device: DeviceTraits, m: number): [Kernel<U, B>, Variant] =>
+    !device.isCpu ? [tiled, VARIANTS.tiled] : m <= ROW_VARIANT_MAX_M ? [registersRow, VARIANTS.registersRow] : [registers, VARIANTS.registers];
   return {
     registers,
+    registersRow,
     tiled,
     pick(device, m, n, batch) {
-      const [kernel, { tile }] = device.isCpu ? [registers, VARIANTS.registers] : [tiled, VARIANTS.tiled];
+      const [kernel, { tile }] = choose(device, m);
       return { kernel, workgroups: [ceilDiv(n, tile.n), ceilDiv(m, tile.m), batch] };
     },
     occupancy(device, m, n) {
-      const { tile } = device.isCpu ? VARIANTS.registers : VARIANTS.tiled;
+      const { tile } = choose(device, m)[1];
       return (m / (ceilDiv(m, tile.m) * tile.m)) * (n / (ceilDiv(n, tile.n) * tile.n));
     },
   };
