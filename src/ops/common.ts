@@ -45,15 +45,39 @@ export function contiguousView(ref: TensorRef, shape: Shape = ref.shape): Stride
 export function stridedCopy(ctx: KernelContext, shape: Shape, src: StridedView, dst: StridedView, accumulate: boolean): void {
   const count = elementCount(shape);
   if (count === 0) return;
-  requireRank(ctx.node, shape);
+  const merged = mergeDims(shape, src.strides, dst.strides);
+  requireRank(ctx.node, merged.shape);
   ctx.dispatch(
     stridedCopyKernel.program({
-      uniforms: { rank: shape.length, src_offset: src.offset, dst_offset: dst.offset, shape, src_strides: src.strides, dst_strides: dst.strides },
+      uniforms: { rank: merged.shape.length, src_offset: src.offset, dst_offset: dst.offset, shape: merged.shape, src_strides: merged.src, dst_strides: merged.dst },
       bindings: { src: src.ref, dst: dst.ref },
       accumulate,
       count,
     }),
   );
+}
+
+/**
+ * The same copy over fewer dims: size-1 dims dropped, and a dim merged into the one before it where
+ * both sides step over it contiguously (Concat's slabs become [batch, channels x H x W], one division
+ * per element instead of three).
+ */
+function mergeDims(shape: Shape, src: number[], dst: number[]): { shape: Shape; src: number[]; dst: number[] } {
+  const out = { shape: [] as number[], src: [] as number[], dst: [] as number[] };
+  shape.forEach((size, d) => {
+    if (size === 1) return;
+    const last = out.shape.length - 1;
+    if (last >= 0 && out.src[last] === src[d] * size && out.dst[last] === dst[d] * size) {
+      out.shape[last] *= size;
+      out.src[last] = src[d];
+      out.dst[last] = dst[d];
+    } else {
+      out.shape.push(size);
+      out.src.push(src[d]);
+      out.dst.push(dst[d]);
+    }
+  });
+  return out.shape.length > 0 ? out : { shape: [1], src: [0], dst: [0] };
 }
 
 /** Backward of ops whose output is their input's data under another shape: dX (+)= dY. */
