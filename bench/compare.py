@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """PyTorch's side of `npm run bench:compare`: exports the benchmark models and times them.
 
-    /usr/bin/python3 bench/compare.py --out DIR --arch a,b,... [--runs N] [--threads T]
+    /usr/bin/python3 bench/compare.py --out DIR --arch a,b,... [--runs N] [--threads T] [--device cpu|cuda]
 
 Per arch, once: the torchvision architecture with seeded, calibrated weights (the reference
 generator's build_model and calibrate), exported at 1x3x224x224 to DIR/<arch>-224.onnx (opset 13,
@@ -9,8 +9,8 @@ BatchNormalization kept for the engine to fold). Every run: median milliseconds 
 float32 forward (no_grad), Grad-CAM with frozen parameters and the backward pass stopping at the layer
 (a forward hook makes the layer's output the leaf that receives the gradient), and Grad-CAM the way
 pytorch-grad-cam runs it (parameters and input requiring grad, the backward pass through the whole
-network); the forward FLOPs (2 x multiply-adds of every Conv2d and Linear). JSON on stdout, progress
-on stderr.
+network); the forward FLOPs (2 x multiply-adds of every Conv2d and Linear). With --device cuda the
+timings are CUDA eager float32 (synchronized). JSON on stdout, progress on stderr.
 """
 import argparse
 import copy
@@ -30,12 +30,14 @@ def log(message):
     print(message, file=sys.stderr, flush=True)
 
 
-def median_ms(fn, runs):
+def median_ms(fn, runs, sync=lambda: None):
     fn()
+    sync()
     times = []
     for _ in range(runs):
         t = time.perf_counter()
         fn()
+        sync()
         times.append((time.perf_counter() - t) * 1e3)
     return sorted(times)[len(times) // 2]
 
@@ -73,17 +75,22 @@ def forward_flops(torch, model, x):
     return total[0]
 
 
-def gradcam(torch, F, model, layer, x, frozen):
-    """One Grad-CAM map of the top-1 class at `layer`, as the benchmark times it."""
+def gradcam(torch, F, model, layer, x, frozen, relu_after):
+    """One Grad-CAM map of the top-1 class at `layer` (or at the ReLU the model applies to its output),
+    as the benchmark times it."""
     saved = {}
 
     def hook(m, inp, out):
+        if relu_after:
+            out = F.relu(out)  # the model's own ReLU after it then changes nothing
         if frozen:
             out = out.detach().requires_grad_(True)
         else:
             out.retain_grad()
         saved["a"] = out
-        return out
+        # A copy goes on, so that an in-place op after the layer (densenet's F.relu(inplace=True)) does
+        # not write into the leaf.
+        return out.clone()
 
     handle = layer.register_forward_hook(hook)
     try:
@@ -106,20 +113,24 @@ def main():
     parser.add_argument("--arch", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     args = parser.parse_args()
     import torch
     import torch.nn.functional as F
     import torchvision
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
-    result = {"torch": torch.__version__, "threads": args.threads, "models": {}}
+    device = torch.device(args.device)
+    sync = torch.cuda.synchronize if args.device == "cuda" else (lambda: None)
+    result = {"torch": torch.__version__, "threads": args.threads, "device": args.device, "models": {}}
     for arch in args.arch.split(","):
         path = os.path.join(args.out, "%s-%d.onnx" % (arch, SIZE))
         log("[pytorch] %s: %s" % (arch, "building" if not os.path.exists(path) else "timing"))
-        model = build(torch, torchvision, arch, path)
+        model = build(torch, torchvision, arch, path).to(device)
         layer_name = refs.ARCHS[arch]["last"]
-        layer = dict(model.named_modules())[layer_name]
-        x = torch.randn(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1))
+        relu_after = isinstance(layer_name, tuple)  # ("relu_after", module): densenet's F.relu(features)
+        layer = dict(model.named_modules())[layer_name[1] if relu_after else layer_name]
+        x = torch.randn(1, 3, SIZE, SIZE, generator=torch.Generator().manual_seed(1)).to(device)
         for p in model.parameters():
             p.requires_grad_(False)
 
@@ -127,12 +138,12 @@ def main():
             with torch.no_grad():
                 model(x)
 
-        entry = {"onnx": path, "layer": layer_name, "flops": forward_flops(torch, model, x)}
-        entry["forward_ms"] = median_ms(forward, args.runs)
-        entry["gradcam_frozen_ms"] = median_ms(lambda: gradcam(torch, F, model, layer, x, True), args.runs)
+        entry = {"onnx": path, "layer": "relu(%s)" % layer_name[1] if relu_after else layer_name, "flops": forward_flops(torch, model, x)}
+        entry["forward_ms"] = median_ms(forward, args.runs, sync)
+        entry["gradcam_frozen_ms"] = median_ms(lambda: gradcam(torch, F, model, layer, x, True, relu_after), args.runs, sync)
         for p in model.parameters():
             p.requires_grad_(True)
-        entry["gradcam_full_ms"] = median_ms(lambda: gradcam(torch, F, model, layer, x, False), args.runs)
+        entry["gradcam_full_ms"] = median_ms(lambda: gradcam(torch, F, model, layer, x, False, relu_after), args.runs, sync)
         result["models"][arch] = entry
     json.dump(result, sys.stdout)
 

@@ -1,6 +1,7 @@
 // The engine beside PyTorch and onnxruntime, one run on one machine: 1x3x224x224, seeded weights,
 // Grad-CAM of the top-1 class at the default layer (median of --runs after a warm-up).
-//   npm run bench:compare [-- --runs N --arch resnet18,vgg16 --threads T]
+//   npm run bench:compare [-- --runs N --arch resnet18,vgg16 --threads T --torch-device cpu|cuda]
+// GRADCAM_PYTHON names the interpreter with PyTorch (default Debian's /usr/bin/python3).
 // PyTorch (Debian's, CPU float32, `bench/compare.py`) exports the models once into .cache/bench and
 // times its forward pass and two Grad-CAMs: parameters frozen with the backward pass stopping at the
 // layer, and the way pytorch-grad-cam runs it (everything requiring grad, the full backward pass).
@@ -16,7 +17,9 @@ import { Model } from '../src/runtime/model.js';
 import { fmaCeiling, fmt, median, ROOT, table } from './common.js';
 
 const ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2', 'densenet121', 'efficientnet_b0', 'vgg16'];
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, arch: { type: 'string' }, threads: { type: 'string', default: '2' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, arch: { type: 'string' }, threads: { type: 'string', default: '2' }, 'torch-device': { type: 'string', default: 'cpu' } },
+});
 const runs = Number(values.runs);
 const archs = values.arch?.split(',') ?? ARCHS;
 const OUT = join(ROOT, '.cache', 'bench');
@@ -31,15 +34,17 @@ interface TorchEntry {
   gradcam_full_ms: number;
 }
 
-const python = spawnSync('/usr/bin/python3', [join(ROOT, 'bench', 'compare.py'), '--out', OUT, '--arch', archs.join(','), '--runs', String(runs), '--threads', values.threads!], {
+const interpreter = process.env.GRADCAM_PYTHON ?? '/usr/bin/python3';
+const torchArgs = ['--out', OUT, '--arch', archs.join(','), '--runs', String(runs), '--threads', values.threads!, '--device', values['torch-device']!];
+const python = spawnSync(interpreter, [join(ROOT, 'bench', 'compare.py'), ...torchArgs], {
   stdio: ['ignore', 'pipe', 'inherit'],
   maxBuffer: 1 << 24,
 });
 if (python.status !== 0) {
-  console.error(`bench/compare.py failed (exit ${python.status}); it needs Debian's python3-torch and python3-torchvision`);
+  console.error(`bench/compare.py failed (exit ${python.status}); it needs PyTorch and torchvision for ${interpreter} (GRADCAM_PYTHON)`);
   process.exit(1);
 }
-const torch = JSON.parse(python.stdout.toString()) as { torch: string; threads: number; models: Record<string, TorchEntry> };
+const torch = JSON.parse(python.stdout.toString()) as { torch: string; threads: number; device: string; models: Record<string, TorchEntry> };
 
 type Ort = typeof import('onnxruntime-node');
 const ort: Ort | undefined = await import('onnxruntime-node').catch(() => undefined);
@@ -119,7 +124,7 @@ for (const arch of archs) {
 }
 
 console.log(`adapter: ${describeAdapter(gpu.adapter)}; FMA probe ceiling ${ceiling.toFixed(1)} GFLOP/s`);
-console.log(`PyTorch ${torch.torch} CPU float32, ${torch.threads} threads; onnxruntime-node ${ort ? 'CPU' : 'not installed'}; 1x3x224x224; median of ${runs} after a warm-up; ms`);
+console.log(`PyTorch ${torch.torch} ${torch.device === 'cuda' ? 'CUDA eager' : `CPU, ${torch.threads} threads`} float32; onnxruntime-node ${ort ? 'CPU' : 'not installed'}; 1x3x224x224; median of ${runs} after a warm-up; ms`);
 console.log(
   table(
     ['model', 'GFLOP', 'engine fwd', 'engine explain', 'GPU fwd/bwd/cam', 'torch fwd', 'torch Grad-CAM', 'torch (grad-cam way)', 'ort fwd', 'explain/torch', 'explain/grad-cam way', 'fwd/ort', 'fwd GFLOP/s', 'of ceiling'],
