@@ -18,7 +18,7 @@ pack() {
   tar -cJf "$BUNDLE/node.tar.xz" -C "$(dirname "$(dirname "$(command -v node)")")" bin/node
   local modules
   modules=$(npm ls --omit=dev --parseable --all 2>/dev/null | tail -n +2 | sed "s#^$(pwd)/##" | grep -v '^node_modules/webgpu$')
-  tar -cJf "$BUNDLE/engine.tar.xz" --exclude='node_modules/webgpu/dist/*' dist shaders weights package.json $modules \
+  tar -cJf "$BUNDLE/engine.tar.xz" dist shaders weights package.json $modules \
     node_modules/webgpu/index.js node_modules/webgpu/package.json node_modules/webgpu/dist/linux-x64
   (cd "$BUNDLE" && apt-get download libvulkan1 >/dev/null)
   du -sh "$BUNDLE"
@@ -46,6 +46,8 @@ run() {
   "$python" -c 'import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null && device=cuda
   cd "$work"
   GRADCAM_PYTHON="$python" "$work/bin/node" dist/bench/compare.js --arch "$ARCHS" --torch-device "$device" ${RUNS:+--runs "$RUNS"}
+  # On the device tool's machine, $OUT comes back.
+  if [ -n "${OUT:-}" ]; then cp .cache/bench/compare.json "$OUT/"; fi
 }
 
 case "${1:-}" in
