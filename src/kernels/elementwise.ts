@@ -29,7 +29,7 @@ const dims = array('u32', MAX_RANK);
 
 export const binaryKernel = defineKernel({
   name: 'binary',
-  files: ['layout_common', 'binary_common', 'binary'],
+  files: ['binary_common', 'binary'],
   grid: 'elements',
   constants: RANK_CONSTANTS,
   uniforms: { rank: 'u32', out_shape: dims, a_strides: dims, b_strides: dims },
