@@ -8,14 +8,10 @@ fn tap(base: u32, ih: i32, iw: i32) -> f32 {
 }
 
 fn element(index: u32) {
-  let t = index % P.tiles;
-  let c = index / P.tiles;
-  let tw = t % P.tiles_w;
-  let th = (t / P.tiles_w) % P.tiles_h;
-  let n = t / (P.tiles_w * P.tiles_h);
-  let ih = i32(2u * th) - P.pad_t;
-  let iw = i32(2u * tw) - P.pad_l;
-  let base = (n * P.channels + c) * P.in_h * P.in_w;
+  let tile = tile_of(index);
+  let ih = i32(2u * tile.th) - P.pad_t;
+  let iw = i32(2u * tile.tw) - P.pad_l;
+  let base = (tile.image * P.channels + tile.channel) * P.in_h * P.in_w;
   // B^T d: rows of the patch combined, one column at a time.
   var r: array<vec4<f32>, 4>;
   for (var j = 0; j < 4; j++) {

@@ -2,11 +2,7 @@
 // the 16 products m[xi][channel][tile] of step 2 become the tile's 2x2 outputs Y = A^T m A with
 // A^T = [1 1 1 0; 0 1 -1 -1], plus the bias; outputs past the edge (odd sizes) are not written.
 fn element(index: u32) {
-  let t = index % P.tiles;
-  let oc = index / P.tiles;
-  let tw = t % P.tiles_w;
-  let th = (t / P.tiles_w) % P.tiles_h;
-  let n = t / (P.tiles_w * P.tiles_h);
+  let tile = tile_of(index);
   let stride = P.channels * P.tiles;
   // A^T m: rows of m combined, one column at a time.
   var s: array<vec2<f32>, 4>;
@@ -17,10 +13,10 @@ fn element(index: u32) {
     let m3 = m[(12u + j) * stride + index];
     s[j] = vec2<f32>(m0 + m1 + m2, m1 - m2 - m3);
   }
-  let b = bias[oc];
-  let oh = 2u * th;
-  let ow = 2u * tw;
-  let base = (n * P.channels + oc) * P.out_h * P.out_w;
+  let b = bias[tile.channel];
+  let oh = 2u * tile.th;
+  let ow = 2u * tile.tw;
+  let base = (tile.image * P.channels + tile.channel) * P.out_h * P.out_w;
   for (var i = 0u; i < 2u; i++) {
     if (oh + i >= P.out_h) { break; }
     let row = base + (oh + i) * P.out_w + ow;

@@ -51,7 +51,7 @@ const WINOGRAD_UNIFORMS = {
 
 export const winogradInputKernel = defineKernel({
   name: 'winograd_input',
-  files: ['winograd_input'],
+  files: ['winograd_common', 'winograd_input'],
   grid: 'elements',
   uniforms: { ...WINOGRAD_UNIFORMS, in_h: 'u32', in_w: 'u32', pad_t: 'i32', pad_l: 'i32' },
   bindings: { x: 'read', v: 'write' },
@@ -59,7 +59,7 @@ export const winogradInputKernel = defineKernel({
 
 export const winogradOutputKernel = defineKernel({
   name: 'winograd_output',
-  files: ['winograd_output'],
+  files: ['winograd_common', 'winograd_output'],
   grid: 'elements',
   uniforms: { ...WINOGRAD_UNIFORMS, out_h: 'u32', out_w: 'u32' },
   bindings: { m: 'read', bias: 'read', y: 'accumulate' },

@@ -45,11 +45,12 @@ export function contiguousView(ref: TensorRef, shape: Shape = ref.shape): Stride
 export function stridedCopy(ctx: KernelContext, shape: Shape, src: StridedView, dst: StridedView, accumulate: boolean): void {
   const count = elementCount(shape);
   if (count === 0) return;
-  const merged = mergeDims(shape, src.strides, dst.strides);
+  const merged = mergeDims(shape, [src.strides, dst.strides]);
   requireRank(ctx.node, merged.shape);
+  const [srcStrides, dstStrides] = merged.strides;
   ctx.dispatch(
     stridedCopyKernel.program({
-      uniforms: { rank: merged.shape.length, src_offset: src.offset, dst_offset: dst.offset, shape: merged.shape, src_strides: merged.src, dst_strides: merged.dst },
+      uniforms: { rank: merged.shape.length, src_offset: src.offset, dst_offset: dst.offset, shape: merged.shape, src_strides: srcStrides, dst_strides: dstStrides },
       bindings: { src: src.ref, dst: dst.ref },
       accumulate,
       count,
@@ -58,26 +59,25 @@ export function stridedCopy(ctx: KernelContext, shape: Shape, src: StridedView, 
 }
 
 /**
- * The same copy over fewer dims: size-1 dims dropped, and a dim merged into the one before it where
- * both sides step over it contiguously (Concat's slabs become [batch, channels x H x W], one division
- * per element instead of three).
+ * The same walk over fewer dims: size-1 dims dropped, and a dim merged into the one before it where
+ * every stride list steps over it contiguously (or is 0 on both: broadcast alike). Concat's slabs
+ * become [batch, channels x H x W] and a same-shape binary op one dim: fewer integer divisions per
+ * element, which CPU adapters run lane by lane.
  */
-function mergeDims(shape: Shape, src: number[], dst: number[]): { shape: Shape; src: number[]; dst: number[] } {
-  const out = { shape: [] as number[], src: [] as number[], dst: [] as number[] };
+export function mergeDims(shape: Shape, strides: number[][]): { shape: Shape; strides: number[][] } {
+  const out = { shape: [] as number[], strides: strides.map(() => [] as number[]) };
   shape.forEach((size, d) => {
     if (size === 1) return;
     const last = out.shape.length - 1;
-    if (last >= 0 && out.src[last] === src[d] * size && out.dst[last] === dst[d] * size) {
+    if (last >= 0 && strides.every((s, i) => out.strides[i][last] === s[d] * size)) {
       out.shape[last] *= size;
-      out.src[last] = src[d];
-      out.dst[last] = dst[d];
+      strides.forEach((s, i) => (out.strides[i][last] = s[d]));
     } else {
       out.shape.push(size);
-      out.src.push(src[d]);
-      out.dst.push(dst[d]);
+      strides.forEach((s, i) => out.strides[i].push(s[d]));
     }
   });
-  return out.shape.length > 0 ? out : { shape: [1], src: [0], dst: [0] };
+  return out.shape.length > 0 ? out : { shape: [1], strides: strides.map(() => [0]) };
 }
 
 /** Backward of ops whose output is their input's data under another shape: dX (+)= dY. */

@@ -6,7 +6,7 @@
 import { attrFloat, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
 import { binaryBackwardKernel, binaryKernel, decisionMarginKernel, unaryBackwardKernel, unaryKernel } from '../kernels/elementwise.js';
 import { MAX_RANK } from '../kernels/layout.js';
-import { copyGradient, nodeError } from './common.js';
+import { copyGradient, mergeDims, nodeError } from './common.js';
 import type { KernelContext, OpDef } from './types.js';
 
 function requireInput(node: Node, shape: Shape | undefined, what = 'input'): Shape {
@@ -212,9 +212,9 @@ interface BroadcastLayout {
 }
 
 /**
- * The output dims with each input's strides (0 where it is broadcast). Size-1 dims are dropped and
- * neighbours where both inputs broadcast alike are merged, so a same-shape op runs as rank 1 and an SE
- * gate [N,C,1,1] against [N,C,H,W] as rank 2.
+ * The output dims with each input's strides (0 where it is broadcast), merged where both inputs
+ * broadcast alike (mergeDims), so a same-shape op runs as rank 1 and an SE gate [N,C,1,1] against
+ * [N,C,H,W] as rank 2.
  */
 function broadcastLayout(outShape: Shape, aShape: Shape, bShape: Shape): BroadcastLayout {
   const stridesIn = (s: Shape) => {
@@ -222,27 +222,9 @@ function broadcastLayout(outShape: Shape, aShape: Shape, bShape: Shape): Broadca
     const strides = contiguousStrides(padded);
     return padded.map((dim, d) => (dim === 1 ? 0 : strides[d]));
   };
-  const a = stridesIn(aShape);
-  const b = stridesIn(bShape);
-  const layout: BroadcastLayout = { shape: [], a: [], b: [] };
-  outShape.forEach((dim, d) => {
-    if (dim === 1) return;
-    const last = layout.shape.length - 1;
-    const alike = last >= 0 && (layout.a[last] === 0) === (a[d] === 0) && (layout.b[last] === 0) === (b[d] === 0);
-    if (alike) {
-      layout.shape[last] *= dim;
-      layout.a[last] = a[d];
-      layout.b[last] = b[d];
-    } else {
-      layout.shape.push(dim);
-      layout.a.push(a[d]);
-      layout.b.push(b[d]);
-    }
-  });
-  return layout;
+  const { shape, strides } = mergeDims(outShape, [stridesIn(aShape), stridesIn(bShape)]);
+  return { shape, a: strides[0], b: strides[1] };
 }
-
-
 
 export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
   types: Object.keys(BINARY),
