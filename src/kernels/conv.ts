@@ -25,6 +25,21 @@ export const conv2dBackwardDataKernels = defineGemm({
   bindings: { dy: 'read', weight: 'read', dx: 'accumulate' },
 });
 
+/**
+ * Strided backward-data, one output phase per dispatch: the input positions of phase (phase_h, phase_w),
+ * rows_h x rows_w of them per image, and the taps that reach them (taps_h x taps_w from tap0).
+ */
+export const conv2dBackwardDataPhaseKernels = defineGemm({
+  name: 'conv2d_backward_data_phase',
+  files: ['conv2d_common', 'conv2d_backward_data_phase'],
+  uniforms: {
+    ...CONV_UNIFORMS,
+    phase_h: 'u32', phase_w: 'u32', rows_h: 'u32', rows_w: 'u32', tap0_h: 'u32', tap0_w: 'u32', taps_h: 'u32', taps_w: 'u32',
+    shift_h: 'i32', shift_w: 'i32',
+  },
+  bindings: { dy: 'read', weight: 'read', dx: 'accumulate' },
+});
+
 export const depthwiseConv2dKernel = defineKernel({
   name: 'depthwise_conv2d',
   files: ['conv2d_common', 'depthwise_conv2d'],

@@ -3,7 +3,7 @@
 // direct kernel. Backward: data gradient only (the weights are constants of the explained model).
 import { attrInt, type Constant } from '../graph/ir.js';
 import {
-  conv2dBackwardDataKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, winogradInputKernel, winogradOutputKernel,
+  conv2dBackwardDataKernels, conv2dBackwardDataPhaseKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, winogradInputKernel, winogradOutputKernel,
 } from '../kernels/conv.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
 import { nodeError } from './common.js';
@@ -144,6 +144,41 @@ function winograd(
   );
 }
 
+/**
+ * Strided, undilated backward-data as one GEMM per output phase (ih mod stride, iw mod stride): input
+ * position ph + s i is reached by the taps kh = tap0 + s a with tap0 = (ph + pad) mod s, from output
+ * position i + (ph + pad - tap0) / s - a. A phase no tap reaches (stride > kernel) gets zeros (K = 0).
+ */
+function stridedBackwardData(
+  ctx: KernelContext<ConvGeometry>,
+  args: { uniforms: ReturnType<typeof convUniforms>; bindings: { dy: TensorRef; weight: TensorRef; dx: TensorRef }; accumulate: boolean },
+): void {
+  const g = ctx.geometry;
+  const axis = (phase: number, stride: number, pad: number, k: number, size: number) => {
+    const tap0 = (phase + pad) % stride;
+    return { rows: Math.ceil((size - phase) / stride), tap0, taps: Math.max(0, Math.ceil((k - tap0) / stride)), shift: (phase + pad - tap0) / stride };
+  };
+  for (let ph = 0; ph < Math.min(g.strideH, g.inH); ph++) {
+    for (let pw = 0; pw < Math.min(g.strideW, g.inW); pw++) {
+      const h = axis(ph, g.strideH, g.padT, g.kH, g.inH);
+      const w = axis(pw, g.strideW, g.padL, g.kW, g.inW);
+      const { kernel, workgroups } = conv2dBackwardDataPhaseKernels.pick(ctx.device, g.inC / g.groups, g.batch * h.rows * w.rows, g.groups);
+      ctx.dispatch(
+        kernel.program({
+          ...args,
+          uniforms: {
+            ...args.uniforms,
+            phase_h: ph, phase_w: pw, rows_h: h.rows, rows_w: w.rows, tap0_h: h.tap0, tap0_w: w.tap0,
+            taps_h: h.taps, taps_w: w.taps, shift_h: h.shift, shift_w: w.shift,
+          },
+          workgroups,
+          flops: 2 * g.batch * h.rows * w.rows * g.inC * (g.outC / g.groups) * h.taps * w.taps,
+        }),
+      );
+    }
+  }
+}
+
 const zeroBias = (ctx: KernelContext, channels: number) => ctx.constant({ dtype: 'float32', shape: [channels], data: new Float32Array(channels) }, 'zero bias');
 
 /** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
@@ -214,6 +249,10 @@ export const conv: OpDef<ConvGeometry> = {
         out: view(dx.ref, plane, 1, g.inC * plane),
         alpha: 1, beta: 0, accumulate: dx.accumulate,
       });
+      return;
+    }
+    if ((g.strideH > 1 || g.strideW > 1) && g.dilH === 1 && g.dilW === 1) {
+      stridedBackwardData(ctx, args);
       return;
     }
     const { kernel, workgroups } = conv2dBackwardDataKernels.pick(ctx.device, g.inC / g.groups, g.batch * g.inH * g.inW, g.groups);
