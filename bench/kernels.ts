@@ -8,6 +8,7 @@ import type { DeviceTraits } from '../src/kernels/program.js';
 import { inferShapes } from '../src/ops/infer.js';
 import { PlanBuilder } from '../src/plan/builder.js';
 import { Executable, WeightStore } from '../src/plan/executable.js';
+import { deviceTraits } from '../src/runtime/model.js';
 import { fmaCeiling, median, table } from './common.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, variant: { type: 'string' }, layer: { type: 'string' } } });
@@ -105,14 +106,9 @@ if (!gpu.hasTimestamps) {
 const ceiling = await fmaCeiling(gpu);
 console.log(`adapter: ${describeAdapter(gpu.adapter)}`);
 console.log(`FMA probe ceiling: ${ceiling.toFixed(1)} GFLOP/s; median of ${runs} runs after one warm-up, batch 1`);
-const base: DeviceTraits = {
-  isCpu: gpu.adapter.isCpu,
-  maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
-  minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
-};
 const variants = [
-  { name: 'registers (CPU)', traits: { ...base, isCpu: true } },
-  { name: 'tiled (GPU)', traits: { ...base, isCpu: false } },
+  { name: 'registers (CPU)', traits: deviceTraits(gpu, { isCpu: true }) },
+  { name: 'tiled (GPU)', traits: deviceTraits(gpu, { isCpu: false }) },
 ].filter((v) => !values.variant || v.name.startsWith(values.variant));
 const rows: string[][] = [];
 const results: unknown[] = [];

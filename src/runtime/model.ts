@@ -22,6 +22,16 @@ export interface ModelOptions {
   traits?: Partial<DeviceTraits>;
 }
 
+/** What kernels choose their variants by, from the adapter, with `overrides` on top. */
+export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> = {}): DeviceTraits {
+  return {
+    isCpu: gpu.adapter.isCpu,
+    maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
+    minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
+    ...overrides,
+  };
+}
+
 export class Model {
   readonly weights: WeightStore;
   readonly deviceTraits: DeviceTraits;
@@ -34,12 +44,7 @@ export class Model {
     options: ModelOptions,
   ) {
     this.weights = new WeightStore(gpu);
-    this.deviceTraits = {
-      isCpu: gpu.adapter.isCpu,
-      maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
-      minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
-      ...options.traits,
-    };
+    this.deviceTraits = deviceTraits(gpu, options.traits);
   }
 
   static fromFile(gpu: GpuContext, path: string, options: ModelOptions = {}): Model {

@@ -6,16 +6,10 @@ import type { Graph, Shape } from '../../src/graph/ir.js';
 import type { DeviceTraits } from '../../src/kernels/program.js';
 import { type Dispatch, PlanBuilder } from '../../src/plan/builder.js';
 import { Executable, WeightStore } from '../../src/plan/executable.js';
+import { deviceTraits } from '../../src/runtime/model.js';
 import type { Reference } from './fixtures.js';
 
-export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> = {}): DeviceTraits {
-  return {
-    isCpu: gpu.adapter.isCpu,
-    maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
-    minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
-    ...overrides,
-  };
-}
+export { deviceTraits };
 
 export interface RunResult {
   y: Float32Array;
