@@ -1206,6 +1206,91 @@ def gradcam(model, cam_attr, x, classes):
     return logits.detach(), a.detach(), grad.detach(), raw.detach()
 
 
+def logits_with(model, cam_attr, x, replace=None):
+    """The logits (pre-softmax) of x; replace(out) -> tensor substitutes the output of module cam_attr."""
+    hook = getattr(model, cam_attr).register_forward_hook(
+        lambda mod, inp, out: replace(out) if replace is not None else None)
+    if hasattr(model, "logits_only"):
+        model.logits_only = True
+    try:
+        with torch.no_grad():
+            return model(x)
+    finally:
+        hook.remove()
+        if hasattr(model, "logits_only"):
+            model.logits_only = False
+
+
+def resize_map(coarse, x):
+    """ReLU'd coarse maps [N, h, w] -> the input's size, bilinear with half-pixel centres."""
+    return F.interpolate(coarse[:, None], size=tuple(x.shape[2:]), mode="bilinear", align_corners=False)[:, 0]
+
+
+def eigen_projection(v):
+    """pytorch-grad-cam's 2-D projection: per image the positions x channels matrix, each channel centred,
+    projected on its first right singular vector; the sign flipped where |min| > |max| (an SVD's sign is
+    arbitrary), then ReLU. Also lambda_2 / lambda_1 of its Gram matrix per image (how well separated the
+    component is)."""
+    maps, ratios = [], []
+    for a in v:
+        X = a.reshape(a.shape[0], -1).T
+        X = X - X.mean(0, keepdim=True)
+        _, S, VT = torch.linalg.svd(X, full_matrices=False)
+        p = X @ VT[0]
+        if -p.min() > p.max():
+            p = -p
+        maps.append(torch.relu(p).reshape(a.shape[1:]))
+        ratios.append(float((S[1] / S[0]) ** 2))
+    return torch.stack(maps), ratios
+
+
+def channel_weighted(A, w, x):
+    return resize_map(torch.relu((w[:, :, None, None] * A).sum(1)), x)
+
+
+def scorecam_weights(model, cam_attr, x, A, classes):
+    """Score-CAM as pytorch-grad-cam computes it: each channel upsampled to the input (bilinear, aligned
+    corners), min-max normalised with 1e-8 in the denominator, multiplied into the input; the weights are
+    the softmax over channels of the class score of each masked input."""
+    up = F.interpolate(A, size=tuple(x.shape[2:]), mode="bilinear", align_corners=True)
+    flat = up.flatten(2)
+    lo, hi = flat.min(-1)[0][..., None, None], flat.max(-1)[0][..., None, None]
+    masks = (up - lo) / (hi - lo + 1e-8)
+    rows = []
+    for n, c in enumerate(classes):
+        logits = logits_with(model, cam_attr, x[n:n + 1] * masks[n][:, None])
+        rows.append(torch.softmax(logits[:, c], 0))
+    return torch.stack(rows)
+
+
+def ablationcam_weights(model, cam_attr, x, A, classes):
+    """Ablation-CAM (Desai & Ramaswamy): (y - y_k) / y, y_k the class score with channel k of the layer
+    set to zero."""
+    K = A.shape[1]
+    rows = []
+    for n, c in enumerate(classes):
+        y = logits_with(model, cam_attr, x[n:n + 1])[0, c]
+
+        def ablate(out):
+            out = out.clone()  # copy k of the image, channel k zeroed
+            out[torch.arange(K), torch.arange(K)] = 0
+            return out
+
+        yk = logits_with(model, cam_attr, x[n:n + 1].repeat(K, 1, 1, 1), ablate)[:, c]
+        rows.append((y - yk) / y)
+    return torch.stack(rows)
+
+
+def family_maps(model, cam_attr, x, A, dA, classes):
+    """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
+    eig, eig_ratio = eigen_projection(A)
+    eiggrad, eiggrad_ratio = eigen_projection(dA * A)
+    maps = {"eigencam": resize_map(eig, x), "eigengradcam": resize_map(eiggrad, x),
+            "scorecam": channel_weighted(A, scorecam_weights(model, cam_attr, x, A, classes), x),
+            "ablationcam": channel_weighted(A, ablationcam_weights(model, cam_attr, x, A, classes), x)}
+    return maps, {"eigencam": eig_ratio, "eigengradcam": eiggrad_ratio}
+
+
 def build_net(name, opset):
     make, export_kw, notes = NETS[name]
     key = f"nets/{name}"  # same seed for every opset: identical weights, inputs and references
@@ -1230,6 +1315,11 @@ def build_net(name, opset):
     f32 = gradcam(m32, net.cam, torch.from_numpy(x), classes)
     f32_err = {k: float((u.double() - v).abs().max() / v.abs().max())
                for k, u, v in zip(("logits", "activation", "grad", "gradcam_raw"), f32, (logits, a, grad, raw))}
+    family, eigen_ratios = family_maps(m64, net.cam, x64, a, grad, classes)
+    family32, _ = family_maps(m32, net.cam, torch.from_numpy(x), f32[1], f32[2], classes)
+    for method, ref in family.items():
+        assert all(float(r.max()) > 0 for r in ref), (name, method, "map is all zero for a sample")
+        f32_err[f"{method}_raw"] = float((family32[method].double() - ref).abs().max() / ref.abs().max())
     # locate the layer in the ONNX graph and verify it (shape inference + independent evaluation)
     layer, layer_op = find_scope_output(model, net.cam)
     shapes = inferred_shapes(model)
@@ -1245,12 +1335,15 @@ def build_net(name, opset):
     extra = {"gradcam_layer": layer, "gradcam_layer_op": layer_op, "gradcam_module": net.cam, "classes": classes,
              "top1": top1,
              "logits": logits_name, "activation_shape": list(a.shape), "params": nparams,
-             "onnx_eval_vs_ref_activation": d_act, "torch_float32_rel_err": f32_err}
+             "onnx_eval_vs_ref_activation": d_act, "torch_float32_rel_err": f32_err,
+             "eigen_lambda2_over_lambda1": eigen_ratios}
     meta = write_case("nets", case_name, model, [x], m64, backward=False, notes=notes, extra=extra)
     d = FIX / "nets" / case_name
     np.save(d / "activation.npy", a.numpy())
     np.save(d / "grad.npy", grad.numpy())
     np.save(d / "gradcam_raw.npy", raw.numpy())
+    for method, ref in family.items():
+        np.save(d / f"{method}_raw.npy", ref.numpy())
     size = (d / "model.onnx").stat().st_size
     assert size < 300_000, (case_name, size)
     print(f"   layer {layer} ({layer_op}) {list(a.shape)} classes {classes} params {nparams} model {size} B; "
@@ -1498,7 +1591,10 @@ Each case is a folder `<group>/<case>/`:
   output_shape, backward, fd_vs_autograd, fd_h, onnx_eval_vs_ref, notes.
 - nets only: `activation.npy` (float64, A at `gradcam_layer`, [N,C,h,w]), `grad.npy` (d sum_i
   logits[i, classes[i]] / dA, logits taken BEFORE any final Softmax/LogSoftmax: tensor `logits` in meta),
-  `gradcam_raw.npy` ([N,H,W] = bilinear resize, align_corners=False, of relu(sum_k mean_hw(grad)_k A_k)).
+  `gradcam_raw.npy` ([N,H,W] = bilinear resize, align_corners=False, of relu(sum_k mean_hw(grad)_k A_k)),
+  and the same-sized raw maps `eigencam_raw.npy`, `eigengradcam_raw.npy`, `scorecam_raw.npy` and
+  `ablationcam_raw.npy` by their definitions (make_op_fixtures.py: eigen_projection, scorecam_weights,
+  ablationcam_weights; meta.json has each one's PyTorch float32 error and the eigen-gap ratios).
   meta adds gradcam_layer (ONNX tensor name), gradcam_layer_op, gradcam_module, classes (one per sample;
   top-1, except sample 1 takes its runner-up when both top-1 coincide), top1, logits, activation_shape,
   params, and torch_float32_rel_err (max abs error / max abs value of the same computation in float32
@@ -1544,7 +1640,8 @@ def verify_all():
                     expected.add(f)
             assert meta["fd_vs_autograd"] is not None, d
         if meta["group"] == "nets":
-            for f in ("activation.npy", "grad.npy", "gradcam_raw.npy"):
+            for f in ("activation.npy", "grad.npy", "gradcam_raw.npy") + tuple(
+                    f"{m}_raw.npy" for m in ("eigencam", "eigengradcam", "scorecam", "ablationcam")):
                 assert np.load(d / f).dtype == np.float64, (d, f)
                 expected.add(f)
             a = np.load(d / "activation.npy")

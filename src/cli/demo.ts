@@ -37,6 +37,8 @@ const TITLES: Record<Method, string> = {
   hirescam: 'HiResCAM',
   'gradcam-elementwise': 'elementwise',
   layercam: 'LayerCAM',
+  eigencam: 'EigenCAM',
+  eigengradcam: 'EigenGrad-CAM',
   'guided-backprop': 'guided backprop',
   'guided-gradcam': 'Guided Grad-CAM',
 };

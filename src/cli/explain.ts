@@ -14,11 +14,14 @@ import { intList, parse, required } from './args.js';
 import { INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
 import { loadLabels, withModel } from './session.js';
 
-export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME] [--class C[,C...]]
+export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
                 [--method M] [--out DIR] [--npy FILE] [--json]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
-  --layer NAME         ONNX tensor or node name (default: the last spatial feature map; see 'gradcam layers')
+  --layer NAME[,NAME...]
+                       ONNX tensor or node names, or 'all' for every candidate (default: the last
+                       spatial feature map; see 'gradcam layers'); several layers come from one
+                       backward pass, and each output file then carries its layer's name
   --class C[,C...]     one class for every image or one per image (default: each image's top-1)
   --method M           the method (default gradcam):
 ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
@@ -59,17 +62,28 @@ export async function explain(argv: string[]): Promise<void> {
   await withModel(modelPath, async (model) => {
     const explainer = new Explainer(model);
     try {
-      const options = { method, layer: values.layer as string | undefined, classes, output: values.output as string | undefined };
+      const output = values.output as string | undefined;
+      const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output).layers.map((l) => l.tensor));
+      const options = { methods: [method], layers, classes, output };
       const profilePath = values.profile as string | undefined;
       // A profiling plan is compiled and run once first, so that the times are of a warm run.
-      if (profilePath) await explainer.explain(input.tensor, { ...options, profile: true });
-      const result = await explainer.explain(input.tensor, { ...options, profile: Boolean(profilePath) });
-      const files = values.out ? writeImages(values.out as string, input, result) : [];
-      if (values.npy) writeNpy(values.npy as string, result.map.shape, result.map.data);
-      report(input, result, labels, files, Boolean(values.json));
-      if (profilePath) {
-        writeFileSync(profilePath, `${JSON.stringify({ adapter: describeAdapter(model.gpu.adapter), dispatches: result.profile }, null, 2)}\n`);
-        (values.json ? console.error : console.log)(profileTable(result.profile!));
+      if (profilePath) await explainer.explainLayers(input.tensor, { ...options, profile: true });
+      const results = await explainer.explainLayers(input.tensor, { ...options, profile: Boolean(profilePath) });
+      const perLayer = results.length > 1;
+      const written = results.map((result) => {
+        const tag = perLayer ? `.${fileSafe(result.layer.tensor)}` : '';
+        const files = values.out ? writeImages(values.out as string, input, result, tag) : [];
+        if (values.npy) {
+          const npy = perLayer ? (values.npy as string).replace(/(\.npy)?$/, `${tag}.npy`) : (values.npy as string);
+          writeNpy(npy, result.map.shape, result.map.data);
+        }
+        return { result, files };
+      });
+      report(input, written, labels, Boolean(values.json));
+      const profile = results[0].profile;
+      if (profilePath && profile) {
+        writeFileSync(profilePath, `${JSON.stringify({ adapter: describeAdapter(model.gpu.adapter), dispatches: profile }, null, 2)}\n`);
+        (values.json ? console.error : console.log)(profileTable(profile));
       }
     } finally {
       explainer.dispose();
@@ -77,7 +91,21 @@ export async function explain(argv: string[]): Promise<void> {
   });
 }
 
-function writeImages(dir: string, input: ModelInput, result: Explanation): string[][] {
+/** --layer: a comma-separated list, or 'all' for every candidate; none: the default layer. */
+function layerList(value: string | undefined, candidates: () => string[]): string[] | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'all') return candidates();
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((n) => n === '')) throw new UserError(`--layer takes names separated by commas, got "${value}"`);
+  return names;
+}
+
+/** A layer's tensor name as part of a file name ("/layer4/relu/Relu_output_0" -> "layer4_relu_Relu_output_0"). */
+function fileSafe(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'layer';
+}
+
+function writeImages(dir: string, input: ModelInput, result: Explanation, tag: string): string[][] {
   mkdirSync(dir, { recursive: true });
   const [height, width] = result.map.shape.slice(-2);
   const plane = height * width;
@@ -85,54 +113,61 @@ function writeImages(dir: string, input: ModelInput, result: Explanation): strin
     // A guided gradient: the picture itself, no colormap.
     const channels = result.map.shape[1];
     return input.names.map((name, n) => {
-      const file = join(dir, `${name}.${result.method}.png`);
+      const file = join(dir, `${name}${tag}.${result.method}.png`);
       writePng(file, width, height, planarToRgb(result.normalized.data.subarray(n * channels * plane, (n + 1) * channels * plane), channels, width, height));
       return [file];
     });
   }
   return input.names.map((name, n) => {
     const map01 = result.normalized.data.subarray(n * plane, (n + 1) * plane);
-    const heatmap = join(dir, `${name}.heatmap.png`);
+    const heatmap = join(dir, `${name}${tag}.heatmap.png`);
     writePng(heatmap, width, height, applyJet(map01, width, height));
     if (!input.images) return [heatmap];
-    const blended = join(dir, `${name}.overlay.png`);
+    const blended = join(dir, `${name}${tag}.overlay.png`);
     writePng(blended, width, height, overlay(rgbToFloat01(input.images[n]), map01, width, height));
     return [heatmap, blended];
   });
 }
 
-function report(input: ModelInput, result: Explanation, labels: string[] | undefined, files: string[][], json: boolean) {
-  const t = result.timings;
-  const images = input.names.map((name, n) => ({
-    image: name,
-    class: result.classes[n],
-    label: labels?.[result.classes[n]] ?? null,
-    score: result.scores[n],
-    smallest_margin: result.stability.smallestMargin[n],
-    stable: result.stability.stable[n],
-    files: files[n] ?? [],
-  }));
-  const unstable = images.filter((i) => !i.stable);
-  if (unstable.length) {
-    console.error(
-      `warning: the map of ${unstable.map((i) => i.image).join(', ')} depends on a ReLU/Clip decision within float32 rounding of its kink ` +
-        `(smallest margin ${Math.min(...unstable.map((i) => i.smallest_margin!)).toExponential(1)} < ${STABLE_MARGIN}); any float32 evaluation may move it by O(1e-2)`,
-    );
+function report(input: ModelInput, written: { result: Explanation; files: string[][] }[], labels: string[] | undefined, json: boolean) {
+  const first = written[0].result;
+  const t = first.timings;
+  const imagesOf = ({ result, files }: (typeof written)[number]) =>
+    input.names.map((name, n) => ({
+      image: name,
+      class: result.classes[n],
+      label: labels?.[result.classes[n]] ?? null,
+      score: result.scores[n],
+      smallest_margin: result.stability.smallestMargin[n],
+      stable: result.stability.stable[n],
+      files: files[n] ?? [],
+    }));
+  const reports = written.map((w) => ({ layer: w.result.layer, images: imagesOf(w) }));
+  for (const { layer, images } of reports) {
+    const unstable = images.filter((i) => !i.stable);
+    if (unstable.length) {
+      console.error(
+        `warning: the map of ${unstable.map((i) => i.image).join(', ')}${reports.length > 1 ? ` at layer "${layer.tensor}"` : ''} depends on a ReLU/Clip decision within float32 rounding of its kink ` +
+          `(smallest margin ${Math.min(...unstable.map((i) => i.smallest_margin!)).toExponential(1)} < ${STABLE_MARGIN}); any float32 evaluation may move it by O(1e-2)`,
+      );
+    }
   }
+  const timingsMs = { forward: t.forwardMs ?? null, backward: t.backwardMs ?? null, cam: t.camMs ?? null, total: t.wallMs };
+  const layerOf = (l: Explanation['layer']) => ({ tensor: l.tensor, node: l.node, shape: l.shape });
   if (json) {
-    const summary = {
-      method: result.method,
-      layer: { tensor: result.layer.tensor, node: result.layer.node, shape: result.layer.shape },
-      timingsMs: { forward: t.forwardMs ?? null, backward: t.backwardMs ?? null, cam: t.camMs ?? null, total: t.wallMs },
-      images,
-    };
+    const summary =
+      reports.length === 1
+        ? { method: first.method, layer: layerOf(first.layer), timingsMs, images: reports[0].images }
+        : { method: first.method, timingsMs, layers: reports.map((r) => ({ layer: layerOf(r.layer), images: r.images })) };
     console.log(JSON.stringify(summary, null, 2));
     return;
   }
-  console.log(`${result.method} at layer "${result.layer.tensor}" [${result.layer.shape}]`);
-  for (const i of images) {
-    const what = i.label ? `${i.class} (${i.label})` : `${i.class}`;
-    console.log(`${i.image}: class ${what}, score ${i.score.toFixed(4)}${i.files.length ? ` -> ${i.files.join(', ')}` : ''}`);
+  for (const { layer, images } of reports) {
+    console.log(`${first.method} at layer "${layer.tensor}" [${layer.shape}]`);
+    for (const i of images) {
+      const what = i.label ? `${i.class} (${i.label})` : `${i.class}`;
+      console.log(`${i.image}: class ${what}, score ${i.score.toFixed(4)}${i.files.length ? ` -> ${i.files.join(', ')}` : ''}`);
+    }
   }
   const phases = [['forward', t.forwardMs], ['backward', t.backwardMs], ['cam', t.camMs]].filter(([, v]) => v !== undefined);
   console.log(`time: ${phases.map(([k, v]) => `${k} ${(v as number).toFixed(2)} ms`).join(', ')}${phases.length ? ', ' : ''}total ${t.wallMs.toFixed(1)} ms`);

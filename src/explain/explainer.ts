@@ -1,7 +1,8 @@
 // Grad-CAM and its family (counterfactual, CAM, XGrad-CAM, Grad-CAM++, HiResCAM, element-wise Grad-CAM,
-// LayerCAM) on a loaded model. One plan per (input shape, layer, method, output): forward pass, class
-// choice and gradient seed, backward pass to the layer only, then the fused map kernel; one submission,
-// and only the maps and the scores are read back.
+// LayerCAM, EigenCAM, EigenGrad-CAM, guided back-propagation, Guided Grad-CAM) on a loaded model. One
+// plan per (input shape, layers, methods, output): forward pass, class choice and gradient seed, one
+// backward pass down to the lowest layer (the gradient passes every other layer on its way), then each
+// method's map kernels per layer; one submission, and only the maps and the scores are read back.
 import { type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
@@ -13,6 +14,7 @@ import type { TensorRef } from '../kernels/program.js';
 import type { Model, Tensor } from '../runtime/model.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
+import { addEigenProjection } from './eigen.js';
 
 /** The methods and their one-line descriptions (gradcam explain --help lists them). */
 export const METHOD_HELP = {
@@ -24,6 +26,8 @@ export const METHOD_HELP = {
   hirescam: 'ReLU(sum_k dy/dA_k * A_k), position by position',
   'gradcam-elementwise': 'sum_k ReLU(dy/dA_k * A_k)',
   layercam: 'sum_k ReLU(dy/dA_k) * A_k',
+  eigencam: 'first principal component of the centred activations, sign-corrected (no gradient)',
+  eigengradcam: 'first principal component of the centred dy/dA * A, sign-corrected',
   'guided-backprop': 'guided back-propagation to the input (ReLUs pass positive gradients only); [N, C, H, W]',
   'guided-gradcam': 'guided back-propagation x the Grad-CAM map; [N, C, H, W]',
 } as const;
@@ -32,9 +36,13 @@ export const METHODS = Object.keys(METHOD_HELP) as Method[];
 
 /** Methods whose result is an image-shaped gradient at the input, [N, C, H, W]. */
 const GUIDED: readonly Method[] = ['guided-backprop', 'guided-gradcam'];
+/** Methods whose map does not depend on the layer. */
+const LAYER_FREE: readonly Method[] = ['guided-backprop'];
+/** Methods that need no gradient at the layer. */
+const NO_LAYER_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'guided-backprop'];
 
 // The map kernel's modes (MODE_* in shaders/gradcam_alpha.wgsl).
-const MODE: Record<Exclude<Method, 'guided-backprop' | 'guided-gradcam'>, number> = {
+const MODE: Partial<Record<Method, number>> = {
   gradcam: 0,
   counterfactual: 1,
   cam: 2,
@@ -61,6 +69,12 @@ export interface ExplainOptions {
 
 export interface ExplainManyOptions extends Omit<ExplainOptions, 'method'> {
   methods: Method[];
+}
+
+export interface ExplainLayersOptions extends Omit<ExplainOptions, 'method' | 'layer'> {
+  methods: Method[];
+  /** Tensor or node names, explained from one backward pass; default: the last spatial feature map. */
+  layers?: string[];
 }
 
 export interface Explanation {
@@ -99,7 +113,7 @@ export interface Explanation {
 const CLASSES_INPUT = '<classes>';
 
 export class Explainer {
-  private readonly plans = new Map<string, { exe: Executable; layer: LayerInfo; shaped: ShapedGraph; score: string }>();
+  private readonly plans = new Map<string, { exe: Executable; layers: LayerInfo[]; shaped: ShapedGraph; score: string }>();
 
   constructor(readonly model: Model) {}
 
@@ -118,15 +132,27 @@ export class Explainer {
    * then each method's map kernel. The result has one explanation per method.
    */
   async explainMany(input: Tensor, options: ExplainManyOptions): Promise<Map<Method, Explanation>> {
+    const { layer, ...rest } = options;
+    const all = await this.explainLayers(input, { ...rest, layers: layer === undefined ? undefined : [layer] });
+    return new Map(all.map((e) => [e.method, e]));
+  }
+
+  /**
+   * Several methods at several layers from one plan: the backward pass runs once, down to the lowest
+   * layer. One explanation per (layer, method), layer by layer in the order given; a method that does
+   * not depend on the layer (guided back-propagation) comes once, with the first layer.
+   */
+  async explainLayers(input: Tensor, options: ExplainLayersOptions): Promise<Explanation[]> {
     const methods = [...new Set(options.methods)];
     for (const m of methods) {
       if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
     }
     if (methods.length === 0) throw new UserError('no method to explain with');
-    const key = [input.shape.join('x'), options.layer ?? '', methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : ''].join('|');
+    const layerNames = options.layers ?? [];
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : ''].join('|');
     let plan = this.plans.get(key);
     if (!plan) {
-      plan = await this.buildPlan(input.shape, methods, options);
+      plan = await this.buildPlan(input.shape, methods, layerNames, options);
       this.plans.set(key, plan);
     }
     const batch = input.shape[0];
@@ -142,17 +168,16 @@ export class Explainer {
     const [, inChannels, outH, outW] = input.shape;
     const mapShape = (m: Method) => (GUIDED.includes(m) ? [batch, inChannels, outH, outW] : [batch, outH, outW]);
     const common = {
-      layer: plan.layer,
       classes: Array.from({ length: batch }, (_, n) => picked[2 * n]),
       scores: Array.from({ length: batch }, (_, n) => picked[2 * n + 1]),
       logits: { shape: [batch, numClasses], data: result.outputs.get('logits')! },
       timings: { forwardMs: result.gpuMs.forward, backwardMs: result.gpuMs.backward, camMs: result.gpuMs.cam, wallMs: result.wallMs },
       profile: result.dispatchMs ? profileOf(plan.exe.dispatches, result.dispatchMs) : undefined,
     };
-    const margins = result.outputs.get('margins');
     const guidedMargins = result.outputs.get('guided margins');
-    const stability = (method: Method) => {
-      if (method === 'cam') return stabilityOf(undefined, batch);
+    const stability = (method: Method, i: number) => {
+      const margins = result.outputs.get(`margins:${i}`);
+      if (method === 'cam' || method === 'eigencam') return stabilityOf(undefined, batch);
       if (method === 'guided-backprop') return stabilityOf(guidedMargins, batch);
       if (method === 'guided-gradcam') {
         const both = margins && guidedMargins ? margins.map((m, n) => Math.min(m, guidedMargins[n])) : (margins ?? guidedMargins);
@@ -160,35 +185,45 @@ export class Explainer {
       }
       return stabilityOf(margins, batch);
     };
-    return new Map(
-      methods.map((method) => [
-        method,
-        {
+    const explanations: Explanation[] = [];
+    plan.layers.forEach((layer, i) => {
+      for (const method of methods) {
+        if (LAYER_FREE.includes(method) && i > 0) continue;
+        const name = outputName(method, i);
+        explanations.push({
           ...common,
           method,
-          map: { shape: mapShape(method), data: result.outputs.get(`map:${method}`)! },
-          normalized: { shape: mapShape(method), data: result.outputs.get(`normalized:${method}`)! },
-          stability: stability(method),
-        },
-      ]),
-    );
+          layer,
+          map: { shape: mapShape(method), data: result.outputs.get(`map:${name}`)! },
+          normalized: { shape: mapShape(method), data: result.outputs.get(`normalized:${name}`)! },
+          stability: stability(method, i),
+        });
+      }
+    });
+    return explanations;
   }
 
-  private async buildPlan(inputShape: Shape, methods: Method[], options: ExplainOptions) {
+  private async buildPlan(inputShape: Shape, methods: Method[], layerNames: string[], options: ExplainLayersOptions) {
     if (inputShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${inputShape}]`);
     const shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
-    const { layers, default: fallback, score } = layersOf(shaped, options.output);
-    const layer = options.layer ? findLayer(shaped, layers, options.layer) : fallback;
-    const [batch, channels, layerH, layerW] = layer.shape;
-    if (channels > MAX_CHANNELS) throw new UserError(`layer "${layer.tensor}" has ${channels} channels; the map kernel handles at most ${MAX_CHANNELS}`);
+    const { layers: candidates, default: fallback, score } = layersOf(shaped, options.output);
+    const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name)) : [fallback];
+    const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
+    const [batch] = inputShape;
     const scoreCount = shaped.shapes.get(score)!.reduce((a, b) => a * b, 1);
     if (scoreCount % batch !== 0) throw new UserError(`scores "${score}" [${shaped.shapes.get(score)}] do not split into ${batch} images`);
     const numClasses = scoreCount / batch;
-    const head = methods.includes('cam') ? camHead(shaped, layer, score) : undefined;
+    const mapMethods = methods.some((m) => m in MODE);
+    for (const layer of layers) {
+      if (mapMethods && layer.shape[1] > MAX_CHANNELS) {
+        throw new UserError(`layer "${layer.tensor}" has ${layer.shape[1]} channels; the map kernel handles at most ${MAX_CHANNELS}`);
+      }
+    }
+    const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
 
     const b = new PlanBuilder(shaped, this.model.deviceTraits);
     const scores = b.value(score);
-    const activations = b.value(layer.tensor);
+    const activations = layers.map((layer) => b.value(layer.tensor));
     b.addOutput('logits', scores);
 
     b.setPhase('backward');
@@ -200,13 +235,14 @@ export class Explainer {
       'class selection',
     );
     b.addOutput('picked', picked);
-    let gradient: TensorRef | undefined;
-    if (methods.some((m) => m !== 'cam' && m !== 'guided-backprop')) {
-      const probe = new MarginProbe(b, batch);
-      gradient = b.addBackward(score, seed, [layer.tensor], { afterNode: probe.visit }).get(layer.tensor)!;
-      if (probe.any) b.addOutput('margins', probe.margins);
+    let gradients: TensorRef[] = [];
+    if (methods.some((m) => !NO_LAYER_GRADIENT.includes(m))) {
+      // One probe per layer: each layer's map depends only on the decisions between it and the score.
+      const probes = layers.map((layer) => new MarginProbe(b, batch, b.nodesBetween([layer.tensor], score)));
+      const found = b.addBackward(score, seed, layers.map((l) => l.tensor), { afterNode: (node, ctx) => probes.forEach((p) => p.visit(node, ctx)) });
+      gradients = layers.map((l) => found.get(l.tensor)!);
+      probes.forEach((p, i) => p.any && b.addOutput(`margins:${i}`, p.margins));
     }
-    const classifier = head ? b.constantTensor(head.weight, 'classifier weight') : undefined;
     const input = this.model.inputName;
     let guided: TensorRef | undefined;
     if (methods.some((m) => GUIDED.includes(m))) {
@@ -217,71 +253,95 @@ export class Explainer {
 
     b.setPhase('cam');
     const [, inChannels, outH, outW] = inputShape;
-    const maps = new Map<Method, TensorRef>();
-    // Guided Grad-CAM needs the Grad-CAM map even when Grad-CAM is not asked for.
-    const mapMethods = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
-    for (const method of mapMethods) {
-      if (method === 'guided-backprop' || method === 'guided-gradcam') continue;
-      const weightSource = method === 'cam' ? classifier! : gradient!;
+    layers.forEach((layer, i) => {
+      const [, channels, layerH, layerW] = layer.shape;
+      const head = heads?.[i];
       const uniforms = {
-        batch, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: MODE[method as keyof typeof MODE],
+        batch, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: 0,
         weight_class_stride: head?.classStride ?? 0, weight_channel_stride: head?.channelStride ?? 0,
       };
-      const coarse = b.scratch([batch, layerH * layerW], `${method}: coarse map`);
-      const map = b.scratch([batch, outH, outW], `${method}: map`);
-      const normalized = b.scratch([batch, outH, outW], `${method}: normalized map`);
-      if (options.unfused) {
-        const alpha = b.scratch([batch, channels], `${method}: channel weights`);
-        const step = mapStepKernels;
-        b.dispatch(step.alpha.program({ uniforms, bindings: { activations, weight_source: weightSource, picked, alpha }, count: batch * channels }), `${method}: channel weights`);
-        b.dispatch(step.sum.program({ uniforms, bindings: { activations, weight_source: weightSource, alpha, coarse }, count: batch * layerH * layerW }), `${method}: sum`);
-        b.dispatch(step.resize.program({ uniforms, bindings: { coarse, raw: map }, count: batch * outH * outW }), `${method}: resize`);
-        b.dispatch(step.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${method}: normalize`);
-      } else {
-        b.dispatch(
-          mapKernel.program({
-            uniforms,
-            bindings: { activations, weight_source: weightSource, picked, coarse, raw: map, normalized },
-            workgroups: [batch, 1, 1],
-          }),
-          `${method}: map`,
-        );
+      const maps = new Map<Method, TensorRef>();
+      const finish = (method: Method, coarse: TensorRef) => {
+        const label = `${method} at ${layer.tensor}`;
+        const map = b.scratch([batch, outH, outW], `${label}: map`);
+        const normalized = b.scratch([batch, outH, outW], `${label}: normalized map`);
+        b.dispatch(mapStepKernels.resize.program({ uniforms, bindings: { coarse, raw: map }, count: batch * outH * outW }), `${label}: resize`);
+        b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${label}: normalize`);
+        return { map, normalized };
+      };
+      // Guided Grad-CAM needs the Grad-CAM map even when Grad-CAM is not asked for.
+      const wanted = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
+      for (const method of wanted) {
+        const label = `${method} at ${layer.tensor}`;
+        let result: { map: TensorRef; normalized: TensorRef };
+        if (method === 'eigencam' || method === 'eigengradcam') {
+          const gradient = method === 'eigengradcam' ? gradients[i] : undefined;
+          result = finish(method, addEigenProjection(b, activations[i], gradient, label));
+        } else if (MODE[method] !== undefined) {
+          const weightSource = method === 'cam' ? b.constantTensor(head!.weight, 'classifier weight') : gradients[i];
+          const modeUniforms = { ...uniforms, mode: MODE[method]! };
+          if (options.unfused) {
+            const alpha = b.scratch([batch, channels], `${label}: channel weights`);
+            const coarse = b.scratch([batch, layerH * layerW], `${label}: coarse map`);
+            const step = mapStepKernels;
+            b.dispatch(step.alpha.program({ uniforms: modeUniforms, bindings: { activations: activations[i], weight_source: weightSource, picked, alpha }, count: batch * channels }), `${label}: channel weights`);
+            b.dispatch(step.sum.program({ uniforms: modeUniforms, bindings: { activations: activations[i], weight_source: weightSource, alpha, coarse }, count: batch * layerH * layerW }), `${label}: sum`);
+            result = finish(method, coarse);
+          } else {
+            const coarse = b.scratch([batch, layerH * layerW], `${label}: coarse map`);
+            result = { map: b.scratch([batch, outH, outW], `${label}: map`), normalized: b.scratch([batch, outH, outW], `${label}: normalized map`) };
+            b.dispatch(
+              mapKernel.program({
+                uniforms: modeUniforms,
+                bindings: { activations: activations[i], weight_source: weightSource, picked, coarse, raw: result.map, normalized: result.normalized },
+                workgroups: [batch, 1, 1],
+              }),
+              `${label}: map`,
+            );
+          }
+        } else continue;
+        maps.set(method, result.map);
+        if (!methods.includes(method)) continue;
+        b.addOutput(`map:${outputName(method, i)}`, result.map);
+        b.addOutput(`normalized:${outputName(method, i)}`, result.normalized);
       }
-      maps.set(method, map);
-      if (!methods.includes(method)) continue;
-      b.addOutput(`map:${method}`, map);
-      b.addOutput(`normalized:${method}`, normalized);
-    }
-    for (const method of methods.filter((m) => GUIDED.includes(m))) {
-      const count = batch * inChannels * outH * outW;
-      let image = guided!;
-      if (method === 'guided-gradcam') {
-        image = b.scratch([batch, inChannels, outH, outW], 'guided Grad-CAM');
+      for (const method of methods.filter((m) => GUIDED.includes(m))) {
+        if (LAYER_FREE.includes(method) && i > 0) continue;
+        const count = batch * inChannels * outH * outW;
+        let image = guided!;
+        if (method === 'guided-gradcam') {
+          image = b.scratch([batch, inChannels, outH, outW], `guided Grad-CAM at ${layer.tensor}`);
+          b.dispatch(
+            guidedProductKernel.program({
+              uniforms: { channels: inChannels, pixels: outH * outW },
+              bindings: { guided: guided!, map: maps.get('gradcam')!, product: image },
+              count,
+            }),
+            `guided Grad-CAM at ${layer.tensor}`,
+          );
+        }
+        const picture = b.scratch([batch, inChannels, outH, outW], `${method}: picture`);
         b.dispatch(
-          guidedProductKernel.program({
-            uniforms: { channels: inChannels, pixels: outH * outW },
-            bindings: { guided: guided!, map: maps.get('gradcam')!, product: image },
-            count,
-          }),
-          'guided Grad-CAM',
+          guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
+          `${method}: picture`,
         );
+        b.addOutput(`map:${outputName(method, i)}`, image);
+        b.addOutput(`normalized:${outputName(method, i)}`, picture);
       }
-      const picture = b.scratch([batch, inChannels, outH, outW], `${method}: picture`);
-      b.dispatch(
-        guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
-        `${method}: picture`,
-      );
-      b.addOutput(`map:${method}`, image);
-      b.addOutput(`normalized:${method}`, picture);
-    }
+    });
     const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights, { profile: options.profile });
-    return { exe, layer, shaped, score };
+    return { exe, layers, shaped, score };
   }
 
   dispose(): void {
     for (const p of this.plans.values()) p.exe.destroy();
     this.plans.clear();
   }
+}
+
+/** Plan output names: per layer, but one for the methods that do not depend on it. */
+function outputName(method: Method, layer: number): string {
+  return LAYER_FREE.includes(method) ? method : `${layer}:${method}`;
 }
 
 function layersOf(shaped: ShapedGraph, output?: string): { layers: LayerInfo[]; default: LayerInfo; score: string } {

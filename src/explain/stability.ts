@@ -31,12 +31,17 @@ export class MarginProbe {
   readonly margins: TensorRef;
   private measured = false;
 
-  constructor(b: PlanBuilder, batch: number) {
+  /** `only`: the nodes whose decisions count (those between one layer and the score); default every one. */
+  constructor(b: PlanBuilder, batch: number, only?: readonly Node[]) {
     this.margins = b.scratch([batch], 'decision margins');
+    this.only = only && new Set(only);
   }
+
+  private readonly only?: Set<Node>;
 
   /** addBackward's afterNode hook. */
   readonly visit = (node: Node, ctx: BackwardContext): void => {
+    if (this.only && !this.only.has(node)) return;
     const op = opFor(node, ctx.opset);
     if (op.decisionMargin?.(ctx, { ref: this.margins, accumulate: this.measured })) this.measured = true;
   };

@@ -80,3 +80,46 @@ export const guidedImageKernel = defineKernel({
   uniforms: { per_image: 'u32' },
   bindings: { values: 'read', image: 'write' },
 });
+
+// EigenCAM / EigenGrad-CAM (shaders/eigen_*.wgsl): centre, Gram matrix, repeated normalized squaring,
+// projection. The resize and normalization are the unfused map's steps.
+const EIGEN_UNIFORMS = {
+  // The layer: [batch, channels, plane]; dim = min(plane, channels), the Gram matrix's size.
+  batch: 'u32', channels: 'u32', plane: 'u32', dim: 'u32',
+  // 1: the Gram matrix over positions (plane <= channels); 0: over channels.
+  over_channels: 'u32',
+} as const;
+
+export const eigenKernels = {
+  centre: defineKernel({
+    name: 'eigen_centre',
+    files: ['eigen_centre'],
+    grid: 'elements',
+    uniforms: { plane: 'u32', product: 'u32' },
+    bindings: { activations: 'read', gradient: 'read', centred: 'write' },
+  }),
+  gram: defineKernel({
+    name: 'eigen_gram',
+    files: ['eigen_common', 'eigen_gram'],
+    grid: 'elements',
+    uniforms: EIGEN_UNIFORMS,
+    bindings: { centred: 'read', gram: 'write' },
+  }),
+  square: defineKernel({
+    name: 'eigen_square',
+    files: ['eigen_common', 'eigen_square'],
+    grid: 'elements',
+    uniforms: EIGEN_UNIFORMS,
+    bindings: { source: 'read', squared: 'write' },
+  }),
+  project: defineKernel({
+    name: 'eigen_project',
+    files: ['eigen_common', 'workgroup_min_max', 'eigen_project'],
+    grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
+    uniforms: EIGEN_UNIFORMS,
+    bindings: { centred: 'read', gram: 'read', power: 'read', vector: 'write', coarse: 'write' },
+  }),
+};
+
+/** Normalized squarings of the Gram matrix: the top eigenvalue's lead over the next, to the power 4096. */
+export const EIGEN_SQUARINGS = 12;

@@ -229,7 +229,7 @@ export class PlanBuilder {
   }
 
   /** Nodes, in graph order, that consume a descendant of `from` and are ancestors of `to`. */
-  private nodesBetween(from: string[], to: string): Node[] {
+  nodesBetween(from: string[], to: string): Node[] {
     const down = this.descendantsOf(from);
     const up = upstreamTensors(this.shaped.nodes, to);
     return this.shaped.nodes.filter((n) => n.outputs.some((o) => up.has(o) && down.has(o)));
