@@ -44,7 +44,7 @@ export async function fmaCeiling(gpu: GpuContext, runs = 5): Promise<number> {
   const iterations = 4096;
   const out: TensorInfo = { id: 0, shape: [invocations], label: 'probe out', root: 0, byteLength: invocations * 4, kind: 'intermediate' };
   const program = fmaProbeKernel.program({ uniforms: { iterations, scale: 0.999, shift: 1e-3 }, bindings: { out }, count: invocations });
-  const plan: Plan = { tensors: [out], dispatches: [{ program, phase: 'forward', label: 'FMA probe' }], inputs: new Map(), outputs: new Map([['out', out]]) };
+  const plan: Plan = { tensors: [out], dispatches: [{ program, phase: 'forward', label: 'FMA probe' }], inputs: new Map(), outputs: new Map([['out', out]]), shared: new Map(), externals: new Map() };
   const weights = new WeightStore(gpu);
   const exe = await Executable.create(gpu, plan, weights);
   try {

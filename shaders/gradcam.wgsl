@@ -9,7 +9,7 @@ var<workgroup> alpha: array<f32, MAX_CHANNELS>;
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let n = wid.x;
   let class_index = u32(picked[2u * n]);
-  for (var k = lane; k < P.channels; k += WG) { alpha[k] = channel_weight(n, k, class_index); }
+  for (var k = lane; k < P.channels; k += WG) { alpha[k] = channel_weight(n, k, class_index, picked[2u * n + 1u]); }
   workgroupBarrier();
 
   let plane = P.in_h * P.in_w;

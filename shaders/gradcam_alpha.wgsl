@@ -3,7 +3,9 @@
 // same shape, or, for CAM, the classifier weight. Every method sums one term per channel at each
 // position, then the map is ReLU(sum) (pytorch-grad-cam's convention for all of them):
 // - channel-weight methods: term = alpha_k * A_k, alpha_k from channel_weight();
-// - elementwise methods (HIRESCAM and after): term = f(dy/dA_k, A_k) at the position, from position_term().
+// - elementwise methods (HIRESCAM to LAYERCAM): term = f(dy/dA_k, A_k) at the position, from position_term().
+// Score-CAM and Ablation-CAM bring one value per (image, channel) in weight_source, [batch, channels],
+// from their perturbed forward passes.
 const MODE_GRADCAM: u32 = 0u;        // alpha = spatial mean of the gradient
 const MODE_COUNTERFACTUAL: u32 = 1u; // alpha = spatial mean of the negated gradient
 const MODE_CAM: u32 = 2u;            // alpha = classifier weight row of the picked class
@@ -12,18 +14,33 @@ const MODE_GRADCAM_PP: u32 = 4u;     // alpha = sum(relu(g) * a), a = g^2 / (2 g
 const MODE_HIRESCAM: u32 = 5u;       // term = g * A
 const MODE_ELEMENTWISE: u32 = 6u;    // term = relu(g * A)
 const MODE_LAYERCAM: u32 = 7u;       // term = relu(g) * A
+const MODE_SCORECAM: u32 = 8u;       // alpha = softmax over channels of the masked inputs' class scores
+const MODE_ABLATIONCAM: u32 = 9u;    // alpha = (y - y_k) / y, y_k the class score with channel k zeroed
 
 // The epsilons are pytorch-grad-cam's, so that its maps and ours agree.
 const XGRADCAM_EPS: f32 = 1e-7;
 const GRADCAM_PP_EPS: f32 = 1e-6;
 
 fn elementwise_mode() -> bool {
-  return P.mode >= MODE_HIRESCAM;
+  return P.mode >= MODE_HIRESCAM && P.mode <= MODE_LAYERCAM;
 }
 
-fn channel_weight(n: u32, k: u32, class_index: u32) -> f32 {
+// class_score: the image's score y of its class (before softmax).
+fn channel_weight(n: u32, k: u32, class_index: u32, class_score: f32) -> f32 {
   if (P.mode == MODE_CAM) {
     return weight_source[class_index * P.weight_class_stride + k * P.weight_channel_stride];
+  }
+  if (P.mode == MODE_ABLATIONCAM) {
+    return (class_score - weight_source[n * P.channels + k]) / class_score;
+  }
+  if (P.mode == MODE_SCORECAM) {
+    // Each invocation takes the row's max and sum itself: channels^2 reads, a few million at most.
+    let row = n * P.channels;
+    var top = weight_source[row];
+    for (var j = 1u; j < P.channels; j++) { top = max(top, weight_source[row + j]); }
+    var total = 0.0;
+    for (var j = 0u; j < P.channels; j++) { total += exp(weight_source[row + j] - top); }
+    return exp(weight_source[row + k] - top) / total;
   }
   if (elementwise_mode()) { return 1.0; }
   let plane = P.in_h * P.in_w;

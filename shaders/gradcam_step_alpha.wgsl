@@ -2,5 +2,5 @@
 
 fn element(index: u32) {
   let n = index / P.channels;
-  alpha[index] = channel_weight(n, index % P.channels, u32(picked[2u * n]));
+  alpha[index] = channel_weight(n, index % P.channels, u32(picked[2u * n]), picked[2u * n + 1u]);
 }

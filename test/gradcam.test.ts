@@ -24,7 +24,7 @@ interface NetMeta {
  * model's own forward passes). Each is held to the issue's bound or, where PyTorch's own float32 is
  * further from float64 than a third of it, to three times PyTorch's float32 error on the same case.
  */
-const GENERATED_METHODS = ['eigencam', 'eigengradcam'] as const;
+const GENERATED_METHODS = ['eigencam', 'eigengradcam', 'scorecam', 'ablationcam'] as const;
 const PYTORCH_FLOAT32_FACTOR = 3;
 
 const gpu = useGpu();
@@ -187,6 +187,37 @@ describe('several layers in one pass', () => {
         expect(relativeError(e.map.data, asReference(alone.map)), `${e.layer.tensor}/${e.method}`).toBeLessThan(1e-6);
         expect(e.stability).toEqual(alone.stability);
       }
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  });
+});
+
+describe('Score-CAM and Ablation-CAM batches', () => {
+  it('give the same map at any batch size, and report progress per batch', async () => {
+    const dir = join(FIXTURES, 'nets', 'resnet_like_opset13');
+    const meta = readMeta<NetMeta>(dir);
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    const explainer = new Explainer(model);
+    try {
+      const x = readInputs(dir).get('x0')!;
+      const pairs = x.shape[0] * 16; // two images x the layer's 16 channels
+      const base = await explainer.explainMany(x, { methods: ['scorecam', 'ablationcam'], layer: meta.gradcam_layer, classes: meta.classes });
+      for (const batch of [1, 5, 64]) {
+        const calls: [number, number, string][] = [];
+        const other = await explainer.explainMany(x, {
+          methods: ['scorecam', 'ablationcam'], layer: meta.gradcam_layer, classes: meta.classes, batch,
+          onProgress: (done, total, method) => calls.push([done, total, method]),
+        });
+        for (const method of ['scorecam', 'ablationcam'] as const) {
+          expect(relativeError(other.get(method)!.map.data, asReference(base.get(method)!.map)), `${method} batch ${batch}`).toBeLessThan(1e-6);
+          const own = calls.filter((c) => c[2] === method);
+          expect(own.length).toBe(Math.ceil(pairs / Math.min(batch, pairs)));
+          expect(own.at(-1)!.slice(0, 2)).toEqual([pairs, pairs]);
+        }
+      }
+      await expect(explainer.explain(x, { method: 'scorecam', batch: 0 })).rejects.toThrow(/batch size must be a positive integer/);
     } finally {
       explainer.dispose();
       model.dispose();

@@ -39,6 +39,8 @@ const TITLES: Record<Method, string> = {
   layercam: 'LayerCAM',
   eigencam: 'EigenCAM',
   eigengradcam: 'EigenGrad-CAM',
+  scorecam: 'Score-CAM',
+  ablationcam: 'Ablation-CAM',
   'guided-backprop': 'guided backprop',
   'guided-gradcam': 'Guided Grad-CAM',
 };

@@ -10,12 +10,13 @@ import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { rgbToFloat01 } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { writePng } from '../io/png.js';
-import { intList, parse, required } from './args.js';
+import { intList, parse, positiveInt, required } from './args.js';
+import { Progress } from '../io/progress.js';
 import { INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
-                [--method M] [--out DIR] [--npy FILE] [--json]
+                [--method M] [--batch N] [--out DIR] [--npy FILE] [--json]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
   --layer NAME[,NAME...]
@@ -25,6 +26,8 @@ ${INPUT_HELP}
   --class C[,C...]     one class for every image or one per image (default: each image's top-1)
   --method M           the method (default gradcam):
 ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
+  --batch N            scorecam, ablationcam: perturbed copies per forward pass (default 16; bounds
+                       GPU memory); a progress bar shows when the passes take over a second
   --output NAME        the class-score output when it is not the first graph output
   --out DIR            per image: NAME.heatmap.png and NAME.overlay.png (the guided methods:
                        NAME.METHOD.png, standardized, x0.1, +0.5, clipped as the papers show it)
@@ -42,6 +45,7 @@ export async function explain(argv: string[]): Promise<void> {
       layer: { type: 'string' },
       class: { type: 'string' },
       method: { type: 'string' },
+      batch: { type: 'string' },
       output: { type: 'string' },
       out: { type: 'string' },
       npy: { type: 'string' },
@@ -64,7 +68,7 @@ export async function explain(argv: string[]): Promise<void> {
     try {
       const output = values.output as string | undefined;
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output).layers.map((l) => l.tensor));
-      const options = { methods: [method], layers, classes, output };
+      const options = { methods: [method], layers, classes, output, batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress() };
       const profilePath = values.profile as string | undefined;
       // A profiling plan is compiled and run once first, so that the times are of a warm run.
       if (profilePath) await explainer.explainLayers(input.tensor, { ...options, profile: true });
@@ -89,6 +93,22 @@ export async function explain(argv: string[]): Promise<void> {
       explainer.dispose();
     }
   });
+}
+
+/** A progress bar that appears only once the work has taken more than a second. */
+function lateProgress(): (done: number, total: number, method: Method) => void {
+  const start = performance.now();
+  let bar: Progress | undefined;
+  let of = '';
+  return (done, total, method) => {
+    if (`${method}/${total}` !== of) {
+      of = `${method}/${total}`;
+      bar = undefined;
+    }
+    if (!bar && performance.now() - start < 1000) return;
+    bar ??= new Progress(total);
+    bar.update(done, `${method} forward passes`);
+  };
 }
 
 /** --layer: a comma-separated list, or 'all' for every candidate; none: the default layer. */
@@ -152,7 +172,7 @@ function report(input: ModelInput, written: { result: Explanation; files: string
       );
     }
   }
-  const timingsMs = { forward: t.forwardMs ?? null, backward: t.backwardMs ?? null, cam: t.camMs ?? null, total: t.wallMs };
+  const timingsMs = { forward: t.forwardMs ?? null, backward: t.backwardMs ?? null, cam: t.camMs ?? null, perturbation: t.perturbationMs ?? null, total: t.wallMs };
   const layerOf = (l: Explanation['layer']) => ({ tensor: l.tensor, node: l.node, shape: l.shape });
   if (json) {
     const summary =
@@ -169,7 +189,7 @@ function report(input: ModelInput, written: { result: Explanation; files: string
       console.log(`${i.image}: class ${what}, score ${i.score.toFixed(4)}${i.files.length ? ` -> ${i.files.join(', ')}` : ''}`);
     }
   }
-  const phases = [['forward', t.forwardMs], ['backward', t.backwardMs], ['cam', t.camMs]].filter(([, v]) => v !== undefined);
+  const phases = [['forward', t.forwardMs], ['backward', t.backwardMs], ['cam', t.camMs], ['perturbed passes', t.perturbationMs]].filter(([, v]) => v !== undefined);
   console.log(`time: ${phases.map(([k, v]) => `${k} ${(v as number).toFixed(2)} ms`).join(', ')}${phases.length ? ', ' : ''}total ${t.wallMs.toFixed(1)} ms`);
 }
 

@@ -15,6 +15,7 @@ import type { Model, Tensor } from '../runtime/model.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
 import { addEigenProjection } from './eigen.js';
+import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shareName, sideTensors } from './perturb.js';
 
 /** The methods and their one-line descriptions (gradcam explain --help lists them). */
 export const METHOD_HELP = {
@@ -28,6 +29,8 @@ export const METHOD_HELP = {
   layercam: 'sum_k ReLU(dy/dA_k) * A_k',
   eigencam: 'first principal component of the centred activations, sign-corrected (no gradient)',
   eigengradcam: 'first principal component of the centred dy/dA * A, sign-corrected',
+  scorecam: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)',
+  ablationcam: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)',
   'guided-backprop': 'guided back-propagation to the input (ReLUs pass positive gradients only); [N, C, H, W]',
   'guided-gradcam': 'guided back-propagation x the Grad-CAM map; [N, C, H, W]',
 } as const;
@@ -39,7 +42,9 @@ const GUIDED: readonly Method[] = ['guided-backprop', 'guided-gradcam'];
 /** Methods whose map does not depend on the layer. */
 const LAYER_FREE: readonly Method[] = ['guided-backprop'];
 /** Methods that need no gradient at the layer. */
-const NO_LAYER_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'guided-backprop'];
+const NO_LAYER_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'guided-backprop', 'scorecam', 'ablationcam'];
+/** Methods whose map needs the map kernel's channel weights in workgroup memory. */
+const CHANNEL_WEIGHTED: readonly Method[] = ['gradcam', 'counterfactual', 'cam', 'xgradcam', 'gradcam++', 'hirescam', 'gradcam-elementwise', 'layercam', 'scorecam', 'ablationcam'];
 
 // The map kernel's modes (MODE_* in shaders/gradcam_alpha.wgsl).
 const MODE: Partial<Record<Method, number>> = {
@@ -65,6 +70,10 @@ export interface ExplainOptions {
   unfused?: boolean;
   /** Time every dispatch (Explanation.profile); such plans run a little slower. */
   profile?: boolean;
+  /** Score-CAM and Ablation-CAM: perturbed copies per forward pass (bounds memory); default 16. */
+  batch?: number;
+  /** Score-CAM and Ablation-CAM: called after each batch of forward passes. */
+  onProgress?: (done: number, total: number, method: Method) => void;
 }
 
 export interface ExplainManyOptions extends Omit<ExplainOptions, 'method'> {
@@ -104,16 +113,29 @@ export interface Explanation {
    * the input (ReLU inputs, max-pool windows), not yet the guided rule's tests of the gradient's sign.
    */
   stability: Stability;
-  /** GPU milliseconds per phase (timestamp queries), where the adapter has them. */
-  timings: { forwardMs?: number; backwardMs?: number; camMs?: number; wallMs: number };
+  /**
+   * GPU milliseconds per phase (timestamp queries), where the adapter has them; Score-CAM and
+   * Ablation-CAM add their batches of forward passes and their map as perturbationMs.
+   */
+  timings: { forwardMs?: number; backwardMs?: number; camMs?: number; perturbationMs?: number; wallMs: number };
   /** With `profile`: every dispatch of the run, slowest first. */
   profile?: DispatchProfile[];
 }
 
 const CLASSES_INPUT = '<classes>';
 
+interface ExplainerPlan {
+  exe: Executable;
+  layers: LayerInfo[];
+  shaped: ShapedGraph;
+  score: string;
+  /** Score-CAM / Ablation-CAM per layer, made on first use. */
+  perturbations: Map<string, Perturbation>;
+  sides: string[][];
+}
+
 export class Explainer {
-  private readonly plans = new Map<string, { exe: Executable; layers: LayerInfo[]; shaped: ShapedGraph; score: string }>();
+  private readonly plans = new Map<string, ExplainerPlan>();
 
   constructor(readonly model: Model) {}
 
@@ -149,7 +171,7 @@ export class Explainer {
     }
     if (methods.length === 0) throw new UserError('no method to explain with');
     const layerNames = options.layers ?? [];
-    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : ''].join('|');
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? ''].join('|');
     let plan = this.plans.get(key);
     if (!plan) {
       plan = await this.buildPlan(input.shape, methods, layerNames, options);
@@ -166,18 +188,34 @@ export class Explainer {
     );
     const picked = result.outputs.get('picked')!;
     const [, inChannels, outH, outW] = input.shape;
+    const perturbed = new Map<string, PerturbationResult>();
+    for (const [i, layer] of plan.layers.entries()) {
+      for (const method of methods.filter((m): m is PerturbationMethod => PERTURBATION_METHODS.includes(m))) {
+        const name = outputName(method, i);
+        let perturbation = plan.perturbations.get(name);
+        if (!perturbation) {
+          const batchSize = options.batch ?? DEFAULT_PERTURBATION_BATCH;
+          if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`the batch size must be a positive integer, got ${batchSize}`);
+          perturbation = await Perturbation.create(this.model, plan.exe, method, { layer, index: i, inputShape: input.shape, score: plan.score, side: plan.sides[i], batch: batchSize });
+          plan.perturbations.set(name, perturbation);
+        }
+        perturbed.set(name, await perturbation.run((done, total) => options.onProgress?.(done, total, method)));
+      }
+    }
+    const perturbationMs = perturbed.size ? [...perturbed.values()].reduce((a, r) => a + r.gpuMs, 0) : undefined;
+    const perturbationWall = [...perturbed.values()].reduce((a, r) => a + r.wallMs, 0);
     const mapShape = (m: Method) => (GUIDED.includes(m) ? [batch, inChannels, outH, outW] : [batch, outH, outW]);
     const common = {
       classes: Array.from({ length: batch }, (_, n) => picked[2 * n]),
       scores: Array.from({ length: batch }, (_, n) => picked[2 * n + 1]),
       logits: { shape: [batch, numClasses], data: result.outputs.get('logits')! },
-      timings: { forwardMs: result.gpuMs.forward, backwardMs: result.gpuMs.backward, camMs: result.gpuMs.cam, wallMs: result.wallMs },
+      timings: { forwardMs: result.gpuMs.forward, backwardMs: result.gpuMs.backward, camMs: result.gpuMs.cam, perturbationMs, wallMs: result.wallMs + perturbationWall },
       profile: result.dispatchMs ? profileOf(plan.exe.dispatches, result.dispatchMs) : undefined,
     };
     const guidedMargins = result.outputs.get('guided margins');
     const stability = (method: Method, i: number) => {
       const margins = result.outputs.get(`margins:${i}`);
-      if (method === 'cam' || method === 'eigencam') return stabilityOf(undefined, batch);
+      if (NO_LAYER_GRADIENT.includes(method) && method !== 'guided-backprop') return stabilityOf(undefined, batch);
       if (method === 'guided-backprop') return stabilityOf(guidedMargins, batch);
       if (method === 'guided-gradcam') {
         const both = margins && guidedMargins ? margins.map((m, n) => Math.min(m, guidedMargins[n])) : (margins ?? guidedMargins);
@@ -190,12 +228,13 @@ export class Explainer {
       for (const method of methods) {
         if (LAYER_FREE.includes(method) && i > 0) continue;
         const name = outputName(method, i);
+        const p = perturbed.get(name);
         explanations.push({
           ...common,
           method,
           layer,
-          map: { shape: mapShape(method), data: result.outputs.get(`map:${name}`)! },
-          normalized: { shape: mapShape(method), data: result.outputs.get(`normalized:${name}`)! },
+          map: { shape: mapShape(method), data: p?.map ?? result.outputs.get(`map:${name}`)! },
+          normalized: { shape: mapShape(method), data: p?.normalized ?? result.outputs.get(`normalized:${name}`)! },
           stability: stability(method, i),
         });
       }
@@ -213,7 +252,7 @@ export class Explainer {
     const scoreCount = shaped.shapes.get(score)!.reduce((a, b) => a * b, 1);
     if (scoreCount % batch !== 0) throw new UserError(`scores "${score}" [${shaped.shapes.get(score)}] do not split into ${batch} images`);
     const numClasses = scoreCount / batch;
-    const mapMethods = methods.some((m) => m in MODE);
+    const mapMethods = methods.some((m) => CHANNEL_WEIGHTED.includes(m));
     for (const layer of layers) {
       if (mapMethods && layer.shape[1] > MAX_CHANNELS) {
         throw new UserError(`layer "${layer.tensor}" has ${layer.shape[1]} channels; the map kernel handles at most ${MAX_CHANNELS}`);
@@ -225,6 +264,16 @@ export class Explainer {
     const scores = b.value(score);
     const activations = layers.map((layer) => b.value(layer.tensor));
     b.addOutput('logits', scores);
+    // What Score-CAM's and Ablation-CAM's batch plans read (src/explain/perturb.ts).
+    const perturbing = methods.some((m) => PERTURBATION_METHODS.includes(m));
+    const sides = layers.map((layer) => (methods.includes('ablationcam') ? sideTensors(shaped, layer.tensor, score, b.nodesBetween([layer.tensor], score)) : []));
+    if (perturbing) {
+      b.addShared(shareName.input, b.value(this.model.inputName));
+      layers.forEach((_, i) => {
+        b.addShared(shareName.activations(i), activations[i]);
+        for (const tensor of sides[i]) b.addShared(shareName.side(i, tensor), b.value(tensor));
+      });
+    }
 
     b.setPhase('backward');
     const requested = b.addInput(CLASSES_INPUT, [batch]);
@@ -235,6 +284,7 @@ export class Explainer {
       'class selection',
     );
     b.addOutput('picked', picked);
+    if (perturbing) b.addShared(shareName.picked, picked);
     let gradients: TensorRef[] = [];
     if (methods.some((m) => !NO_LAYER_GRADIENT.includes(m))) {
       // One probe per layer: each layer's map depends only on the decisions between it and the score.
@@ -330,11 +380,14 @@ export class Explainer {
       }
     });
     const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights, { profile: options.profile });
-    return { exe, layers, shaped, score };
+    return { exe, layers, shaped, score, perturbations: new Map(), sides };
   }
 
   dispose(): void {
-    for (const p of this.plans.values()) p.exe.destroy();
+    for (const p of this.plans.values()) {
+      p.exe.destroy();
+      for (const perturbation of p.perturbations.values()) perturbation.destroy();
+    }
     this.plans.clear();
   }
 }

@@ -33,11 +33,17 @@ export class Progress {
 
   /** Records one finished step; `label` names what was just done (a file name, say). */
   tick(label = ''): void {
-    this.done = Math.min(this.done + 1, this.total);
+    this.update(this.done + 1, label);
+  }
+
+  /** Records that `done` steps are finished. */
+  update(done: number, label = ''): void {
+    const before = this.done;
+    this.done = Math.min(Math.max(done, before), this.total);
     if (!this.enabled) return;
     if (this.stream.isTTY) {
       this.stream.write(`\r${this.fit(this.line(label))}\x1b[K${this.done === this.total ? '\n' : ''}`);
-    } else if (this.reachedNewTenth()) {
+    } else if (this.reachedNewTenth(before)) {
       this.stream.write(`${this.line(label)}\n`);
     }
   }
@@ -47,9 +53,9 @@ export class Progress {
     if (this.enabled && this.stream.isTTY && this.done > 0 && this.done < this.total) this.stream.write('\n');
   }
 
-  private reachedNewTenth(): boolean {
+  private reachedNewTenth(before: number): boolean {
     if (this.total <= 10 || this.done === this.total) return true;
-    return Math.floor((this.done * 10) / this.total) > Math.floor(((this.done - 1) * 10) / this.total);
+    return Math.floor((this.done * 10) / this.total) > Math.floor((before * 10) / this.total);
   }
 
   private line(label: string): string {

@@ -123,3 +123,45 @@ export const eigenKernels = {
 
 /** Normalized squarings of the Gram matrix: the top eigenvalue's lead over the next, to the power 4096. */
 export const EIGEN_SQUARINGS = 12;
+
+// Score-CAM and Ablation-CAM's perturbed batches (shaders/perturb_common.wgsl): copy j of a run stands
+// for the (image, channel) pair first[0] + j.
+const FIRST_COPY = { access: 'read', element: 'i32' } as const;
+
+export const perturbKernels = {
+  maskRange: defineKernel({
+    name: 'score_mask_range',
+    files: ['perturb_common', 'score_mask_common', 'workgroup_min_max', 'score_mask_range'],
+    grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
+    uniforms: { images: 'u32', channels: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32' },
+    bindings: { activations: 'read', first: FIRST_COPY, mask_range: 'write' },
+  }),
+  mask: defineKernel({
+    name: 'score_mask',
+    files: ['perturb_common', 'score_mask_common', 'score_mask'],
+    grid: 'elements',
+    uniforms: { images: 'u32', channels: 'u32', in_channels: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32' },
+    bindings: { image: 'read', activations: 'read', first: FIRST_COPY, mask_range: 'read', masked: 'write' },
+  }),
+  ablate: defineKernel({
+    name: 'ablate_channel',
+    files: ['perturb_common', 'ablate_channel'],
+    grid: 'elements',
+    uniforms: { images: 'u32', channels: 'u32', plane: 'u32' },
+    bindings: { activations: 'read', first: FIRST_COPY, ablated: 'write' },
+  }),
+  repeat: defineKernel({
+    name: 'repeat_image',
+    files: ['perturb_common', 'repeat_image'],
+    grid: 'elements',
+    uniforms: { images: 'u32', channels: 'u32', per_image: 'u32' },
+    bindings: { source: 'read', first: FIRST_COPY, repeated: 'write' },
+  }),
+  score: defineKernel({
+    name: 'channel_score',
+    files: ['perturb_common', 'channel_score'],
+    grid: 'elements',
+    uniforms: { images: 'u32', channels: 'u32', classes: 'u32' },
+    bindings: { scores: 'read', picked: 'read', first: FIRST_COPY, channel_scores: 'write' },
+  }),
+};

@@ -15,7 +15,8 @@ export interface TensorInfo extends TensorRef {
   /** The tensor whose buffer this one shares (views); itself otherwise. */
   root: number;
   byteLength: number;
-  kind: 'input' | 'constant' | 'intermediate';
+  /** external: another executable's buffer, bound when this plan is made runnable. */
+  kind: 'input' | 'constant' | 'intermediate' | 'external';
   constant?: Constant;
 }
 
@@ -33,6 +34,10 @@ export interface Plan {
   dispatches: Dispatch[];
   inputs: Map<string, TensorRef>;
   outputs: Map<string, TensorRef>;
+  /** Tensors kept in buffers of their own for other plans to bind (not read back). */
+  shared: Map<string, TensorRef>;
+  /** Tensors that live in another plan's shared buffers. */
+  externals: Map<string, TensorRef>;
 }
 
 export class PlanBuilder {
@@ -40,6 +45,8 @@ export class PlanBuilder {
   readonly dispatches: Dispatch[] = [];
   readonly inputs = new Map<string, TensorRef>();
   readonly outputs = new Map<string, TensorRef>();
+  readonly shared = new Map<string, TensorRef>();
+  readonly externals = new Map<string, TensorRef>();
   private readonly values = new Map<string, TensorInfo>();
   private readonly constantRefs = new Map<Constant, TensorInfo>();
   private readonly savedByNode = new Map<Node, Record<string, TensorRef>>();
@@ -69,6 +76,30 @@ export class PlanBuilder {
   /** Marks a tensor to be read back after the run. */
   addOutput(name: string, ref: TensorRef): void {
     this.outputs.set(name, ref);
+  }
+
+  /** Keeps a tensor in a buffer of its own after the run, for other plans (see addExternal). */
+  addShared(name: string, ref: TensorRef): void {
+    this.shared.set(name, ref);
+  }
+
+  /** A tensor that another executable holds (its shared `name`), bound when this plan is made runnable. */
+  addExternal(name: string, shape: Shape): TensorRef {
+    const ref = this.newTensor(shape, name, 'external');
+    this.externals.set(name, ref);
+    return ref;
+  }
+
+  /**
+   * Makes `ref` the value of graph tensor `name`, so that the forward pass starts there: what only
+   * that tensor's producers needed is never emitted (a graph input given this way is no longer
+   * written at run time).
+   */
+  setValue(name: string, ref: TensorRef): void {
+    const shape = this.shaped.shapes.get(name);
+    if (!shape || shape.join('x') !== ref.shape.join('x')) throw new Error(`setValue: "${name}" is [${shape}], the value [${ref.shape}]`);
+    if (this.inputs.get(name) === this.values.get(name)) this.inputs.delete(name);
+    this.values.set(name, this.tensors[ref.id]);
   }
 
   scratch(shape: Shape, label: string): TensorRef {
@@ -244,7 +275,14 @@ export class PlanBuilder {
   }
 
   build(): Plan {
-    return { tensors: this.tensors, dispatches: this.dispatches, inputs: this.inputs, outputs: this.outputs };
+    // An input that nothing reads (the model input of a plan that starts after it) is not asked for.
+    const rootOf = (ref: TensorRef) => this.tensors[ref.id].root;
+    const bound = new Set([
+      ...this.dispatches.flatMap((d) => d.program.bindings.map((b) => rootOf(b.tensor))),
+      ...[...this.outputs.values(), ...this.shared.values()].map(rootOf),
+    ]);
+    const inputs = new Map([...this.inputs].filter(([, ref]) => bound.has(ref.id)));
+    return { tensors: this.tensors, dispatches: this.dispatches, inputs, outputs: this.outputs, shared: this.shared, externals: this.externals };
   }
 
   private newTensor(shape: Shape, label: string, kind: TensorInfo['kind'], constant?: Constant): TensorInfo {

@@ -88,6 +88,8 @@ export interface ExecutableOptions {
    * phase; the passes cost a little, so plans for measurement only.
    */
   profile?: boolean;
+  /** The buffers of the plan's externals, by name: another executable's `sharedBuffer`s. */
+  externals?: Map<string, GPUBuffer>;
 }
 
 /** Queries per query set (Dawn's limit) and the alignment of a resolve's destination. */
@@ -124,7 +126,7 @@ export class Executable {
   static async create(gpu: GpuContext, plan: Plan, weights: WeightStore, options: ExecutableOptions = {}): Promise<Executable> {
     const { device } = gpu;
     const owned: GPUBuffer[] = [];
-    const buffers = assignBuffers(gpu, plan, weights, owned);
+    const buffers = assignBuffers(gpu, plan, weights, owned, options.externals ?? new Map());
 
     const uniformAlign = gpu.limits.minUniformBufferOffsetAlignment;
     const uniformOffsets: number[] = [];
@@ -273,6 +275,13 @@ export class Executable {
     for (const set of this.timing?.sets ?? []) set.destroy();
   }
 
+  /** The buffer that holds shared tensor `name` between runs, for other plans to bind. */
+  sharedBuffer(name: string): GPUBuffer {
+    const ref = this.plan.shared.get(name);
+    if (!ref) throw new Error(`the plan shares no tensor "${name}"`);
+    return this.buffers[ref.id];
+  }
+
   /** What each dispatch is, in plan order (for profiles). */
   get dispatches(): readonly Dispatch[] {
     return this.plan.dispatches;
@@ -283,11 +292,17 @@ export class Executable {
  * Gives every root tensor a buffer: inputs and outputs their own, constants the model's weight
  * buffers, intermediates a buffer from a pool that takes back whatever is dead after each dispatch.
  */
-function assignBuffers(gpu: GpuContext, plan: Plan, weights: WeightStore, owned: GPUBuffer[]): GPUBuffer[] {
+function assignBuffers(gpu: GpuContext, plan: Plan, weights: WeightStore, owned: GPUBuffer[], externals: Map<string, GPUBuffer>): GPUBuffer[] {
   const { device } = gpu;
   const buffers: GPUBuffer[] = [];
   const rootOf = (id: number) => plan.tensors[id].root;
-  const pinned = new Set<number>([...plan.outputs.values()].map((r) => rootOf(r.id)));
+  const pinned = new Set<number>([...plan.outputs.values(), ...plan.shared.values()].map((r) => rootOf(r.id)));
+  for (const [name, ref] of plan.externals) {
+    const buffer = externals.get(name);
+    if (!buffer) throw new Error(`no buffer given for the plan's external "${name}"`);
+    if (buffer.size < plan.tensors[ref.id].byteLength) throw new Error(`external "${name}" has ${buffer.size} bytes; the plan needs ${plan.tensors[ref.id].byteLength}`);
+    buffers[ref.id] = buffer;
+  }
   const first = new Map<number, number>();
   const last = new Map<number, number>();
   plan.dispatches.forEach((d, i) => {
@@ -304,7 +319,7 @@ function assignBuffers(gpu: GpuContext, plan: Plan, weights: WeightStore, owned:
     return buffer;
   };
   for (const t of plan.tensors) {
-    if (t.root !== t.id) continue;
+    if (t.root !== t.id || t.kind === 'external') continue;
     if (t.kind === 'constant') buffers[t.id] = weights.bufferFor(t.constant!, t.label);
     else if (t.kind === 'input' || pinned.has(t.id) || !first.has(t.id)) buffers[t.id] = create(t);
   }
