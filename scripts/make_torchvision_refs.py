@@ -124,7 +124,7 @@ GUIDED_ARCHS = ("resnet18", "squeezenet1_1", "mobilenet_v2", "mobilenet_v3_small
                 "googlenet", "shufflenet_v2_x0_5", "regnet_x_400mf")
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 6
+GENERATOR_VERSION = 7
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -407,6 +407,20 @@ def resized_maps(torch, terms, H, W, rounding=None):
     return raw, norm
 
 
+def eigen_projection(torch, v):
+    """pytorch-grad-cam's 2-D projection, [N, h, w]: per image the positions x channels matrix with each
+    channel centred, projected on its first right singular vector, the sign flipped where |min| > |max|
+    (an SVD's sign is arbitrary)."""
+    out = []
+    for a in v:
+        X = a.reshape(a.shape[0], -1).T
+        X = X - X.mean(0, keepdim=True)
+        _, _, VT = torch.linalg.svd(X, full_matrices=False)
+        p = X @ VT[0]
+        out.append((-p if -p.min() > p.max() else p).reshape(a.shape[1:]))
+    return torch.stack(out)
+
+
 def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
     """{method: (raw, norm)} of every method that applies to the layer (A, dA): the gradient methods
     by their definitions, with pytorch-grad-cam's epsilons, and, where the layer feeds a GAP ->
@@ -424,7 +438,10 @@ def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
             "gradcam++": maps_from(torch, A, (torch.relu(dA) * aij).sum(dim=(2, 3)), H, W, r),
             "hirescam": resized_maps(torch, dA * A, H, W, r),
             "gradcam-elementwise": resized_maps(torch, torch.relu(dA * A), H, W, r),
-            "layercam": resized_maps(torch, torch.relu(dA) * A, H, W, r)}
+            "layercam": resized_maps(torch, torch.relu(dA) * A, H, W, r),
+            # one term per position: the projection itself goes through the ReLU and the resize
+            "eigencam": resized_maps(torch, eigen_projection(torch, A)[:, None], H, W, r),
+            "eigengradcam": resized_maps(torch, eigen_projection(torch, dA * A)[:, None], H, W, r)}
     if cam_weights is not None:
         maps["cam"] = maps_from(torch, A, cam_weights, H, W, r)
     return maps

@@ -225,6 +225,81 @@ describe('Score-CAM and Ablation-CAM batches', () => {
   });
 });
 
+/** shaders/smooth_noise.wgsl's generator, in float64: PCG's output hash, then Box-Muller. */
+function smoothNoise(seed: number, copy: number, index: number): number {
+  const hash = (x: number) => {
+    const state = (Math.imul(x >>> 0, 747796405) + 2891336453) >>> 0;
+    const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
+    return ((word >>> 22) ^ word) >>> 0;
+  };
+  const unit = (counter: number) => ((hash((hash((hash(seed) ^ copy) >>> 0) ^ counter) >>> 0) >>> 8) + 1) / 2 ** 24;
+  return Math.sqrt(-2 * Math.log(unit(2 * index))) * Math.cos(2 * Math.PI * unit(2 * index + 1));
+}
+
+describe('SmoothGrad', () => {
+  const dir = join(FIXTURES, 'nets', 'resnet_like_opset13');
+  const meta = readMeta<NetMeta>(dir);
+
+  it('is the mean of the method over noisy copies drawn by the documented generator', async () => {
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    const explainer = new Explainer(model);
+    try {
+      const x = readInputs(dir).get('x0')!;
+      const [images, ...rest] = x.shape;
+      const perImage = x.data.length / images;
+      const samples = 3;
+      const smooth = { samples, noise: 0.1, seed: 7 };
+      for (const method of ['gradcam', 'guided-backprop'] as const) {
+        const smoothed = await explainer.explain(x, { method, layer: meta.gradcam_layer, classes: meta.classes, smooth, batch: 4 });
+        expect(smoothed.classes).toEqual(meta.classes);
+        const per = smoothed.map.data.length / images;
+        const expected = new Float64Array(smoothed.map.data.length);
+        for (let n = 0; n < images; n++) {
+          const image = x.data.subarray(n * perImage, (n + 1) * perImage);
+          const sigma = smooth.noise * (Math.max(...image) - Math.min(...image));
+          for (let s = 0; s < samples; s++) {
+            const copy = n * samples + s;
+            const noisy = Float32Array.from(image, (v, i) => v + sigma * smoothNoise(smooth.seed, copy, i));
+            const one = await explainer.explain({ shape: [1, ...rest], data: noisy }, { method, layer: meta.gradcam_layer, classes: [meta.classes[n]] });
+            one.map.data.forEach((v, i) => (expected[n * per + i] += v / samples));
+          }
+        }
+        // The float32 draw and the float64 one differ in the last bits of the inputs only.
+        expect(relativeError(smoothed.map.data, { shape: smoothed.map.shape, data: expected }), method).toBeLessThan(MAP_TOLERANCE);
+        expect(maxAbsError(smoothed.normalized.data, method === 'gradcam' ? normalizeReference({ shape: smoothed.map.shape, data: expected }) : asReference(smoothed.normalized))).toBeLessThan(MAP_TOLERANCE);
+      }
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('gives the plain map without noise, the same map at any batch size, and refuses what it cannot smooth', async () => {
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    const explainer = new Explainer(model);
+    try {
+      const x = readInputs(dir).get('x0')!;
+      const options = { method: 'gradcam++' as const, layer: meta.gradcam_layer, classes: meta.classes };
+      const plain = await explainer.explain(x, options);
+      const quiet = await explainer.explain(x, { ...options, smooth: { samples: 4, noise: 0 } });
+      // Four equal copies, each added as value / 4: a few float32 roundings of the mean.
+      expect(relativeError(quiet.map.data, asReference(plain.map))).toBeLessThan(1e-6);
+      const smooth = { samples: 5, noise: 0.2, seed: 1 };
+      const runs = [];
+      for (const batch of [1, 3, 16]) runs.push(await explainer.explain(x, { ...options, smooth, batch }));
+      for (const r of runs.slice(1)) expect(relativeError(r.map.data, asReference(runs[0].map))).toBeLessThan(1e-5);
+      const otherSeed = await explainer.explain(x, { ...options, smooth: { ...smooth, seed: 2 } });
+      expect(relativeError(otherSeed.map.data, asReference(runs[0].map))).toBeGreaterThan(1e-3);
+      await expect(explainer.explain(x, { ...options, method: 'eigencam', smooth })).rejects.toThrow(/SmoothGrad averages gradients; eigencam uses none/);
+      await expect(explainer.explain(x, { ...options, smooth: { samples: 0, noise: 0.1 } })).rejects.toThrow(/positive whole number of samples/);
+      await expect(explainer.explain(x, { ...options, smooth: { samples: 2, noise: -1 } })).rejects.toThrow(/noise level/);
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  });
+});
+
 describe('Grad-CAM behaviour', () => {
   // x -> Relu (the layer, >= 0) -> GlobalAveragePool -> Flatten -> Gemm with negative weights: every
   // channel weight alpha is negative, so ReLU(sum alpha A) is zero everywhere.

@@ -12,11 +12,12 @@ import { writeNpy } from '../io/npy.js';
 import { writePng } from '../io/png.js';
 import { intList, parse, positiveInt, required } from './args.js';
 import { Progress } from '../io/progress.js';
+import type { SmoothOptions } from '../explain/smooth.js';
 import { INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
-                [--method M] [--batch N] [--out DIR] [--npy FILE] [--json]
+                [--method M] [--smooth N [--noise S] [--seed K]] [--batch N] [--out DIR] [--npy FILE] [--json]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
   --layer NAME[,NAME...]
@@ -26,7 +27,12 @@ ${INPUT_HELP}
   --class C[,C...]     one class for every image or one per image (default: each image's top-1)
   --method M           the method (default gradcam):
 ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
-  --batch N            scorecam, ablationcam: perturbed copies per forward pass (default 16; bounds
+  --smooth N           SmoothGrad (the gradient methods): the map averaged over N noisy copies of
+                       each image, drawn on the GPU
+  --noise S            SmoothGrad's noise: standard deviation as a fraction of each image's value
+                       range (default 0.15)
+  --seed K             SmoothGrad's generator seed (default 0)
+  --batch N            scorecam, ablationcam, --smooth: copies per forward pass (default 16; bounds
                        GPU memory); a progress bar shows when the passes take over a second
   --output NAME        the class-score output when it is not the first graph output
   --out DIR            per image: NAME.heatmap.png and NAME.overlay.png (the guided methods:
@@ -46,6 +52,9 @@ export async function explain(argv: string[]): Promise<void> {
       class: { type: 'string' },
       method: { type: 'string' },
       batch: { type: 'string' },
+      smooth: { type: 'string' },
+      noise: { type: 'string' },
+      seed: { type: 'string' },
       output: { type: 'string' },
       out: { type: 'string' },
       npy: { type: 'string' },
@@ -68,7 +77,10 @@ export async function explain(argv: string[]): Promise<void> {
     try {
       const output = values.output as string | undefined;
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output).layers.map((l) => l.tensor));
-      const options = { methods: [method], layers, classes, output, batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress() };
+      const options = {
+        methods: [method], layers, classes, output, smooth: smoothOptions(values),
+        batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress(),
+      };
       const profilePath = values.profile as string | undefined;
       // A profiling plan is compiled and run once first, so that the times are of a warm run.
       if (profilePath) await explainer.explainLayers(input.tensor, { ...options, profile: true });
@@ -94,6 +106,23 @@ export async function explain(argv: string[]): Promise<void> {
     }
   });
 }
+
+/** --smooth N [--noise S] [--seed K]; --noise or --seed alone is a mistake worth saying. */
+function smoothOptions(values: Record<string, unknown>): SmoothOptions | undefined {
+  const samples = positiveInt(values.smooth as string | undefined, '--smooth');
+  if (samples === undefined) {
+    if (values.noise !== undefined || values.seed !== undefined) throw new UserError('--noise and --seed go with --smooth N');
+    return undefined;
+  }
+  const noise = values.noise === undefined ? DEFAULT_NOISE : Number(values.noise);
+  if (!Number.isFinite(noise) || noise < 0) throw new UserError(`--noise takes a number >= 0, got "${values.noise}"`);
+  const seed = values.seed === undefined ? 0 : Number(values.seed);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`--seed takes an integer from 0 to 4294967295, got "${values.seed}"`);
+  return { samples, noise, seed };
+}
+
+/** Smilkov et al. found 10-20% of the input range best for SmoothGrad. */
+const DEFAULT_NOISE = 0.15;
 
 /** A progress bar that appears only once the work has taken more than a second. */
 function lateProgress(): (done: number, total: number, method: Method) => void {

@@ -15,6 +15,7 @@ import type { Model, Tensor } from '../runtime/model.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
 import { addEigenProjection } from './eigen.js';
+import { type Accumulated, addAccumulation, addNoisyInput, checkSmoothOptions, finishPlan, SMOOTH_FIRST, SMOOTH_IMAGES, type SmoothOptions, type Smoothing } from './smooth.js';
 import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shareName, sideTensors } from './perturb.js';
 
 /** The methods and their one-line descriptions (gradcam explain --help lists them). */
@@ -43,6 +44,8 @@ const GUIDED: readonly Method[] = ['guided-backprop', 'guided-gradcam'];
 const LAYER_FREE: readonly Method[] = ['guided-backprop'];
 /** Methods that need no gradient at the layer. */
 const NO_LAYER_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'guided-backprop', 'scorecam', 'ablationcam'];
+/** Methods that use no gradient at all (SmoothGrad does not apply). */
+const NO_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'scorecam', 'ablationcam'];
 /** Methods whose map needs the map kernel's channel weights in workgroup memory. */
 const CHANNEL_WEIGHTED: readonly Method[] = ['gradcam', 'counterfactual', 'cam', 'xgradcam', 'gradcam++', 'hirescam', 'gradcam-elementwise', 'layercam', 'scorecam', 'ablationcam'];
 
@@ -72,8 +75,10 @@ export interface ExplainOptions {
   profile?: boolean;
   /** Score-CAM and Ablation-CAM: perturbed copies per forward pass (bounds memory); default 16. */
   batch?: number;
-  /** Score-CAM and Ablation-CAM: called after each batch of forward passes. */
+  /** Score-CAM and Ablation-CAM: called after each batch of forward passes (SmoothGrad: of copies). */
   onProgress?: (done: number, total: number, method: Method) => void;
+  /** SmoothGrad for the gradient methods: the map averaged over noisy copies of each image. */
+  smooth?: SmoothOptions;
 }
 
 export interface ExplainManyOptions extends Omit<ExplainOptions, 'method'> {
@@ -126,6 +131,9 @@ const CLASSES_INPUT = '<classes>';
 
 interface ExplainerPlan {
   exe: Executable;
+  /** SmoothGrad: the plan that normalizes the means once every copy has run. */
+  finish?: Executable;
+  smoothing?: Smoothing;
   layers: LayerInfo[];
   shaped: ShapedGraph;
   score: string;
@@ -171,16 +179,22 @@ export class Explainer {
     }
     if (methods.length === 0) throw new UserError('no method to explain with');
     const layerNames = options.layers ?? [];
-    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? ''].join('|');
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', JSON.stringify(options.smooth ?? null)].join('|');
+    if (options.smooth) {
+      checkSmoothOptions(options.smooth);
+      const unsmoothable = methods.filter((m) => NO_GRADIENT.includes(m));
+      if (unsmoothable.length) throw new UserError(`SmoothGrad averages gradients; ${unsmoothable.join(', ')} ${unsmoothable.length === 1 ? 'uses' : 'use'} none`);
+      if (options.profile) throw new UserError('profiling times one plain pass; leave out SmoothGrad');
+    }
     let plan = this.plans.get(key);
     if (!plan) {
       plan = await this.buildPlan(input.shape, methods, layerNames, options);
       this.plans.set(key, plan);
     }
     const batch = input.shape[0];
-    const numClasses = plan.shaped.shapes.get(plan.score)!.reduce((a, b) => a * b, 1) / batch;
+    const numClasses = plan.shaped.shapes.get(plan.score)!.reduce((a, b) => a * b, 1) / plan.shaped.shapes.get(this.model.inputName)![0];
     const requested = requestedClasses(options.classes, batch, numClasses);
-    const result = await plan.exe.run(
+    const result = plan.smoothing ? await this.runSmoothed(plan, input, requested, options) : await plan.exe.run(
       new Map<string, ArrayBufferView>([
         [this.model.inputName, input.data],
         [CLASSES_INPUT, requested],
@@ -232,7 +246,8 @@ export class Explainer {
         explanations.push({
           ...common,
           method,
-          layer,
+          // SmoothGrad's plan runs on batches of copies; the layer's shape is the images'.
+          layer: plan.smoothing ? { ...layer, shape: [batch, ...layer.shape.slice(1)] } : layer,
           map: { shape: mapShape(method), data: p?.map ?? result.outputs.get(`map:${name}`)! },
           normalized: { shape: mapShape(method), data: p?.normalized ?? result.outputs.get(`normalized:${name}`)! },
           stability: stability(method, i),
@@ -242,9 +257,79 @@ export class Explainer {
     return explanations;
   }
 
-  private async buildPlan(inputShape: Shape, methods: Method[], layerNames: string[], options: ExplainLayersOptions) {
-    if (inputShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${inputShape}]`);
-    const shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
+  /**
+   * SmoothGrad's runs: the clean images' classes (the requested ones, or each clean image's top-1),
+   * every batch of noisy copies, then the finish plan. Returns what a plain run returns: the clean
+   * logits and classes, the mean maps and the smallest margins over the copies.
+   */
+  private async runSmoothed(plan: ExplainerPlan, input: Tensor, requested: Int32Array, options: ExplainLayersOptions) {
+    const start = performance.now();
+    const s = plan.smoothing!;
+    const logits = (await this.model.run(input, [plan.score])).get(plan.score)!.data;
+    const numClasses = logits.length / s.images;
+    const picked = new Float32Array(2 * s.images);
+    for (let n = 0; n < s.images; n++) {
+      const row = logits.subarray(n * numClasses, (n + 1) * numClasses);
+      const c = requested[n] >= 0 ? requested[n] : row.indexOf(Math.max(...row));
+      picked.set([c, row[c]], 2 * n);
+    }
+    const copies = plan.shaped.shapes.get(this.model.inputName)![0];
+    const total = s.images * s.samples;
+    const gpuMs: Partial<Record<'forward' | 'backward' | 'cam', number>> = {};
+    for (let t = 0; t < total; t += copies) {
+      const classes = Int32Array.from({ length: copies }, (_, j) => picked[2 * Math.min(Math.floor((t + j) / s.samples), s.images - 1)]);
+      const r = await plan.exe.run(
+        new Map<string, ArrayBufferView>([
+          [SMOOTH_IMAGES, input.data],
+          [SMOOTH_FIRST, Int32Array.of(t)],
+          [CLASSES_INPUT, classes],
+        ]),
+      );
+      for (const [phase, ms] of Object.entries(r.gpuMs)) gpuMs[phase as keyof typeof gpuMs] = (gpuMs[phase as keyof typeof gpuMs] ?? 0) + ms;
+      options.onProgress?.(Math.min(t + copies, total), total, options.methods[0]);
+    }
+    const finished = await plan.finish!.run(new Map());
+    const outputs = new Map(finished.outputs);
+    outputs.set('logits', logits);
+    outputs.set('picked', picked);
+    return { outputs, gpuMs, dispatchMs: undefined, wallMs: performance.now() - start };
+  }
+
+  private async buildPlan(imagesShape: Shape, methods: Method[], layerNames: string[], options: ExplainLayersOptions) {
+    if (imagesShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${imagesShape}]`);
+    // SmoothGrad: the plan runs batches of noisy copies, and folds their maps into per-image means.
+    const smoothing: Smoothing | undefined = options.smooth && {
+      images: imagesShape[0], samples: options.smooth.samples, noise: options.smooth.noise, seed: options.smooth.seed ?? 0,
+    };
+    let inputShape = imagesShape;
+    let shaped: ShapedGraph;
+    if (smoothing) {
+      const copies = Math.min(options.batch ?? DEFAULT_PERTURBATION_BATCH, smoothing.images * smoothing.samples);
+      inputShape = [copies, ...imagesShape.slice(1)];
+      try {
+        shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
+      } catch (e) {
+        // A graph exported with its batch size fixed runs only that batch.
+        if (!(e instanceof UserError) || copies === imagesShape[0]) throw e;
+        inputShape = imagesShape;
+        shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
+      }
+    } else shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
+    const accumulated: Accumulated = { maps: new Map(), margins: new Map() };
+    const emitMap = (name: string, map: TensorRef, normalized: TensorRef) => {
+      if (!smoothing) {
+        b.addOutput(`map:${name}`, map);
+        b.addOutput(`normalized:${name}`, normalized);
+        return;
+      }
+      addAccumulation(b, map, `map:${name}`, smoothing, 'mean');
+      accumulated.maps.set(`map:${name}`, [smoothing.images, ...map.shape.slice(1)]);
+    };
+    const emitMargins = (name: string, margins: TensorRef) => {
+      if (!smoothing) return b.addOutput(name, margins);
+      addAccumulation(b, margins, name, smoothing, 'min');
+      accumulated.margins.set(name, [smoothing.images]);
+    };
     const { layers: candidates, default: fallback, score } = layersOf(shaped, options.output);
     const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name)) : [fallback];
     const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
@@ -261,6 +346,7 @@ export class Explainer {
     const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
 
     const b = new PlanBuilder(shaped, this.model.deviceTraits);
+    if (smoothing) addNoisyInput(b, this.model.inputName, inputShape, smoothing);
     const scores = b.value(score);
     const activations = layers.map((layer) => b.value(layer.tensor));
     b.addOutput('logits', scores);
@@ -291,14 +377,14 @@ export class Explainer {
       const probes = layers.map((layer) => new MarginProbe(b, batch, b.nodesBetween([layer.tensor], score)));
       const found = b.addBackward(score, seed, layers.map((l) => l.tensor), { afterNode: (node, ctx) => probes.forEach((p) => p.visit(node, ctx)) });
       gradients = layers.map((l) => found.get(l.tensor)!);
-      probes.forEach((p, i) => p.any && b.addOutput(`margins:${i}`, p.margins));
+      probes.forEach((p, i) => p.any && emitMargins(`margins:${i}`, p.margins));
     }
     const input = this.model.inputName;
     let guided: TensorRef | undefined;
     if (methods.some((m) => GUIDED.includes(m))) {
       const probe = new MarginProbe(b, batch);
       guided = b.addBackward(score, seed, [input], { guided: true, afterNode: probe.visit }).get(input)!;
-      if (probe.any) b.addOutput('guided margins', probe.margins);
+      if (probe.any) emitMargins('guided margins', probe.margins);
     }
 
     b.setPhase('cam');
@@ -352,8 +438,7 @@ export class Explainer {
         } else continue;
         maps.set(method, result.map);
         if (!methods.includes(method)) continue;
-        b.addOutput(`map:${outputName(method, i)}`, result.map);
-        b.addOutput(`normalized:${outputName(method, i)}`, result.normalized);
+        emitMap(outputName(method, i), result.map, result.normalized);
       }
       for (const method of methods.filter((m) => GUIDED.includes(m))) {
         if (LAYER_FREE.includes(method) && i > 0) continue;
@@ -375,17 +460,18 @@ export class Explainer {
           guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
           `${method}: picture`,
         );
-        b.addOutput(`map:${outputName(method, i)}`, image);
-        b.addOutput(`normalized:${outputName(method, i)}`, picture);
+        emitMap(outputName(method, i), image, picture);
       }
     });
     const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights, { profile: options.profile });
-    return { exe, layers, shaped, score, perturbations: new Map(), sides };
+    const finish = smoothing && (await finishPlan(this.model, shaped, exe, accumulated));
+    return { exe, finish, smoothing, layers, shaped, score, perturbations: new Map(), sides };
   }
 
   dispose(): void {
     for (const p of this.plans.values()) {
       p.exe.destroy();
+      p.finish?.destroy();
       for (const perturbation of p.perturbations.values()) perturbation.destroy();
     }
     this.plans.clear();

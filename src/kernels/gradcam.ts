@@ -165,3 +165,31 @@ export const perturbKernels = {
     bindings: { scores: 'read', picked: 'read', first: FIRST_COPY, channel_scores: 'write' },
   }),
 };
+
+// SmoothGrad (shaders/smooth_*.wgsl): noisy copies of each image drawn on the GPU, and the per-image mean
+// (or minimum) of what each copy gave.
+const SMOOTH_COPIES = { images: 'u32', samples: 'u32' } as const;
+
+export const smoothKernels = {
+  range: defineKernel({
+    name: 'smooth_range',
+    files: ['workgroup_min_max', 'smooth_range'],
+    grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
+    uniforms: { per_image: 'u32' },
+    bindings: { image: 'read', image_range: 'write' },
+  }),
+  noise: defineKernel({
+    name: 'smooth_noise',
+    files: ['smooth_common', 'smooth_noise'],
+    grid: 'elements',
+    uniforms: { ...SMOOTH_COPIES, per_image: 'u32', seed: 'u32', noise: 'f32' },
+    bindings: { image: 'read', image_range: 'read', first: FIRST_COPY, noisy: 'write' },
+  }),
+  accumulate: defineKernel({
+    name: 'smooth_accumulate',
+    files: ['smooth_accumulate'],
+    grid: 'elements',
+    uniforms: { ...SMOOTH_COPIES, batch: 'u32', per_image: 'u32', mode: 'u32' },
+    bindings: { per_copy: 'read', first: FIRST_COPY, result: 'write' },
+  }),
+};

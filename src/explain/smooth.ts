@@ -1,0 +1,114 @@
+// SmoothGrad (Smilkov et al. 2017) for the gradient methods: each image's explanation averaged over
+// `samples` noisy copies, x + N(0, (noise * (max x - min x))^2). The explainer's plan runs on a batch of
+// copies: it draws them on the GPU from the clean images (shaders/smooth_noise.wgsl) and, instead of
+// reading its maps back, folds them into per-image means that it shares; a finish plan normalizes the
+// means once every copy has run.
+import { type Shape, elementCount } from '../graph/ir.js';
+import { UserError } from '../errors.js';
+import { guidedImageKernel, mapStepKernels, smoothKernels } from '../kernels/gradcam.js';
+import type { TensorRef } from '../kernels/program.js';
+import { PlanBuilder } from '../plan/builder.js';
+import { Executable } from '../plan/executable.js';
+import type { Model } from '../runtime/model.js';
+import type { ShapedGraph } from '../ops/infer.js';
+
+export interface SmoothOptions {
+  /** Noisy copies per image. */
+  samples: number;
+  /** The noise's standard deviation as a fraction of each image's value range (Smilkov et al.: 0.1 to 0.2). */
+  noise: number;
+  /** The generator's seed (a 32-bit unsigned integer); default 0. */
+  seed?: number;
+}
+
+/** A plan's smoothing: `images` clean images, explained as batches of noisy copies. */
+export interface Smoothing {
+  images: number;
+  samples: number;
+  noise: number;
+  seed: number;
+}
+
+export const SMOOTH_IMAGES = '<smooth: images>';
+export const SMOOTH_FIRST = '<smooth: first copy>';
+
+export function checkSmoothOptions(s: SmoothOptions): void {
+  if (!Number.isInteger(s.samples) || s.samples < 1) throw new UserError(`SmoothGrad needs a positive whole number of samples, got ${s.samples}`);
+  if (!Number.isFinite(s.noise) || s.noise < 0) throw new UserError(`SmoothGrad's noise level must be a number >= 0, got ${s.noise}`);
+  const seed = s.seed ?? 0;
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
+}
+
+/** Makes the plan's model input a batch of noisy copies drawn from the clean images. */
+export function addNoisyInput(b: PlanBuilder, inputName: string, copiesShape: Shape, s: Smoothing): void {
+  const [, ...image] = copiesShape;
+  const perImage = elementCount(image);
+  const images = b.addInput(SMOOTH_IMAGES, [s.images, ...image]);
+  const first = b.addInput(SMOOTH_FIRST, [1]);
+  const range = b.scratch([s.images, 2], 'SmoothGrad: image ranges');
+  b.dispatch(smoothKernels.range.program({ uniforms: { per_image: perImage }, bindings: { image: images, image_range: range }, workgroups: [s.images, 1, 1] }), 'SmoothGrad: image ranges');
+  const noisy = b.scratch(copiesShape, 'SmoothGrad: noisy copies');
+  b.dispatch(
+    smoothKernels.noise.program({
+      uniforms: { images: s.images, samples: s.samples, per_image: perImage, seed: s.seed, noise: s.noise },
+      bindings: { image: images, image_range: range, first, noisy },
+      count: elementCount(copiesShape),
+    }),
+    'SmoothGrad: noisy copies',
+  );
+  b.setValue(inputName, noisy);
+}
+
+/**
+ * Folds a per-copy result [copies, ...] into a shared per-image one [images, ...] under `name`: the
+ * mean over the samples, or (margins) the minimum.
+ */
+export function addAccumulation(b: PlanBuilder, perCopy: TensorRef, name: string, s: Smoothing, mode: 'mean' | 'min'): void {
+  const [copies, ...rest] = perCopy.shape;
+  const perImage = elementCount(rest);
+  const first = b.inputs.get(SMOOTH_FIRST)!;
+  const result = b.scratch([s.images, ...rest], `SmoothGrad: ${name}`);
+  b.dispatch(
+    smoothKernels.accumulate.program({
+      uniforms: { images: s.images, samples: s.samples, batch: copies, per_image: perImage, mode: mode === 'min' ? 1 : 0 },
+      bindings: { per_copy: perCopy, first, result },
+      count: s.images * perImage,
+    }),
+    `SmoothGrad: ${name}`,
+  );
+  b.addShared(name, result);
+}
+
+/** What the finish plan reads: each mean map (its shape), and each minimum margin. */
+export interface Accumulated {
+  maps: Map<string, Shape>;
+  margins: Map<string, Shape>;
+}
+
+/** The finish plan: every mean map normalized as the plain plan normalizes it, and read back with the margins. */
+export async function finishPlan(model: Model, shaped: ShapedGraph, copiesPlan: Executable, accumulated: Accumulated): Promise<Executable> {
+  const b = new PlanBuilder(shaped, model.deviceTraits);
+  b.setPhase('cam');
+  const externals = new Map<string, GPUBuffer>();
+  const external = (name: string, shape: Shape) => {
+    externals.set(name, copiesPlan.sharedBuffer(name));
+    return b.addExternal(name, shape);
+  };
+  for (const [name, shape] of accumulated.maps) {
+    const map = external(name, shape);
+    const normalized = b.scratch(shape, `normalized ${name}`);
+    const [images] = shape;
+    if (shape.length === 4) {
+      const perImage = elementCount(shape) / images;
+      b.dispatch(guidedImageKernel.program({ uniforms: { per_image: perImage }, bindings: { values: map, image: normalized }, workgroups: [images, 1, 1] }), `normalize ${name}`);
+    } else {
+      const [, h, w] = shape;
+      const uniforms = { batch: images, channels: 1, in_h: h, in_w: w, out_h: h, out_w: w, mode: 0, weight_class_stride: 0, weight_channel_stride: 0 };
+      b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [images, 1, 1] }), `normalize ${name}`);
+    }
+    b.addOutput(name, map);
+    b.addOutput(name.replace(/^map:/, 'normalized:'), normalized);
+  }
+  for (const [name, shape] of accumulated.margins) b.addOutput(name, external(name, shape));
+  return Executable.create(model.gpu, b.build(), model.weights, { externals });
+}
