@@ -470,6 +470,40 @@ describe('decision margins', () => {
     }
   });
 
+  it('measures the guided rule\'s test of the gradient\'s sign too', async () => {
+    // x -> Relu (every unit open, far from its kink) -> times a constant map -> pooling head: the
+    // gradient at the ReLU is the map / (h w), and one entry of it is 1e-8 of the largest.
+    const weights = Array.from({ length: h * w }, (_, i) => (i === 7 ? 1e-8 : i === 3 ? -1.5 : 1 + 0.1 * i));
+    const spec = onnxOf({
+      inputs: { x: [1, 1, h, w] },
+      outputs: ['scores'],
+      nodes: [
+        { op: 'Relu', inputs: ['x'], outputs: ['features'] },
+        { op: 'Mul', inputs: ['features', 'weights'], outputs: ['weighted'] },
+        { op: 'GlobalAveragePool', inputs: ['weighted'], outputs: ['pooled'] },
+        { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+        { op: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+      ],
+      initializers: { weights: floats([1, 1, h, w], weights), w: floats([1, 1], [1]) },
+    });
+    const m = Model.fromBytes(gpu(), spec);
+    const explainer = new Explainer(m);
+    try {
+      const x = { shape: [1, 1, h, w], data: Float32Array.from({ length: h * w }, (_, i) => 0.5 + 0.02 * i) };
+      // Grad-CAM at the ReLU's output meets no decision; guided back-propagation meets the ReLU twice:
+      // its input (margin 0.5 / 0.88) and the gradient's sign (margin 1e-8 / 2.9).
+      const plain = await explainer.explain(x, { layer: 'features', classes: [0] });
+      expect(plain.stability).toEqual({ smallestMargin: [null], stable: [true] });
+      const guided = await explainer.explain(x, { layer: 'features', method: 'guided-backprop', classes: [0] });
+      const expected = 1e-8 / Math.max(...weights.map(Math.abs));
+      expect(Math.abs(guided.stability.smallestMargin[0]! - expected) / expected).toBeLessThan(1e-6);
+      expect(guided.stability.stable).toEqual([false]);
+    } finally {
+      explainer.dispose();
+      m.dispose();
+    }
+  });
+
   it('measures max-pool windows by the gap between their two largest inputs', async () => {
     // features = Relu(x) -> MaxPool 2x2 stride 2 -> GlobalAveragePool -> Flatten -> Gemm.
     const spec = onnxOf({

@@ -114,8 +114,10 @@ export interface Explanation {
    * Per image, the smallest margin of a ReLU/Clip/HardSigmoid/HardSwish decision on the backward path
    * (distance to its kink relative to the tensor's max |x|) and whether it is clear of float32
    * rounding; a map that is not stable can move by O(1e-2) under any float32 arithmetic. CAM has no
-   * backward path: always stable. The guided methods report the decisions of their backward pass to
-   * the input (ReLU inputs, max-pool windows), not yet the guided rule's tests of the gradient's sign.
+   * backward path: always stable, and so are EigenCAM, Score-CAM and Ablation-CAM, which take no
+   * gradient. The guided methods report the decisions of their backward pass to the input (ReLU
+   * inputs, max-pool windows) and the guided rule's tests of the gradient's sign (how close dy came
+   * to 0 at an open ReLU, relative to the image's max |dy|).
    */
   stability: Stability;
   /**

@@ -118,6 +118,18 @@ export const activations: OpDef<[number, number]> = {
         workgroups: [batch, 1, 1],
       }),
     );
+    if (ctx.guided && ctx.node.opType === 'Relu') {
+      // The guided rule's second decision, dy > 0 where the unit is open (y > 0): how close the
+      // incoming gradient came to zero, relative to the image's max |dy|.
+      ctx.dispatch(
+        decisionMarginKernel.program({
+          uniforms: { per_image: elementCount(dy.shape) / batch, kink_count: 1, kink0: 0, kink1: 0 },
+          bindings: { x: dy, dy: ctx.outputs[0].ref, margin: target.ref },
+          accumulate: true,
+          workgroups: [batch, 1, 1],
+        }),
+      );
+    }
     return true;
   },
 

@@ -263,7 +263,7 @@ export class PlanBuilder {
   nodesBetween(from: string[], to: string): Node[] {
     const down = this.descendantsOf(from);
     const up = upstreamTensors(this.shaped.nodes, to);
-    return this.shaped.nodes.filter((n) => n.outputs.some((o) => up.has(o) && down.has(o)));
+    return this.shaped.nodes.filter((n) => n.inputs.some((i) => down.has(i)) && n.outputs.some((o) => up.has(o)));
   }
 
   private descendantsOf(names: string[]): Set<string> {
