@@ -1281,6 +1281,36 @@ def ablationcam_weights(model, cam_attr, x, A, classes):
     return torch.stack(rows)
 
 
+def guided_backprop(model, x, classes):
+    """d(sum_i logits[i, c_i]) / dx with every ReLU passing gradient only where its input and the incoming
+    gradient are both positive (Springenberg et al.); every other op keeps its ordinary gradient."""
+
+    class GuidedRelu(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):
+            ctx.save_for_backward(t)
+            return t.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, g):
+            (t,) = ctx.saved_tensors
+            return g * ((t > 0) & (g > 0)).to(g.dtype)
+
+    relu = F.relu
+    F.relu = lambda t, inplace=False: GuidedRelu.apply(t)
+    if hasattr(model, "logits_only"):
+        model.logits_only = True
+    try:
+        x = x.detach().clone().requires_grad_(True)
+        logits = model(x)
+        (g,) = torch.autograd.grad(sum(logits[i, c] for i, c in enumerate(classes)), x)
+    finally:
+        F.relu = relu
+        if hasattr(model, "logits_only"):
+            model.logits_only = False
+    return g.detach()
+
+
 def family_maps(model, cam_attr, x, A, dA, classes):
     """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
     eig, eig_ratio = eigen_projection(A)
@@ -1320,6 +1350,9 @@ def build_net(name, opset):
     for method, ref in family.items():
         assert all(float(r.max()) > 0 for r in ref), (name, method, "map is all zero for a sample")
         f32_err[f"{method}_raw"] = float((family32[method].double() - ref).abs().max() / ref.abs().max())
+    guided = guided_backprop(m64, x64, classes)
+    guided32 = guided_backprop(m32, torch.from_numpy(x), classes)
+    f32_err["guided_raw"] = float((guided32.double() - guided).abs().max() / guided.abs().max())
     # locate the layer in the ONNX graph and verify it (shape inference + independent evaluation)
     layer, layer_op = find_scope_output(model, net.cam)
     shapes = inferred_shapes(model)
@@ -1344,6 +1377,7 @@ def build_net(name, opset):
     np.save(d / "gradcam_raw.npy", raw.numpy())
     for method, ref in family.items():
         np.save(d / f"{method}_raw.npy", ref.numpy())
+    np.save(d / "guided_raw.npy", guided.numpy())
     size = (d / "model.onnx").stat().st_size
     assert size < 300_000, (case_name, size)
     print(f"   layer {layer} ({layer_op}) {list(a.shape)} classes {classes} params {nparams} model {size} B; "
@@ -1594,7 +1628,8 @@ Each case is a folder `<group>/<case>/`:
   `gradcam_raw.npy` ([N,H,W] = bilinear resize, align_corners=False, of relu(sum_k mean_hw(grad)_k A_k)),
   and the same-sized raw maps `eigencam_raw.npy`, `eigengradcam_raw.npy`, `scorecam_raw.npy` and
   `ablationcam_raw.npy` by their definitions (make_op_fixtures.py: eigen_projection, scorecam_weights,
-  ablationcam_weights; meta.json has each one's PyTorch float32 error and the eigen-gap ratios).
+  ablationcam_weights; meta.json has each one's PyTorch float32 error and the eigen-gap ratios), and
+  `guided_raw.npy`, guided back-propagation to the input ([N,3,H,W], guided_backprop).
   meta adds gradcam_layer (ONNX tensor name), gradcam_layer_op, gradcam_module, classes (one per sample;
   top-1, except sample 1 takes its runner-up when both top-1 coincide), top1, logits, activation_shape,
   params, and torch_float32_rel_err (max abs error / max abs value of the same computation in float32
@@ -1641,7 +1676,7 @@ def verify_all():
             assert meta["fd_vs_autograd"] is not None, d
         if meta["group"] == "nets":
             for f in ("activation.npy", "grad.npy", "gradcam_raw.npy") + tuple(
-                    f"{m}_raw.npy" for m in ("eigencam", "eigengradcam", "scorecam", "ablationcam")):
+                    f"{m}_raw.npy" for m in ("eigencam", "eigengradcam", "scorecam", "ablationcam", "guided")):
                 assert np.load(d / f).dtype == np.float64, (d, f)
                 expected.add(f)
             a = np.load(d / "activation.npy")

@@ -157,6 +157,15 @@ describe('Grad-CAM on synthetic nets', () => {
           expect(relativeError(result.map.data, expected), method).toBeLessThan(limit);
           expect(maxAbsError(result.normalized.data, normalizeReference(expected)), `${method} normalized`).toBeLessThan(limit);
         }
+        // Guided back-propagation to the input, and Guided Grad-CAM as its product with the float64
+        // Grad-CAM map; the same rule for the limit.
+        const guidedRef = readReference(join(dir, 'guided_raw.npy'));
+        const guidedLimit = Math.max(MAP_TOLERANCE, PYTORCH_FLOAT32_FACTOR * meta.torch_float32_rel_err.guided_raw);
+        const guided = await explainer.explainMany(x, { methods: ['guided-backprop', 'guided-gradcam'], layer: meta.gradcam_layer, classes: meta.classes });
+        expect(relativeError(guided.get('guided-backprop')!.map.data, guidedRef), 'guided-backprop').toBeLessThan(guidedLimit);
+        const pixels = outH * outW;
+        const product = Float64Array.from(guidedRef.data, (v, i) => v * raw.data[Math.floor(i / (x.shape[1] * pixels)) * pixels + (i % pixels)]);
+        expect(relativeError(guided.get('guided-gradcam')!.map.data, { shape: guidedRef.shape, data: product }), 'guided-gradcam').toBeLessThan(guidedLimit);
       } finally {
         explainer.dispose();
         model.dispose();
