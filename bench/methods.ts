@@ -1,8 +1,10 @@
 // Time per image of every method against Grad-CAM's, on three torchvision reference models (generated
 // by `npm test` into .cache/references), at the default layer and each image's top-1 class. Each method
 // runs alone (its own plan: forward, the backward pass it needs, its map kernel), so the columns compare
-// what a user asking for that one method waits for.
-//   npm run bench:methods [-- --runs N --arch resnet18,mobilenet_v2,squeezenet1_1]
+// what a user asking for that one method waits for. Score-CAM and Ablation-CAM (one forward pass per
+// channel) are timed once, their first run (compiling is a small part of it); `smooth` is Grad-CAM with
+// SmoothGrad over --smooth noisy copies.
+//   npm run bench:methods [-- --runs N --arch resnet18,mobilenet_v2,squeezenet1_1 --smooth 8]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Explainer, METHODS } from '../src/explain/explainer.js';
@@ -13,9 +15,16 @@ import { Model } from '../src/runtime/model.js';
 import { fmt, median, table, torchvisionModels } from './common.js';
 
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, arch: { type: 'string', default: 'resnet18,mobilenet_v2,squeezenet1_1' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    arch: { type: 'string', default: 'resnet18,mobilenet_v2,squeezenet1_1' },
+    smooth: { type: 'string', default: '8' },
+  },
 });
 const runs = Number(values.runs);
+const samples = Number(values.smooth);
+const ONCE: readonly string[] = ['scorecam', 'ablationcam'];
+const COLUMNS = [...METHODS, 'smooth'];
 const models = torchvisionModels(values.arch.split(','));
 if (models.length === 0) {
   console.error('no reference models in .cache/references/torchvision: run `npm test` (or scripts/make_torchvision_refs.py) first');
@@ -31,24 +40,29 @@ for (const { arch, dir } of models) {
   const input = readNpyFloat32(join(dir, 'input.npy'));
   const batch = input.shape[0];
   const perImage: Record<string, number> = {};
-  for (const method of METHODS) {
-    let usable = true;
+  for (const column of COLUMNS) {
+    const method = column === 'smooth' ? 'gradcam' : (column as (typeof METHODS)[number]);
+    const options = { method, smooth: column === 'smooth' ? { samples, noise: 0.15 } : undefined };
+    let first: number;
     try {
-      await explainer.explain(input, { method });
+      first = (await explainer.explain(input, options)).timings.wallMs;
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      usable = false; // CAM needs a global-average-pooling head
+      continue; // CAM needs a global-average-pooling head
     }
-    if (!usable) continue;
+    if (ONCE.includes(column)) {
+      perImage[column] = first / batch;
+      continue;
+    }
     const wall: number[] = [];
-    for (let i = 0; i < runs; i++) wall.push((await explainer.explain(input, { method })).timings.wallMs);
-    perImage[method] = median(wall) / batch;
+    for (let i = 0; i < runs; i++) wall.push((await explainer.explain(input, options)).timings.wallMs);
+    perImage[column] = median(wall) / batch;
   }
   const base = perImage.gradcam;
-  rows.push([arch, ...METHODS.map((m) => (m in perImage ? `${fmt(perImage[m])} (${(perImage[m] / base).toFixed(2)})` : '-'))]);
+  rows.push([arch, ...COLUMNS.map((m) => (m in perImage ? `${fmt(perImage[m])} (${(perImage[m] / base).toFixed(2)})` : '-'))]);
   console.log(`  ${arch} done`);
   explainer.dispose();
   model.dispose();
 }
-console.log(table(['arch', ...METHODS], rows));
+console.log(table(['arch', ...COLUMNS.map((c) => (c === 'smooth' ? `gradcam --smooth ${samples}` : c))], rows));
 gpu.destroy();
