@@ -123,7 +123,7 @@ ARCHS = {
 GUIDED_ARCHS = tuple(ARCHS)
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 8
+GENERATOR_VERSION = 9
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -446,6 +446,35 @@ def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
     return maps
 
 
+def ablation_weights(torch, model, cfg, x, logits, classes, K):
+    """Ablation-CAM's channel weights at the 'last' target, [2, K]: (y - y_k) / y, y_k the class score with
+    channel k of the layer set to zero (Desai & Ramaswamy). Per image one forward pass whose target
+    output is replaced by K copies, copy k with channel k zeroed: the part after every last target is
+    pooling and a classifier, which takes any batch. DenseNet's last target is the F.relu after
+    `features`; zeroing `features`' channel before it is the same (ReLU is per element, ReLU(0) = 0)."""
+    target = cfg["last"]
+    module = model.get_submodule(target if isinstance(target, str) else target[1])
+
+    def ablate(m, i, out):
+        if out.shape[0] != 1:
+            raise Fail("ablation expects one image per pass")
+        out = out.repeat(K, 1, 1, 1)
+        out[torch.arange(K), torch.arange(K)] = 0
+        return out
+
+    rows = []
+    for n, c in enumerate(classes):
+        hook = module.register_forward_hook(ablate)
+        try:
+            with torch.no_grad():
+                yk = model(x[n:n + 1])[:, c]
+        finally:
+            hook.remove()
+        y = logits[n, c].detach()
+        rows.append((y - yk) / y)
+    return torch.stack(rows)
+
+
 def guided_backprop(torch, model, x, classes):
     """d(sum_i logits[i, c_i]) / d x with every ReLU passing gradient only where its input and the
     incoming gradient are both positive (Springenberg et al.); every other op, ReLU6 and Hardswish
@@ -698,6 +727,14 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     cam_weights = cam_head_weights(torch, model64, cfg, classes, r64["last"][0], lg64)
     maps64 = {t: method_maps(torch, *r64[t], cam_weights if t == "last" else None, H, W) for t in targets}
     maps32 = {t: method_maps(torch, *r32[t], cam_weights if t == "last" else None, H, W) for t in targets}
+    # Ablation-CAM at the last layer: one cheap pass per channel through pooling and classifier. (At the
+    # middle layer, and Score-CAM anywhere, each channel costs a whole forward pass: thousands per case.)
+    K = r64["last"][0].shape[1]
+    maps64["last"]["ablationcam"] = maps_from(
+        torch, r64["last"][0], ablation_weights(torch, model64, cfg, x64, lg64, classes, K), H, W)
+    maps32["last"]["ablationcam"] = maps_from(
+        torch, r32["last"][0], ablation_weights(torch, copy.deepcopy(model), cfg, x32, l32, classes, K), H, W)
+    log("[%s] Ablation-CAM %.1fs" % (arch, time.time() - t0))
 
     map_noise = torch.Generator().manual_seed(seed + 60)
 
@@ -707,6 +744,9 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
         for t in targets:
             out[t] = method_maps(torch, *res[t], cam_weights if t == "last" else None, H, W,
                                  f32model.sum_rounding(torch, map_noise))
+        out["last"]["ablationcam"] = maps_from(
+            torch, res["last"][0], ablation_weights(torch, m, cfg, x64, lg, classes, K), H, W,
+            f32model.sum_rounding(torch, map_noise))
         return out
     noisy = f32model.float32_model_runs(torch, model64, noisy_run, seed)
     model_logits_rel = max(rel(lg, l64n) for lg in noisy["logits"])
