@@ -4,3 +4,8 @@
 export class UserError extends Error {
   override name = 'UserError';
 }
+
+/** A command line that does not parse (unknown command or option, missing value): exit status 2. */
+export class UsageError extends UserError {
+  override name = 'UsageError';
+}

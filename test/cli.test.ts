@@ -141,7 +141,10 @@ describe('gradcam CLI', () => {
     ['a class out of range', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '999'], /class 999 is out of range/],
     ['an image that will not decode', ['explain', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'bad', 'not-onnx.onnx')], /not a PNG or JPEG/],
     ['a missing file', ['explain', '--model', join(net, 'model.onnx'), '--image', '/nonexistent.png'], /no such file/],
-    ['an unknown flag', ['explain', '--model', join(net, 'model.onnx'), '--bogus'], /bogus/],
+    ['a negative class', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '-1'], /class -1 is out of range/],
+    ['a bad batch size', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'scorecam', '--batch', '0'], /--batch takes a positive integer, got "0"/],
+    ['a noise level without --smooth', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--noise', '0.2'], /--noise and --seed go with --smooth N/],
+    ['SmoothGrad of a method without gradients', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'eigencam', '--smooth', '4'], /eigencam uses none/],
     ['an unknown method', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'magic'], /--method must be one of/],
     ['a head CAM cannot use', ['explain', '--model', join(FIXTURES, 'nets', 'alexnet_like_opset13', 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'cam'], /cam needs/],
   ];
@@ -154,4 +157,29 @@ describe('gradcam CLI', () => {
       expect(r.stderr).not.toMatch(/\n\s+at /);
     });
   }
+
+  const usage: [string, string[], RegExp][] = [
+    ['an unknown flag', ['explain', '--model', join(net, 'model.onnx'), '--bogus'], /bogus/],
+    ['a missing --model', ['explain', '--input', join(net, 'x0.npy')], /--model is required/],
+    ['an unknown command', ['explian'], /unknown command "explian"/],
+  ];
+  for (const [what, argv, message] of usage) {
+    it(`answers ${what} with exit status 2 (usage)`, async () => {
+      const r = await run(...argv);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+      expect(r.stderr).not.toMatch(/\n\s+at /);
+    });
+  }
+
+  it('prints its version, and every command its help', async () => {
+    const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
+    expect((await run('--version')).stdout).toBe(`gradcam-webgpu ${version}`);
+    for (const command of ['info', 'infer', 'explain', 'layers', 'demo']) {
+      const r = await run(command, '--help');
+      expect(r.status, command).toBe(0);
+      expect(r.stdout, command).toMatch(new RegExp(`gradcam ${command}`));
+    }
+    expect((await run('--help')).stdout).toMatch(/exit status: 0 done, 1 bad input/);
+  });
 });

@@ -14,10 +14,14 @@ import { parse } from './args.js';
 import { loadLabels, withModel } from './session.js';
 
 export const DEMO_HELP = `gradcam demo [--out DIR] [--images DIR]
-  Explains the bundled sample images with the bundled demo model (gradcam, counterfactual, cam) and
-  writes per image and method a heatmap and an overlay, plus contact-sheet.png, into DIR.
+  Explains the bundled sample images with the bundled demo model (every map method, and Guided
+  Grad-CAM) and writes per image and method an overlay, plus contact-sheet.png, into DIR.
   --out DIR            where to write (default ./gradcam-demo)
-  --images DIR         PNG/JPEG images to explain instead of the bundled samples`;
+  --images DIR         PNG/JPEG images to explain instead of the bundled samples
+
+examples:
+  gradcam demo
+  gradcam demo --out /tmp/demo --images my-shapes/`;
 
 interface DemoConfig {
   model: string;

@@ -41,7 +41,14 @@ ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${
                        (the guided methods: the gradient image, [N, C, H, W])
   --labels FILE        class names, one per line (or a JSON array)
   --profile FILE       time every dispatch (GPU timestamps): a table slowest first, and FILE as JSON
-  --json               a JSON summary on stdout (with --profile, the table goes to stderr)`;
+  --json               a JSON summary on stdout (with --profile, the table goes to stderr)
+
+examples:
+  gradcam explain --model resnet50.onnx --image cat.jpg --out maps/
+  gradcam explain --model resnet50.onnx --image cat.jpg --method guided-gradcam --class 281 --out maps/
+  gradcam explain --model resnet50.onnx --image cat.jpg --layer all --json
+  gradcam explain --model resnet50.onnx --image cat.jpg --method scorecam --batch 32 --npy map.npy
+  gradcam explain --model resnet50.onnx --image cat.jpg --smooth 25 --noise 0.15 --out maps/`;
 
 export async function explain(argv: string[]): Promise<void> {
   const { values, positionals } = parse(

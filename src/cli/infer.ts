@@ -9,7 +9,11 @@ export const INFER_HELP = `gradcam infer --model M.onnx (--input X.npy | --image
   the top-5 classes of each image (names from --labels) otherwise.
 ${INPUT_HELP}
   --labels FILE        class names, one per line (or a JSON array)
-  --json               machine-readable output on stdout`;
+  --json               machine-readable output on stdout
+
+examples:
+  gradcam infer --model resnet50.onnx --image cat.jpg --labels imagenet.txt
+  gradcam infer --model resnet50.onnx --input batch.npy --npy logits.npy`;
 
 export async function infer(argv: string[]): Promise<void> {
   const { values, positionals } = parse(argv, { model: { type: 'string' }, npy: { type: 'string' }, json: { type: 'boolean' }, labels: { type: 'string' }, ...INPUT_OPTIONS }, true);

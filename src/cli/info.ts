@@ -3,7 +3,11 @@ import { createGpuContext, describeAdapter } from '../gpu/context.js';
 import { parse } from './args.js';
 
 export const INFO_HELP = `gradcam info [--json]
-  Prints the WebGPU adapter (vendor, architecture, description, backend) and its limits.`;
+  Prints the WebGPU adapter (vendor, architecture, description, backend) and its limits.
+
+examples:
+  gradcam info
+  gradcam info --json`;
 
 const LIMITS = [
   'maxStorageBufferBindingSize',

@@ -6,7 +6,11 @@ import { withModel } from './session.js';
 
 export const LAYERS_HELP = `gradcam layers --model M.onnx [--shape N,C,H,W] [--output NAME] [--json]
   Lists the 4-D feature maps upstream of the class scores and marks the default layer.
-  --shape N,C,H,W      input shape to infer the layer shapes for (default: the model's, 224x224 where unset)`;
+  --shape N,C,H,W      input shape to infer the layer shapes for (default: the model's, 224x224 where unset)
+
+examples:
+  gradcam layers --model resnet50.onnx
+  gradcam layers --model resnet50.onnx --shape 1,3,320,256 --json`;
 
 export async function layers(argv: string[]): Promise<void> {
   const { values } = parse(argv, { model: { type: 'string' }, shape: { type: 'string' }, output: { type: 'string' }, json: { type: 'boolean' } });

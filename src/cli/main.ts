@@ -1,5 +1,6 @@
 // The `gradcam` command: a thin layer over the engine and the explanation API.
-import { UserError } from '../errors.js';
+import { readFileSync } from 'node:fs';
+import { UsageError, UserError } from '../errors.js';
 import { DEMO_HELP, demo } from './demo.js';
 import { EXPLAIN_HELP, explain } from './explain.js';
 import { INFER_HELP, infer } from './infer.js';
@@ -17,11 +18,27 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
 const USAGE = `gradcam-webgpu: Grad-CAM on a WebGPU engine written from scratch
 
 usage: gradcam <command> [options]     (gradcam <command> --help for its options)
+       gradcam --version
 
 commands:
 ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
-  .join('\n')}`;
+  .join('\n')}
+
+exit status: 0 done, 1 bad input (a model, image, layer or class the command cannot use), 2 usage
+(an unknown command or option, a missing value)`;
+
+/** The package's version, from the package.json two folders up (dist/src/cli or src/cli). */
+function version(): string {
+  for (const up of ['../../../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name: string; version: string }).version;
+    } catch {
+      // not this folder depth
+    }
+  }
+  return 'unknown';
+}
 
 export async function main(argv: string[]): Promise<void> {
   const [name, ...rest] = argv;
@@ -29,8 +46,12 @@ export async function main(argv: string[]): Promise<void> {
     console.log(USAGE);
     return;
   }
+  if (name === '--version' || name === '-V') {
+    console.log(`gradcam-webgpu ${version()}`);
+    return;
+  }
   const command = COMMANDS[name];
-  if (!command) return fail(`unknown command "${name}"\n\n${USAGE}`);
+  if (!command) return fail(`unknown command "${name}"\n\n${USAGE}`, 2);
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(command.help);
     return;
@@ -39,12 +60,12 @@ export async function main(argv: string[]): Promise<void> {
     await command.run(rest);
   } catch (e) {
     const error = e as Error;
-    if (error instanceof UserError || process.env.GRADCAM_DEBUG === undefined) return fail(error.message);
+    if (error instanceof UserError || process.env.GRADCAM_DEBUG === undefined) return fail(error.message, error instanceof UsageError ? 2 : 1);
     throw error;
   }
 }
 
-function fail(message: string): void {
+function fail(message: string, status: 1 | 2): void {
   console.error(`gradcam: ${message}`);
-  process.exitCode = 1;
+  process.exitCode = status;
 }
