@@ -1,0 +1,63 @@
+// The package as a user installs it: `npm pack`, then `npm install ./gradcam-webgpu-*.tgz` into an empty
+// folder (dependencies from the registry or npm's cache), and the installed copy's CLI runs the demo and
+// its typed ESM API type-checks and loads. The tarball holds what the engine needs and no tests,
+// fixtures or scripts.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const REPO = join(import.meta.dirname, '..');
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+describe.skipIf(process.env.GRADCAM_SKIP_PACKAGE)('npm package', () => {
+  it('packs, installs into an empty folder, and runs from there', () => {
+    const work = mkdtempSync(join(tmpdir(), 'gradcam-package-'));
+    npm(['pack', '--pack-destination', work], REPO);
+    const tarball = readdirSync(work).find((f) => /^gradcam-webgpu-.*\.tgz$/.test(f));
+    expect(tarball).toBeDefined();
+
+    const listing = execFileSync('tar', ['tzf', join(work, tarball!)], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    const files = listing.map((f) => f.replace(/^package\//, ''));
+    for (const needed of ['bin/gradcam.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'shaders/gradcam.wgsl', 'weights/demo.onnx', 'package.json']) {
+      expect(files, needed).toContain(needed);
+    }
+    expect(files.filter((f) => /^(test|scripts|bench|dist\/bench|src)\//.test(f) || f.endsWith('.pt'))).toEqual([]);
+
+    const app = join(work, 'app');
+    execFileSync('mkdir', [app]);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module', private: true }));
+    npm(['install', '--prefer-offline', join(work, tarball!)], app);
+
+    const bin = join(app, 'node_modules', '.bin', 'gradcam');
+    const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+    expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toBe(`gradcam-webgpu ${version}`);
+    const out = join(app, 'demo');
+    const demo = execFileSync(bin, ['demo', '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    expect(demo).toMatch(/contact sheet/);
+    expect(existsSync(join(out, 'contact-sheet.png'))).toBe(true);
+
+    // The typed API: a TypeScript user's import type-checks against the installed declarations, and loads.
+    writeFileSync(
+      join(app, 'use.ts'),
+      [
+        "import { createGpuContext, Explainer, METHODS, Model, type Explanation } from 'gradcam-webgpu';",
+        'const methods: readonly string[] = METHODS;',
+        'export async function explain(path: string, data: Float32Array): Promise<Explanation> {',
+        '  const model = Model.fromFile(await createGpuContext(), path);',
+        "  return new Explainer(model).explain({ shape: [1, 3, 128, 128], data }, { method: 'gradcam' });",
+        '}',
+        'console.log(methods.length);',
+      ].join('\n'),
+    );
+    execFileSync(process.execPath, [join(REPO, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', '--skipLibCheck', 'use.ts'], {
+      cwd: app,
+      encoding: 'utf8',
+      env: { ...process.env, NODE_PATH: join(REPO, 'node_modules') },
+    });
+    const loaded = execFileSync(process.execPath, ['--input-type=module', '-e', "import('gradcam-webgpu').then((m) => console.log(typeof m.Explainer, m.METHODS.length))"], { cwd: app, encoding: 'utf8' });
+    expect(loaded.trim()).toMatch(/^function \d+$/);
+  }, 240_000);
+});
