@@ -1,6 +1,6 @@
 // The CLI as a user meets it: results on stdout, and bad input answered with one line on stderr and a
 // non-zero exit status, never a stack trace. Runs the command in-process (same code as bin/gradcam.js).
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -123,6 +123,48 @@ describe('gradcam CLI', () => {
   it('explain --help lists every method', async () => {
     const r = await run('explain', '--help');
     for (const m of ['gradcam', 'gradcam++', 'layercam', 'guided-backprop', 'guided-gradcam']) expect(r.stdout + r.stderr).toContain(m);
+  });
+
+  it('explain --images explains a folder in batches, reports what does not decode, and resumes', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-folder-'));
+    const out = join(dir, 'out');
+    const images = join(dir, 'in');
+    mkdirSync(join(images, 'sub'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'images', 'rgb.png'), join(images, 'a.png'));
+    copyFileSync(join(FIXTURES, 'images', 'photo.jpg'), join(images, 'sub', 'b.jpg'));
+    copyFileSync(join(FIXTURES, 'images', 'grey.png'), join(images, 'sub', 'c.PNG'));
+    writeFileSync(join(images, 'sub', 'broken.png'), 'not an image');
+    writeFileSync(join(images, 'notes.txt'), 'ignored');
+    const args = ['explain', '--model', join(net, 'model.onnx'), '--resize', '40', '--crop', '32,40', '--class', '2'];
+    const r = await run(...args, '--images', images, '--out', out, '--batch', '2', '--save-npy');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/sub\/broken\.png: not a PNG or JPEG/);
+    const manifest = () => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const entries = manifest();
+    expect(entries.map((e) => e.file).sort()).toEqual(['a.png', 'sub/b.jpg', 'sub/broken.png', 'sub/c.PNG']);
+    expect(entries.find((e) => e.file === 'sub/broken.png').error).toMatch(/not a PNG or JPEG/);
+    // The same maps as explaining the files as one batch.
+    const batch = join(dir, 'batch.npy');
+    await run(...args, '--image', join(images, 'a.png'), join(images, 'sub', 'b.jpg'), join(images, 'sub', 'c.PNG'), '--npy', batch);
+    const all = readNpy(batch);
+    ['a', 'sub/b', 'sub/c'].forEach((name, n) => {
+      const one = readNpy(join(out, `${name}.npy`));
+      expect(one.shape).toEqual([32, 40]);
+      const expected = (all.data as Float32Array).subarray(n * 32 * 40, (n + 1) * 32 * 40);
+      expect(relativeError(one.data as Float32Array, { shape: [32, 40], data: Float64Array.from(expected) })).toBeLessThan(1e-6);
+      expect(existsSync(join(out, `${name}.overlay.png`))).toBe(true);
+    });
+    expect(entries.find((e) => e.file === 'a.png')).toMatchObject({ class: 2, method: 'gradcam' });
+    // An interrupted run: the manifest kept its first line (and half of the next); --resume finishes it.
+    const lines = readFileSync(join(out, 'manifest.jsonl'), 'utf8').split('\n');
+    writeFileSync(join(out, 'manifest.jsonl'), `${lines[0]}\n${lines[1].slice(0, 10)}`);
+    const resumed = await run(...args, '--images', images, '--out', out, '--resume', '--json');
+    expect(resumed.status).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({ explained: 2, failed: 1, skipped: 1 });
+    expect(manifest().filter((e) => e.file).map((e) => e.file).sort()).toEqual(['a.png', 'sub/b.jpg', 'sub/broken.png', 'sub/c.PNG']);
+    const refused = await run(...args, '--images', images);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/--images DIR needs --out DIR/);
   });
 
   it('layers lists the candidates and marks the default', async () => {

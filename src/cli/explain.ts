@@ -5,7 +5,7 @@ import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '
 import { STABLE_MARGIN } from '../explain/stability.js';
 import { describeAdapter } from '../gpu/context.js';
 import type { DispatchProfile } from '../plan/profile.js';
-import { UserError } from '../errors.js';
+import { UsageError, UserError } from '../errors.js';
 import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { rgbToFloat01 } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
@@ -13,13 +13,21 @@ import { writePng } from '../io/png.js';
 import { intList, parse, positiveInt, required } from './args.js';
 import { Progress } from '../io/progress.js';
 import type { SmoothOptions } from '../explain/smooth.js';
-import { INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
+import { cropSize, imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
+import { DEFAULT_FOLDER_BATCH, explainFolder, MANIFEST } from './folder.js';
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
                 [--method M] [--smooth N [--noise S] [--seed K]] [--batch N] [--out DIR] [--npy FILE] [--json]
+gradcam explain --model M.onnx --images DIR --out DIR [--batch N] [--resume] [--save-npy] [...]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
+  --images DIR         every PNG/JPEG under DIR (recursively), in batches of --batch (default
+                       ${DEFAULT_FOLDER_BATCH}), decoded ahead while the GPU works; per image the overlay and heatmap
+                       under --out at the same relative path, and one line in OUT/${MANIFEST}
+                       (file, class, label, score, layer, files, ms; or the file's error)
+  --resume             with --images: skip the images the manifest already has
+  --save-npy           with --images: each image's raw map as NAME.npy beside its PNGs
   --layer NAME[,NAME...]
                        ONNX tensor or node names, or 'all' for every candidate (default: the last
                        spatial feature map; see 'gradcam layers'); several layers come from one
@@ -62,6 +70,9 @@ export async function explain(argv: string[]): Promise<void> {
       smooth: { type: 'string' },
       noise: { type: 'string' },
       seed: { type: 'string' },
+      images: { type: 'string' },
+      resume: { type: 'boolean' },
+      'save-npy': { type: 'boolean' },
       output: { type: 'string' },
       out: { type: 'string' },
       npy: { type: 'string' },
@@ -76,8 +87,10 @@ export async function explain(argv: string[]): Promise<void> {
   const method = (values.method ?? 'gradcam') as Method;
   if (!METHODS.includes(method)) throw new UserError(`--method must be one of ${METHODS.join(', ')}, got "${method}"`);
   const classes = intList(values.class as string | undefined, '--class');
-  const input = readModelInput(values as InputValues, positionals);
   const labels = loadLabels(values.labels as string | undefined);
+  if (values.images !== undefined) return explainImages(modelPath, method, classes, labels, values);
+  if (values.resume || values['save-npy']) throw new UsageError('--resume and --save-npy go with --images DIR');
+  const input = readModelInput(values as InputValues, positionals);
 
   await withModel(modelPath, async (model) => {
     const explainer = new Explainer(model);
@@ -108,6 +121,36 @@ export async function explain(argv: string[]): Promise<void> {
         writeFileSync(profilePath, `${JSON.stringify({ adapter: describeAdapter(model.gpu.adapter), dispatches: profile }, null, 2)}\n`);
         (values.json ? console.error : console.log)(profileTable(profile));
       }
+    } finally {
+      explainer.dispose();
+    }
+  });
+}
+
+/** The folder mode (--images DIR): see folder.ts. */
+async function explainImages(modelPath: string, method: Method, classes: number[] | undefined, labels: string[] | undefined, values: Record<string, unknown>): Promise<void> {
+  const dir = values.images as string;
+  const out = values.out as string | undefined;
+  if (!out) throw new UsageError('--images DIR needs --out DIR');
+  if (values.input !== undefined || values.image !== undefined) throw new UsageError('give --images DIR, or --input / --image, not both');
+  if (values.npy !== undefined) throw new UsageError('with --images, --save-npy writes each image\'s map; --npy FILE is for one batch');
+  if (classes && classes.length > 1) throw new UserError('with --images, --class takes one class for every image');
+  const preprocess = imageOptions(values as InputValues);
+  const batch = positiveInt(values.batch as string | undefined, '--batch') ?? DEFAULT_FOLDER_BATCH;
+  await withModel(modelPath, async (model) => {
+    const explainer = new Explainer(model);
+    try {
+      const output = values.output as string | undefined;
+      const shape = [1, 3, ...cropSize(preprocess)];
+      const layers = layerList(values.layer as string | undefined, () => explainer.layers(shape, output).layers.map((l) => l.tensor));
+      const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values) };
+      const r = await explainFolder(explainer, {
+        dir, out, batch, resume: Boolean(values.resume), saveNpy: Boolean(values['save-npy']), preprocess, labels, explain,
+        writeImages, fileTag: fileSafe,
+      });
+      const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}; manifest: ${join(out, MANIFEST)}`;
+      (values.json ? console.error : console.log)(summary);
+      if (values.json) console.log(JSON.stringify({ ...r, manifest: join(out, MANIFEST) }));
     } finally {
       explainer.dispose();
     }

@@ -2,7 +2,7 @@
 // (resize the shorter side, centre crop, mean/std; every step overridable by flags).
 import { basename, extname } from 'node:path';
 import { UserError } from '../errors.js';
-import { IMAGENET_MEAN, IMAGENET_STD, preprocess, readImage, resizeAndCrop, type RgbImage } from '../io/image.js';
+import { DEFAULT_CROP, IMAGENET_MEAN, IMAGENET_STD, preprocess, type PreprocessOptions, readImage, resizeAndCrop, type RgbImage } from '../io/image.js';
 import { readNpy } from '../io/npy.js';
 import type { Tensor } from '../runtime/model.js';
 import { floatTriple, intList, positiveInt, type Options } from './args.js';
@@ -61,15 +61,26 @@ function readArray(path: string): ModelInput {
   return { tensor: { shape: array.shape, data: array.data as Float32Array }, names };
 }
 
-function readImages(paths: string[], values: InputValues): ModelInput {
+/** The preprocessing flags (--resize, --crop, --mean, --std), checked. */
+export function imageOptions(values: InputValues): PreprocessOptions {
   const crop = intList(values.crop, '--crop');
   if (crop && (crop.length > 2 || crop.some((c) => c <= 0))) throw new UserError('--crop takes one or two positive integers');
-  const options = {
+  return {
     resize: positiveInt(values.resize, '--resize'),
     crop: crop ? (crop.length === 1 ? crop[0] : ([crop[0], crop[1]] as [number, number])) : undefined,
     mean: floatTriple(values.mean, '--mean'),
     std: floatTriple(values.std, '--std'),
   };
+}
+
+/** The [height, width] every preprocessed image has. */
+export function cropSize(options: PreprocessOptions): [number, number] {
+  const crop = options.crop ?? DEFAULT_CROP;
+  return typeof crop === 'number' ? [crop, crop] : [crop[0], crop[1]];
+}
+
+function readImages(paths: string[], values: InputValues): ModelInput {
+  const options = imageOptions(values);
   const tensors: Float32Array[] = [];
   const cropped: RgbImage[] = [];
   for (const path of paths) {

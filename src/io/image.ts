@@ -76,12 +76,14 @@ export interface PreprocessOptions {
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
+/** torchvision's ImageNet evaluation crop. */
+export const DEFAULT_CROP = 224;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
 /** torchvision's Resize(resize) then CenterCrop(crop) on a PIL image, with the same pixels as the result. */
 export function resizeAndCrop(image: RgbImage, options: Pick<PreprocessOptions, 'resize' | 'crop'> = {}): RgbImage {
   const resize = options.resize ?? 256;
-  const crop = options.crop ?? 224;
+  const crop = options.crop ?? DEFAULT_CROP;
   const [cropH, cropW] = typeof crop === 'number' ? [crop, crop] : crop;
   if (![resize, cropH, cropW].every((n) => Number.isInteger(n) && n > 0)) {
     throw new Error(`preprocess: resize (${resize}) and crop (${crop}) must be positive integers`);

@@ -14,6 +14,10 @@ export interface ProgressOptions {
   stream?: ProgressStream;
   /** Characters between the brackets. */
   barWidth?: number;
+  /** Show the rate in these units per second and the time left ("12.5 images/s, 0:42 left"). */
+  rateUnit?: string;
+  /** The clock, in milliseconds (tests pass their own). */
+  now?: () => number;
 }
 
 export class Progress {
@@ -21,6 +25,9 @@ export class Progress {
   private readonly enabled: boolean;
   private readonly stream: ProgressStream;
   private readonly barWidth: number;
+  private readonly rateUnit?: string;
+  private readonly now: () => number;
+  private readonly start: number;
 
   constructor(
     private readonly total: number,
@@ -29,6 +36,9 @@ export class Progress {
     this.enabled = options.enabled ?? true;
     this.stream = options.stream ?? process.stderr;
     this.barWidth = options.barWidth ?? 30;
+    this.rateUnit = options.rateUnit;
+    this.now = options.now ?? (() => performance.now());
+    this.start = this.now();
   }
 
   /** Records one finished step; `label` names what was just done (a file name, say). */
@@ -61,7 +71,17 @@ export class Progress {
   private line(label: string): string {
     const filled = this.total === 0 ? this.barWidth : Math.floor((this.done / this.total) * this.barWidth);
     const bar = filled >= this.barWidth ? '='.repeat(this.barWidth) : '='.repeat(filled) + '>' + ' '.repeat(this.barWidth - filled - 1);
-    return `[${bar}] ${this.done}/${this.total}${label ? ` ${label}` : ''}`;
+    return `[${bar}] ${this.done}/${this.total}${this.rate()}${label ? ` ${label}` : ''}`;
+  }
+
+  private rate(): string {
+    if (!this.rateUnit) return '';
+    const seconds = (this.now() - this.start) / 1000;
+    if (!(seconds > 0) || this.done === 0) return '';
+    const perSecond = this.done / seconds;
+    const left = Math.round((this.total - this.done) / perSecond);
+    const clock = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')}`;
+    return ` ${perSecond.toFixed(perSecond < 10 ? 2 : 1)} ${this.rateUnit}/s, ${clock} left`;
   }
 
   /** Cuts the line to the terminal width, so that redrawing with \r never wraps onto a new line. */

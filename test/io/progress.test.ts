@@ -63,4 +63,13 @@ describe('Progress', () => {
     progress.stop();
     expect(stream.text.endsWith('\x1b[K\n')).toBe(true);
   });
+
+  it('shows the rate and the time left when asked', () => {
+    const stream = recorder(false);
+    let clock = 0;
+    const progress = new Progress(100, { stream, barWidth: 4, rateUnit: 'images', now: () => clock });
+    clock = 4000;
+    progress.update(10, 'a.png');
+    expect(stream.text).toBe('[>   ] 10/100 2.50 images/s, 0:36 left a.png\n');
+  });
 });
