@@ -7,7 +7,8 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statS
 import { dirname, extname, join, relative } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ExplainLayersOptions, Explanation, Explainer } from '../explain/explainer.js';
-import { preprocess, readImage, resizeAndCrop, type PreprocessOptions, type RgbImage } from '../io/image.js';
+import { readImage } from '../io/decode.js';
+import { preprocess, resizeAndCrop, type PreprocessOptions, type RgbImage } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { Progress } from '../io/progress.js';
 import type { ModelInput } from './inputs.js';

@@ -2,7 +2,8 @@
 // (resize the shorter side, centre crop, mean/std; every step overridable by flags).
 import { basename, extname } from 'node:path';
 import { UserError } from '../errors.js';
-import { DEFAULT_CROP, IMAGENET_MEAN, IMAGENET_STD, preprocess, type PreprocessOptions, readImage, resizeAndCrop, type RgbImage } from '../io/image.js';
+import { readImage } from '../io/decode.js';
+import { DEFAULT_CROP, IMAGENET_MEAN, IMAGENET_STD, preprocess, type PreprocessOptions, resizeAndCrop, type RgbImage } from '../io/image.js';
 import { readNpy } from '../io/npy.js';
 import type { Tensor } from '../runtime/model.js';
 import { floatTriple, intList, positiveInt, type Options } from './args.js';

@@ -1,8 +1,7 @@
 // Opens the WebGPU adapter and device through Dawn's Node bindings, with the limits the engine needs
 // raised to what the adapter allows, and turns GPU errors into thrown errors.
-import { tmpdir } from 'node:os';
-import { create } from 'webgpu';
 import './globals.js';
+import { gpuEntry, osName } from '../platform/index.js';
 import { UserError } from '../errors.js';
 
 export interface AdapterSummary {
@@ -40,17 +39,8 @@ const RAISED_LIMITS = [
 export const INSTALL_HINT =
   'no WebGPU adapter found. On a machine without a GPU, install Mesa\'s lavapipe Vulkan driver from bookworm-backports: `sudo bash scripts/install-system-deps.sh`';
 
-// One Dawn instance per process, never released: collecting an instance while any of its objects are
-// still alive crashes dawn.node, and a live instance does not keep the process from exiting.
-let gpu: GPU | undefined;
-
 export async function createGpuContext(): Promise<GpuContext> {
-  // Mesa warns on every start when XDG_RUNTIME_DIR is unset.
-  if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
-  // Dawn rounds timestamps to 100 us by default (a browser's defence against timing attacks); the
-  // profiles here need the short kernels' times.
-  gpu ??= create(['disable-dawn-features=timestamp_quantization']);
-  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await gpuEntry().requestAdapter({ powerPreference: 'high-performance' });
   if (!adapter) throw new UserError(INSTALL_HINT);
 
   const requiredLimits: Record<string, number> = {};
@@ -101,7 +91,7 @@ function backendName(description: string): string {
   const named = /(Vulkan|Metal|D3D12|D3D11|OpenGL ES|OpenGL)/i.exec(description);
   if (named) return named[1];
   // Dawn's default backend per platform; the adapter description does not always name it.
-  return { linux: 'Vulkan', darwin: 'Metal', win32: 'D3D12' }[process.platform as string] ?? 'unknown';
+  return { linux: 'Vulkan', darwin: 'Metal', win32: 'D3D12' }[osName()] ?? 'unknown';
 }
 
 /** A one-line description of the adapter for logs and benchmark headers. */

@@ -1,5 +1,5 @@
-// Dawn's Node bindings export the WebGPU classes and constants (GPUBufferUsage, ...) instead of
-// defining them globally as browsers do; modules that use them import this first.
-import { globals } from 'webgpu';
+// WebGPU's classes and constants (GPUBufferUsage, ...) as globals, as browsers define them; Dawn's Node
+// bindings export them instead (src/platform). Modules that use them import this first.
+import { installGpuGlobals } from '../platform/index.js';
 
-Object.assign(globalThis, globals);
+installGpuGlobals();

@@ -1,15 +1,13 @@
 // WGSL sources live in shaders/ as plain files; kernels (src/kernels/) name the files their bodies are
 // made of and may take textual {{DEFINES}}.
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { SHADER_DIR } from '../io/paths.js';
+import { shaderSource } from '../platform/index.js';
 
 const sourceCache = new Map<string, string>();
 
 export function shaderFile(name: string): string {
   let text = sourceCache.get(name);
   if (text === undefined) {
-    text = readFileSync(join(SHADER_DIR, `${name}.wgsl`), 'utf8');
+    text = shaderSource(name);
     sourceCache.set(name, text);
   }
   return text;

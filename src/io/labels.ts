@@ -1,8 +1,8 @@
 // Class-name files: one name per line, a JSON array of names, or a JSON object {"0": "name", ...}.
-import { readFileSync } from 'node:fs';
+import { readFile } from '../platform/index.js';
 
 export function readLabels(path: string): string[] {
-  return parseLabels(readFileSync(path, 'utf8'), path);
+  return parseLabels(new TextDecoder().decode(readFile(path)), path);
 }
 
 export function parseLabels(text: string, name = 'labels'): string[] {

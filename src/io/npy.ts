@@ -1,6 +1,6 @@
 // NumPy .npy files (format versions 1.0, 2.0 and 3.0), little-endian, C order.
 // Spec: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile, writeFile } from '../platform/index.js';
 
 export type NpyDtype = 'float32' | 'float64' | 'uint8' | 'int32' | 'int64';
 export type NpyData = Float32Array | Float64Array | Uint8Array | Int32Array | BigInt64Array;
@@ -23,23 +23,29 @@ const DTYPES: Record<string, { dtype: NpyDtype; bytes: number }> = {
   '<i8': { dtype: 'int64', bytes: 8 },
 };
 
-export function readNpy(source: string | Buffer): NpyArray {
+/** Bytes as text, one character per byte (Latin-1), as the format's header and magic string are. */
+function latin1(bytes: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode(...bytes.subarray(start, end));
+}
+
+export function readNpy(source: string | Uint8Array): NpyArray {
   const name = typeof source === 'string' ? source : 'npy buffer';
-  const bytes = typeof source === 'string' ? readFileSync(source) : source;
+  const bytes = typeof source === 'string' ? readFile(source) : source;
   const fail: (why: string) => never = (why) => {
     throw new Error(`${name}: ${why}`);
   };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
-  if (bytes.length < 10 || bytes.toString('latin1', 0, 6) !== MAGIC) fail('not an npy file (bad magic string)');
+  if (bytes.length < 10 || latin1(bytes, 0, 6) !== MAGIC) fail('not an npy file (bad magic string)');
   const major = bytes[6];
   if (major !== 1 && major !== 2 && major !== 3) fail(`unsupported npy format version ${major}.${bytes[7]}`);
   const lengthBytes = major === 1 ? 2 : 4;
   if (bytes.length < 8 + lengthBytes) fail('truncated header');
-  const headerLength = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const dataStart = 8 + lengthBytes + headerLength;
   if (bytes.length < dataStart) fail('truncated header');
   // Version 3.0 only differs by allowing UTF-8 in the header (for structured field names).
-  const header = bytes.toString(major === 3 ? 'utf8' : 'latin1', 8 + lengthBytes, dataStart);
+  const header = major === 3 ? new TextDecoder().decode(bytes.subarray(8 + lengthBytes, dataStart)) : latin1(bytes, 8 + lengthBytes, dataStart);
 
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
@@ -85,7 +91,7 @@ function typedArray(dtype: NpyDtype, buffer: ArrayBuffer): NpyData {
 }
 
 /** Reads any supported dtype and converts it to float32 (int64 beyond 2^53 loses precision). */
-export function readNpyFloat32(source: string | Buffer): { shape: number[]; data: Float32Array } {
+export function readNpyFloat32(source: string | Uint8Array): { shape: number[]; data: Float32Array } {
   const { shape, data } = readNpy(source);
   if (data instanceof Float32Array) return { shape, data };
   if (data instanceof BigInt64Array) return { shape, data: Float32Array.from(data, Number) };
@@ -93,7 +99,7 @@ export function readNpyFloat32(source: string | Buffer): { shape: number[]; data
 }
 
 /** Encodes a float32 C-order array as an .npy (version 1.0) file image. */
-export function encodeNpy(shape: readonly number[], data: Float32Array): Buffer {
+export function encodeNpy(shape: readonly number[], data: Float32Array): Uint8Array {
   const count = shape.reduce((a, b) => a * b, 1);
   if (data.length !== count) {
     throw new Error(`encodeNpy: shape [${shape}] holds ${count} values but data has ${data.length}`);
@@ -104,14 +110,14 @@ export function encodeNpy(shape: readonly number[], data: Float32Array): Buffer 
   // numpy pads with spaces so that the data starts on a 64-byte boundary, and ends the header with '\n'.
   const unpadded = 10 + dict.length + 1;
   const header = dict + ' '.repeat((64 - (unpadded % 64)) % 64) + '\n';
-  const prefix = Buffer.alloc(10);
-  prefix.write(MAGIC, 0, 'latin1');
-  prefix[6] = 1;
-  prefix[7] = 0;
-  prefix.writeUInt16LE(header.length, 8);
-  return Buffer.concat([prefix, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  const text = MAGIC + '\x01\x00' + '\0\0' + header;
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i);
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
 }
 
 export function writeNpy(path: string, shape: readonly number[], data: Float32Array): void {
-  writeFileSync(path, encodeNpy(shape, data));
+  writeFile(path, encodeNpy(shape, data));
 }

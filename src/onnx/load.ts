@@ -1,9 +1,9 @@
 // Reads an ONNX file into the engine's Graph: weights become Float32Array constants, integer tensors
 // become number lists, Constant nodes become constants, and every node input is checked to exist.
-import { readFileSync } from 'node:fs';
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
 import { type AttributeValue, type Constant, type Graph, type GraphInput, type Node } from '../graph/ir.js';
 import { UserError } from '../errors.js';
+import { readFile } from '../platform/index.js';
 
 const { onnx } = onnxProto;
 type Long = { toNumber(): number };
@@ -23,7 +23,7 @@ function toNumber(v: IntLike | null | undefined): number {
 export function loadOnnxFile(path: string): Graph {
   let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    bytes = readFile(path);
   } catch (e) {
     throw new UserError(`cannot read model "${path}": ${(e as Error).message}`);
   }

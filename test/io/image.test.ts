@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { decodeImage, preprocess, readImage, resizeAndCrop, rgbToFloat01 } from '../../src/io/image.js';
+import { decodeImage, readImage } from '../../src/io/decode.js';
+import { preprocess, resizeAndCrop, rgbToFloat01 } from '../../src/io/image.js';
 import { readNpy, readNpyFloat32 } from '../../src/io/npy.js';
 import { fixture, maxAbsDiff, meanAbsDiff } from './fixtures.js';
 

@@ -97,7 +97,7 @@ describe('writeNpy', () => {
       ['npy/empty.npy', [0, 3], []],
     ];
     for (const [name, shape, values] of cases) {
-      expect(encodeNpy(shape, Float32Array.from(values))).toEqual(readFileSync(fixture(name)));
+      expect(encodeNpy(shape, Float32Array.from(values))).toEqual(new Uint8Array(readFileSync(fixture(name))));
     }
   });
 

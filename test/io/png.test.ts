@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readImage } from '../../src/io/image.js';
+import { readImage } from '../../src/io/decode.js';
 import { readNpy } from '../../src/io/npy.js';
 import { encodePng, writePng } from '../../src/io/png.js';
 import { fixture } from './fixtures.js';
