@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian bookworm machine lacks to run gradcam-webgpu and its references:
 #  - Mesa's lavapipe (CPU Vulkan driver) from bookworm-backports: bookworm's own 22.3 is too old for Dawn;
-#  - PyTorch, torchvision, ONNX, NumPy and Pillow for /usr/bin/python3 (the reference generator).
+#  - PyTorch, torchvision, ONNX, NumPy and Pillow for /usr/bin/python3 (the reference generator);
+#  - chromium-headless-shell, the real browser the web page's test drives (playwright-core, no download).
 # Idempotent: does nothing where everything is already installed.
 set -euo pipefail
 
@@ -17,8 +18,11 @@ fi
 need_python=0
 /usr/bin/python3 -c "import torch, torchvision, onnx, numpy, PIL" >/dev/null 2>&1 || need_python=1
 
-if [ "$need_lavapipe" = 0 ] && [ "$need_python" = 0 ]; then
-  echo "install-system-deps: lavapipe and the Python references are already installed"
+need_browser=0
+command -v chromium-headless-shell >/dev/null 2>&1 || need_browser=1
+
+if [ "$need_lavapipe" = 0 ] && [ "$need_python" = 0 ] && [ "$need_browser" = 0 ]; then
+  echo "install-system-deps: lavapipe, the Python references and the browser are already installed"
   exit 0
 fi
 
@@ -36,5 +40,8 @@ if [ "$need_lavapipe" = 1 ]; then
 fi
 if [ "$need_python" = 1 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends python3-torch python3-torchvision python3-onnx python3-numpy python3-pil >/dev/null
+fi
+if [ "$need_browser" = 1 ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null
 fi
 echo "install-system-deps: done"

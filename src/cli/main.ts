@@ -6,6 +6,7 @@ import { EXPLAIN_HELP, explain } from './explain.js';
 import { INFER_HELP, infer } from './infer.js';
 import { INFO_HELP, info } from './info.js';
 import { LAYERS_HELP, layers } from './layers.js';
+import { SERVE_HELP, serve } from './serve.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   info: { run: info, help: INFO_HELP, summary: 'the WebGPU adapter and its limits' },
@@ -13,6 +14,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   explain: { run: explain, help: EXPLAIN_HELP, summary: 'Grad-CAM / counterfactual / CAM heatmaps' },
   layers: { run: layers, help: LAYERS_HELP, summary: 'the layers that can be explained, and the default' },
   demo: { run: demo, help: DEMO_HELP, summary: 'explain the bundled sample images with the bundled demo model' },
+  serve: { run: serve, help: SERVE_HELP, summary: 'the web page: the same engine in your browser, on 127.0.0.1' },
 };
 
 const USAGE = `gradcam-webgpu: Grad-CAM on a WebGPU engine written from scratch

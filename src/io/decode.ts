@@ -2,11 +2,8 @@
 // the browser's own codecs instead).
 import { PNG, type PNGWithMetadata } from 'pngjs';
 import { readFile } from '../platform/index.js';
-import type { RgbImage } from './image.js';
+import { imageFormat, type RgbImage } from './image.js';
 import { decodeJpeg } from './jpeg.js';
-
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
 
 export function readImage(path: string): RgbImage {
   return decodeImage(readFile(path), path);
@@ -17,10 +14,7 @@ export function readImage(path: string): RgbImage {
  * Image.open(p).convert("RGB") gives: PNG alpha is dropped, not composited. `name` labels errors.
  */
 export function decodeImage(bytes: Uint8Array, name = 'image buffer'): RgbImage {
-  const startsWith = (sig: number[]) => sig.every((b, i) => bytes[i] === b);
-  if (startsWith(PNG_SIGNATURE)) return decodeWith('PNG', name, () => decodePng(bytes));
-  if (startsWith(JPEG_SIGNATURE)) return decodeWith('JPEG', name, () => decodeJpeg(bytes));
-  throw new Error(`${name}: not a PNG or JPEG image (unrecognised file signature)`);
+  return imageFormat(bytes, name) === 'PNG' ? decodeWith('PNG', name, () => decodePng(bytes)) : decodeWith('JPEG', name, () => decodeJpeg(bytes));
 }
 
 function decodeWith(format: string, name: string, decode: () => RgbImage): RgbImage {

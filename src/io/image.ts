@@ -8,6 +8,17 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+
+/** The image format by its signature (not the file name), or an error naming `name`. */
+export function imageFormat(bytes: Uint8Array, name = 'image buffer'): 'PNG' | 'JPEG' {
+  const startsWith = (sig: number[]) => sig.every((b, i) => bytes[i] === b);
+  if (startsWith(PNG_SIGNATURE)) return 'PNG';
+  if (startsWith(JPEG_SIGNATURE)) return 'JPEG';
+  throw new Error(`${name}: not a PNG or JPEG image (unrecognised file signature)`);
+}
+
 export interface PreprocessOptions {
   /** Length of the shorter side after resizing (torchvision Resize(int)). */
   resize?: number;

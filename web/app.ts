@@ -1,0 +1,241 @@
+// The web page (web/index.html): the engine as the CLI runs it, on the user's GPU through navigator.gpu.
+// The demo model and a sample image are preloaded; the user can bring their own image (PNG/JPEG, decoded
+// by the browser's codecs) and ONNX model, pick the method, layer and class, and download the overlay
+// and the raw map. Nothing is uploaded. window.gradcamPage exposes the last result for the browser test.
+import { UserError } from '../src/errors.js';
+import { Explainer, METHOD_HELP, METHODS, type Explanation, type Method } from '../src/explain/explainer.js';
+import { createGpuContext, describeAdapter, type GpuContext } from '../src/gpu/context.js';
+import { applyJet, overlay, planarToRgb } from '../src/io/colormap.js';
+import { imageFormat, preprocess, resizeAndCrop, rgbToFloat01, type RgbImage } from '../src/io/image.js';
+import { parseLabels } from '../src/io/labels.js';
+import { encodeNpy } from '../src/io/npy.js';
+import { Model } from '../src/runtime/model.js';
+
+interface DemoConfig {
+  model: string;
+  labels: string;
+  input_size: [number, number];
+  mean: [number, number, number];
+  std: [number, number, number];
+  layer: string;
+}
+
+interface PageState {
+  /** Explanations finished so far (the test waits on it). */
+  done: number;
+  error?: string;
+  adapter?: string;
+  last?: { method: Method; layer: string; classes: number[]; inputShape: number[]; input: number[]; mapShape: number[]; map: number[] };
+}
+
+const state: PageState = { done: 0 };
+(window as unknown as { gradcamPage: PageState }).gradcamPage = state;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const message = $<HTMLDivElement>('message');
+const methodSelect = $<HTMLSelectElement>('method');
+const layerSelect = $<HTMLSelectElement>('layer');
+const classSelect = $<HTMLSelectElement>('class');
+const classIndex = $<HTMLInputElement>('class-index');
+
+let gpu: GpuContext;
+let config: DemoConfig;
+let model: Model;
+let explainer: Explainer;
+let labels: string[] | undefined;
+let image: RgbImage;
+let imageName = 'sample';
+let last: { result: Explanation } | undefined;
+
+function showError(e: unknown): void {
+  const text = e instanceof Error ? e.message : String(e);
+  // The same one line the CLI prints.
+  message.textContent = `gradcam: ${text}`;
+  state.error = text;
+}
+
+async function fetchBytes(url: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new UserError(`${url}: ${response.status} ${response.statusText}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+/** PNG or JPEG bytes to RGB pixels with the browser's decoder, no colour management. */
+async function decode(bytes: Uint8Array, name: string): Promise<RgbImage> {
+  const format = imageFormat(bytes, name);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new UserError(`${name}: cannot decode ${format}`);
+  }
+  const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+  const context = canvas.getContext('2d', { colorSpace: 'srgb' })!;
+  context.drawImage(bitmap, 0, 0);
+  const rgba = context.getImageData(0, 0, bitmap.width, bitmap.height).data;
+  const rgb = new Uint8Array(bitmap.width * bitmap.height * 3);
+  for (let p = 0; p < bitmap.width * bitmap.height; p++) rgb.set(rgba.subarray(p * 4, p * 4 + 3), p * 3);
+  return { width: bitmap.width, height: bitmap.height, data: rgb };
+}
+
+function draw(id: string, rgb: Uint8Array, width: number, height: number): void {
+  const canvas = $<HTMLCanvasElement>(id);
+  canvas.width = width;
+  canvas.height = height;
+  const rgba = new Uint8ClampedArray(width * height * 4);
+  for (let p = 0; p < width * height; p++) {
+    rgba.set(rgb.subarray(p * 3, p * 3 + 3), p * 4);
+    rgba[p * 4 + 3] = 255;
+  }
+  canvas.getContext('2d')!.putImageData(new ImageData(rgba, width, height), 0, 0);
+}
+
+function inputSize(): [number, number] {
+  const dims = model.graph.inputs[0].dims;
+  return [dims[2] > 0 ? dims[2] : config.input_size[0], dims[3] > 0 ? dims[3] : config.input_size[1]];
+}
+
+function fillLayers(): void {
+  const [height, width] = inputSize();
+  const { layers, default: fallback } = explainer.layers([1, 3, height, width]);
+  layerSelect.replaceChildren(
+    ...layers.map((l) => new Option(`${l.tensor} [${l.shape.slice(1)}]${l.tensor === fallback.tensor ? ' (default)' : ''}`, l.tensor, false, l.tensor === fallback.tensor)),
+  );
+}
+
+function fillClasses(result: Explanation): void {
+  const logits = Array.from(result.logits.data);
+  const top = Math.max(...logits);
+  const exp = logits.map((v) => Math.exp(v - top));
+  const total = exp.reduce((a, b) => a + b, 0);
+  const order = logits.map((_, c) => c).sort((a, b) => logits[b] - logits[a]).slice(0, 5);
+  const chosen = classSelect.value;
+  classSelect.replaceChildren(
+    new Option('top-1', ''),
+    ...order.map((c) => new Option(`${c}${labels?.[c] ? ` ${labels[c]}` : ''} (${((100 * exp[c]) / total).toFixed(1)}%)`, String(c))),
+  );
+  classSelect.value = [...classSelect.options].some((o) => o.value === chosen) ? chosen : '';
+}
+
+async function explain(): Promise<void> {
+  message.textContent = '';
+  state.error = undefined;
+  try {
+    const [height, width] = inputSize();
+    const options = { resize: Math.min(height, width), crop: [height, width] as [number, number], mean: config.mean, std: config.std };
+    const cropped = resizeAndCrop(image, options);
+    const input = { shape: [1, 3, height, width], data: preprocess(image, options) };
+    const typed = classIndex.value.trim();
+    const classes = typed !== '' ? [Number(typed)] : classSelect.value !== '' ? [Number(classSelect.value)] : undefined;
+    if (classes && !Number.isInteger(classes[0])) throw new UserError(`class "${typed}" is not a whole number`);
+    const method = methodSelect.value as Method;
+    const result = await explainer.explain(input, { method, layer: layerSelect.value, classes });
+    fillClasses(result);
+    draw('input-view', cropped.data, width, height);
+    const guided = result.map.shape.length === 4;
+    const picture = guided ? planarToRgb(result.normalized.data, result.map.shape[1], width, height) : applyJet(result.normalized.data, width, height);
+    const blended = guided ? picture : overlay(rgbToFloat01(cropped), result.normalized.data, width, height);
+    draw('heatmap-view', picture, width, height);
+    draw('overlay-view', blended, width, height);
+    last = { result };
+    const c = result.classes[0];
+    const t = result.timings;
+    const phases = [['forward', t.forwardMs], ['backward', t.backwardMs], ['map', t.camMs], ['perturbed passes', t.perturbationMs]]
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k} ${(v as number).toFixed(1)} ms`);
+    $<HTMLDivElement>('result').textContent =
+      `${imageName}: class ${c}${labels?.[c] ? ` (${labels[c]})` : ''}, score ${result.scores[0].toFixed(3)} · ${method} at "${result.layer.tensor}" · GPU ${phases.join(', ') || 'times unavailable'} · ${state.adapter}`;
+    $<HTMLButtonElement>('download-png').disabled = false;
+    $<HTMLButtonElement>('download-npy').disabled = false;
+    state.last = {
+      method, layer: result.layer.tensor, classes: result.classes, inputShape: input.shape, input: Array.from(input.data),
+      mapShape: result.map.shape, map: Array.from(result.map.data),
+    };
+  } catch (e) {
+    showError(e);
+  } finally {
+    state.done++;
+  }
+}
+
+async function useModel(bytes: Uint8Array, name: string): Promise<void> {
+  const next = Model.fromBytes(gpu, bytes, name);
+  explainer?.dispose();
+  model?.dispose();
+  model = next;
+  explainer = new Explainer(model);
+  labels = name === config.model ? labels : undefined;
+  $<HTMLSpanElement>('model-name').textContent = name;
+  fillLayers();
+}
+
+async function openFile(file: File): Promise<void> {
+  try {
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    if (file.name.toLowerCase().endsWith('.onnx')) {
+      await useModel(bytes, file.name);
+    } else {
+      image = await decode(bytes, file.name);
+      imageName = file.name;
+    }
+  } catch (e) {
+    showError(e);
+    state.done++;
+    return;
+  }
+  await explain();
+}
+
+function download(name: string, blob: Blob): void {
+  const link = document.createElement('a');
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+}
+
+async function start(): Promise<void> {
+  methodSelect.replaceChildren(...METHODS.map((m) => Object.assign(new Option(m, m), { title: METHOD_HELP[m] })));
+  gpu = await createGpuContext();
+  state.adapter = describeAdapter(gpu.adapter);
+  config = JSON.parse(new TextDecoder().decode(await fetchBytes('weights/demo.json'))) as DemoConfig;
+  labels = parseLabels(new TextDecoder().decode(await fetchBytes(`weights/${config.labels}`)), config.labels);
+  await useModel(await fetchBytes(`weights/${config.model}`), config.model);
+  image = await decode(await fetchBytes('weights/samples/circle.png'), 'circle.png');
+  imageName = 'circle.png';
+
+  for (const control of [methodSelect, layerSelect, classSelect]) control.addEventListener('change', () => void explain());
+  classIndex.addEventListener('change', () => void explain());
+  for (const id of ['image-file', 'model-file']) {
+    $<HTMLInputElement>(id).addEventListener('change', (event) => {
+      const file = (event.target as HTMLInputElement).files?.[0];
+      if (file) void openFile(file);
+    });
+  }
+  const drop = $<HTMLDivElement>('drop');
+  drop.addEventListener('dragover', (event) => {
+    event.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (event) => {
+    event.preventDefault();
+    drop.classList.remove('over');
+    const file = event.dataTransfer?.files[0];
+    if (file) void openFile(file);
+  });
+  $<HTMLButtonElement>('download-png').addEventListener('click', () => {
+    const method = last?.result.method;
+    if (method) $<HTMLCanvasElement>('overlay-view').toBlob((blob) => blob && download(`${imageName}.${method}.overlay.png`, blob), 'image/png');
+  });
+  $<HTMLButtonElement>('download-npy').addEventListener('click', () => {
+    if (!last) return;
+    download(`${imageName}.${last.result.method}.npy`, new Blob([encodeNpy(last.result.map.shape, last.result.map.data) as Uint8Array<ArrayBuffer>]));
+  });
+  await explain();
+}
+
+start().catch((e) => {
+  showError(e);
+  state.done++;
+});
