@@ -7,18 +7,6 @@
 
 var<workgroup> best_value: array<f32, WG>;
 var<workgroup> best_index: array<u32, WG>;
-var<workgroup> partial_sum: array<f32, WG>;
-
-fn workgroup_sum(lane: u32, value: f32) -> f32 {
-  workgroupBarrier();
-  partial_sum[lane] = value;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lane < stride) { partial_sum[lane] += partial_sum[lane + stride]; }
-    workgroupBarrier();
-  }
-  return partial_sum[0];
-}
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {

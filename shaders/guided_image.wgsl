@@ -4,19 +4,6 @@
 // first divided by their largest magnitude (no epsilon), so the picture does not depend on the
 // gradient's scale. A constant image gives 0.5 everywhere.
 
-var<workgroup> partial_sum: array<f32, WG>;
-
-fn workgroup_sum(lane: u32, v: f32) -> f32 {
-  workgroupBarrier();
-  partial_sum[lane] = v;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lane < stride) { partial_sum[lane] += partial_sum[lane + stride]; }
-    workgroupBarrier();
-  }
-  return partial_sum[0];
-}
-
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let base = wid.x * P.per_image;

@@ -10,15 +10,8 @@ import { imageFormat, preprocess, resizeAndCrop, rgbToFloat01, type RgbImage } f
 import { parseLabels } from '../src/io/labels.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { Model } from '../src/runtime/model.js';
+import type { DemoConfig } from '../src/io/demo-config.js';
 
-interface DemoConfig {
-  model: string;
-  labels: string;
-  input_size: [number, number];
-  mean: [number, number, number];
-  std: [number, number, number];
-  layer: string;
-}
 
 interface PageState {
   /** Explanations finished so far (the test waits on it). */

@@ -13,6 +13,7 @@ import { makeContactSheet, type SheetTile } from '../io/sheet.js';
 import { WEIGHTS_DIR } from '../io/paths.js';
 import { parse } from './args.js';
 import { loadLabels, withModel } from './session.js';
+import type { DemoConfig } from '../io/demo-config.js';
 
 export const DEMO_HELP = `gradcam demo [--out DIR] [--images DIR]
   Explains the bundled sample images with the bundled demo model (every map method, and Guided
@@ -24,14 +25,6 @@ examples:
   gradcam demo
   gradcam demo --out /tmp/demo --images my-shapes/`;
 
-interface DemoConfig {
-  model: string;
-  labels: string;
-  input_size: [number, number];
-  mean: [number, number, number];
-  std: [number, number, number];
-  layer: string;
-}
 
 const TITLES: Record<Method, string> = {
   gradcam: 'Grad-CAM',

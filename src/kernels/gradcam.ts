@@ -75,7 +75,7 @@ export const guidedProductKernel = defineKernel({
 
 export const guidedImageKernel = defineKernel({
   name: 'guided_image',
-  files: ['workgroup_min_max', 'guided_image'],
+  files: ['workgroup_min_max', 'workgroup_sum', 'guided_image'],
   grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
   uniforms: { per_image: 'u32' },
   bindings: { values: 'read', image: 'write' },
@@ -114,7 +114,7 @@ export const eigenKernels = {
   }),
   project: defineKernel({
     name: 'eigen_project',
-    files: ['eigen_common', 'workgroup_min_max', 'eigen_project'],
+    files: ['eigen_common', 'workgroup_min_max', 'workgroup_sum', 'eigen_project'],
     grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
     uniforms: EIGEN_UNIFORMS,
     bindings: { centred: 'read', gram: 'read', power: 'read', vector: 'write', coarse: 'write' },
