@@ -2,7 +2,7 @@
 // folder (dependencies from the registry or npm's cache), and the installed copy's CLI runs the demo and
 // its typed ESM API type-checks and loads. The tarball holds what the engine needs and no tests,
 // fixtures or scripts.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,8 +35,13 @@ describe.skipIf(process.env.GRADCAM_SKIP_PACKAGE)('npm package', () => {
     const { version } = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
     expect(execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim()).toBe(`gradcam-webgpu ${version}`);
     const out = join(app, 'demo');
-    const demo = execFileSync(bin, ['demo', '--out', out], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    expect(demo).toMatch(/contact sheet/);
+    const demo = spawnSync(bin, ['demo', '--out', out], { encoding: 'utf8' });
+    expect(demo.status).toBe(0);
+    expect(demo.stdout).toMatch(/contact sheet/);
+    // On stderr only the demo's own progress: the launcher drops Dawn's two lavapipe warnings.
+    expect(demo.stderr.split('\n').filter((l) => l && !/^\[[=> ]+\] \d+\/\d+ /.test(l))).toEqual([]);
+    const usage = spawnSync(bin, ['explain', '--bogus'], { encoding: 'utf8' });
+    expect([usage.status, usage.stderr.trim()]).toEqual([2, expect.stringMatching(/^gradcam: Unknown option '--bogus'/)]);
     expect(existsSync(join(out, 'contact-sheet.png'))).toBe(true);
 
     // The typed API: a TypeScript user's import type-checks against the installed declarations, and loads.

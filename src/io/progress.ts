@@ -20,6 +20,16 @@ export interface ProgressOptions {
   now?: () => number;
 }
 
+/**
+ * stderr, or the terminal behind it: bin/gradcam.js runs the CLI as a child with stderr piped through
+ * a filter, and passes the terminal's width in GRADCAM_STDERR_COLUMNS.
+ */
+function terminalStderr(): ProgressStream {
+  const columns = Number(process.env.GRADCAM_STDERR_COLUMNS);
+  if (process.stderr.isTTY || !columns) return process.stderr;
+  return { isTTY: true, columns, write: (text: string) => process.stderr.write(text) };
+}
+
 export class Progress {
   private done = 0;
   private readonly enabled: boolean;
@@ -34,7 +44,7 @@ export class Progress {
     options: ProgressOptions = {},
   ) {
     this.enabled = options.enabled ?? true;
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? terminalStderr();
     this.barWidth = options.barWidth ?? 30;
     this.rateUnit = options.rateUnit;
     this.now = options.now ?? (() => performance.now());
