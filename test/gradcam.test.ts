@@ -302,6 +302,7 @@ describe('SmoothGrad', () => {
       await expect(explainer.explain(x, { ...options, method: 'eigencam', smooth })).rejects.toThrow(/SmoothGrad averages gradients; eigencam uses none/);
       await expect(explainer.explain(x, { ...options, smooth: { samples: 0, noise: 0.1 } })).rejects.toThrow(/positive whole number of samples/);
       await expect(explainer.explain(x, { ...options, smooth: { samples: 2, noise: -1 } })).rejects.toThrow(/noise level/);
+      await expect(explainer.explain(x, { ...options, smooth, batch: 0 })).rejects.toThrow(/batch size must be a positive integer/);
     } finally {
       explainer.dispose();
       model.dispose();

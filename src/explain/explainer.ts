@@ -16,7 +16,7 @@ import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scor
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
 import { addEigenProjection } from './eigen.js';
 import { type Accumulated, addAccumulation, addNoisyInput, checkSmoothOptions, finishPlan, SMOOTH_FIRST, SMOOTH_IMAGES, type SmoothOptions, type Smoothing } from './smooth.js';
-import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shareName, sideTensors } from './perturb.js';
+import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shapedForCopies, shareName, sideTensors } from './perturb.js';
 
 /** The methods and their one-line descriptions (gradcam explain --help lists them). */
 export const METHOD_HELP = {
@@ -42,12 +42,10 @@ export const METHODS = Object.keys(METHOD_HELP) as Method[];
 const GUIDED: readonly Method[] = ['guided-backprop', 'guided-gradcam'];
 /** Methods whose map does not depend on the layer. */
 const LAYER_FREE: readonly Method[] = ['guided-backprop'];
-/** Methods that need no gradient at the layer. */
-const NO_LAYER_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'guided-backprop', 'scorecam', 'ablationcam'];
-/** Methods that use no gradient at all (SmoothGrad does not apply). */
+/** Methods that use no gradient at all (always stable; SmoothGrad does not apply). */
 const NO_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'scorecam', 'ablationcam'];
-/** Methods whose map needs the map kernel's channel weights in workgroup memory. */
-const CHANNEL_WEIGHTED: readonly Method[] = ['gradcam', 'counterfactual', 'cam', 'xgradcam', 'gradcam++', 'hirescam', 'gradcam-elementwise', 'layercam', 'scorecam', 'ablationcam'];
+/** Methods that need no gradient at the layer. */
+const NO_LAYER_GRADIENT: readonly Method[] = [...NO_GRADIENT, 'guided-backprop'];
 
 // The map kernel's modes (MODE_* in shaders/gradcam_alpha.wgsl).
 const MODE: Partial<Record<Method, number>> = {
@@ -182,6 +180,8 @@ export class Explainer {
     if (methods.length === 0) throw new UserError('no method to explain with');
     const layerNames = options.layers ?? [];
     const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', JSON.stringify(options.smooth ?? null)].join('|');
+    const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
+    if (!Number.isInteger(copies) || copies < 1) throw new UserError(`the batch size must be a positive integer, got ${copies}`);
     if (options.smooth) {
       checkSmoothOptions(options.smooth);
       const unsmoothable = methods.filter((m) => NO_GRADIENT.includes(m));
@@ -210,9 +210,7 @@ export class Explainer {
         const name = outputName(method, i);
         let perturbation = plan.perturbations.get(name);
         if (!perturbation) {
-          const batchSize = options.batch ?? DEFAULT_PERTURBATION_BATCH;
-          if (!Number.isInteger(batchSize) || batchSize < 1) throw new UserError(`the batch size must be a positive integer, got ${batchSize}`);
-          perturbation = await Perturbation.create(this.model, plan.exe, method, { layer, index: i, inputShape: input.shape, score: plan.score, side: plan.sides[i], batch: batchSize });
+          perturbation = await Perturbation.create(this.model, plan.exe, method, { layer, index: i, inputShape: input.shape, score: plan.score, side: plan.sides[i], batch: copies });
           plan.perturbations.set(name, perturbation);
         }
         perturbed.set(name, await perturbation.run((done, total) => options.onProgress?.(done, total, method)));
@@ -231,7 +229,7 @@ export class Explainer {
     const guidedMargins = result.outputs.get('guided margins');
     const stability = (method: Method, i: number) => {
       const margins = result.outputs.get(`margins:${i}`);
-      if (NO_LAYER_GRADIENT.includes(method) && method !== 'guided-backprop') return stabilityOf(undefined, batch);
+      if (NO_GRADIENT.includes(method)) return stabilityOf(undefined, batch);
       if (method === 'guided-backprop') return stabilityOf(guidedMargins, batch);
       if (method === 'guided-gradcam') {
         const both = margins && guidedMargins ? margins.map((m, n) => Math.min(m, guidedMargins[n])) : (margins ?? guidedMargins);
@@ -303,20 +301,10 @@ export class Explainer {
     const smoothing: Smoothing | undefined = options.smooth && {
       images: imagesShape[0], samples: options.smooth.samples, noise: options.smooth.noise, seed: options.smooth.seed ?? 0,
     };
-    let inputShape = imagesShape;
-    let shaped: ShapedGraph;
-    if (smoothing) {
-      const copies = Math.min(options.batch ?? DEFAULT_PERTURBATION_BATCH, smoothing.images * smoothing.samples);
-      inputShape = [copies, ...imagesShape.slice(1)];
-      try {
-        shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
-      } catch (e) {
-        // A graph exported with its batch size fixed runs only that batch.
-        if (!(e instanceof UserError) || copies === imagesShape[0]) throw e;
-        inputShape = imagesShape;
-        shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
-      }
-    } else shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
+    const shaped = smoothing
+      ? shapedForCopies(this.model, imagesShape, Math.min(options.batch ?? DEFAULT_PERTURBATION_BATCH, smoothing.images * smoothing.samples))
+      : this.model.shaped(new Map([[this.model.inputName, imagesShape]]));
+    const inputShape = shaped.shapes.get(this.model.inputName)!;
     const accumulated: Accumulated = { maps: new Map(), margins: new Map() };
     const emitMap = (name: string, map: TensorRef, normalized: TensorRef) => {
       if (!smoothing) {
@@ -339,7 +327,8 @@ export class Explainer {
     const scoreCount = shaped.shapes.get(score)!.reduce((a, b) => a * b, 1);
     if (scoreCount % batch !== 0) throw new UserError(`scores "${score}" [${shaped.shapes.get(score)}] do not split into ${batch} images`);
     const numClasses = scoreCount / batch;
-    const mapMethods = methods.some((m) => CHANNEL_WEIGHTED.includes(m));
+    // The map kernel (every mode, and Score-CAM's and Ablation-CAM's weights) keeps one weight per channel.
+    const mapMethods = methods.some((m) => MODE[m] !== undefined || PERTURBATION_METHODS.includes(m));
     for (const layer of layers) {
       if (mapMethods && layer.shape[1] > MAX_CHANNELS) {
         throw new UserError(`layer "${layer.tensor}" has ${layer.shape[1]} channels; the map kernel handles at most ${MAX_CHANNELS}`);

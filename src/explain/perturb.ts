@@ -51,6 +51,19 @@ export function sideTensors(shaped: ShapedGraph, layer: string, score: string, b
   return [...side];
 }
 
+/**
+ * The graph shaped for batches of `copies` copies of the images (Score-CAM, Ablation-CAM, SmoothGrad);
+ * a graph exported with its batch size fixed (a Reshape to [2, ...]) runs only the images' own batch.
+ */
+export function shapedForCopies(model: Model, imagesShape: Shape, copies: number): ShapedGraph {
+  try {
+    return model.shaped(new Map([[model.inputName, [copies, ...imagesShape.slice(1)]]]));
+  } catch (e) {
+    if (!(e instanceof UserError) || copies === imagesShape[0]) throw e;
+    return model.shaped(new Map([[model.inputName, imagesShape]]));
+  }
+}
+
 export interface PerturbationResult {
   map: Float32Array;
   normalized: Float32Array;
@@ -78,16 +91,8 @@ export class Perturbation {
     const [images, inChannels, outH, outW] = inputShape;
     const [, channels, layerH, layerW] = layer.shape;
     const pairs = images * channels;
-    let batch = Math.max(1, Math.min(args.batch, pairs));
-    let shaped: ShapedGraph;
-    try {
-      shaped = model.shaped(new Map([[model.inputName, [batch, inChannels, outH, outW]]]));
-    } catch (e) {
-      // A graph exported with its batch size fixed (a Reshape to [2, ...]) runs only that batch.
-      if (!(e instanceof UserError) || batch === images) throw e;
-      batch = images;
-      shaped = model.shaped(new Map([[model.inputName, inputShape]]));
-    }
+    const shaped = shapedForCopies(model, inputShape, Math.min(args.batch, pairs));
+    const batch = shaped.shapes.get(model.inputName)![0];
     const external = (name: string) => explainerPlan.sharedBuffer(name);
 
     const b = new PlanBuilder(shaped, model.deviceTraits);
