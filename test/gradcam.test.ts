@@ -191,6 +191,8 @@ describe('several layers in one pass', () => {
         ...methods.map((m) => `${layers[0]}/${m}`),
         ...methods.filter((m) => m !== 'guided-backprop').map((m) => `${layers[1]}/${m}`),
       ]);
+      // The same kernels in the same order per value: bit-identical on lavapipe (measured 0); the limit
+      // leaves room for an adapter whose GEMM variant depends on the plan, i.e. another order of sums.
       for (const e of all) {
         const alone = await explainer.explain(x, { method: e.method, layer: e.layer.tensor, classes: meta.classes });
         expect(relativeError(e.map.data, asReference(alone.map)), `${e.layer.tensor}/${e.method}`).toBeLessThan(1e-6);
@@ -213,6 +215,8 @@ describe('Score-CAM and Ablation-CAM batches', () => {
       const x = readInputs(dir).get('x0')!;
       const pairs = x.shape[0] * 16; // two images x the layer's 16 channels
       const base = await explainer.explainMany(x, { methods: ['scorecam', 'ablationcam'], layer: meta.gradcam_layer, classes: meta.classes });
+      // Each copy's pass computes its values alone: bit-identical at every batch size on lavapipe
+      // (measured 0); 1e-6 leaves room for batch-dependent GEMM variants on other adapters.
       for (const batch of [1, 5, 64]) {
         const calls: [number, number, string][] = [];
         const other = await explainer.explainMany(x, {
@@ -295,6 +299,8 @@ describe('SmoothGrad', () => {
       expect(relativeError(quiet.map.data, asReference(plain.map))).toBeLessThan(1e-6);
       const smooth = { samples: 5, noise: 0.2, seed: 1 };
       const runs = [];
+      // Copies folded in copy order whatever the batch: bit-identical on lavapipe (measured 0); 1e-5
+      // leaves room for batch-dependent GEMM variants inside each copy's pass on other adapters.
       for (const batch of [1, 3, 16]) runs.push(await explainer.explain(x, { ...options, smooth, batch }));
       for (const r of runs.slice(1)) expect(relativeError(r.map.data, asReference(runs[0].map))).toBeLessThan(1e-5);
       const otherSeed = await explainer.explain(x, { ...options, smooth: { ...smooth, seed: 2 } });
@@ -506,6 +512,7 @@ describe('decision margins', () => {
       expect(plain.stability).toEqual({ smallestMargin: [null], stable: [true] });
       const guided = await explainer.explain(x, { layer: 'features', method: 'guided-backprop', classes: [0] });
       const expected = 1e-8 / Math.max(...weights.map(Math.abs));
+      // float32 weights (1e-8 and the largest |w| rounded) and one float32 division: a few ulp (~3e-7).
       expect(Math.abs(guided.stability.smallestMargin[0]! - expected) / expected).toBeLessThan(1e-6);
       expect(guided.stability.stable).toEqual([false]);
     } finally {
