@@ -14,7 +14,7 @@ import { Progress } from '../src/io/progress.js';
 import { Model } from '../src/runtime/model.js';
 import { WEIGHTS_DIR } from '../src/io/paths.js';
 import { ROOT, table } from './common.js';
-import { type Box, boxFromMap, iou, pointingHit } from './localization-metrics.js';
+import { type Box, boxFromMap, iou, pointingHit } from '../src/evaluate/localization.js';
 
 const BENCHMARK_SEED = 2026;
 const { values } = parseArgs({ options: { count: { type: 'string', default: '500' }, batch: { type: 'string', default: '25' } } });

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 /** Top to bottom. src/index.ts (the public API) sits above them all. */
-const LAYERS = ['cli', 'explain', 'runtime', 'plan', 'ops', 'onnx', 'kernels', 'graph', 'gpu', 'io', 'platform', 'errors'];
+const LAYERS = ['cli', 'evaluate', 'explain', 'runtime', 'plan', 'ops', 'onnx', 'kernels', 'graph', 'gpu', 'io', 'platform', 'errors'];
 const SRC = join(import.meta.dirname, '..', 'src');
 
 function sourceFiles(dir: string): string[] {

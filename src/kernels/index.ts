@@ -1,6 +1,7 @@
 // Every kernel the engine declares, for tests that compile them all (src/kernels/declare.ts).
 export * from './conv.js';
 export * from './elementwise.js';
+export * from './evaluate.js';
 export * from './gemm.js';
 export * from './gradcam.js';
 export * from './layout.js';

@@ -1,6 +1,6 @@
-// The localization benchmark's metrics on maps whose answers follow by hand.
+// The localization metrics (src/evaluate/localization.ts) on maps whose answers follow by hand.
 import { describe, expect, it } from 'vitest';
-import { boxFromMap, iou, pointingHit } from '../bench/localization-metrics.js';
+import { boxFromMap, iou, pointingHit } from '../src/evaluate/localization.js';
 
 function mapWith(width: number, height: number, blobs: { x0: number; y0: number; x1: number; y1: number; value: number }[]) {
   const map = new Float32Array(width * height);
@@ -11,8 +11,19 @@ function mapWith(width: number, height: number, blobs: { x0: number; y0: number;
 describe('localization metrics', () => {
   it('pointing game uses the exclusive box ends', () => {
     const map = mapWith(10, 8, [{ x0: 4, y0: 3, x1: 5, y1: 4, value: 1 }]);
-    expect(pointingHit(map, 10, [4, 3, 5, 4])).toBe(true);
-    expect(pointingHit(map, 10, [0, 0, 4, 3])).toBe(false);
+    expect(pointingHit(map, 10, [4, 3, 5, 4], 0)).toBe(true);
+    expect(pointingHit(map, 10, [0, 0, 4, 3], 0)).toBe(false);
+  });
+
+  it('pointing game counts a maximum within the tolerance of any box, Euclidean', () => {
+    const map = mapWith(40, 40, [{ x0: 30, y0: 30, x1: 31, y1: 31, value: 1 }]);
+    // The box's last pixel is (19, 19): the maximum (30, 30) is sqrt(11^2 + 11^2) = 15.6 pixels away.
+    expect(pointingHit(map, 40, [0, 0, 20, 20], 15)).toBe(false);
+    expect(pointingHit(map, 40, [0, 0, 20, 20], 16)).toBe(true);
+    // Level with a box that ends at row 30: 11 pixels, within 15 but not within 10.
+    expect(pointingHit(map, 40, [0, 0, 20, 31], 15)).toBe(true);
+    expect(pointingHit(map, 40, [0, 0, 20, 31], 10)).toBe(false);
+    expect(pointingHit(map, 40, [[0, 0, 5, 5], [0, 0, 20, 31]], 15)).toBe(true);
   });
 
   it('keeps the largest connected component above 15% of the max, not the brightest', () => {

@@ -1,15 +1,27 @@
-// Localization metrics of the Grad-CAM paper, on one map [H, W] and one ground-truth box
-// [x0, y0, x1, y1] (x1, y1 exclusive), computed on the CPU from maps the GPU produced.
+// Localization metrics on one map [H, W] and ground-truth boxes [x0, y0, x1, y1] (pixels, x1 and y1
+// exclusive), computed on the CPU from maps the GPU produced: the pointing game (Zhang et al. 2016) and
+// the Grad-CAM paper's box (Selvaraju et al. 2017).
 
 export type Box = [number, number, number, number];
 
-/** Pointing game: is the map's maximum inside the box? */
-export function pointingHit(map: Float32Array, width: number, box: Box): boolean {
+/** The pointing game's tolerance in pixels (Zhang et al.: 15). */
+export const POINTING_TOLERANCE = 15;
+
+/**
+ * Pointing game: does the map's maximum (the first, in index order, where several are equal) lie within
+ * `tolerance` pixels (Euclidean) of a box?
+ */
+export function pointingHit(map: Float32Array, width: number, boxes: Box | Box[], tolerance = POINTING_TOLERANCE): boolean {
   let best = 0;
   for (let i = 1; i < map.length; i++) if (map[i] > map[best]) best = i;
   const x = best % width;
   const y = Math.floor(best / width);
-  return x >= box[0] && x < box[2] && y >= box[1] && y < box[3];
+  const list = (typeof boxes[0] === 'number' ? [boxes] : boxes) as Box[];
+  return list.some((box) => {
+    const dx = Math.max(box[0] - x, 0, x - (box[2] - 1));
+    const dy = Math.max(box[1] - y, 0, y - (box[3] - 1));
+    return dx * dx + dy * dy <= tolerance * tolerance;
+  });
 }
 
 /**

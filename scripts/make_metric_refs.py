@@ -1,0 +1,236 @@
+#!/usr/bin/python3
+"""Float64 references of the faithfulness and localization metrics (test/evaluate.test.ts).
+
+Writes test/fixtures/metrics/: a small seeded CNN (model.onnx), images and maps, and per configuration
+the exact perturbation sequence's class probabilities, the curves' areas, Average Drop / Increase in
+Confidence, the pointing game and the Grad-CAM paper's box localization. Each metric is written here
+from its paper's definition, independently of the engine:
+
+- deletion / insertion (Petsiuk et al. 2018, RISE): pixels in decreasing order of the map (ties: lower
+  index first), `step` = ceil(H*W / steps) pixels per step, point i has min(i*step, H*W) pixels
+  replaced in every channel; deletion replaces the image's pixels by the baseline, insertion puts them
+  into the baseline; the class probability (softmax) at every point; area = trapezoid over [0, 1].
+- baselines on the model's input: zeros, each channel's mean, RISE's blur (gkern(11, 5): the normal
+  density at -5..5, outer product, sum 1; conv2d with zero padding 5).
+- Average Drop % = 100 mean(max(0, Y - O) / Y), Increase in Confidence % = 100 mean(O > Y) (Chattopadhay
+  et al. 2018), O for the image times the map min-max normalized per image.
+- pointing game (Zhang et al. 2016): the first maximum within the tolerance (Euclidean; the paper's
+  15 pixels, 2 on these small images) of a box.
+- localization (Selvaraju et al. 2017): pixels >= 15% of the map's max, largest 8-connected component
+  (union-find here), its bounding box, IoU with the best ground-truth box.
+Maps shaped [N, C, H, W] (gradients at the input) become max over channels of |g|.
+
+Deterministic: re-running rewrites identical files.  /usr/bin/python3 scripts/make_metric_refs.py
+"""
+import copy
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import onnx
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "metrics"
+N, C, H, W = 3, 3, 12, 10
+CLASSES = 5
+STEPS = 7
+CONFIGS = {
+    "rise": {"deletion": "zeros", "insertion": "blur"},
+    "other": {"deletion": "blur", "insertion": "mean"},
+}
+BOXES = [[[2, 3, 7, 9]], [[0, 0, 4, 4], [6, 8, 10, 12]], [[5, 1, 6, 2]]]
+# The pointing game's tolerance: the papers' 15 pixels would cover these 12x10 images.
+TOLERANCE = 2
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(C, 8, 3, padding=1)
+        self.c2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.fc = nn.Linear(8, CLASSES)
+
+    def forward(self, x):
+        x = F.relu(self.c1(x))
+        x = F.relu(self.c2(x))
+        return self.fc(x.mean(dim=(2, 3)))
+
+
+def make_net():
+    torch.manual_seed(12)
+    net = Net()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape) * (0.6 if p.dim() > 1 else 0.3))
+    return net.eval()
+
+
+def blur(x):
+    t = np.linspace(-5, 5, 11)
+    g = np.exp(-t * t / 2) / math.sqrt(2 * math.pi)
+    k = np.outer(g, g)
+    k = torch.from_numpy(k / k.sum())
+    weight = k.expand(x.shape[1], 1, 11, 11).contiguous()
+    return F.conv2d(x, weight, padding=5, groups=x.shape[1])
+
+
+def baseline(x, kind):
+    if kind == "zeros":
+        return torch.zeros_like(x)
+    if kind == "mean":
+        return x.mean(dim=(2, 3), keepdim=True).expand_as(x).clone()
+    return blur(x)
+
+
+def pixel_map(m):
+    return np.abs(m).max(axis=1) if m.ndim == 4 else m
+
+
+FLOAT32 = {"net": None, "error": 0.0}
+
+
+def probability(net, x, c):
+    """The float64 probability; the same in float32 torch is recorded as the float32 error to expect."""
+    with torch.no_grad():
+        p64 = torch.softmax(net(x), dim=1)[:, c]
+        p32 = torch.softmax(FLOAT32["net"](x.float()), dim=1)[:, c]
+    FLOAT32["error"] = max(FLOAT32["error"], float((p32.double() - p64).abs().max()))
+    return p64
+
+
+def curve(net, image, base, order, c, insertion):
+    plane = H * W
+    step = math.ceil(plane / STEPS)
+    points = math.ceil(plane / step)
+    start, finish = (base, image) if insertion else (image, base)
+    pixels, copies = [], []
+    for i in range(points + 1):
+        k = min(i * step, plane)
+        mask = torch.zeros(plane, dtype=torch.bool)
+        mask[torch.from_numpy(order[:k].copy())] = True
+        mask = mask.reshape(1, 1, H, W)
+        copies.append(torch.where(mask, finish, start))
+        pixels.append(k)
+    probs = probability(net, torch.cat(copies), c).numpy()
+    area = (probs.sum() - probs[0] / 2 - probs[-1] / 2) / (len(probs) - 1)
+    return pixels, probs, area
+
+
+def components(binary):
+    """Union-find over 8-neighbours; returns the bounding box (exclusive ends) of the largest set."""
+    parent = list(range(binary.size))
+
+    def find(a):
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    h, w = binary.shape
+    for y in range(h):
+        for x in range(w):
+            if not binary[y, x]:
+                continue
+            for dy, dx in ((0, -1), (-1, -1), (-1, 0), (-1, 1)):
+                yy, xx = y + dy, x + dx
+                if 0 <= yy < h and 0 <= xx < w and binary[yy, xx]:
+                    parent[find(y * w + x)] = find(yy * w + xx)
+    sizes = {}
+    for p in np.flatnonzero(binary.reshape(-1)):
+        r = find(int(p))
+        sizes.setdefault(r, []).append(int(p))
+    if not sizes:
+        return None
+    # The largest set; of equal sizes the one whose first pixel comes first.
+    best = max(sizes.values(), key=lambda s: (len(s), -min(s)))
+    ys, xs = np.array(best) // w, np.array(best) % w
+    return [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1]
+
+
+def iou(a, b):
+    iw = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def localization(m, boxes, tolerance):
+    flat = m.reshape(-1)
+    best = int(np.argmax(flat))
+    y, x = divmod(best, W)
+    hit = any(math.hypot(max(b[0] - x, 0, x - (b[2] - 1)), max(b[1] - y, 0, y - (b[3] - 1))) <= tolerance for b in boxes)
+    found = components(m >= 0.15 * m.max()) if m.max() > 0 else None
+    overlap = max(iou(found, b) for b in boxes) if found else 0.0
+    return hit, overlap
+
+
+def write_case(name, net, images, maps, classes):
+    d = OUT / name
+    d.mkdir(parents=True, exist_ok=True)
+    np.save(d / "maps.npy", maps)
+    pm = pixel_map(maps.astype(np.float64))
+    x64 = torch.from_numpy(images.astype(np.float64))
+    meta = {"classes": classes, "steps": STEPS, "configs": {}}
+    for cname, cfg in CONFIGS.items():
+        result = {"baselines": cfg, "images": []}
+        for n in range(N):
+            order = np.argsort(-pm[n].reshape(-1), kind="stable")
+            image = x64[n : n + 1]
+            entry = {}
+            for kind in ("deletion", "insertion"):
+                pixels, probs, area = curve(net, image, baseline(image, cfg[kind]), order, classes[n], kind == "insertion")
+                entry[kind] = {"probabilities": probs.tolist(), "area": float(area)}
+                result["pixels"] = pixels
+            lo, hi = pm[n].min(), pm[n].max()
+            normalized = torch.from_numpy((pm[n] - lo) / (hi - lo) if hi > lo else np.zeros_like(pm[n]))
+            entry["original"] = float(probability(net, image, classes[n])[0])
+            entry["explained"] = float(probability(net, image * normalized, classes[n])[0])
+            result["images"].append(entry)
+        y = np.array([e["original"] for e in result["images"]])
+        o = np.array([e["explained"] for e in result["images"]])
+        result["average_drop"] = float(100 * np.mean(np.maximum(0, y - o) / y))
+        result["increase"] = float(100 * np.mean(o > y))
+        meta["configs"][cname] = result
+    loc = [localization(pm[n], BOXES[n], TOLERANCE) for n in range(N)]
+    meta["boxes"] = BOXES
+    meta["tolerance"] = TOLERANCE
+    meta["pointing"] = [bool(h) for h, _ in loc]
+    meta["iou"] = [float(o) for _, o in loc]
+    (d / "reference.json").write_text(json.dumps(meta, indent=1) + "\n")
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    net = make_net()
+    rng = np.random.default_rng(7)
+    images = rng.normal(0, 1, (N, C, H, W)).astype(np.float32)
+    buf = io.BytesIO()
+    with torch.no_grad():
+        torch.onnx.export(net, torch.from_numpy(images), buf, opset_version=13, input_names=["x0"], output_names=["y"])
+    (OUT / "model.onnx").write_bytes(buf.getvalue())
+    np.save(OUT / "images.npy", images)
+    FLOAT32["net"] = net
+    net64 = copy.deepcopy(net).double()
+    with torch.no_grad():
+        logits = net64(torch.from_numpy(images.astype(np.float64)))
+    # Each image's own top-1 class, the way the engine picks it.
+    classes = [int(c) for c in logits.argmax(dim=1)]
+    # Distinct values; ties (a map with zeros and repeated levels, as ReLU maps have); a gradient image.
+    distinct = ((rng.permutation(N * H * W).reshape(N, H, W) / (N * H * W)) ** 4).astype(np.float32)
+    tied = np.maximum(0, np.round(rng.normal(0, 1, (N, H, W)) * 2) / 2).astype(np.float32)
+    gradient = (rng.normal(0, 1, (N, C, H, W)) ** 3).astype(np.float32)
+    for name, maps in (("distinct", distinct), ("ties", tied), ("gradient", gradient)):
+        write_case(name, net64, images, maps, classes)
+    (OUT / "float32.json").write_text(json.dumps({"torch_float32_max_probability_error": FLOAT32["error"]}) + "\n")
+    (OUT / "README.md").write_text(
+        "Generated by `/usr/bin/python3 scripts/make_metric_refs.py` (deterministic); do not edit.\n"
+        "model.onnx, images.npy [N, C, H, W]; per case maps.npy and reference.json (float64 metrics).\n"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,205 @@
+// Is an explanation faithful? The metrics of one set of images, per method: deletion and insertion
+// curves (RISE), Average Drop and Increase in Confidence (Grad-CAM++), the pointing game and the
+// Grad-CAM paper's box localization where boxes are given. The perturbed forward passes run as batches
+// on the GPU (src/evaluate/perturbed.ts); the maps come from the explainer, or from the caller.
+import type { Shape } from '../graph/ir.js';
+import { UserError } from '../errors.js';
+import type { Baseline } from '../kernels/evaluate.js';
+import type { Model, Tensor } from '../runtime/model.js';
+import { Explainer, METHODS, type Method } from '../explain/explainer.js';
+import { DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
+import { type Box, boxFromMap, iou, POINTING_TOLERANCE, pointingHit } from './localization.js';
+import { averageDrop, curveArea, curvePixels, mapRanks, minMaxNormalized, pixelMap } from './metrics.js';
+import { BASELINES, type CopyRow, PerturbedRuns } from './perturbed.js';
+
+export const METRIC_HELP = {
+  deletion: 'RISE deletion: the class probability as the most relevant pixels are replaced by a baseline; area under the curve (lower is better)',
+  insertion: 'RISE insertion: the probability as the most relevant pixels are put into the baseline; area under the curve (higher is better)',
+  drop: 'Average Drop % (lower is better) and Increase in Confidence % (higher is better) of the image times its map',
+  pointing: "pointing game: the map's maximum within the tolerance of a box (needs boxes)",
+  localization: "Grad-CAM paper's box: map > 15% of its max, largest component, IoU >= 0.5 and the right class (needs boxes)",
+} as const;
+export type Metric = keyof typeof METRIC_HELP;
+export const METRICS = Object.keys(METRIC_HELP) as Metric[];
+const NEEDS_BOXES: readonly Metric[] = ['pointing', 'localization'];
+
+/** RISE's deletion replaces pixels with zeros (the model input's zeros: the normalization's mean), insertion starts from a blur. */
+export const DEFAULT_BASELINES = { deletion: 'zeros', insertion: 'blur' } as const satisfies Record<string, Baseline>;
+export const DEFAULT_STEPS = 32;
+
+/** Ground truth of one image: its boxes and, for localization, its class. */
+export interface ImageTruth {
+  boxes: Box[];
+  label?: number;
+}
+
+export interface MetricOptions {
+  metrics?: Metric[];
+  /** Curve steps: ceil(H*W / steps) pixels per step. */
+  steps?: number;
+  deletionBaseline?: Baseline;
+  insertionBaseline?: Baseline;
+  /** Perturbed copies per forward pass. */
+  batch?: number;
+  /** One per image, for the pointing game and localization. */
+  truth?: ImageTruth[];
+  /** The pointing game's tolerance in pixels. */
+  tolerance?: number;
+  /** The class-score output when not the first graph output. */
+  output?: string;
+  onProgress?: (done: number, total: number, method: Method) => void;
+}
+
+export interface EvaluateOptions extends MetricOptions {
+  methods: Method[];
+  layer?: string;
+  /** One class for every image or one per image; default: each image's top-1 class. */
+  classes?: number[];
+}
+
+export interface Curve {
+  /** Pixels deleted (inserted) at each point. */
+  pixels: number[];
+  /** Per image, the class probability at each point. */
+  probabilities: number[][];
+  /** Per image, the area under its curve; and their mean. */
+  areas: number[];
+  meanArea: number;
+}
+
+export interface MethodScores {
+  method: Method;
+  classes: number[];
+  deletion?: Curve;
+  insertion?: Curve;
+  /** Per image the probability of the image (original) and of the image times its map (explained). */
+  drop?: { original: number[]; explained: number[]; averageDrop: number; increase: number };
+  pointing?: { hits: boolean[]; accuracy: number; tolerance: number };
+  localization?: { iou: number[]; localized: boolean[]; error: number; meanIou: number };
+}
+
+export class Evaluator {
+  readonly explainer: Explainer;
+  private readonly runs = new Map<string, PerturbedRuns>();
+
+  constructor(readonly model: Model) {
+    this.explainer = new Explainer(model);
+  }
+
+  /** Explains the images with each method, then measures each method's maps. */
+  async evaluate(input: Tensor, options: EvaluateOptions): Promise<MethodScores[]> {
+    const metrics = checkMetrics(options, input.shape);
+    const methods = [...new Set(options.methods)];
+    for (const m of methods) if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
+    const explained = await this.explainer.explainMany(input, { methods, layer: options.layer, classes: options.classes, output: options.output, batch: options.batch, onProgress: options.onProgress });
+    const scores: MethodScores[] = [];
+    for (const method of methods) {
+      const e = explained.get(method)!;
+      scores.push({ ...(await this.measure(input, e.map, e.classes, { ...options, metrics }, method)), method });
+    }
+    return scores;
+  }
+
+  /**
+   * The metrics of given maps ([N, H, W], or [N, C, H, W] gradients at the input) for the given classes.
+   * `method` only labels progress.
+   */
+  async measure(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method = 'gradcam'): Promise<Omit<MethodScores, 'method'>> {
+    const metrics = checkMetrics(options, input.shape);
+    const [images, , height, width] = input.shape;
+    const plane = height * width;
+    if (map.shape[0] !== images || map.shape.at(-1) !== width || map.shape.at(-2) !== height) throw new UserError(`the maps [${map.shape}] do not match the images [${input.shape}]`);
+    if (classes.length !== images) throw new UserError(`give one class per image: ${images} images, ${classes.length} classes`);
+    const pixels = pixelMap(map.data, map.shape);
+    const result: Omit<MethodScores, 'method'> = { classes };
+
+    const steps = options.steps ?? DEFAULT_STEPS;
+    const counts = curvePixels(plane, steps);
+    const rows: CopyRow[] = [];
+    const curves = (['deletion', 'insertion'] as const).filter((m) => metrics.includes(m));
+    for (let n = 0; n < images; n++) {
+      for (const curve of curves) for (const k of counts) rows.push({ image: n, kind: curve === 'deletion' ? 'delete' : 'insert', pixels: k, class: classes[n] });
+      if (metrics.includes('drop')) rows.push({ image: n, kind: 'delete', pixels: 0, class: classes[n] }, { image: n, kind: 'multiply', pixels: 0, class: classes[n] });
+    }
+    if (rows.length > 0) {
+      const ranks = new Int32Array(images * plane);
+      for (let n = 0; n < images; n++) ranks.set(mapRanks(pixels, n * plane, plane), n * plane);
+      const runs = await this.runsFor(input.shape, rows.length, options);
+      const probabilities = await runs.run({ images: input.data, imagesShape: input.shape, ranks, maps: minMaxNormalized(pixels, plane), rows }, (done, total) => options.onProgress?.(done, total, method));
+      const perImage = rows.length / images;
+      const at = (n: number, j: number) => probabilities[n * perImage + j];
+      curves.forEach((curve, c) => {
+        const probs = Array.from({ length: images }, (_, n) => counts.map((_, i) => at(n, c * counts.length + i)));
+        const areas = probs.map(curveArea);
+        result[curve] = { pixels: counts, probabilities: probs, areas, meanArea: mean(areas) };
+      });
+      if (metrics.includes('drop')) {
+        const base = curves.length * counts.length;
+        const original = Array.from({ length: images }, (_, n) => at(n, base));
+        const explained = Array.from({ length: images }, (_, n) => at(n, base + 1));
+        result.drop = { original, explained, ...averageDrop(original, explained) };
+      }
+    }
+    if (metrics.includes('pointing')) {
+      const tolerance = options.tolerance ?? POINTING_TOLERANCE;
+      const hits = options.truth!.map((t, n) => pointingHit(pixels.subarray(n * plane, (n + 1) * plane), width, t.boxes, tolerance));
+      result.pointing = { hits, accuracy: mean(hits.map(Number)), tolerance };
+    }
+    if (metrics.includes('localization')) {
+      const overlaps = options.truth!.map((t, n) => {
+        const found = boxFromMap(pixels.subarray(n * plane, (n + 1) * plane), width, height);
+        return found ? Math.max(0, ...t.boxes.map((b) => iou(found, b))) : 0;
+      });
+      const localized = overlaps.map((o, n) => o >= 0.5 && (options.truth![n].label === undefined || options.truth![n].label === classes[n]));
+      result.localization = { iou: overlaps, localized, error: 1 - mean(localized.map(Number)), meanIou: mean(overlaps) };
+    }
+    return result;
+  }
+
+  private async runsFor(shape: Shape, rows: number, options: MetricOptions): Promise<PerturbedRuns> {
+    const deletionBaseline = options.deletionBaseline ?? DEFAULT_BASELINES.deletion;
+    const insertionBaseline = options.insertionBaseline ?? DEFAULT_BASELINES.insertion;
+    const batch = options.batch ?? DEFAULT_PERTURBATION_BATCH;
+    const key = [shape.join('x'), rows, deletionBaseline, insertionBaseline, batch, options.output ?? ''].join('|');
+    let runs = this.runs.get(key);
+    if (!runs) {
+      runs = await PerturbedRuns.create(this.model, shape, rows, { deletionBaseline, insertionBaseline, batch, output: options.output });
+      this.runs.set(key, runs);
+    }
+    return runs;
+  }
+
+  dispose(): void {
+    for (const r of this.runs.values()) r.destroy();
+    this.runs.clear();
+    this.explainer.dispose();
+  }
+}
+
+function checkMetrics(options: MetricOptions, shape: Shape): Metric[] {
+  const metrics = [...new Set(options.metrics ?? METRICS.filter((m) => options.truth !== undefined || !NEEDS_BOXES.includes(m)))];
+  for (const m of metrics) if (!METRICS.includes(m)) throw new UserError(`unknown metric "${m}"; choose from ${METRICS.join(', ')}`);
+  if (metrics.length === 0) throw new UserError('no metric to compute');
+  const steps = options.steps ?? DEFAULT_STEPS;
+  if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a positive integer, got ${steps}`);
+  const batch = options.batch ?? DEFAULT_PERTURBATION_BATCH;
+  if (!Number.isInteger(batch) || batch < 1) throw new UserError(`the batch size must be a positive integer, got ${batch}`);
+  for (const b of [options.deletionBaseline, options.insertionBaseline]) {
+    if (b !== undefined && !BASELINES.includes(b)) throw new UserError(`unknown baseline "${b}"; choose one of ${BASELINES.join(', ')}`);
+  }
+  const tolerance = options.tolerance ?? POINTING_TOLERANCE;
+  if (!Number.isFinite(tolerance) || tolerance < 0) throw new UserError(`the pointing tolerance must be a number >= 0, got ${tolerance}`);
+  const boxed = metrics.filter((m) => NEEDS_BOXES.includes(m));
+  if (boxed.length > 0) {
+    if (!options.truth) throw new UserError(`${boxed.join(' and ')} ${boxed.length === 1 ? 'needs' : 'need'} ground-truth boxes (--boxes FILE)`);
+    if (options.truth.length !== shape[0]) throw new UserError(`boxes are given for ${options.truth.length} images, the input has ${shape[0]}`);
+    options.truth.forEach((t, n) => {
+      if (t.boxes.length === 0) throw new UserError(`image ${n} has no box`);
+    });
+  }
+  return metrics;
+}
+
+function mean(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0) / values.length;
+}

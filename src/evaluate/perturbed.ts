@@ -1,0 +1,152 @@
+// The faithfulness metrics' forward passes on the GPU: every perturbed copy of every image (pixels
+// deleted or inserted in the order of its map, or the image times its map) is made by a kernel from the
+// images, the maps' orders and the baselines, which a prepare plan uploads and computes once; a batch
+// plan makes `batch` copies at a time, runs the model on them and reads back only each copy's class
+// probability.
+import { elementCount, type Shape } from '../graph/ir.js';
+import { UserError } from '../errors.js';
+import { PlanBuilder } from '../plan/builder.js';
+import { Executable } from '../plan/executable.js';
+import { BASELINE_MODE, type Baseline, COPY_KIND, evaluateKernels } from '../kernels/evaluate.js';
+import type { Model } from '../runtime/model.js';
+import { scoreTensor } from '../explain/layers.js';
+import { shapedForCopies } from '../explain/perturb.js';
+
+export const BASELINES = Object.keys(BASELINE_MODE) as Baseline[];
+
+/** One perturbed copy: its image, what is done to it, and whose probability is read. */
+export interface CopyRow {
+  image: number;
+  kind: keyof typeof COPY_KIND;
+  /** delete / insert: how many of the most relevant pixels. */
+  pixels: number;
+  class: number;
+}
+
+export interface PerturbedInputs {
+  /** The model's input, [N, C, H, W]. */
+  images: Float32Array;
+  imagesShape: Shape;
+  /** Per image and pixel, its place in the map's order (0: the most relevant), [N, H * W]. */
+  ranks: Int32Array;
+  /** Per image and pixel, the map normalized to [0, 1] (the multiply copies), [N, H * W]. */
+  maps: Float32Array;
+  rows: CopyRow[];
+}
+
+export interface PerturbedOptions {
+  deletionBaseline: Baseline;
+  insertionBaseline: Baseline;
+  /** Copies per forward pass. */
+  batch: number;
+  /** The class-score output when not the first graph output. */
+  output?: string;
+}
+
+const FIRST_ROW = 'first row';
+const INPUT = { images: 'images', maps: 'maps', ranks: 'ranks', table: 'table' } as const;
+const SHARED = { ...INPUT, deletion: 'deletion baseline', insertion: 'insertion baseline' } as const;
+
+/** Runs the copies; returns each row's class probability (softmax of the scores), in row order. */
+export class PerturbedRuns {
+  private constructor(
+    private readonly prepare: Executable,
+    private readonly batches: Executable,
+    private readonly rows: number,
+    private readonly batch: number,
+    /** The model's number of classes. */
+    readonly classes: number,
+  ) {}
+
+  static async create(model: Model, imagesShape: Shape, rows: number, options: PerturbedOptions): Promise<PerturbedRuns> {
+    if (imagesShape.length !== 4) throw new UserError(`faithfulness metrics need a 4-D NCHW input, got [${imagesShape}]`);
+    for (const b of [options.deletionBaseline, options.insertionBaseline]) {
+      if (!BASELINES.includes(b)) throw new UserError(`unknown baseline "${b}"; choose one of ${BASELINES.join(', ')}`);
+    }
+    const [images, channels, height, width] = imagesShape;
+    const plane = height * width;
+
+    const p = new PlanBuilder(model.shaped(new Map([[model.inputName, imagesShape]])), model.deviceTraits);
+    const image = p.addInput(INPUT.images, imagesShape);
+    p.addShared(SHARED.images, image);
+    p.addShared(SHARED.maps, p.addInput(INPUT.maps, [images, plane]));
+    p.addShared(SHARED.ranks, p.addInput(INPUT.ranks, [images, plane]));
+    p.addShared(SHARED.table, p.addInput(INPUT.table, [rows, 4]));
+    const means = p.scratch([images, channels], 'channel means');
+    p.dispatch(evaluateKernels.channelMean.program({ uniforms: { plane }, bindings: { images: image, channel_mean: means }, workgroups: [images * channels, 1, 1] }), 'channel means');
+    for (const [name, baseline] of [[SHARED.deletion, options.deletionBaseline], [SHARED.insertion, options.insertionBaseline]] as const) {
+      const out = p.scratch(imagesShape, name);
+      p.dispatch(
+        evaluateKernels.baseline.program({ uniforms: { height, width, mode: BASELINE_MODE[baseline] }, bindings: { images: image, channel_mean: means, baseline: out }, count: elementCount(imagesShape) }),
+        name,
+      );
+      p.addShared(name, out);
+    }
+    const prepare = await Executable.create(model.gpu, p.build(), model.weights);
+
+    const shaped = shapedForCopies(model, imagesShape, Math.min(options.batch, rows));
+    const copiesShape = shaped.shapes.get(model.inputName)!;
+    if (copiesShape.slice(1).join('x') !== imagesShape.slice(1).join('x')) throw new UserError(`the model's input is [${copiesShape}], the images [${imagesShape}]`);
+    const batch = copiesShape[0];
+    const b = new PlanBuilder(shaped, model.deviceTraits);
+    const first = b.addInput(FIRST_ROW, [1]);
+    const ext = Object.fromEntries(
+      Object.entries({ images: imagesShape, maps: [images, plane], ranks: [images, plane], table: [rows, 4], deletion: imagesShape, insertion: imagesShape }).map(([k, shape]) => [k, b.addExternal(SHARED[k as keyof typeof SHARED], shape)]),
+    ) as Record<keyof typeof SHARED, ReturnType<PlanBuilder['addExternal']>>;
+    const perturbed = b.scratch(copiesShape, 'perturbed copies');
+    b.dispatch(
+      evaluateKernels.copies.program({
+        uniforms: { rows, channels, plane },
+        bindings: { table: ext.table, first, images: ext.images, maps: ext.maps, ranks: ext.ranks, deletion_baseline: ext.deletion, insertion_baseline: ext.insertion, perturbed },
+        count: elementCount(copiesShape),
+      }),
+      'perturbed copies',
+    );
+    b.setValue(model.inputName, perturbed);
+    const scores = b.value(scoreTensor(shaped, options.output));
+    const classes = elementCount(scores.shape) / batch;
+    if (!Number.isInteger(classes)) throw new UserError(`the scores [${scores.shape}] do not split into ${batch} copies`);
+    const probabilities = b.scratch([batch], 'class probabilities');
+    b.dispatch(evaluateKernels.probability.program({ uniforms: { rows, classes }, bindings: { table: ext.table, first, scores, probabilities }, count: batch }), 'class probabilities');
+    b.addOutput('probabilities', probabilities);
+    const externals = new Map(Object.values(SHARED).map((name) => [name, prepare.sharedBuffer(name)]));
+    const batches = await Executable.create(model.gpu, b.build(), model.weights, { externals });
+    return new PerturbedRuns(prepare, batches, rows, batch, classes);
+  }
+
+  /** Copies per forward pass (a graph with a fixed batch size runs its own). */
+  get copiesPerPass(): number {
+    return this.batch;
+  }
+
+  async run(inputs: PerturbedInputs, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+    if (inputs.rows.length !== this.rows) throw new Error(`the plan has ${this.rows} rows, the run ${inputs.rows.length}`);
+    for (const r of inputs.rows) {
+      if (!Number.isInteger(r.class) || r.class < 0 || r.class >= this.classes) throw new UserError(`class ${r.class} is out of range: the model has ${this.classes} classes (0 to ${this.classes - 1})`);
+    }
+    const table = new Int32Array(4 * this.rows);
+    inputs.rows.forEach((r, t) => table.set([r.image, COPY_KIND[r.kind], r.pixels, r.class], 4 * t));
+    await this.prepare.run(
+      new Map<string, ArrayBufferView>([
+        [INPUT.images, inputs.images],
+        [INPUT.maps, inputs.maps],
+        [INPUT.ranks, inputs.ranks],
+        [INPUT.table, table],
+      ]),
+    );
+    const out = new Float32Array(this.rows);
+    const first = new Int32Array(1);
+    for (let t = 0; t < this.rows; t += this.batch) {
+      first[0] = t;
+      const r = await this.batches.run(new Map([[FIRST_ROW, first]]));
+      out.set(r.outputs.get('probabilities')!.subarray(0, Math.min(this.batch, this.rows - t)), t);
+      onProgress?.(Math.min(t + this.batch, this.rows), this.rows);
+    }
+    return out;
+  }
+
+  destroy(): void {
+    this.prepare.destroy();
+    this.batches.destroy();
+  }
+}

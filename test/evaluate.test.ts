@@ -1,0 +1,124 @@
+// The faithfulness metrics against float64 PyTorch (scripts/make_metric_refs.py, test/fixtures/metrics):
+// given the same maps, the engine's perturbed copies must give the reference's class probability at
+// every point of every curve, and the same areas, Average Drop, Increase in Confidence, pointing game
+// and box overlaps; and the parts that are exact (pixel counts, ranks, areas of known curves) by hand.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Evaluator } from '../src/evaluate/evaluator.js';
+import { curveArea, curvePixels, mapRanks } from '../src/evaluate/metrics.js';
+import type { Box } from '../src/evaluate/localization.js';
+import type { Baseline } from '../src/kernels/evaluate.js';
+import { Model } from '../src/runtime/model.js';
+import { FIXTURES, readTensor } from './support/fixtures.js';
+import { useGpu } from './support/gpu.js';
+
+const DIR = join(FIXTURES, 'metrics');
+
+interface Reference {
+  classes: number[];
+  steps: number;
+  boxes: Box[][];
+  tolerance: number;
+  pointing: boolean[];
+  iou: number[];
+  configs: Record<string, {
+    baselines: { deletion: Baseline; insertion: Baseline };
+    pixels: number[];
+    images: { deletion: { probabilities: number[]; area: number }; insertion: { probabilities: number[]; area: number }; original: number; explained: number }[];
+    average_drop: number;
+    increase: number;
+  }>;
+}
+
+/**
+ * The probabilities' limit: three times PyTorch float32's largest error on the same copies (measured by
+ * the generator), and never below 2e-6 (a few float32 roundings of a probability, ~6e-8 each, through
+ * a softmax of logits of size ~10): the engine's float32 differs from PyTorch's in its sum orders and its
+ * blur, by as much again.
+ */
+const { torch_float32_max_probability_error: TORCH_FLOAT32 } = JSON.parse(readFileSync(join(DIR, 'float32.json'), 'utf8'));
+const LIMIT = Math.max(3 * TORCH_FLOAT32, 2e-6);
+
+const gpu = useGpu();
+
+describe('faithfulness metrics against float64 PyTorch', () => {
+  const images = readTensor(join(DIR, 'images.npy'));
+  for (const name of ['distinct', 'ties', 'gradient']) {
+    const ref = JSON.parse(readFileSync(join(DIR, name, 'reference.json'), 'utf8')) as Reference;
+    const maps = readTensor(join(DIR, name, 'maps.npy'));
+    for (const [config, expected] of Object.entries(ref.configs)) {
+      it(`${name} maps, ${expected.baselines.deletion} deletion / ${expected.baselines.insertion} insertion: every point of every curve`, async () => {
+        const evaluator = new Evaluator(Model.fromFile(gpu(), join(DIR, 'model.onnx')));
+        try {
+          const truth = ref.boxes.map((boxes) => ({ boxes }));
+          const got = await evaluator.measure(images, maps, ref.classes, {
+            steps: ref.steps, deletionBaseline: expected.baselines.deletion, insertionBaseline: expected.baselines.insertion,
+            batch: 4, truth, tolerance: ref.tolerance, metrics: ['deletion', 'insertion', 'drop', 'pointing', 'localization'],
+          });
+          expect(got.deletion!.pixels, config).toEqual(expected.pixels);
+          let worst = 0;
+          expected.images.forEach((e, n) => {
+            for (const kind of ['deletion', 'insertion'] as const) {
+              const p = got[kind]!.probabilities[n];
+              expect(p).toHaveLength(e[kind].probabilities.length);
+              p.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - e[kind].probabilities[i]))));
+              expect(Math.abs(got[kind]!.areas[n] - e[kind].area)).toBeLessThanOrEqual(LIMIT);
+            }
+            worst = Math.max(worst, Math.abs(got.drop!.original[n] - e.original), Math.abs(got.drop!.explained[n] - e.explained));
+          });
+          expect(worst).toBeLessThanOrEqual(LIMIT);
+          // Average Drop is 100 * mean(drop / Y): its error is at most 100 * (2 limits) / min Y.
+          const smallest = Math.min(...expected.images.map((e) => e.original));
+          expect(Math.abs(got.drop!.averageDrop - expected.average_drop)).toBeLessThanOrEqual((200 * LIMIT) / smallest);
+          expect(got.drop!.increase).toBe(expected.increase);
+          expect(got.pointing!.hits).toEqual(ref.pointing);
+          got.localization!.iou.forEach((v, n) => expect(v).toBeCloseTo(ref.iou[n], 12));
+        } finally {
+          evaluator.model.dispose();
+          evaluator.dispose();
+        }
+      });
+    }
+  }
+});
+
+describe('metric arithmetic', () => {
+  it('RISE steps: ceil(H*W / steps) pixels a step, the last point every pixel', () => {
+    expect(curvePixels(120, 7)).toEqual([0, 18, 36, 54, 72, 90, 108, 120]);
+    expect(curvePixels(100, 10)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    expect(curvePixels(5, 10)).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+
+  it('areas by the trapezoid rule over [0, 1]', () => {
+    expect(curveArea([1, 1, 1])).toBe(1);
+    expect(curveArea([1, 0])).toBe(0.5);
+    expect(curveArea([0, 1, 0, 1])).toBeCloseTo(0.5, 15);
+  });
+
+  it('ranks: most relevant first, equal values in index order', () => {
+    expect([...mapRanks([0.5, 2, 0.5, 3, 0], 0, 5)]).toEqual([2, 1, 3, 0, 4]);
+    expect([...mapRanks([9, 9, 1, 7], 2, 2)]).toEqual([1, 0]);
+  });
+});
+
+describe('evaluate: bad input', () => {
+  it('names the missing boxes, an unknown metric or baseline, bad steps and mismatched maps', async () => {
+    const evaluator = new Evaluator(Model.fromFile(gpu(), join(DIR, 'model.onnx')));
+    const images = readTensor(join(DIR, 'images.npy'));
+    const maps = readTensor(join(DIR, 'distinct', 'maps.npy'));
+    const classes = [0, 0, 0];
+    try {
+      await expect(evaluator.measure(images, maps, classes, { metrics: ['pointing'] })).rejects.toThrow('pointing needs ground-truth boxes (--boxes FILE)');
+      await expect(evaluator.measure(images, maps, classes, { metrics: ['roundness' as never] })).rejects.toThrow('unknown metric "roundness"');
+      await expect(evaluator.measure(images, maps, classes, { deletionBaseline: 'grey' as never })).rejects.toThrow('unknown baseline "grey"; choose one of zeros, mean, blur');
+      await expect(evaluator.measure(images, maps, classes, { steps: 0 })).rejects.toThrow('--steps must be a positive integer');
+      await expect(evaluator.measure(images, { shape: [3, 5, 5], data: new Float32Array(75) }, classes, {})).rejects.toThrow('do not match the images');
+      await expect(evaluator.measure(images, maps, [0, 9, 0], { metrics: ['drop'] })).rejects.toThrow('class 9 is out of range: the model has 5 classes');
+      await expect(evaluator.measure(images, maps, classes, { metrics: ['pointing'], truth: [{ boxes: [[0, 0, 1, 1]] }] })).rejects.toThrow('boxes are given for 1 images, the input has 3');
+    } finally {
+      evaluator.model.dispose();
+      evaluator.dispose();
+    }
+  });
+});
