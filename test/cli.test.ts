@@ -33,6 +33,7 @@ afterEach(() => {
 });
 
 const net = join(FIXTURES, 'nets', 'resnet_like_opset13');
+const metrics = join(FIXTURES, 'metrics');
 const fourChannels = join(mkdtempSync(join(tmpdir(), 'gradcam-')), 'four-channels.npy');
 writeNpy(fourChannels, [1, 4, 32, 40], new Float32Array(4 * 32 * 40));
 const image = join(FIXTURES, 'images', 'rgb.png');
@@ -168,6 +169,30 @@ describe('gradcam CLI', () => {
     expect(refused.stderr).toMatch(/--images DIR needs --out DIR/);
   });
 
+  it('evaluate measures each method on the GPU: a table, and with --out the whole result as JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    const boxes = join(dir, 'boxes.json');
+    writeFileSync(boxes, JSON.stringify([[2, 3, 7, 9], [[0, 0, 4, 4], [6, 8, 10, 12]], { boxes: [[5, 1, 6, 2]], label: 2 }]));
+    const model = join(metrics, 'model.onnx');
+    const r = await run('evaluate', '--model', model, '--input', join(metrics, 'images.npy'), '--method', 'gradcam,cam', '--boxes', boxes, '--steps', '5', '--batch', '3', '--out', join(dir, 'scores.json'));
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^3 images\nmethod\s+deletion AUC.*Average Drop %.*pointing\s+loc\. error/);
+    const json = JSON.parse(readFileSync(join(dir, 'scores.json'), 'utf8'));
+    expect(json.images).toEqual(['images-0', 'images-1', 'images-2']);
+    expect(json.methods.map((m: { method: string }) => m.method)).toEqual(['gradcam', 'cam']);
+    for (const m of json.methods) {
+      // 120 pixels, 5 steps: 24 pixels a step, 6 points; the clean image is the first deletion point,
+      // the last insertion point and Average Drop's original, three separate copies on the GPU.
+      expect(m.deletion.pixels).toEqual([0, 24, 48, 72, 96, 120]);
+      m.drop.original.forEach((y: number, n: number) => {
+        expect(m.deletion.probabilities[n][0]).toBe(y);
+        expect(m.insertion.probabilities[n][5]).toBe(y);
+      });
+      expect(m.pointing.hits).toHaveLength(3);
+      expect(m.localization.localized).toHaveLength(3);
+    }
+  });
+
   it('layers lists the candidates and marks the default', async () => {
     const r = await run('layers', '--model', join(net, 'model.onnx'), '--shape', '2,3,32,40');
     expect(r.status).toBe(0);
@@ -189,6 +214,11 @@ describe('gradcam CLI', () => {
     ['a noise level without --smooth', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--noise', '0.2'], /--noise and --seed go with --smooth N/],
     ['SmoothGrad of a method without gradients', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'eigencam', '--smooth', '4'], /eigencam uses none/],
     ['an unknown method', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'magic'], /--method must be one of/],
+    ['an unknown metric', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--metric', 'deletion,fidelity'], /--metric: unknown "fidelity"; choose from deletion, insertion/],
+    ['an unknown baseline', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--deletion-baseline', 'grey'], /--deletion-baseline must be one of zeros, mean, blur, got "grey"/],
+    ['pointing without boxes', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--metric', 'pointing'], /pointing needs ground-truth boxes \(--boxes FILE\)/],
+    ['a boxes file without the image', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--boxes', join(FIXTURES, 'metrics', 'float32.json')], /no box for image "x0-0"/],
+    ['a missing boxes file', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--boxes', '/nonexistent.json'], /--boxes \/nonexistent.json: no such file/],
     ['a head CAM cannot use', ['explain', '--model', join(FIXTURES, 'nets', 'alexnet_like_opset13', 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'cam'], /cam needs/],
   ];
   for (const [what, argv, message] of bad) {
@@ -218,7 +248,7 @@ describe('gradcam CLI', () => {
   it('prints its version, and every command its help', async () => {
     const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
     expect((await run('--version')).stdout).toBe(`gradcam-webgpu ${version}`);
-    for (const command of ['info', 'infer', 'explain', 'layers', 'demo']) {
+    for (const command of ['info', 'infer', 'explain', 'evaluate', 'layers', 'demo']) {
       const r = await run(command, '--help');
       expect(r.status, command).toBe(0);
       expect(r.stdout, command).toMatch(new RegExp(`gradcam ${command}`));

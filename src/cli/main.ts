@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { UsageError, UserError } from '../errors.js';
 import { DEMO_HELP, demo } from './demo.js';
+import { EVALUATE_HELP, evaluate } from './evaluate.js';
 import { EXPLAIN_HELP, explain } from './explain.js';
 import { INFER_HELP, infer } from './infer.js';
 import { INFO_HELP, info } from './info.js';
@@ -12,6 +13,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   info: { run: info, help: INFO_HELP, summary: 'the WebGPU adapter and its limits' },
   infer: { run: infer, help: INFER_HELP, summary: 'forward pass: output as .npy, or top-5 classes per image' },
   explain: { run: explain, help: EXPLAIN_HELP, summary: 'Grad-CAM / counterfactual / CAM heatmaps' },
+  evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'faithfulness: deletion/insertion, Average Drop, pointing game, box localization' },
   layers: { run: layers, help: LAYERS_HELP, summary: 'the layers that can be explained, and the default' },
   demo: { run: demo, help: DEMO_HELP, summary: 'explain the bundled sample images with the bundled demo model' },
   serve: { run: serve, help: SERVE_HELP, summary: 'the web page: the same engine in your browser, on 127.0.0.1' },

@@ -1,0 +1,294 @@
+// `gradcam evaluate`: how faithful each method's maps are on a set of images (src/evaluate/).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, extname, join } from 'node:path';
+import { UsageError, UserError } from '../errors.js';
+import { DEFAULT_BASELINES, DEFAULT_STEPS, type EvaluateOptions, Evaluator, type ImageTruth, METRIC_HELP, METRICS, type MethodScores } from '../evaluate/evaluator.js';
+import { type Box, POINTING_TOLERANCE } from '../evaluate/localization.js';
+import { averageDrop } from '../evaluate/metrics.js';
+import { BASELINES } from '../evaluate/perturbed.js';
+import { METHODS, type Method } from '../explain/explainer.js';
+import { DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
+import { describeAdapter } from '../gpu/context.js';
+import { readImage } from '../io/decode.js';
+import { preprocess } from '../io/image.js';
+import { Progress } from '../io/progress.js';
+import type { Baseline } from '../kernels/evaluate.js';
+import type { Tensor } from '../runtime/model.js';
+import { intList, parse, positiveInt, required } from './args.js';
+import { imagesUnder } from './folder.js';
+import { imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, readModelInput } from './inputs.js';
+import { withModel } from './session.js';
+
+/** Images explained and measured together (bounds memory for a folder of any size). */
+const DEFAULT_GROUP = 8;
+
+export const EVALUATE_HELP = `gradcam evaluate --model M.onnx (--input X.npy | --image FILE... | --images DIR) [--method M[,M...]|all]
+                 [--metric M[,M...]] [--steps N] [--deletion-baseline B] [--insertion-baseline B]
+                 [--boxes FILE [--tolerance PX]] [--layer NAME] [--class C[,C...]] [--batch N] [--json] [--out FILE]
+  Measures how faithful each method's maps are: the perturbed inputs are made on the GPU from the
+  maps and run as batches; per method, the mean over the images.
+${INPUT_HELP}
+  --images DIR         every PNG/JPEG under DIR (recursively), ${DEFAULT_GROUP} images at a time
+  --method M[,M...]    methods to compare, or 'all' (default gradcam); see 'gradcam explain --help'
+  --metric M[,M...]    (default: deletion, insertion and drop; with --boxes also pointing and localization)
+${Object.entries(METRIC_HELP).map(([name, what]) => `                         ${name.padEnd(13)} ${what}`).join('\n')}
+  --steps N            deletion/insertion: ceil(H*W / N) pixels a step (default ${DEFAULT_STEPS}); N + 1 forward
+                       passes a curve
+  --deletion-baseline B, --insertion-baseline B
+                       what replaces pixels: ${BASELINES.join(', ')} (on the model's input: zeros are the
+                       normalization's mean colour; blur is RISE's 11x11 Gaussian of sigma 1 pixel);
+                       default ${DEFAULT_BASELINES.deletion} for deletion, ${DEFAULT_BASELINES.insertion} for insertion, as RISE
+  --boxes FILE         ground truth, JSON: {"NAME": BOX | [BOX, ...] | {"boxes": [BOX, ...], "label": C}},
+                       NAME the file's name (with or without extension; with --images its path
+                       under DIR) or input-<n>; or an array in input order; or the demo's form
+                       {"items": {NAME: {"box": BOX, "label": C}}}. BOX = [x0, y0, x1, y1] in
+                       pixels of the model's input (after resize and crop), x1 and y1 exclusive;
+                       with a label, localization also needs the explained class to be right
+  --tolerance PX       the pointing game's tolerance (default ${POINTING_TOLERANCE}, as Zhang et al.)
+  --layer NAME         the layer of the CAM methods (default: the last spatial feature map)
+  --class C[,C...]     the class to explain and measure (default: each image's top-1)
+  --batch N            perturbed copies per forward pass (default ${DEFAULT_PERTURBATION_BATCH})
+  --output NAME        the class-score output when it is not the first graph output
+  --json               the whole result (per image curves too) as JSON on stdout
+  --out FILE           the same JSON written to FILE
+
+examples:
+  gradcam evaluate --model resnet50.onnx --image cat.jpg --method gradcam,gradcam++,scorecam
+  gradcam evaluate --model demo.onnx --images held-out/ --method all --boxes boxes.json --resize 128 --crop 128
+  gradcam evaluate --model resnet50.onnx --input batch.npy --metric deletion --steps 100 --deletion-baseline blur --json`;
+
+export async function evaluate(argv: string[]): Promise<void> {
+  const { values, positionals } = parse(
+    argv,
+    {
+      model: { type: 'string' },
+      method: { type: 'string' },
+      metric: { type: 'string' },
+      steps: { type: 'string' },
+      'deletion-baseline': { type: 'string' },
+      'insertion-baseline': { type: 'string' },
+      boxes: { type: 'string' },
+      tolerance: { type: 'string' },
+      layer: { type: 'string' },
+      class: { type: 'string' },
+      batch: { type: 'string' },
+      output: { type: 'string' },
+      images: { type: 'string' },
+      json: { type: 'boolean' },
+      out: { type: 'string' },
+      ...INPUT_OPTIONS,
+    },
+    true,
+  );
+  const modelPath = required(values.model as string | undefined, '--model');
+  const methods = methodList(values.method as string | undefined);
+  const metrics = values.metric === undefined ? undefined : list(values.metric as string, METRICS, '--metric');
+  const baseline = (flag: string) => {
+    const b = values[flag] as string | undefined;
+    if (b !== undefined && !BASELINES.includes(b as Baseline)) throw new UserError(`--${flag} must be one of ${BASELINES.join(', ')}, got "${b}"`);
+    return b as Baseline | undefined;
+  };
+  const tolerance = values.tolerance === undefined ? undefined : Number(values.tolerance);
+  if (tolerance !== undefined && !(tolerance >= 0)) throw new UserError(`--tolerance takes a number of pixels >= 0, got "${values.tolerance}"`);
+  const options: Omit<EvaluateOptions, 'truth' | 'classes'> = {
+    methods, metrics,
+    steps: positiveInt(values.steps as string | undefined, '--steps'),
+    deletionBaseline: baseline('deletion-baseline'), insertionBaseline: baseline('insertion-baseline'),
+    tolerance, layer: values.layer as string | undefined, output: values.output as string | undefined,
+    batch: positiveInt(values.batch as string | undefined, '--batch'),
+  };
+  const classes = intList(values.class as string | undefined, '--class');
+  const groups = inputGroups(values as InputValues & { images?: string }, positionals);
+  const names = groups.flatMap((g) => g.names);
+  const truth = values.boxes === undefined ? undefined : readTruth(values.boxes as string, names);
+  if (classes && classes.length !== 1 && classes.length !== names.length) throw new UserError(`give one class for all ${names.length} images or one per image, not ${classes.length}`);
+
+  await withModel(modelPath, async (model) => {
+    const evaluator = new Evaluator(model);
+    const started = performance.now();
+    const progress = new Progress(names.length * methods.length, { rateUnit: 'maps', enabled: names.length * methods.length > 1 });
+    const perMethod = new Map<Method, MethodScores[]>(methods.map((m) => [m, []]));
+    try {
+      let first = 0;
+      let measured = 0;
+      for (const group of groups) {
+        const input = group.load();
+        const n = input.shape[0];
+        const groupClasses = classes && (classes.length === 1 ? classes : classes.slice(first, first + n));
+        const groupTruth = truth?.slice(first, first + n);
+        // One method at a time, so the bar moves and a slow method (Score-CAM) does not hold the rest.
+        for (const method of methods) {
+          const [scores] = await evaluator.evaluate(input, { ...options, methods: [method], classes: groupClasses, truth: groupTruth });
+          perMethod.get(method)!.push(scores);
+          measured += n;
+          progress.update(measured, `${method}, ${group.label}`);
+        }
+        first += n;
+      }
+    } finally {
+      evaluator.dispose();
+    }
+    const merged = methods.map((m) => merge(m, perMethod.get(m)!));
+    const result = {
+      adapter: describeAdapter(model.gpu.adapter),
+      model: modelPath,
+      images: names,
+      steps: options.steps ?? DEFAULT_STEPS,
+      baselines: { deletion: options.deletionBaseline ?? DEFAULT_BASELINES.deletion, insertion: options.insertionBaseline ?? DEFAULT_BASELINES.insertion },
+      seconds: (performance.now() - started) / 1000,
+      methods: merged,
+    };
+    const json = `${JSON.stringify(result, null, 1)}\n`;
+    if (values.out) writeFileSync(values.out as string, json);
+    if (values.json) process.stdout.write(json);
+    else console.log(summaryTable(merged, names.length));
+  });
+}
+
+function methodList(value: string | undefined): Method[] {
+  if (value === undefined) return ['gradcam'];
+  if (value === 'all') return [...METHODS];
+  return list(value, METHODS, '--method');
+}
+
+function list<T extends string>(value: string, allowed: readonly T[], flag: string): T[] {
+  const items = value.split(',').map((s) => s.trim());
+  for (const item of items) if (!allowed.includes(item as T)) throw new UserError(`${flag}: unknown "${item}"; choose from ${allowed.join(', ')}`);
+  return [...new Set(items)] as T[];
+}
+
+interface Group {
+  names: string[];
+  label: string;
+  load: () => Tensor;
+}
+
+/** The input in groups: one for --input / --image, groups of DEFAULT_GROUP files for --images DIR. */
+function inputGroups(values: InputValues & { images?: string }, positionals: string[]): Group[] {
+  if (values.images === undefined) {
+    const input = readModelInput(values, positionals);
+    return [{ names: input.names, label: `${input.names.length} images`, load: () => input.tensor }];
+  }
+  if (values.input !== undefined || values.image !== undefined) throw new UsageError('give --images DIR, or --input / --image, not both');
+  const files = imagesUnder(values.images);
+  if (files.length === 0) throw new UserError(`--images ${values.images}: no PNG or JPEG files in it`);
+  const options = imageOptions(values);
+  const groups: Group[] = [];
+  for (let i = 0; i < files.length; i += DEFAULT_GROUP) {
+    const part = files.slice(i, i + DEFAULT_GROUP);
+    groups.push({
+      names: part.map((f) => f.slice(0, f.length - extname(f).length)),
+      label: `${Math.min(i + DEFAULT_GROUP, files.length)}/${files.length} images`,
+      load: () => {
+        const tensors = part.map((f) => {
+          try {
+            return preprocess(readImage(join(values.images!, f)), options);
+          } catch (e) {
+            throw new UserError(`${f}: ${(e as Error).message}`);
+          }
+        });
+        if (tensors.some((t) => t.length !== tensors[0].length)) throw new UserError('the images do not all preprocess to the same size: give --crop');
+        const data = new Float32Array(tensors.length * tensors[0].length);
+        tensors.forEach((t, k) => data.set(t, k * t.length));
+        const [height, width] = cropOf(tensors[0].length, options);
+        return { shape: [part.length, 3, height, width], data };
+      },
+    });
+  }
+  return groups;
+}
+
+function cropOf(values: number, options: ReturnType<typeof imageOptions>): [number, number] {
+  const crop = options.crop ?? 224;
+  const [h, w] = typeof crop === 'number' ? [crop, crop] : crop;
+  if (3 * h * w !== values) throw new Error(`preprocessed ${values} values, expected 3 x ${h} x ${w}`);
+  return [h, w];
+}
+
+/**
+ * --boxes FILE: per image name (or an array in input order), a box, a list of boxes, or { boxes, label }
+ * ({ box, label } too); the demo's boxes.json form, { "items": { "circle.png": { "label", "box" } } }, as well.
+ * Names match with or without their file extension.
+ */
+export function readTruth(path: string, names: string[]): ImageTruth[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new UserError(`--boxes ${path}: ${(e as Error).message.replace(/^ENOENT.*/, 'no such file')}`);
+  }
+  if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && 'items' in parsed) parsed = (parsed as { items: unknown }).items;
+  if (!parsed || typeof parsed !== 'object') throw new UserError(`--boxes ${path}: expected a JSON object keyed by image name, or an array`);
+  const byName = new Map<string, unknown>();
+  if (!Array.isArray(parsed)) {
+    for (const [key, value] of Object.entries(parsed)) {
+      byName.set(key, value);
+      byName.set(key.slice(0, key.length - extname(key).length), value);
+    }
+  }
+  const isBox = (b: unknown): b is Box => Array.isArray(b) && b.length === 4 && b.every((v) => typeof v === 'number' && Number.isFinite(v));
+  return names.map((name, n) => {
+    const entry = Array.isArray(parsed) ? parsed[n] : (byName.get(name) ?? byName.get(basename(name)));
+    if (entry === undefined) throw new UserError(`--boxes ${path}: no box for image "${name}"`);
+    let boxes: unknown;
+    let label: unknown;
+    if (isBox(entry)) boxes = [entry];
+    else if (Array.isArray(entry)) boxes = entry;
+    else if (entry && typeof entry === 'object') {
+      const e = entry as { boxes?: unknown; box?: unknown; label?: unknown };
+      boxes = e.boxes ?? (e.box === undefined ? undefined : [e.box]);
+      label = e.label;
+    }
+    if (!Array.isArray(boxes) || boxes.length === 0 || !boxes.every(isBox)) throw new UserError(`--boxes ${path}: image "${name}": expected [x0, y0, x1, y1], a list of them, or {"boxes": [...], "label": C}`);
+    for (const b of boxes as Box[]) if (!(b[2] > b[0] && b[3] > b[1])) throw new UserError(`--boxes ${path}: image "${name}": box [${b}] is empty (x1 <= x0 or y1 <= y0)`);
+    if (label !== undefined && !Number.isInteger(label)) throw new UserError(`--boxes ${path}: image "${name}": the label must be a class index`);
+    return { boxes: boxes as Box[], label: label as number | undefined };
+  });
+}
+
+/** One method's scores over all groups, the means taken over every image. */
+function merge(method: Method, parts: MethodScores[]): Record<string, unknown> {
+  const all = <T>(pick: (s: MethodScores) => T[] | undefined) => parts.flatMap((s) => pick(s) ?? []);
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const out: Record<string, unknown> = { method, classes: all((s) => s.classes) };
+  for (const curve of ['deletion', 'insertion'] as const) {
+    if (!parts[0][curve]) continue;
+    const areas = all((s) => s[curve]?.areas);
+    out[curve] = { meanArea: mean(areas), pixels: parts[0][curve]!.pixels, areas, probabilities: all((s) => s[curve]?.probabilities) };
+  }
+  if (parts[0].drop) {
+    const original = all((s) => s.drop?.original);
+    const explained = all((s) => s.drop?.explained);
+    out.drop = { ...averageDrop(original, explained), original, explained };
+  }
+  if (parts[0].pointing) {
+    const hits = all((s) => s.pointing?.hits);
+    out.pointing = { accuracy: mean(hits.map(Number)), tolerance: parts[0].pointing.tolerance, hits };
+  }
+  if (parts[0].localization) {
+    const localized = all((s) => s.localization?.localized);
+    const iou = all((s) => s.localization?.iou);
+    out.localization = { error: 1 - mean(localized.map(Number)), meanIou: mean(iou), iou, localized };
+  }
+  return out;
+}
+
+function summaryTable(methods: Record<string, unknown>[], images: number): string {
+  type Row = { method: string; deletion?: { meanArea: number }; insertion?: { meanArea: number }; drop?: { averageDrop: number; increase: number }; pointing?: { accuracy: number }; localization?: { error: number; meanIou: number } };
+  const rows = methods as unknown as Row[];
+  const columns: [string, (r: Row) => string | undefined][] = [
+    ['method', (r) => r.method],
+    ['deletion AUC (lower better)', (r) => r.deletion?.meanArea.toFixed(4)],
+    ['insertion AUC (higher better)', (r) => r.insertion?.meanArea.toFixed(4)],
+    ['Average Drop %', (r) => r.drop?.averageDrop.toFixed(2)],
+    ['Increase in Conf. %', (r) => r.drop?.increase.toFixed(2)],
+    ['pointing', (r) => r.pointing?.accuracy.toFixed(3)],
+    ['loc. error', (r) => r.localization?.error.toFixed(3)],
+    ['mean IoU', (r) => r.localization?.meanIou.toFixed(3)],
+  ];
+  const used = columns.filter(([, get]) => rows.some((r) => get(r) !== undefined));
+  const cells = [used.map(([h]) => h), ...rows.map((r) => used.map(([, get]) => get(r) ?? ''))];
+  const widths = used.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
+  const lines = cells.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  return [`${images} image${images === 1 ? '' : 's'}`, ...lines].join('\n');
+}
