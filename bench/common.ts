@@ -1,7 +1,12 @@
-// Shared by the benchmarks: model discovery, robust timing summaries and the adapter's FMA ceiling.
-import { existsSync, readdirSync } from 'node:fs';
+// Shared by the benchmarks: model discovery, robust timing summaries, the adapter's FMA ceiling and the
+// demo's held-out set.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuContext } from '../src/gpu/context.js';
+import { preprocess } from '../src/io/image.js';
+import { readNpy } from '../src/io/npy.js';
+import { WEIGHTS_DIR } from '../src/io/paths.js';
 import { fmaProbeKernel, PROBE_CHAINS } from '../src/kernels/probe.js';
 import type { Plan, TensorInfo } from '../src/plan/builder.js';
 import { Executable, WeightStore } from '../src/plan/executable.js';
@@ -59,4 +64,40 @@ export async function fmaCeiling(gpu: GpuContext, runs = 5): Promise<number> {
     exe.destroy();
     weights.destroy();
   }
+}
+
+/** The demo's held-out set (scripts/demo_data.py, seed 2026, never used in training), generated on first use. */
+export const HELD_OUT_SEED = 2026;
+
+export interface HeldOut {
+  /** The model's input, batches of `batch` images, preprocessed as the demo model expects. */
+  batches: { first: number; input: { shape: number[]; data: Float32Array } }[];
+  truth: { label: number; box: [number, number, number, number] }[];
+  layer: string;
+  modelPath: string;
+}
+
+export function heldOut(count: number, batch: number): HeldOut {
+  const dataDir = join(ROOT, '.cache', 'localization', `seed${HELD_OUT_SEED}-n${count}`);
+  if (!existsSync(join(dataDir, 'labels.json'))) {
+    console.error(`generating ${count} held-out images (seed ${HELD_OUT_SEED}) into ${dataDir}`);
+    const run = spawnSync('/usr/bin/python3', [join(ROOT, 'scripts', 'demo_data.py'), '--seed', `${HELD_OUT_SEED}`, '--count', `${count}`, '--out', dataDir], { stdio: 'inherit' });
+    if (run.status !== 0) throw new Error('dataset generation failed: run scripts/install-system-deps.sh first');
+  }
+  const images = readNpy(join(dataDir, 'images.npy'));
+  const labels = JSON.parse(readFileSync(join(dataDir, 'labels.json'), 'utf8')) as { items: HeldOut['truth'] };
+  const [n, height, width] = images.shape;
+  const config = JSON.parse(readFileSync(join(WEIGHTS_DIR, 'demo.json'), 'utf8')) as { model: string; mean: [number, number, number]; std: [number, number, number]; layer: string };
+  const batches: HeldOut['batches'] = [];
+  for (let first = 0; first < n; first += batch) {
+    const end = Math.min(n, first + batch);
+    const plane = 3 * height * width;
+    const data = new Float32Array((end - first) * plane);
+    for (let i = first; i < end; i++) {
+      const rgb = (images.data as Uint8Array).subarray(i * height * width * 3, (i + 1) * height * width * 3);
+      data.set(preprocess({ width, height, data: rgb }, { resize: Math.min(height, width), crop: [height, width], mean: config.mean, std: config.std }), (i - first) * plane);
+    }
+    batches.push({ first, input: { shape: [end - first, 3, height, width], data } });
+  }
+  return { batches, truth: labels.items, layer: config.layer, modelPath: join(WEIGHTS_DIR, config.model) };
 }

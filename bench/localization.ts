@@ -1,90 +1,113 @@
-// Localization benchmark with the Grad-CAM paper's protocol, on a held-out synthetic set the demo
-// model never saw (scripts/demo_data.py, seed 2026, 500 images): pointing game and localization error
-// (15% threshold, largest connected component, IoU >= 0.5 with the truth and the right class).
-//   npm run bench:localization [-- --count 500 --batch 25]
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The demo model's held-out benchmark on `Evaluator` (src/evaluate/), every method in one table: the
+// pointing game (15-pixel tolerance, Zhang et al.; and without tolerance), the Grad-CAM paper's box
+// localization (15% threshold, largest connected component, IoU >= 0.5 with the truth and the right
+// class), Average Drop and Increase in Confidence (Grad-CAM++) on all --count images, deletion and
+// insertion AUC (RISE) on the first --curves of them. Held-out set: scripts/demo_data.py, seed 2026,
+// images the model never saw in training.
+//   npm run bench:localization [-- --count 500 --curves 100 --steps 32 --batch 32 --method gradcam,cam]
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Explainer, METHODS, type Method } from '../src/explain/explainer.js';
+import { Evaluator, type Metric } from '../src/evaluate/evaluator.js';
+import { METHODS, type Method } from '../src/explain/explainer.js';
 import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
-import { preprocess } from '../src/io/image.js';
-import { readNpy } from '../src/io/npy.js';
 import { Progress } from '../src/io/progress.js';
 import { Model } from '../src/runtime/model.js';
-import { WEIGHTS_DIR } from '../src/io/paths.js';
-import { ROOT, table } from './common.js';
-import { type Box, boxFromMap, iou, pointingHit } from '../src/evaluate/localization.js';
+import { heldOut, HELD_OUT_SEED, ROOT, table } from './common.js';
 
-const BENCHMARK_SEED = 2026;
-const { values } = parseArgs({ options: { count: { type: 'string', default: '500' }, batch: { type: 'string', default: '25' } } });
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string', default: '500' },
+    curves: { type: 'string', default: '100' },
+    steps: { type: 'string', default: '32' },
+    batch: { type: 'string', default: '32' },
+    method: { type: 'string', default: METHODS.join(',') },
+  },
+});
 const count = Number(values.count);
-const batchSize = Number(values.batch);
-
-const dataDir = join(ROOT, '.cache', 'localization', `seed${BENCHMARK_SEED}-n${count}`);
-if (!existsSync(join(dataDir, 'labels.json'))) {
-  console.error(`generating ${count} held-out images (seed ${BENCHMARK_SEED}) into ${dataDir}`);
-  const run = spawnSync('/usr/bin/python3', [join(ROOT, 'scripts', 'demo_data.py'), '--seed', `${BENCHMARK_SEED}`, '--count', `${count}`, '--out', dataDir], { stdio: 'inherit' });
-  if (run.status !== 0) throw new Error('dataset generation failed: run scripts/install-system-deps.sh first');
-}
-const images = readNpy(join(dataDir, 'images.npy'));
-const truth = JSON.parse(readFileSync(join(dataDir, 'labels.json'), 'utf8')) as { classes: string[]; items: { label: number; box: Box }[] };
-const [n, height, width] = images.shape;
-const config = JSON.parse(readFileSync(join(WEIGHTS_DIR, 'demo.json'), 'utf8')) as { model: string; mean: [number, number, number]; std: [number, number, number]; layer: string };
+const curves = Math.min(count, Number(values.curves));
+const steps = Number(values.steps);
+const batch = Number(values.batch);
+const methods = values.method.split(',') as Method[];
+const GROUP = 20;
+const data = heldOut(count, GROUP);
 
 const gpu = await createGpuContext();
-const model = Model.fromFile(gpu, join(WEIGHTS_DIR, config.model));
-const explainer = new Explainer(model);
-const stats = Object.fromEntries(METHODS.map((m) => [m, { pointing: 0, localized: 0, iou: 0 }])) as Record<Method, { pointing: number; localized: number; iou: number }>;
+const model = Model.fromFile(gpu, data.modelPath);
+const evaluator = new Evaluator(model);
+const [, , height, width] = data.batches[0].input.shape;
+const plane = height * width;
+
+interface Sums { pointing: number; pointingExact: number; localized: number; iou: number; drop: number[]; explained: number[]; deletion: number; insertion: number }
+const sums = new Map<Method, Sums>(methods.map((m) => [m, { pointing: 0, pointingExact: 0, localized: 0, iou: 0, drop: [], explained: [], deletion: 0, insertion: 0 }]));
 let correct = 0;
 let boxArea = 0;
-const progress = new Progress(Math.ceil(n / batchSize));
-for (let start = 0; start < n; start += batchSize) {
-  const end = Math.min(n, start + batchSize);
-  const plane = 3 * height * width;
-  const data = new Float32Array((end - start) * plane);
-  for (let i = start; i < end; i++) {
-    const rgb = (images.data as Uint8Array).subarray(i * height * width * 3, (i + 1) * height * width * 3);
-    data.set(preprocess({ width, height, data: rgb }, { resize: Math.min(height, width), crop: [height, width], mean: config.mean, std: config.std }), (i - start) * plane);
-  }
-  const input = { shape: [end - start, 3, height, width], data };
-  for (const method of METHODS) {
-    const result = await explainer.explain(input, { method, layer: config.layer });
-    for (let i = start; i < end; i++) {
-      const { label, box } = truth.items[i];
-      const map = result.map.data.subarray((i - start) * height * width, (i - start + 1) * height * width);
-      const right = result.classes[i - start] === label;
-      if (method === 'gradcam') {
-        correct += right ? 1 : 0;
-        boxArea += ((box[2] - box[0]) * (box[3] - box[1])) / (height * width);
-      }
-      if (pointingHit(map, width, box)) stats[method].pointing++;
-      const found = boxFromMap(map, width, height);
-      const overlap = found ? iou(found, box) : 0;
-      stats[method].iou += overlap;
-      if (right && overlap >= 0.5) stats[method].localized++;
+const started = performance.now();
+const progress = new Progress(data.batches.length * methods.length, { rateUnit: 'batches' });
+for (const { first, input } of data.batches) {
+  const n = input.shape[0];
+  const truth = data.truth.slice(first, first + n).map((t) => ({ boxes: [t.box], label: t.label }));
+  const withCurves = first + n <= curves;
+  if (first < curves && !withCurves) throw new Error(`--curves must be a multiple of ${GROUP}`);
+  const metrics: Metric[] = ['pointing', 'localization', 'drop', ...(withCurves ? (['deletion', 'insertion'] as const) : [])];
+  for (const method of methods) {
+    const e = await evaluator.explainer.explain(input, { method, layer: data.layer, batch });
+    const s = await evaluator.measure(input, e.map, e.classes, { metrics, truth, steps, batch }, method);
+    // The pointing game without tolerance, on the same maps (no forward pass).
+    const exact = await evaluator.measure(input, e.map, e.classes, { metrics: ['pointing'], truth, tolerance: 0 }, method);
+    const sum = sums.get(method)!;
+    s.pointing!.hits.forEach((h) => (sum.pointing += Number(h)));
+    exact.pointing!.hits.forEach((h) => (sum.pointingExact += Number(h)));
+    s.localization!.localized.forEach((l) => (sum.localized += Number(l)));
+    s.localization!.iou.forEach((v) => (sum.iou += v));
+    sum.drop.push(...s.drop!.original);
+    sum.explained.push(...s.drop!.explained);
+    if (withCurves) {
+      sum.deletion += s.deletion!.areas.reduce((a, b) => a + b, 0);
+      sum.insertion += s.insertion!.areas.reduce((a, b) => a + b, 0);
     }
+    if (method === methods[0]) {
+      s.classes.forEach((c, i) => {
+        correct += Number(c === truth[i].label);
+        const [x0, y0, x1, y1] = truth[i].boxes[0];
+        boxArea += ((x1 - x0) * (y1 - y0)) / plane;
+      });
+    }
+    progress.tick(`${method}, ${first + n}/${count}`);
   }
-  progress.tick(`${end}/${n} images`);
 }
-explainer.dispose();
+const seconds = (performance.now() - started) / 1000;
+evaluator.dispose();
 model.dispose();
 
-const rows = METHODS.map((m) => [m, (stats[m].pointing / n).toFixed(3), (1 - stats[m].localized / n).toFixed(3), (stats[m].iou / n).toFixed(3)]);
 const summary = {
   adapter: describeAdapter(gpu.adapter),
-  images: n,
-  seed: BENCHMARK_SEED,
-  classificationAccuracy: correct / n,
-  chancePointing: boxArea / n,
+  images: count, curveImages: curves, seed: HELD_OUT_SEED, steps, seconds,
+  classificationAccuracy: correct / count,
+  chancePointing: boxArea / count,
   methods: Object.fromEntries(
-    METHODS.map((m) => [m, { pointingGame: stats[m].pointing / n, localizationError: 1 - stats[m].localized / n, meanIoU: stats[m].iou / n }]),
+    methods.map((m) => {
+      const s = sums.get(m)!;
+      const drop = s.drop.reduce((a, y, i) => a + Math.max(0, y - s.explained[i]) / y, 0) / count;
+      const increase = s.drop.reduce((a, y, i) => a + Number(s.explained[i] > y), 0) / count;
+      return [m, {
+        pointingGame: s.pointing / count, pointingGameExact: s.pointingExact / count, localizationError: 1 - s.localized / count, meanIoU: s.iou / count,
+        averageDrop: 100 * drop, increaseInConfidence: 100 * increase,
+        deletionAUC: curves ? s.deletion / curves : undefined, insertionAUC: curves ? s.insertion / curves : undefined,
+      }];
+    }),
   ),
 };
 gpu.destroy();
 console.log(`adapter: ${summary.adapter}`);
-console.log(`${n} held-out images (seed ${BENCHMARK_SEED}); classification accuracy ${summary.classificationAccuracy.toFixed(3)}; chance pointing (mean box area) ${summary.chancePointing.toFixed(3)}`);
-console.log(table(['method', 'pointing game', 'localization error', 'mean IoU'], rows));
+console.log(`${count} held-out images (seed ${HELD_OUT_SEED}); classification accuracy ${summary.classificationAccuracy.toFixed(3)}; chance pointing (mean box area) ${summary.chancePointing.toFixed(3)}; deletion/insertion on the first ${curves}, ${steps} steps; ${seconds.toFixed(0)} s`);
+const f = (v: number | undefined, digits: number) => (v === undefined ? '-' : v.toFixed(digits));
+console.log(
+  table(
+    ['method', 'pointing (15 px)', 'pointing (0 px)', 'loc. error', 'mean IoU', 'Average Drop %', 'Increase %', 'deletion AUC', 'insertion AUC'],
+    Object.entries(summary.methods).map(([m, s]) => [m, f(s.pointingGame, 3), f(s.pointingGameExact, 3), f(s.localizationError, 3), f(s.meanIoU, 3), f(s.averageDrop, 1), f(s.increaseInConfidence, 1), f(s.deletionAUC, 4), f(s.insertionAUC, 4)]),
+  ),
+);
 const reportDir = join(ROOT, '.cache', 'reports');
 mkdirSync(reportDir, { recursive: true });
 writeFileSync(join(reportDir, 'localization.json'), JSON.stringify(summary, null, 2));
