@@ -18,6 +18,11 @@ from its paper's definition, independently of the engine:
   15 pixels, 2 on these small images) of a box.
 - localization (Selvaraju et al. 2017): pixels >= 15% of the map's max, largest 8-connected component
   (union-find here), its bounding box, IoU with the best ground-truth box.
+- ROAD (Rong et al. 2022): for p = 10, 20, .., 90 percent, floor(H*W p / 100 + 0.5) pixels removed, the
+  most relevant first (MoRF) or the least relevant first (LeRF); each removed pixel is the weighted mean
+  of its 8 in-image neighbours (1/6 sides, 1/12 corners, normalized by the weights inside), solved as
+  one dense linear system here (numpy), plus noise * N(0, 1) drawn by shaders/random.wgsl's generator
+  (stream h(n ^ h(pixels ^ h(kind))), kind 3 MoRF / 4 LeRF, draw c * H * W + p).
 Maps shaped [N, C, H, W] (gradients at the input) become max over channels of |g|.
 
 Deterministic: re-running rewrites identical files.  /usr/bin/python3 scripts/make_metric_refs.py
@@ -168,6 +173,74 @@ def localization(m, boxes, tolerance):
     return hit, overlap
 
 
+ROAD_PERCENTILES = [10, 20, 30, 40, 50, 60, 70, 80, 90]
+ROAD_NOISE = 0.01
+ROAD_SEED = 5
+M32 = 0xFFFFFFFF
+
+
+def pcg_hash(x):
+    state = (x * 747796405 + 2891336453) & M32
+    word = (((state >> ((state >> 28) + 4)) ^ state) * 277803737) & M32
+    return ((word >> 22) ^ word) & M32
+
+
+def normal_draw(seed, stream, i):
+    def unit(counter):
+        return ((pcg_hash(pcg_hash(pcg_hash(seed) ^ stream) ^ counter) >> 8) + 1) / 2.0 ** 24
+    return math.sqrt(-2 * math.log(unit(2 * i))) * math.cos(2 * math.pi * unit(2 * i + 1))
+
+
+def impute(image, removed, n, pixels, kind):
+    """image [C, H, W] float64, removed [H*W] bool: ROAD's noisy linear imputation, a dense solve."""
+    c, h, w = image.shape
+    unknown = np.flatnonzero(removed)
+    index = {int(p): i for i, p in enumerate(unknown)}
+    a = np.zeros((len(unknown), len(unknown)))
+    b = np.zeros((len(unknown), c))
+    flat = image.reshape(c, -1)
+    for i, p in enumerate(unknown):
+        y, x = divmod(int(p), w)
+        for dy in (-1, 0, 1):
+            for dx in (-1, 0, 1):
+                yy, xx = y + dy, x + dx
+                if (dy, dx) == (0, 0) or not (0 <= yy < h and 0 <= xx < w):
+                    continue
+                weight = 1 / 6 if dy == 0 or dx == 0 else 1 / 12
+                a[i, i] += weight
+                q = yy * w + xx
+                if removed[q]:
+                    a[i, index[q]] -= weight
+                else:
+                    b[i] += weight * flat[:, q]
+    out = flat.copy()
+    if len(unknown):
+        out[:, unknown] = np.linalg.solve(a, b).T
+    stream = pcg_hash(n ^ pcg_hash(pixels ^ pcg_hash(kind)))
+    for ch in range(c):
+        for p in unknown:
+            out[ch, p] += ROAD_NOISE * normal_draw(ROAD_SEED, stream, ch * h * w + int(p))
+    return out.reshape(c, h, w)
+
+
+def road(net, images64, pm, classes):
+    n_images, _, h, w = images64.shape
+    plane = h * w
+    pixels = [math.floor(plane * f / 100 + 0.5) for f in ROAD_PERCENTILES]
+    result = {"pixels": pixels, "noise": ROAD_NOISE, "seed": ROAD_SEED, "morf": [], "lerf": []}
+    for n in range(n_images):
+        order = np.argsort(-pm[n].reshape(-1), kind="stable")
+        rank = np.empty(plane, dtype=int)
+        rank[order] = np.arange(plane)
+        for name, kind in (("morf", 3), ("lerf", 4)):
+            copies = []
+            for k in pixels:
+                removed = rank < k if kind == 3 else rank >= plane - k
+                copies.append(torch.from_numpy(impute(images64[n], removed, n, k, kind)))
+            result[name].append(probability(net, torch.stack(copies), classes[n]).tolist())
+    return result
+
+
 def write_case(name, net, images, maps, classes):
     d = OUT / name
     d.mkdir(parents=True, exist_ok=True)
@@ -196,6 +269,7 @@ def write_case(name, net, images, maps, classes):
         result["increase"] = float(100 * np.mean(o > y))
         meta["configs"][cname] = result
     loc = [localization(pm[n], BOXES[n], TOLERANCE) for n in range(N)]
+    meta["road"] = road(net, images.astype(np.float64), pm, classes)
     meta["boxes"] = BOXES
     meta["tolerance"] = TOLERANCE
     meta["pointing"] = [bool(h) for h, _ in loc]
@@ -210,7 +284,8 @@ def main():
     images = rng.normal(0, 1, (N, C, H, W)).astype(np.float32)
     buf = io.BytesIO()
     with torch.no_grad():
-        torch.onnx.export(net, torch.from_numpy(images), buf, opset_version=13, input_names=["x0"], output_names=["y"])
+        torch.onnx.export(net, torch.from_numpy(images), buf, opset_version=13, input_names=["x0"], output_names=["y"],
+                          dynamic_axes={"x0": {0: "n", 2: "h", 3: "w"}})
     (OUT / "model.onnx").write_bytes(buf.getvalue())
     np.save(OUT / "images.npy", images)
     FLOAT32["net"] = net
@@ -225,6 +300,17 @@ def main():
     gradient = (rng.normal(0, 1, (N, C, H, W)) ** 3).astype(np.float32)
     for name, maps in (("distinct", distinct), ("ties", tied), ("gradient", gradient)):
         write_case(name, net64, images, maps, classes)
+    # ROAD's solver on a larger image: a smooth map, so that the removed pixels form large regions.
+    large = rng.normal(0, 1, (1, C, 48, 40)).astype(np.float32)
+    yy, xx = np.mgrid[0:48, 0:40]
+    smooth = (np.exp(-((yy - 30) ** 2 + (xx - 12) ** 2) / 200.0) + 0.01 * xx)[None].astype(np.float32)
+    with torch.no_grad():
+        large_class = [int(net64(torch.from_numpy(large.astype(np.float64))).argmax())]
+    d = OUT / "large"
+    d.mkdir(parents=True, exist_ok=True)
+    np.save(d / "images.npy", large)
+    np.save(d / "maps.npy", smooth)
+    (d / "reference.json").write_text(json.dumps({"classes": large_class, "road": road(net64, large.astype(np.float64), smooth.astype(np.float64), large_class)}, indent=1) + "\n")
     (OUT / "float32.json").write_text(json.dumps({"torch_float32_max_probability_error": FLOAT32["error"]}) + "\n")
     (OUT / "README.md").write_text(
         "Generated by `/usr/bin/python3 scripts/make_metric_refs.py` (deterministic); do not edit.\n"

@@ -5,6 +5,8 @@
 const KIND_DELETE = 0u;   // the `pixels` most relevant pixels set to the deletion baseline
 const KIND_INSERT = 1u;   // the insertion baseline with the `pixels` most relevant pixels of the image
 const KIND_MULTIPLY = 2u; // the image times the normalized map (Average Drop, Increase in Confidence)
+const KIND_ROAD_MORF = 3u; // ROAD: the `pixels` most relevant pixels imputed (shaders/evaluate_impute.wgsl)
+const KIND_ROAD_LERF = 4u; // ROAD: the `pixels` least relevant pixels imputed
 
 struct Copy { n: u32, kind: u32, pixels: u32, class_index: u32 }
 

@@ -193,6 +193,13 @@ describe('gradcam CLI', () => {
     }
   });
 
+  it('evaluate --metric road prints ROAD only when asked for', async () => {
+    const r = await run('evaluate', '--model', join(metrics, 'model.onnx'), '--input', join(metrics, 'images.npy'), '--metric', 'road', '--seed', '3');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/ROAD MoRF \(lower\)\s+ROAD LeRF \(higher\)\s+ROAD combined\ngradcam\s+0\.\d{4}\s+0\.\d{4}\s+-?0\.\d{4}$/);
+    expect(r.stdout).not.toMatch(/deletion/);
+  });
+
   it('layers lists the candidates and marks the default', async () => {
     const r = await run('layers', '--model', join(net, 'model.onnx'), '--shape', '2,3,32,40');
     expect(r.status).toBe(0);
@@ -219,6 +226,7 @@ describe('gradcam CLI', () => {
     ['pointing without boxes', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--metric', 'pointing'], /pointing needs ground-truth boxes \(--boxes FILE\)/],
     ['a boxes file without the image', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--boxes', join(FIXTURES, 'metrics', 'float32.json')], /no box for image "x0-0"/],
     ['a missing boxes file', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--boxes', '/nonexistent.json'], /--boxes \/nonexistent.json: no such file/],
+    ['a negative ROAD noise', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--metric', 'road', '--road-noise', '-1'], /ROAD's noise must be a number >= 0, got -1/],
     ['a head CAM cannot use', ['explain', '--model', join(FIXTURES, 'nets', 'alexnet_like_opset13', 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'cam'], /cam needs/],
   ];
   for (const [what, argv, message] of bad) {

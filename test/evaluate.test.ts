@@ -83,6 +83,31 @@ describe('faithfulness metrics against float64 PyTorch', () => {
   }
 });
 
+describe('ROAD against float64 PyTorch and a dense solve', () => {
+  for (const name of ['distinct', 'ties', 'gradient', 'large']) {
+    it(`${name} maps: the probability at every percentage removed, most and least relevant first`, async () => {
+      const ref = JSON.parse(readFileSync(join(DIR, name, 'reference.json'), 'utf8')) as { classes: number[]; road: { pixels: number[]; noise: number; seed: number; morf: number[][]; lerf: number[][] } };
+      const images = readTensor(join(DIR, name === 'large' ? 'large' : '', 'images.npy'));
+      const maps = readTensor(join(DIR, name, 'maps.npy'));
+      const evaluator = new Evaluator(Model.fromFile(gpu(), join(DIR, 'model.onnx')));
+      try {
+        const got = await evaluator.measure(images, maps, ref.classes, { metrics: ['road'], roadNoise: ref.road.noise, seed: ref.road.seed, batch: 5 });
+        expect(got.road!.pixels).toEqual(ref.road.pixels);
+        let worst = 0;
+        for (const order of ['morf', 'lerf'] as const) {
+          ref.road[order].forEach((row, n) => row.forEach((p, i) => (worst = Math.max(worst, Math.abs(got.road![order][n][i] - p)))));
+        }
+        expect(worst).toBeLessThanOrEqual(LIMIT);
+        const mean = (rows: number[][]) => rows.flat().reduce((a, b) => a + b, 0) / rows.flat().length;
+        expect(got.road!.combined).toBeCloseTo((mean(ref.road.lerf) - mean(ref.road.morf)) / 2, 5);
+      } finally {
+        evaluator.model.dispose();
+        evaluator.dispose();
+      }
+    });
+  }
+});
+
 describe('metric arithmetic', () => {
   it('RISE steps: ceil(H*W / steps) pixels a step, the last point every pixel', () => {
     expect(curvePixels(120, 7)).toEqual([0, 18, 36, 54, 72, 90, 108, 120]);

@@ -238,7 +238,7 @@ describe('Score-CAM and Ablation-CAM batches', () => {
   });
 });
 
-/** shaders/smooth_noise.wgsl's generator, in float64: PCG's output hash, then Box-Muller. */
+/** shaders/random.wgsl's generator, in float64: PCG's output hash, then Box-Muller. */
 function smoothNoise(seed: number, copy: number, index: number): number {
   const hash = (x: number) => {
     const state = (Math.imul(x >>> 0, 747796405) + 2891336453) >>> 0;

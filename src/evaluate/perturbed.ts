@@ -34,9 +34,21 @@ export interface PerturbedInputs {
   rows: CopyRow[];
 }
 
+/** ROAD's noisy linear imputation: the noise's standard deviation, its seed, and the solver's stopping rule. */
+export interface RoadImputation {
+  noise: number;
+  seed: number;
+  /** Stop when the residual is this fraction of the first one... */
+  tolerance: number;
+  /** ...or after this many conjugate-gradient steps. */
+  maxIterations: number;
+}
+
 export interface PerturbedOptions {
   deletionBaseline: Baseline;
   insertionBaseline: Baseline;
+  /** With ROAD rows: how their removed pixels are imputed. */
+  road?: RoadImputation;
   /** Copies per forward pass. */
   batch: number;
   /** The class-score output when not the first graph output. */
@@ -102,6 +114,18 @@ export class PerturbedRuns {
       }),
       'perturbed copies',
     );
+    if (options.road) {
+      const [residual, direction, product] = ['residual', 'direction', 'product'].map((what) => b.scratch(copiesShape, `ROAD imputation: ${what}`));
+      const { noise, seed, tolerance, maxIterations } = options.road;
+      b.dispatch(
+        evaluateKernels.impute.program({
+          uniforms: { rows, channels, plane, height, width, max_iterations: maxIterations, tolerance, seed, noise },
+          bindings: { table: ext.table, first, ranks: ext.ranks, perturbed, residual, direction, product },
+          workgroups: [batch * channels, 1, 1],
+        }),
+        'ROAD imputation',
+      );
+    }
     b.setValue(model.inputName, perturbed);
     const scores = b.value(scoreTensor(shaped, options.output));
     const classes = elementCount(scores.shape) / batch;

@@ -8,7 +8,7 @@ export const BASELINE_MODE = { zeros: 0, mean: 1, blur: 2 } as const;
 export type Baseline = keyof typeof BASELINE_MODE;
 
 /** The kinds of copy (KIND_* in shaders/evaluate_common.wgsl). */
-export const COPY_KIND = { delete: 0, insert: 1, multiply: 2 } as const;
+export const COPY_KIND = { delete: 0, insert: 1, multiply: 2, 'road-morf': 3, 'road-lerf': 4 } as const;
 
 // table [rows, 4]: image, kind, pixels, class; first [1]: the run's first row.
 const TABLE = { table: { access: 'read', element: 'i32' }, first: { access: 'read', element: 'i32' } } as const;
@@ -30,7 +30,7 @@ export const evaluateKernels = {
   }),
   copies: defineKernel({
     name: 'evaluate_copies',
-    files: ['evaluate_common', 'evaluate_copies'],
+    files: ['evaluate_common', 'evaluate_road', 'evaluate_copies'],
     grid: 'elements',
     uniforms: { rows: 'u32', channels: 'u32', plane: 'u32' },
     bindings: {
@@ -38,6 +38,13 @@ export const evaluateKernels = {
       images: 'read', maps: 'read', ranks: { access: 'read', element: 'i32' },
       deletion_baseline: 'read', insertion_baseline: 'read', perturbed: 'write',
     },
+  }),
+  impute: defineKernel({
+    name: 'evaluate_impute',
+    files: ['random', 'workgroup_sum', 'evaluate_common', 'evaluate_road', 'evaluate_impute'],
+    grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
+    uniforms: { rows: 'u32', channels: 'u32', plane: 'u32', height: 'u32', width: 'u32', max_iterations: 'u32', tolerance: 'f32', seed: 'u32', noise: 'f32' },
+    bindings: { ...TABLE, ranks: { access: 'read', element: 'i32' }, perturbed: 'write', residual: 'write', direction: 'write', product: 'write' },
   }),
   probability: defineKernel({
     name: 'evaluate_probability',

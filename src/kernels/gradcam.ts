@@ -180,7 +180,7 @@ export const smoothKernels = {
   }),
   noise: defineKernel({
     name: 'smooth_noise',
-    files: ['smooth_common', 'smooth_noise'],
+    files: ['random', 'smooth_common', 'smooth_noise'],
     grid: 'elements',
     uniforms: { ...SMOOTH_COPIES, per_image: 'u32', seed: 'u32', noise: 'f32' },
     bindings: { image: 'read', image_range: 'read', first: FIRST_COPY, noisy: 'write' },
