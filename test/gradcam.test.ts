@@ -7,6 +7,7 @@ import { Explainer } from '../src/explain/explainer.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, type Reference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
+import { normalDraw } from './support/random.js';
 import { floats, onnxOf, poolingHeadModel, shiftedReluModel } from './support/model-spec.js';
 
 // The acceptance bounds: raw map relative to its max, normalized map absolute.
@@ -238,17 +239,6 @@ describe('Score-CAM and Ablation-CAM batches', () => {
   });
 });
 
-/** shaders/random.wgsl's generator, in float64: PCG's output hash, then Box-Muller. */
-function smoothNoise(seed: number, copy: number, index: number): number {
-  const hash = (x: number) => {
-    const state = (Math.imul(x >>> 0, 747796405) + 2891336453) >>> 0;
-    const word = Math.imul(((state >>> ((state >>> 28) + 4)) ^ state) >>> 0, 277803737) >>> 0;
-    return ((word >>> 22) ^ word) >>> 0;
-  };
-  const unit = (counter: number) => ((hash((hash((hash(seed) ^ copy) >>> 0) ^ counter) >>> 0) >>> 8) + 1) / 2 ** 24;
-  return Math.sqrt(-2 * Math.log(unit(2 * index))) * Math.cos(2 * Math.PI * unit(2 * index + 1));
-}
-
 describe('SmoothGrad', () => {
   const dir = join(FIXTURES, 'nets', 'resnet_like_opset13');
   const meta = readMeta<NetMeta>(dir);
@@ -272,7 +262,7 @@ describe('SmoothGrad', () => {
           const sigma = smooth.noise * (Math.max(...image) - Math.min(...image));
           for (let s = 0; s < samples; s++) {
             const copy = n * samples + s;
-            const noisy = Float32Array.from(image, (v, i) => v + sigma * smoothNoise(smooth.seed, copy, i));
+            const noisy = Float32Array.from(image, (v, i) => v + sigma * normalDraw(smooth.seed, copy, i));
             const one = await explainer.explain({ shape: [1, ...rest], data: noisy }, { method, layer: meta.gradcam_layer, classes: [meta.classes[n]] });
             one.map.data.forEach((v, i) => (expected[n * per + i] += v / samples));
           }

@@ -78,3 +78,97 @@ export function minMaxNormalized(map: Float32Array, plane: number): Float32Array
   }
   return out;
 }
+
+/** Ranks 1..n, ties given the mean of the ranks they span (as Spearman's coefficient defines them). */
+function averageRanks(values: ArrayLike<number>): Float64Array {
+  const order = Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a] - values[b]);
+  const ranks = new Float64Array(values.length);
+  for (let start = 0; start < order.length; ) {
+    let end = start;
+    while (end + 1 < order.length && values[order[end + 1]] === values[order[start]]) end++;
+    for (let k = start; k <= end; k++) ranks[order[k]] = (start + end) / 2 + 1;
+    start = end + 1;
+  }
+  return ranks;
+}
+
+/**
+ * Spearman's rank correlation: Pearson's correlation of the average ranks. A constant map has no order
+ * to agree with: 0 (where Pearson's is 0 / 0).
+ */
+export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const ra = averageRanks(a);
+  const rb = averageRanks(b);
+  const n = ra.length;
+  const mean = (n + 1) / 2;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < n; i++) {
+    ab += (ra[i] - mean) * (rb[i] - mean);
+    aa += (ra[i] - mean) ** 2;
+    bb += (rb[i] - mean) ** 2;
+  }
+  return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
+}
+
+/**
+ * SSIM (Wang et al. 2004) of two maps, each min-max normalized to [0, 1] first (data range 1): an 11x11
+ * Gaussian window of sigma 1.5, K1 = 0.01, K2 = 0.03, local statistics weighted by the window at every
+ * position where it fits inside the image, and their mean. Maps smaller than the window are compared
+ * with one window covering them (truncated to the map).
+ */
+export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, width: number, height: number): number {
+  const unit = (m: ArrayLike<number>) => {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let i = 0; i < m.length; i++) {
+      lo = Math.min(lo, m[i]);
+      hi = Math.max(hi, m[i]);
+    }
+    return Float64Array.from(m as ArrayLike<number>, (v) => (hi > lo ? (v - lo) / (hi - lo) : 0));
+  };
+  const x = unit(a);
+  const y = unit(b);
+  const radius = 5;
+  const g = Array.from({ length: 2 * radius + 1 }, (_, i) => Math.exp(-((i - radius) ** 2) / (2 * 1.5 * 1.5)));
+  const c1 = 0.01 ** 2;
+  const c2 = 0.03 ** 2;
+  const rh = Math.min(radius, Math.floor((height - 1) / 2));
+  const rw = Math.min(radius, Math.floor((width - 1) / 2));
+  let total = 0;
+  let windows = 0;
+  for (let cy = rh; cy < height - rh; cy++) {
+    for (let cx = rw; cx < width - rw; cx++) {
+      let w = 0;
+      let mx = 0;
+      let my = 0;
+      for (let dy = -rh; dy <= rh; dy++) {
+        for (let dx = -rw; dx <= rw; dx++) {
+          const k = g[dy + radius] * g[dx + radius];
+          const p = (cy + dy) * width + cx + dx;
+          w += k;
+          mx += k * x[p];
+          my += k * y[p];
+        }
+      }
+      mx /= w;
+      my /= w;
+      let vx = 0;
+      let vy = 0;
+      let cxy = 0;
+      for (let dy = -rh; dy <= rh; dy++) {
+        for (let dx = -rw; dx <= rw; dx++) {
+          const k = g[dy + radius] * g[dx + radius] / w;
+          const p = (cy + dy) * width + cx + dx;
+          vx += k * (x[p] - mx) ** 2;
+          vy += k * (y[p] - my) ** 2;
+          cxy += k * (x[p] - mx) * (y[p] - my);
+        }
+      }
+      total += ((2 * mx * my + c1) * (2 * cxy + c2)) / ((mx * mx + my * my + c1) * (vx + vy + c2));
+      windows++;
+    }
+  }
+  return total / windows;
+}

@@ -1,5 +1,6 @@
 // Kernels of the faithfulness metrics (shaders/evaluate_*.wgsl): the baselines that replace pixels, the
-// perturbed copies of each image made from its map's order, and each copy's class probability.
+// perturbed copies of each image made from its map's order (ROAD's imputed), each copy's class
+// probability, and the sanity checks' weights redrawn in place.
 import { defineKernel } from './declare.js';
 import { WORKGROUP_SIZE } from './program.js';
 
@@ -45,6 +46,13 @@ export const evaluateKernels = {
     grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
     uniforms: { rows: 'u32', channels: 'u32', plane: 'u32', height: 'u32', width: 'u32', max_iterations: 'u32', tolerance: 'f32', seed: 'u32', noise: 'f32' },
     bindings: { ...TABLE, ranks: { access: 'read', element: 'i32' }, perturbed: 'write', residual: 'write', direction: 'write', product: 'write' },
+  }),
+  randomize: defineKernel({
+    name: 'randomize_weights',
+    files: ['random', 'randomize_weights'],
+    grid: 'elements',
+    uniforms: { seed: 'u32', stream: 'u32', first_index: 'u32', scale: 'f32' },
+    bindings: { values: 'write' },
   }),
   probability: defineKernel({
     name: 'evaluate_probability',

@@ -55,6 +55,7 @@ const isPointwise = (g: ConvGeometry) =>
 function winogradFits(ctx: KernelContext<ConvGeometry>): boolean {
   const g = ctx.geometry;
   const pads = [g.padT, g.padL, g.padB, g.padR];
+  if (!ctx.device.winograd) return false;
   if (g.kH !== 3 || g.kW !== 3 || g.strideH !== 1 || g.strideW !== 1 || g.dilH !== 1 || g.dilW !== 1 || g.groups !== 1) return false;
   if (pads.some((p) => p < 0 || p > 2) || ctx.inputs[1]?.constant?.dtype !== 'float32') return false;
   const tiles = g.batch * Math.ceil(Math.max(g.outH, g.inH) / 2) * Math.ceil(Math.max(g.outW, g.inW) / 2);

@@ -28,6 +28,7 @@ export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> =
     isCpu: gpu.adapter.isCpu,
     maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
     minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
+    winograd: true,
     ...overrides,
   };
 }
@@ -41,10 +42,18 @@ export class Model {
   private constructor(
     readonly gpu: GpuContext,
     readonly graph: Graph,
-    options: ModelOptions,
+    private readonly options: ModelOptions,
   ) {
     this.weights = new WeightStore(gpu);
     this.deviceTraits = deviceTraits(gpu, options.traits);
+  }
+
+  /**
+   * The same graph with weights of its own on the GPU (what is written into them leaves this model
+   * alone), with `traits` on top of this model's.
+   */
+  copy(traits: Partial<DeviceTraits> = {}): Model {
+    return new Model(this.gpu, this.graph, { ...this.options, traits: { ...this.options.traits, ...traits } });
   }
 
   static fromFile(gpu: GpuContext, path: string, options: ModelOptions = {}): Model {
