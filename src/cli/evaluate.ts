@@ -6,6 +6,7 @@ import { DEFAULT_BASELINES, DEFAULT_ROAD_NOISE, DEFAULT_STEPS, type EvaluateOpti
 import { type Box, POINTING_TOLERANCE } from '../evaluate/localization.js';
 import { averageDrop } from '../evaluate/metrics.js';
 import { BASELINES } from '../evaluate/perturbed.js';
+import { cascadingRandomization, type SanityResult } from '../evaluate/sanity.js';
 import { METHODS, type Method } from '../explain/explainer.js';
 import { DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
 import { describeAdapter } from '../gpu/context.js';
@@ -24,7 +25,7 @@ const DEFAULT_GROUP = 8;
 
 export const EVALUATE_HELP = `gradcam evaluate --model M.onnx (--input X.npy | --image FILE... | --images DIR) [--method M[,M...]|all]
                  [--metric M[,M...]] [--steps N] [--deletion-baseline B] [--insertion-baseline B]
-                 [--boxes FILE [--tolerance PX]] [--layer NAME] [--class C[,C...]] [--batch N] [--json] [--out FILE]
+                 [--boxes FILE [--tolerance PX]] [--sanity] [--layer NAME] [--class C[,C...]] [--batch N] [--json] [--out FILE]
   Measures how faithful each method's maps are: the perturbed inputs are made on the GPU from the
   maps and run as batches; per method, the mean over the images.
 ${INPUT_HELP}
@@ -40,7 +41,7 @@ ${Object.entries(METRIC_HELP).map(([name, what]) => `                         ${
                        normalization's mean colour; blur is RISE's 11x11 Gaussian of sigma 1 pixel);
                        default ${DEFAULT_BASELINES.deletion} for deletion, ${DEFAULT_BASELINES.insertion} for insertion, as RISE
   --road-noise S       ROAD's imputation noise, standard deviation on the model's input (default ${DEFAULT_ROAD_NOISE})
-  --seed K             ROAD's noise generator seed (default 0)
+  --seed K             the generator's seed for ROAD's noise and the sanity checks' weights (default 0)
   --boxes FILE         ground truth, JSON: {"NAME": BOX | [BOX, ...] | {"boxes": [BOX, ...], "label": C}},
                        NAME the file's name (with or without extension; with --images its path
                        under DIR) or input-<n>; or an array in input order; or the demo's form
@@ -52,13 +53,19 @@ ${Object.entries(METRIC_HELP).map(([name, what]) => `                         ${
   --class C[,C...]     the class to explain and measure (default: each image's top-1)
   --batch N            perturbed copies per forward pass (default ${DEFAULT_PERTURBATION_BATCH})
   --output NAME        the class-score output when it is not the first graph output
+  --sanity             also the sanity checks (Adebayo et al.): the weight layers redrawn one by one
+                       from the top on the GPU (seeded by --seed), each method explained again and
+                       compared with the trained model's map: Spearman rank correlation and SSIM per
+                       layer (a faithful method's map falls apart; one that stays explains the image)
+  --metric none        with --sanity: the sanity checks only
   --json               the whole result (per image curves too) as JSON on stdout
   --out FILE           the same JSON written to FILE
 
 examples:
   gradcam evaluate --model resnet50.onnx --image cat.jpg --method gradcam,gradcam++,scorecam
   gradcam evaluate --model demo.onnx --images held-out/ --method all --boxes boxes.json --resize 128 --crop 128
-  gradcam evaluate --model resnet50.onnx --input batch.npy --metric deletion --steps 100 --deletion-baseline blur --json`;
+  gradcam evaluate --model resnet50.onnx --input batch.npy --metric deletion --steps 100 --deletion-baseline blur --json
+  gradcam evaluate --model resnet50.onnx --image cat.jpg --method gradcam,guided-backprop --sanity --metric none`;
 
 export async function evaluate(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -79,6 +86,7 @@ export async function evaluate(argv: string[]): Promise<void> {
       batch: { type: 'string' },
       output: { type: 'string' },
       images: { type: 'string' },
+      sanity: { type: 'boolean' },
       json: { type: 'boolean' },
       out: { type: 'string' },
       ...INPUT_OPTIONS,
@@ -87,7 +95,9 @@ export async function evaluate(argv: string[]): Promise<void> {
   );
   const modelPath = required(values.model as string | undefined, '--model');
   const methods = methodList(values.method as string | undefined);
-  const metrics = values.metric === undefined ? undefined : list(values.metric as string, METRICS, '--metric');
+  const noMetrics = values.metric === 'none';
+  if (noMetrics && !values.sanity) throw new UsageError('--metric none leaves nothing to do without --sanity');
+  const metrics = values.metric === undefined || noMetrics ? undefined : list(values.metric as string, METRICS, '--metric');
   const baseline = (flag: string) => {
     const b = values[flag] as string | undefined;
     if (b !== undefined && !BASELINES.includes(b as Baseline)) throw new UserError(`--${flag} must be one of ${BASELINES.join(', ')}, got "${b}"`);
@@ -113,8 +123,10 @@ export async function evaluate(argv: string[]): Promise<void> {
   await withModel(modelPath, async (model) => {
     const evaluator = new Evaluator(model);
     const started = performance.now();
-    const progress = new Progress(names.length * methods.length, { rateUnit: 'maps', enabled: names.length * methods.length > 1 });
+    const steps = noMetrics ? 0 : names.length * methods.length;
+    const progress = new Progress(steps, { rateUnit: 'maps', enabled: steps > 1 });
     const perMethod = new Map<Method, MethodScores[]>(methods.map((m) => [m, []]));
+    const sanity: SanityResult[] = [];
     try {
       let first = 0;
       let measured = 0;
@@ -123,8 +135,11 @@ export async function evaluate(argv: string[]): Promise<void> {
         const n = input.shape[0];
         const groupClasses = classes && (classes.length === 1 ? classes : classes.slice(first, first + n));
         const groupTruth = truth?.slice(first, first + n);
+        if (values.sanity) {
+          sanity.push(await cascadingRandomization(model, input, { methods, layer: options.layer, classes: groupClasses, output: options.output, seed: options.seed, batch: options.batch }));
+        }
         // One method at a time, so the bar moves and a slow method (Score-CAM) does not hold the rest.
-        for (const method of methods) {
+        for (const method of noMetrics ? [] : methods) {
           const [scores] = await evaluator.evaluate(input, { ...options, methods: [method], classes: groupClasses, truth: groupTruth });
           perMethod.get(method)!.push(scores);
           measured += n;
@@ -135,7 +150,8 @@ export async function evaluate(argv: string[]): Promise<void> {
     } finally {
       evaluator.dispose();
     }
-    const merged = methods.map((m) => merge(m, perMethod.get(m)!));
+    const merged = noMetrics ? [] : methods.map((m) => merge(m, perMethod.get(m)!));
+    const sanityMerged = sanity.length > 0 ? mergeSanity(sanity, methods) : undefined;
     const result = {
       adapter: describeAdapter(model.gpu.adapter),
       model: modelPath,
@@ -144,11 +160,15 @@ export async function evaluate(argv: string[]): Promise<void> {
       baselines: { deletion: options.deletionBaseline ?? DEFAULT_BASELINES.deletion, insertion: options.insertionBaseline ?? DEFAULT_BASELINES.insertion },
       seconds: (performance.now() - started) / 1000,
       methods: merged,
+      sanity: sanityMerged,
     };
     const json = `${JSON.stringify(result, null, 1)}\n`;
     if (values.out) writeFileSync(values.out as string, json);
     if (values.json) process.stdout.write(json);
-    else console.log(summaryTable(merged, names.length));
+    else {
+      if (merged.length > 0) console.log(summaryTable(merged, names.length));
+      if (sanityMerged) console.log(sanityTable(sanityMerged, methods));
+    }
   });
 }
 
@@ -292,6 +312,27 @@ function merge(method: Method, parts: MethodScores[]): Record<string, unknown> {
     out.localization = { error: 1 - mean(localized.map(Number)), meanIou: mean(iou), iou, localized };
   }
   return out;
+}
+
+/** The sanity checks over all groups: per method and step, the mean over every image. */
+function mergeSanity(parts: SanityResult[], methods: Method[]) {
+  const images = parts.reduce((a, p) => a + p.classes.length, 0);
+  const steps = parts[0].layers.length;
+  const meanOf = (m: Method, key: 'spearman' | 'ssim') =>
+    Array.from({ length: steps }, (_, k) => parts.reduce((a, p) => a + p.methods[m].perImage[key][k].reduce((x, y) => x + y, 0), 0) / images);
+  return {
+    layers: parts[0].layers.map((l) => ({ node: l.node, opType: l.opType })),
+    methods: Object.fromEntries(methods.map((m) => [m, { spearman: meanOf(m, 'spearman'), ssim: meanOf(m, 'ssim') }])),
+  };
+}
+
+function sanityTable(s: ReturnType<typeof mergeSanity>, methods: Method[]): string {
+  const header = ['randomized down to', ...methods.flatMap((m) => [`${m} Spearman`, `${m} SSIM`])];
+  const rows = s.layers.map((l, k) => [`${k + 1}. ${l.node} (${l.opType})`, ...methods.flatMap((m) => [s.methods[m].spearman[k].toFixed(3), s.methods[m].ssim[k].toFixed(3)])]);
+  const cells = [header, ...rows];
+  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
+  const lines = cells.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  return ['sanity checks (cascading randomization, top layer first; 1 = the map did not change):', ...lines].join('\n');
 }
 
 function summaryTable(methods: Record<string, unknown>[], images: number): string {
