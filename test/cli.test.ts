@@ -256,7 +256,7 @@ describe('gradcam CLI', () => {
   it('prints its version, and every command its help', async () => {
     const { version } = JSON.parse(readFileSync(join(import.meta.dirname, '..', 'package.json'), 'utf8')) as { version: string };
     expect((await run('--version')).stdout).toBe(`gradcam-webgpu ${version}`);
-    for (const command of ['info', 'infer', 'explain', 'evaluate', 'layers', 'demo']) {
+    for (const command of ['info', 'infer', 'explain', 'evaluate', 'verify', 'layers', 'demo']) {
       const r = await run(command, '--help');
       expect(r.status, command).toBe(0);
       expect(r.stdout, command).toMatch(new RegExp(`gradcam ${command}`));

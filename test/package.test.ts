@@ -43,13 +43,20 @@ describe.skipIf(process.env.GRADCAM_SKIP_PACKAGE)('npm package', () => {
     const usage = spawnSync(bin, ['explain', '--bogus'], { encoding: 'utf8' });
     expect([usage.status, usage.stderr.trim()]).toEqual([2, expect.stringMatching(/^gradcam: Unknown option '--bogus'/)]);
     expect(existsSync(join(out, 'contact-sheet.png'))).toBe(true);
+    // The bundled reference cases travel with the package: verify runs them from the installed copy.
+    const verified = spawnSync(bin, ['verify'], { encoding: 'utf8' });
+    expect(verified.status, verified.stderr).toBe(0);
+    expect(verified.stdout).toMatch(/^203 checks in 91 cases, \d+ kernels: all within the limits$/m);
 
     // The typed API: a TypeScript user's import type-checks against the installed declarations, and loads.
     writeFileSync(
       join(app, 'use.ts'),
       [
-        "import { createGpuContext, Explainer, METHODS, Model, type Explanation } from 'gradcam-webgpu';",
+        "import { createGpuContext, Evaluator, Explainer, METHODS, Model, type Explanation, type MethodScores } from 'gradcam-webgpu';",
         'const methods: readonly string[] = METHODS;',
+        'export async function faithfulness(model: Model, data: Float32Array): Promise<MethodScores[]> {',
+        "  return new Evaluator(model).evaluate({ shape: [1, 3, 128, 128], data }, { methods: ['gradcam'], metrics: ['deletion'] });",
+        '}',
         'export async function explain(path: string, data: Float32Array): Promise<Explanation> {',
         '  const model = Model.fromFile(await createGpuContext(), path);',
         "  return new Explainer(model).explain({ shape: [1, 3, 128, 128], data }, { method: 'gradcam' });",

@@ -1,7 +1,9 @@
 // The sanity checks (src/evaluate/sanity.ts): Spearman and SSIM against float64 numpy
 // (scripts/make_metric_refs.py), and the cascading randomization against a model whose top layers were
 // redrawn on the CPU with the documented generator: same maps at every step, the trained model untouched.
-import { readFileSync } from 'node:fs';
+// And `verify` (src/evaluate/verify.ts), which must pass the bundled cases and fail a wrong one.
+import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Explanation, Method } from '../src/explain/explainer.js';
@@ -10,6 +12,7 @@ import { spearman, ssim } from '../src/evaluate/metrics.js';
 import { cascadingRandomization, weightLayers } from '../src/evaluate/sanity.js';
 import { Model } from '../src/runtime/model.js';
 import { FIXTURES, readTensor } from './support/fixtures.js';
+import { readNpy, writeNpy } from '../src/io/npy.js';
 import { useGpu } from './support/gpu.js';
 import { normalDraw } from './support/random.js';
 
@@ -99,5 +102,30 @@ describe('cascading randomization', () => {
       explainer.dispose();
       model.dispose();
     }
+  });
+});
+
+describe('verify', () => {
+  it('passes the bundled cases on this adapter, and fails a case whose reference is off', async () => {
+    const { verify } = await import('../src/evaluate/verify.js');
+    const good = await verify(gpu(), { filter: 'conv_1x1' });
+    expect(good.pass).toBe(true);
+    expect(good.checks.map((c) => c.what)).toEqual(['forward', 'gradient of x0']);
+    expect(good.kernels.length).toBeGreaterThan(0);
+    for (const k of good.kernels) expect(k).toMatchObject({ cases: 1, pass: true, worstCase: expect.stringMatching(/^conv_1x1: /) });
+
+    // The same case with its reference moved by 1e-3 of its scale: the forward check must fail.
+    const root = mkdtempSync(join(tmpdir(), 'gradcam-verify-'));
+    const dir = join(root, 'ops', 'conv_1x1');
+    cpSync(join(FIXTURES, 'ops', 'conv_1x1'), dir, { recursive: true });
+    const y = readNpy(join(dir, 'y.npy'));
+    const data = Float64Array.from(y.data as Float64Array);
+    const scale = data.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+    data[0] += 1e-3 * scale;
+    writeNpy(join(dir, 'y.npy'), y.shape, Float32Array.from(data));
+    const bad = await verify(gpu(), { root });
+    expect(bad.pass).toBe(false);
+    expect(bad.checks.find((c) => c.what === 'forward')).toMatchObject({ pass: false });
+    expect(bad.kernels.every((k) => !k.pass)).toBe(true);
   });
 });

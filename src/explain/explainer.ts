@@ -459,6 +459,11 @@ export class Explainer {
     return { exe, finish, smoothing, layers, shaped, score, perturbations: new Map(), sides };
   }
 
+  /** The kernels that this explainer's plans dispatch (besides the model's own plans). */
+  kernelNames(): string[] {
+    return [...new Set([...this.plans.values()].flatMap((p) => p.exe.dispatches.map((d) => d.program.kernel.name)))];
+  }
+
   dispose(): void {
     for (const p of this.plans.values()) {
       p.exe.destroy();

@@ -130,6 +130,11 @@ export class Model {
     return out;
   }
 
+  /** The kernels that this model's plans dispatch (what `gradcam verify` reports on). */
+  kernelNames(): string[] {
+    return [...new Set([...this.plans.values()].flatMap((exe) => exe.dispatches.map((d) => d.program.kernel.name)))];
+  }
+
   dispose(): void {
     for (const exe of this.plans.values()) exe.destroy();
     this.plans.clear();
