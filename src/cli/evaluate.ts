@@ -19,6 +19,7 @@ import { intList, parse, positiveInt, required } from './args.js';
 import { imagesUnder } from './folder.js';
 import { imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, readModelInput } from './inputs.js';
 import { withModel } from './session.js';
+import { textTable } from './table.js';
 
 /** Images explained and measured together (bounds memory for a folder of any size). */
 const DEFAULT_GROUP = 8;
@@ -329,10 +330,7 @@ function mergeSanity(parts: SanityResult[], methods: Method[]) {
 function sanityTable(s: ReturnType<typeof mergeSanity>, methods: Method[]): string {
   const header = ['randomized down to', ...methods.flatMap((m) => [`${m} Spearman`, `${m} SSIM`])];
   const rows = s.layers.map((l, k) => [`${k + 1}. ${l.node} (${l.opType})`, ...methods.flatMap((m) => [s.methods[m].spearman[k].toFixed(3), s.methods[m].ssim[k].toFixed(3)])]);
-  const cells = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  const lines = cells.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  return ['sanity checks (cascading randomization, top layer first; 1 = the map did not change):', ...lines].join('\n');
+  return ['sanity checks (cascading randomization, top layer first; 1 = the map did not change):', textTable(header, rows)].join('\n');
 }
 
 function summaryTable(methods: Record<string, unknown>[], images: number): string {
@@ -352,8 +350,6 @@ function summaryTable(methods: Record<string, unknown>[], images: number): strin
     ['mean IoU', (r) => r.localization?.meanIou.toFixed(3)],
   ];
   const used = columns.filter(([, get]) => rows.some((r) => get(r) !== undefined));
-  const cells = [used.map(([h]) => h), ...rows.map((r) => used.map(([, get]) => get(r) ?? ''))];
-  const widths = used.map((_, c) => Math.max(...cells.map((row) => row[c].length)));
-  const lines = cells.map((row) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  return [`${images} image${images === 1 ? '' : 's'}`, ...lines].join('\n');
+  const table = textTable(used.map(([h]) => h), rows.map((r) => used.map(([, get]) => get(r) ?? '')));
+  return [`${images} image${images === 1 ? '' : 's'}`, table].join('\n');
 }

@@ -13,6 +13,7 @@ import { writePng } from '../io/png.js';
 import { intList, parse, positiveInt, required } from './args.js';
 import { Progress } from '../io/progress.js';
 import type { SmoothOptions } from '../explain/smooth.js';
+import { textTable } from './table.js';
 import { cropSize, imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
 import { DEFAULT_FOLDER_BATCH, explainFolder, MANIFEST } from './folder.js';
 import { loadLabels, withModel } from './session.js';
@@ -286,7 +287,5 @@ function profileTable(profile: DispatchProfile[]): string {
     p.shape ? `[${p.shape}]` : '-',
   ]);
   const header = ['GPU ms', 'share', 'GFLOP/s', 'phase', 'op', 'node', 'kernel', 'output'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
-  return [line(header), ...rows.map(line), `${profile.length} dispatches, ${total.toFixed(2)} GPU ms`].join('\n');
+  return [textTable(header, rows, (c) => c >= 3), `${profile.length} dispatches, ${total.toFixed(2)} GPU ms`].join('\n');
 }

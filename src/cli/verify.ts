@@ -4,6 +4,7 @@ import { LIMITS, verify as runVerify, VERIFY_NETS } from '../evaluate/verify.js'
 import { createGpuContext, describeAdapter } from '../gpu/context.js';
 import { Progress } from '../io/progress.js';
 import { parse } from './args.js';
+import { textTable } from './table.js';
 
 export const VERIFY_HELP = `gradcam verify [--case TEXT] [--all] [--json]
   Runs the bundled float64 reference cases on this machine's WebGPU adapter: every op's forward pass and
@@ -38,11 +39,11 @@ export async function verify(argv: string[]): Promise<void> {
     else {
       console.log(`adapter: ${adapter}`);
       const rows = result.kernels.map((k) => [k.kernel, `${k.cases}`, k.worstRatio.toExponential(2), k.pass ? 'pass' : 'FAIL', k.worstCase]);
-      console.log(columns(['kernel', 'cases', 'worst error / limit', 'result', 'worst check'], rows));
+      console.log(textTable(['kernel', 'cases', 'worst error / limit', 'result', 'worst check'], rows, (c) => c === 0 || c === 4));
       const shown = values.all ? result.checks : failed;
       if (shown.length > 0) {
         console.log('');
-        console.log(columns(['case', 'check', 'error', 'limit', 'result'], shown.map((c) => [c.case, c.what, c.error.toExponential(2), `${c.limit}`, c.pass ? 'pass' : 'FAIL'])));
+        console.log(textTable(['case', 'check', 'error', 'limit', 'result'], shown.map((c) => [c.case, c.what, c.error.toExponential(2), `${c.limit}`, c.pass ? 'pass' : 'FAIL']), (c) => c < 2 || c === 4));
       }
       const cases = new Set(result.checks.map((c) => c.case)).size;
       console.log(`\n${result.checks.length} checks in ${cases} cases, ${result.kernels.length} kernels: ${failed.length === 0 ? 'all within the limits' : `${failed.length} beyond their limits`}`);
@@ -51,10 +52,4 @@ export async function verify(argv: string[]): Promise<void> {
   } finally {
     gpu.destroy();
   }
-}
-
-function columns(header: string[], rows: string[][]): string {
-  const cells = [header, ...rows];
-  const widths = header.map((_, c) => Math.max(...cells.map((r) => r[c].length)));
-  return cells.map((r) => r.map((cell, c) => (c === 0 || c === r.length - 1 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ').trimEnd()).join('\n');
 }
