@@ -193,6 +193,16 @@ describe('gradcam CLI', () => {
     }
   });
 
+  it('evaluate --images reads a folder and matches the demo boxes.json by file name', async () => {
+    const samples = join(import.meta.dirname, '..', 'weights', 'samples');
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    const r = await run('evaluate', '--model', join(import.meta.dirname, '..', 'weights', 'demo.onnx'), '--images', samples, '--resize', '128', '--crop', '128', '--boxes', join(samples, 'boxes.json'), '--metric', 'pointing,localization', '--out', join(dir, 'scores.json'));
+    expect(r.status, r.stderr).toBe(0);
+    const json = JSON.parse(readFileSync(join(dir, 'scores.json'), 'utf8'));
+    expect(json.images).toEqual(['circle', 'crescent', 'cross', 'diamond', 'ring', 'square', 'star', 'triangle']);
+    expect(json.methods[0].pointing.hits).toHaveLength(8);
+  });
+
   it('evaluate --metric road prints ROAD only when asked for', async () => {
     const r = await run('evaluate', '--model', join(metrics, 'model.onnx'), '--input', join(metrics, 'images.npy'), '--metric', 'road', '--seed', '3');
     expect(r.status, r.stderr).toBe(0);
