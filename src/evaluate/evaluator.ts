@@ -1,5 +1,5 @@
 // Is an explanation faithful? The metrics of one set of images, per method: deletion and insertion
-// curves (RISE), Average Drop and Increase in Confidence (Grad-CAM++), the pointing game and the
+// curves (RISE), ROAD, Average Drop and Increase in Confidence (Grad-CAM++), the pointing game and the
 // Grad-CAM paper's box localization where boxes are given. The perturbed forward passes run as batches
 // on the GPU (src/evaluate/perturbed.ts); the maps come from the explainer, or from the caller.
 import type { Shape } from '../graph/ir.js';
