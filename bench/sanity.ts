@@ -2,8 +2,8 @@
 // weight layers redrawn from the top down on the GPU, Spearman rank correlation and SSIM of each map with
 // the trained model's after each layer, as a table, JSON, and a plot (weights/sanity-checks.png, shown
 // in the README).
-//   npm run bench:sanity [-- --count 20 --seed 0 --plot gradcam,gradcam++,scorecam,eigencam,guided-backprop]
-import { mkdirSync, writeFileSync } from 'node:fs';
+//   npm run bench:sanity [-- --count 20 --seed 0 --plot gradcam,gradcam++,scorecam] [-- --replot]
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { cascadingRandomization, type SanityResult } from '../src/evaluate/sanity.js';
@@ -20,45 +20,54 @@ const { values } = parseArgs({
     count: { type: 'string', default: '20' },
     seed: { type: 'string', default: '0' },
     method: { type: 'string', default: METHODS.join(',') },
-    plot: { type: 'string', default: 'gradcam,gradcam++,hirescam,scorecam,eigencam,guided-backprop,guided-gradcam' },
+    // HiResCAM, CAM and XGrad-CAM equal Grad-CAM on the demo's head: one line stands for them.
+    plot: { type: 'string', default: 'gradcam++,scorecam,eigencam,guided-backprop,guided-gradcam,gradcam' },
+    replot: { type: 'boolean' },
   },
 });
 const count = Number(values.count);
 const seed = Number(values.seed);
 const methods = values.method.split(',') as Method[];
 const GROUP = 10;
-const data = heldOut(count, GROUP);
+const reportPath = join(ROOT, '.cache', 'reports', 'sanity.json');
+interface Report { adapter: string; count: number; seed: number; seconds: number; layers: SanityResult['layers']; methods: Record<string, { spearman: number[]; ssim: number[] }> }
+// --replot: draw the plot again from the last run's report, without measuring.
+const report: Report = values.replot ? (JSON.parse(readFileSync(reportPath, 'utf8')) as Report) : await measure();
+const { adapter, seconds, layers, methods: curves } = report;
 
-const gpu = await createGpuContext();
-const model = Model.fromFile(gpu, data.modelPath);
-const started = performance.now();
-const parts: SanityResult[] = [];
-for (const { first, input } of data.batches) {
-  parts.push(await cascadingRandomization(model, input, { methods, seed, layer: data.layer }));
-  console.error(`${first + input.shape[0]}/${count} images`);
+async function measure(): Promise<Report> {
+  const data = heldOut(count, GROUP);
+  const gpu = await createGpuContext();
+  const model = Model.fromFile(gpu, data.modelPath);
+  const started = performance.now();
+  const parts: SanityResult[] = [];
+  for (const { first, input } of data.batches) {
+    parts.push(await cascadingRandomization(model, input, { methods, seed, layer: data.layer }));
+    console.error(`${first + input.shape[0]}/${count} images`);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  model.dispose();
+  const layers = parts[0].layers;
+  const meanOf = (m: Method, key: 'spearman' | 'ssim') => layers.map((_, k) => parts.reduce((a, p) => a + p.methods[m].perImage[key][k].reduce((x, y) => x + y, 0), 0) / count);
+  const curves = Object.fromEntries(methods.map((m) => [m, { spearman: meanOf(m, 'spearman'), ssim: meanOf(m, 'ssim') }]));
+  const adapter = describeAdapter(gpu.adapter);
+  gpu.destroy();
+  return { adapter, count, seed, seconds, layers, methods: curves };
 }
-const seconds = (performance.now() - started) / 1000;
-model.dispose();
-const layers = parts[0].layers;
-const meanOf = (m: Method, key: 'spearman' | 'ssim') => layers.map((_, k) => parts.reduce((a, p) => a + p.methods[m].perImage[key][k].reduce((x, y) => x + y, 0), 0) / count);
-const curves = Object.fromEntries(methods.map((m) => [m, { spearman: meanOf(m, 'spearman'), ssim: meanOf(m, 'ssim') }]));
-const adapter = describeAdapter(gpu.adapter);
-gpu.destroy();
 
 console.log(`adapter: ${adapter}`);
-console.log(`${count} held-out demo images (seed ${HELD_OUT_SEED}); weights redrawn with seed ${seed}, top layer first; ${seconds.toFixed(0)} s`);
+console.log(`${report.count} held-out demo images (seed ${HELD_OUT_SEED}); weights redrawn with seed ${report.seed}, top layer first; ${seconds.toFixed(0)} s`);
 for (const key of ['spearman', 'ssim'] as const) {
   console.log(`\n${key === 'spearman' ? 'Spearman rank correlation' : 'SSIM'} with the trained model's map, after redrawing down to:`);
-  console.log(table(['method', ...layers.map((l, k) => `${k + 1}. ${l.node.replace(/^\/features\//, '').replace(/\/(Conv|Gemm)$/, '')}`)], methods.map((m) => [m, ...curves[m][key].map((v) => v.toFixed(3))])));
+  console.log(table(['method', ...layers.map((l, k) => `${k + 1}. ${l.node.replace(/^\/features\//, '').replace(/\/(Conv|Gemm)$/, '')}`)], Object.keys(curves).map((m) => [m, ...curves[m][key].map((v) => v.toFixed(3))])));
 }
-const reportDir = join(ROOT, '.cache', 'reports');
-mkdirSync(reportDir, { recursive: true });
-writeFileSync(join(reportDir, 'sanity.json'), `${JSON.stringify({ adapter, count, seed, seconds, layers, methods: curves }, null, 2)}\n`);
-const plotted = values.plot.split(',').filter((m) => methods.includes(m as Method)) as Method[];
+mkdirSync(join(ROOT, '.cache', 'reports'), { recursive: true });
+writeFileSync(reportPath, `${JSON.stringify(report, null, 2)}\n`);
+const plotted = values.plot.split(',').filter((m) => m in curves) as Method[];
 const png = join(WEIGHTS_DIR, 'sanity-checks.png');
 const canvas = plot(plotted);
 writePng(png, canvas.width, canvas.height, canvas.rgb);
-console.log(`written: ${join(reportDir, 'sanity.json')}, ${png}`);
+console.log(`written: ${reportPath}, ${png}`);
 
 /** Two panels (Spearman, SSIM) of each plotted method's curve: step 0 is the trained model (1 by definition). */
 function plot(which: Method[]): RgbCanvas {
@@ -96,7 +105,7 @@ function plot(which: Method[]): RgbCanvas {
     fillRect(canvas, x, y + 3, 18, 3, colors[i % colors.length]);
     drawText(canvas, x + 24, y, m);
   });
-  drawText(canvas, 10, height - 22, `demo model, ${count} held-out images, mean per step; ${adapter.split(':')[0]}`);
+  drawText(canvas, 10, height - 22, `demo model, ${report.count} held-out images, mean per step; ${adapter.split(':')[0]}`);
   return canvas;
 }
 
