@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Evaluator, type Metric } from '../src/evaluate/evaluator.js';
+import { Evaluator, mergeScores, type MethodScores, type Metric } from '../src/evaluate/evaluator.js';
 import { METHODS, type Method } from '../src/explain/explainer.js';
 import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
 import { Progress } from '../src/io/progress.js';
@@ -38,10 +38,8 @@ const evaluator = new Evaluator(model);
 const [, , height, width] = data.batches[0].input.shape;
 const plane = height * width;
 
-interface Sums { pointing: number; pointingExact: number; localized: number; iou: number; drop: number[]; explained: number[]; deletion: number; insertion: number }
-const sums = new Map<Method, Sums>(methods.map((m) => [m, { pointing: 0, pointingExact: 0, localized: 0, iou: 0, drop: [], explained: [], deletion: 0, insertion: 0 }]));
-let correct = 0;
-let boxArea = 0;
+const parts = new Map<Method, MethodScores[]>(methods.map((m) => [m, []]));
+const exactParts = new Map<Method, MethodScores[]>(methods.map((m) => [m, []]));
 const started = performance.now();
 const progress = new Progress(data.batches.length * methods.length, { rateUnit: 'batches' });
 for (const { first, input } of data.batches) {
@@ -52,27 +50,9 @@ for (const { first, input } of data.batches) {
   const metrics: Metric[] = ['pointing', 'localization', 'drop', ...(withCurves ? (['deletion', 'insertion'] as const) : [])];
   for (const method of methods) {
     const e = await evaluator.explainer.explain(input, { method, layer: data.layer, batch });
-    const s = await evaluator.measure(input, e.map, e.classes, { metrics, truth, steps, batch }, method);
+    parts.get(method)!.push({ ...(await evaluator.measure(input, e.map, e.classes, { metrics, truth, steps, batch }, method)), method });
     // The pointing game without tolerance, on the same maps (no forward pass).
-    const exact = await evaluator.measure(input, e.map, e.classes, { metrics: ['pointing'], truth, tolerance: 0 }, method);
-    const sum = sums.get(method)!;
-    s.pointing!.hits.forEach((h) => (sum.pointing += Number(h)));
-    exact.pointing!.hits.forEach((h) => (sum.pointingExact += Number(h)));
-    s.localization!.localized.forEach((l) => (sum.localized += Number(l)));
-    s.localization!.iou.forEach((v) => (sum.iou += v));
-    sum.drop.push(...s.drop!.original);
-    sum.explained.push(...s.drop!.explained);
-    if (withCurves) {
-      sum.deletion += s.deletion!.areas.reduce((a, b) => a + b, 0);
-      sum.insertion += s.insertion!.areas.reduce((a, b) => a + b, 0);
-    }
-    if (method === methods[0]) {
-      s.classes.forEach((c, i) => {
-        correct += Number(c === truth[i].label);
-        const [x0, y0, x1, y1] = truth[i].boxes[0];
-        boxArea += ((x1 - x0) * (y1 - y0)) / plane;
-      });
-    }
+    exactParts.get(method)!.push({ ...(await evaluator.measure(input, e.map, e.classes, { metrics: ['pointing'], truth, tolerance: 0 }, method)), method });
     progress.tick(`${method}, ${first + n}/${count}`);
   }
 }
@@ -80,20 +60,20 @@ const seconds = (performance.now() - started) / 1000;
 evaluator.dispose();
 model.dispose();
 
+const classes = mergeScores(parts.get(methods[0])!).classes;
 const summary = {
   adapter: describeAdapter(gpu.adapter),
   images: count, curveImages: curves, seed: HELD_OUT_SEED, steps, seconds,
-  classificationAccuracy: correct / count,
-  chancePointing: boxArea / count,
+  classificationAccuracy: classes.filter((c, i) => c === data.truth[i].label).length / count,
+  chancePointing: data.truth.reduce((a, { box: [x0, y0, x1, y1] }) => a + ((x1 - x0) * (y1 - y0)) / plane, 0) / count,
   methods: Object.fromEntries(
     methods.map((m) => {
-      const s = sums.get(m)!;
-      const drop = s.drop.reduce((a, y, i) => a + Math.max(0, y - s.explained[i]) / y, 0) / count;
-      const increase = s.drop.reduce((a, y, i) => a + Number(s.explained[i] > y), 0) / count;
+      const s = mergeScores(parts.get(m)!);
       return [m, {
-        pointingGame: s.pointing / count, pointingGameExact: s.pointingExact / count, localizationError: 1 - s.localized / count, meanIoU: s.iou / count,
-        averageDrop: 100 * drop, increaseInConfidence: 100 * increase,
-        deletionAUC: curves ? s.deletion / curves : undefined, insertionAUC: curves ? s.insertion / curves : undefined,
+        pointingGame: s.pointing!.accuracy, pointingGameExact: mergeScores(exactParts.get(m)!).pointing!.accuracy,
+        localizationError: s.localization!.error, meanIoU: s.localization!.meanIou,
+        averageDrop: s.drop!.averageDrop, increaseInConfidence: s.drop!.increase,
+        deletionAUC: s.deletion?.meanArea, insertionAUC: s.insertion?.meanArea,
       }];
     }),
   ),

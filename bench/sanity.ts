@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { cascadingRandomization, type SanityResult } from '../src/evaluate/sanity.js';
+import { cascadingRandomization, mergeSanity, type SanityResult } from '../src/evaluate/sanity.js';
 import { METHODS, type Method } from '../src/explain/explainer.js';
 import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
 import { drawText, fillRect, type RgbCanvas, textWidth } from '../src/io/font.js';
@@ -47,12 +47,11 @@ async function measure(): Promise<Report> {
   }
   const seconds = (performance.now() - started) / 1000;
   model.dispose();
-  const layers = parts[0].layers;
-  const meanOf = (m: Method, key: 'spearman' | 'ssim') => layers.map((_, k) => parts.reduce((a, p) => a + p.methods[m].perImage[key][k].reduce((x, y) => x + y, 0), 0) / count);
-  const curves = Object.fromEntries(methods.map((m) => [m, { spearman: meanOf(m, 'spearman'), ssim: meanOf(m, 'ssim') }]));
+  const merged = mergeSanity(parts);
+  const curves = Object.fromEntries(Object.entries(merged.methods).map(([m, r]) => [m, { spearman: r.spearman, ssim: r.ssim }]));
   const adapter = describeAdapter(gpu.adapter);
   gpu.destroy();
-  return { adapter, count, seed, seconds, layers, methods: curves };
+  return { adapter, count, seed, seconds, layers: merged.layers, methods: curves };
 }
 
 console.log(`adapter: ${adapter}`);

@@ -2,16 +2,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UsageError, UserError } from '../errors.js';
-import { DEFAULT_BASELINES, DEFAULT_ROAD_NOISE, DEFAULT_STEPS, type EvaluateOptions, Evaluator, type ImageTruth, METRIC_HELP, METRICS, type MethodScores } from '../evaluate/evaluator.js';
+import { DEFAULT_BASELINES, DEFAULT_ROAD_NOISE, DEFAULT_STEPS, type EvaluateOptions, Evaluator, type ImageTruth, mergeScores, METRIC_HELP, METRICS, type MethodScores } from '../evaluate/evaluator.js';
 import { type Box, POINTING_TOLERANCE } from '../evaluate/localization.js';
-import { averageDrop } from '../evaluate/metrics.js';
 import { BASELINES } from '../evaluate/perturbed.js';
-import { cascadingRandomization, type SanityResult } from '../evaluate/sanity.js';
+import { cascadingRandomization, mergeSanity, type SanityResult } from '../evaluate/sanity.js';
 import { METHODS, type Method } from '../explain/explainer.js';
 import { DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
 import { describeAdapter } from '../gpu/context.js';
-import { readImage } from '../io/decode.js';
-import { preprocess } from '../io/image.js';
 import { Progress } from '../io/progress.js';
 import type { Baseline } from '../kernels/evaluate.js';
 import type { Tensor } from '../runtime/model.js';
@@ -104,15 +101,13 @@ export async function evaluate(argv: string[]): Promise<void> {
     if (b !== undefined && !BASELINES.includes(b as Baseline)) throw new UserError(`--${flag} must be one of ${BASELINES.join(', ')}, got "${b}"`);
     return b as Baseline | undefined;
   };
-  const tolerance = values.tolerance === undefined ? undefined : Number(values.tolerance);
-  if (tolerance !== undefined && !(tolerance >= 0)) throw new UserError(`--tolerance takes a number of pixels >= 0, got "${values.tolerance}"`);
   const options: Omit<EvaluateOptions, 'truth' | 'classes'> = {
     methods, metrics,
     steps: positiveInt(values.steps as string | undefined, '--steps'),
     deletionBaseline: baseline('deletion-baseline'), insertionBaseline: baseline('insertion-baseline'),
     roadNoise: numberFlag(values['road-noise'] as string | undefined, '--road-noise'),
     seed: numberFlag(values.seed as string | undefined, '--seed'),
-    tolerance, layer: values.layer as string | undefined, output: values.output as string | undefined,
+    tolerance: numberFlag(values.tolerance as string | undefined, '--tolerance'), layer: values.layer as string | undefined, output: values.output as string | undefined,
     batch: positiveInt(values.batch as string | undefined, '--batch'),
   };
   const classes = intList(values.class as string | undefined, '--class');
@@ -151,8 +146,8 @@ export async function evaluate(argv: string[]): Promise<void> {
     } finally {
       evaluator.dispose();
     }
-    const merged = noMetrics ? [] : methods.map((m) => merge(m, perMethod.get(m)!));
-    const sanityMerged = sanity.length > 0 ? mergeSanity(sanity, methods) : undefined;
+    const merged = noMetrics ? [] : methods.map((m) => mergeScores(perMethod.get(m)!));
+    const sanityMerged = sanity.length > 0 ? mergeSanity(sanity) : undefined;
     const result = {
       adapter: describeAdapter(model.gpu.adapter),
       model: modelPath,
@@ -207,37 +202,17 @@ function inputGroups(values: InputValues & { images?: string }, positionals: str
   if (values.input !== undefined || values.image !== undefined) throw new UsageError('give --images DIR, or --input / --image, not both');
   const files = imagesUnder(values.images);
   if (files.length === 0) throw new UserError(`--images ${values.images}: no PNG or JPEG files in it`);
-  const options = imageOptions(values);
+  imageOptions(values); // the preprocessing flags checked before any image is read
   const groups: Group[] = [];
   for (let i = 0; i < files.length; i += DEFAULT_GROUP) {
     const part = files.slice(i, i + DEFAULT_GROUP);
     groups.push({
       names: part.map((f) => f.slice(0, f.length - extname(f).length)),
       label: `${Math.min(i + DEFAULT_GROUP, files.length)}/${files.length} images`,
-      load: () => {
-        const tensors = part.map((f) => {
-          try {
-            return preprocess(readImage(join(values.images!, f)), options);
-          } catch (e) {
-            throw new UserError(`${f}: ${(e as Error).message}`);
-          }
-        });
-        if (tensors.some((t) => t.length !== tensors[0].length)) throw new UserError('the images do not all preprocess to the same size: give --crop');
-        const data = new Float32Array(tensors.length * tensors[0].length);
-        tensors.forEach((t, k) => data.set(t, k * t.length));
-        const [height, width] = cropOf(tensors[0].length, options);
-        return { shape: [part.length, 3, height, width], data };
-      },
+      load: () => readModelInput({ ...values, image: part.map((f) => join(values.images!, f)) }).tensor,
     });
   }
   return groups;
-}
-
-function cropOf(values: number, options: ReturnType<typeof imageOptions>): [number, number] {
-  const crop = options.crop ?? 224;
-  const [h, w] = typeof crop === 'number' ? [crop, crop] : crop;
-  if (3 * h * w !== values) throw new Error(`preprocessed ${values} values, expected 3 x ${h} x ${w}`);
-  return [h, w];
 }
 
 /**
@@ -281,62 +256,14 @@ export function readTruth(path: string, names: string[]): ImageTruth[] {
   });
 }
 
-/** One method's scores over all groups, the means taken over every image. */
-function merge(method: Method, parts: MethodScores[]): Record<string, unknown> {
-  const all = <T>(pick: (s: MethodScores) => T[] | undefined) => parts.flatMap((s) => pick(s) ?? []);
-  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
-  const out: Record<string, unknown> = { method, classes: all((s) => s.classes) };
-  for (const curve of ['deletion', 'insertion'] as const) {
-    if (!parts[0][curve]) continue;
-    const areas = all((s) => s[curve]?.areas);
-    out[curve] = { meanArea: mean(areas), pixels: parts[0][curve]!.pixels, areas, probabilities: all((s) => s[curve]?.probabilities) };
-  }
-  if (parts[0].drop) {
-    const original = all((s) => s.drop?.original);
-    const explained = all((s) => s.drop?.explained);
-    out.drop = { ...averageDrop(original, explained), original, explained };
-  }
-  if (parts[0].road) {
-    const morf = all((s) => s.road?.morf);
-    const lerf = all((s) => s.road?.lerf);
-    const morfMean = mean(morf.flat());
-    const lerfMean = mean(lerf.flat());
-    out.road = { morfMean, lerfMean, combined: (lerfMean - morfMean) / 2, percentiles: parts[0].road.percentiles, pixels: parts[0].road.pixels, morf, lerf };
-  }
-  if (parts[0].pointing) {
-    const hits = all((s) => s.pointing?.hits);
-    out.pointing = { accuracy: mean(hits.map(Number)), tolerance: parts[0].pointing.tolerance, hits };
-  }
-  if (parts[0].localization) {
-    const localized = all((s) => s.localization?.localized);
-    const iou = all((s) => s.localization?.iou);
-    out.localization = { error: 1 - mean(localized.map(Number)), meanIou: mean(iou), iou, localized };
-  }
-  return out;
-}
-
-/** The sanity checks over all groups: per method and step, the mean over every image. */
-function mergeSanity(parts: SanityResult[], methods: Method[]) {
-  const images = parts.reduce((a, p) => a + p.classes.length, 0);
-  const steps = parts[0].layers.length;
-  const meanOf = (m: Method, key: 'spearman' | 'ssim') =>
-    Array.from({ length: steps }, (_, k) => parts.reduce((a, p) => a + p.methods[m].perImage[key][k].reduce((x, y) => x + y, 0), 0) / images);
-  return {
-    layers: parts[0].layers.map((l) => ({ node: l.node, opType: l.opType })),
-    methods: Object.fromEntries(methods.map((m) => [m, { spearman: meanOf(m, 'spearman'), ssim: meanOf(m, 'ssim') }])),
-  };
-}
-
-function sanityTable(s: ReturnType<typeof mergeSanity>, methods: Method[]): string {
+function sanityTable(s: SanityResult, methods: Method[]): string {
   const header = ['randomized down to', ...methods.flatMap((m) => [`${m} Spearman`, `${m} SSIM`])];
   const rows = s.layers.map((l, k) => [`${k + 1}. ${l.node} (${l.opType})`, ...methods.flatMap((m) => [s.methods[m].spearman[k].toFixed(3), s.methods[m].ssim[k].toFixed(3)])]);
   return ['sanity checks (cascading randomization, top layer first; 1 = the map did not change):', textTable(header, rows)].join('\n');
 }
 
-function summaryTable(methods: Record<string, unknown>[], images: number): string {
-  type Row = { method: string; deletion?: { meanArea: number }; insertion?: { meanArea: number }; drop?: { averageDrop: number; increase: number }; road?: { morfMean: number; lerfMean: number; combined: number }; pointing?: { accuracy: number }; localization?: { error: number; meanIou: number } };
-  const rows = methods as unknown as Row[];
-  const columns: [string, (r: Row) => string | undefined][] = [
+function summaryTable(rows: MethodScores[], images: number): string {
+  const columns: [string, (r: MethodScores) => string | undefined][] = [
     ['method', (r) => r.method],
     ['deletion AUC (lower better)', (r) => r.deletion?.meanArea.toFixed(4)],
     ['insertion AUC (higher better)', (r) => r.insertion?.meanArea.toFixed(4)],

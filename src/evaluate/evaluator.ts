@@ -6,8 +6,9 @@ import type { Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { Baseline } from '../kernels/evaluate.js';
 import type { Model, Tensor } from '../runtime/model.js';
-import { Explainer, METHODS, type Method } from '../explain/explainer.js';
-import { DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
+import { Explainer, type Method } from '../explain/explainer.js';
+import { checkBatchSize, DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
+import { checkSeed } from '../explain/smooth.js';
 import { type Box, boxFromMap, iou, POINTING_TOLERANCE, pointingHit } from './localization.js';
 import { averageDrop, curveArea, curvePixels, mapRanks, minMaxNormalized, pixelMap } from './metrics.js';
 import { BASELINES, type CopyRow, PerturbedRuns } from './perturbed.js';
@@ -110,7 +111,6 @@ export class Evaluator {
   async evaluate(input: Tensor, options: EvaluateOptions): Promise<MethodScores[]> {
     const metrics = checkMetrics(options, input.shape);
     const methods = [...new Set(options.methods)];
-    for (const m of methods) if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
     const explained = await this.explainer.explainMany(input, { methods, layer: options.layer, classes: options.classes, output: options.output, batch: options.batch, onProgress: options.onProgress });
     const scores: MethodScores[] = [];
     for (const method of methods) {
@@ -153,34 +153,23 @@ export class Evaluator {
       const perImage = rows.length / images;
       const at = (n: number, j: number) => probabilities[n * perImage + j];
       curves.forEach((curve, c) => {
-        const probs = Array.from({ length: images }, (_, n) => counts.map((_, i) => at(n, c * counts.length + i)));
-        const areas = probs.map(curveArea);
-        result[curve] = { pixels: counts, probabilities: probs, areas, meanArea: mean(areas) };
+        result[curve] = curveOf(counts, Array.from({ length: images }, (_, n) => counts.map((_, i) => at(n, c * counts.length + i))));
       });
       if (metrics.includes('drop')) {
         const base = curves.length * counts.length;
         const original = Array.from({ length: images }, (_, n) => at(n, base));
         const explained = Array.from({ length: images }, (_, n) => at(n, base + 1));
-        result.drop = { original, explained, ...averageDrop(original, explained) };
+        result.drop = dropOf(original, explained);
       }
       if (metrics.includes('road')) {
         const base = curves.length * counts.length + (metrics.includes('drop') ? 2 : 0);
         const per = (order: number) => Array.from({ length: images }, (_, n) => roadPixels.map((_, i) => at(n, base + order * roadPixels.length + i)));
-        const morf = per(0);
-        const lerf = per(1);
-        const morfMean = mean(morf.flat());
-        const lerfMean = mean(lerf.flat());
-        result.road = { percentiles: ROAD_PERCENTILES, pixels: roadPixels, morf, lerf, morfMean, lerfMean, combined: (lerfMean - morfMean) / 2 };
+        result.road = roadOf(roadPixels, per(0), per(1));
       }
     }
     if (metrics.includes('pointing')) {
-      const noise = options.roadNoise ?? DEFAULT_ROAD_NOISE;
-  if (!Number.isFinite(noise) || noise < 0) throw new UserError(`ROAD's noise must be a number >= 0, got ${noise}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
-  const tolerance = options.tolerance ?? POINTING_TOLERANCE;
-      const hits = options.truth!.map((t, n) => pointingHit(pixels.subarray(n * plane, (n + 1) * plane), width, t.boxes, tolerance));
-      result.pointing = { hits, accuracy: mean(hits.map(Number)), tolerance };
+      const tolerance = options.tolerance ?? POINTING_TOLERANCE;
+      result.pointing = pointingOf(options.truth!.map((t, n) => pointingHit(pixels.subarray(n * plane, (n + 1) * plane), width, t.boxes, tolerance)), tolerance);
     }
     if (metrics.includes('localization')) {
       const overlaps = options.truth!.map((t, n) => {
@@ -188,7 +177,7 @@ export class Evaluator {
         return found ? Math.max(0, ...t.boxes.map((b) => iou(found, b))) : 0;
       });
       const localized = overlaps.map((o, n) => o >= 0.5 && (options.truth![n].label === undefined || options.truth![n].label === classes[n]));
-      result.localization = { iou: overlaps, localized, error: 1 - mean(localized.map(Number)), meanIou: mean(overlaps) };
+      result.localization = localizationOf(overlaps, localized);
     }
     return result;
   }
@@ -216,21 +205,55 @@ export class Evaluator {
   }
 }
 
+/**
+ * One method's scores over several groups of images: each metric over the groups that measured it
+ * (a benchmark may draw curves on a part of its images only), its summaries over all their images.
+ */
+export function mergeScores(parts: MethodScores[]): MethodScores {
+  const measured = <K extends keyof MethodScores>(key: K) => parts.map((s) => s[key]).filter((v): v is NonNullable<MethodScores[K]> => v !== undefined);
+  const merged: MethodScores = { method: parts[0].method, classes: parts.flatMap((s) => s.classes) };
+  for (const curve of ['deletion', 'insertion'] as const) {
+    const curves = measured(curve);
+    if (curves.length > 0) merged[curve] = curveOf(curves[0].pixels, curves.flatMap((c) => c.probabilities));
+  }
+  const drop = measured('drop');
+  if (drop.length > 0) merged.drop = dropOf(drop.flatMap((d) => d.original), drop.flatMap((d) => d.explained));
+  const road = measured('road');
+  if (road.length > 0) merged.road = roadOf(road[0].pixels, road.flatMap((r) => r.morf), road.flatMap((r) => r.lerf));
+  const pointing = measured('pointing');
+  if (pointing.length > 0) merged.pointing = pointingOf(pointing.flatMap((p) => p.hits), pointing[0].tolerance);
+  const localization = measured('localization');
+  if (localization.length > 0) merged.localization = localizationOf(localization.flatMap((l) => l.iou), localization.flatMap((l) => l.localized));
+  return merged;
+}
+
+// Each metric's summary from its per-image values (measure and mergeScores build them alike).
+const curveOf = (pixels: number[], probabilities: number[][]): Curve => {
+  const areas = probabilities.map(curveArea);
+  return { pixels, probabilities, areas, meanArea: mean(areas) };
+};
+const dropOf = (original: number[], explained: number[]) => ({ original, explained, ...averageDrop(original, explained) });
+const roadOf = (pixels: number[], morf: number[][], lerf: number[][]) => {
+  const morfMean = mean(morf.flat());
+  const lerfMean = mean(lerf.flat());
+  return { percentiles: ROAD_PERCENTILES, pixels, morf, lerf, morfMean, lerfMean, combined: (lerfMean - morfMean) / 2 };
+};
+const pointingOf = (hits: boolean[], tolerance: number) => ({ hits, accuracy: mean(hits.map(Number)), tolerance });
+const localizationOf = (iou: number[], localized: boolean[]) => ({ iou, localized, error: 1 - mean(localized.map(Number)), meanIou: mean(iou) });
+
 function checkMetrics(options: MetricOptions, shape: Shape): Metric[] {
   const metrics = [...new Set(options.metrics ?? METRICS.filter((m) => !ON_REQUEST.includes(m) && (options.truth !== undefined || !NEEDS_BOXES.includes(m))))];
   for (const m of metrics) if (!METRICS.includes(m)) throw new UserError(`unknown metric "${m}"; choose from ${METRICS.join(', ')}`);
   if (metrics.length === 0) throw new UserError('no metric to compute');
   const steps = options.steps ?? DEFAULT_STEPS;
   if (!Number.isInteger(steps) || steps < 1) throw new UserError(`--steps must be a positive integer, got ${steps}`);
-  const batch = options.batch ?? DEFAULT_PERTURBATION_BATCH;
-  if (!Number.isInteger(batch) || batch < 1) throw new UserError(`the batch size must be a positive integer, got ${batch}`);
+  checkBatchSize(options.batch ?? DEFAULT_PERTURBATION_BATCH);
   for (const b of [options.deletionBaseline, options.insertionBaseline]) {
     if (b !== undefined && !BASELINES.includes(b)) throw new UserError(`unknown baseline "${b}"; choose one of ${BASELINES.join(', ')}`);
   }
   const noise = options.roadNoise ?? DEFAULT_ROAD_NOISE;
   if (!Number.isFinite(noise) || noise < 0) throw new UserError(`ROAD's noise must be a number >= 0, got ${noise}`);
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
+  checkSeed(options.seed ?? 0);
   const tolerance = options.tolerance ?? POINTING_TOLERANCE;
   if (!Number.isFinite(tolerance) || tolerance < 0) throw new UserError(`the pointing tolerance must be a number >= 0, got ${tolerance}`);
   const boxed = metrics.filter((m) => NEEDS_BOXES.includes(m));

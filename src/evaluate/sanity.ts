@@ -9,7 +9,8 @@ import { evaluateKernels } from '../kernels/evaluate.js';
 import type { Plan, TensorInfo } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
 import type { Model, Tensor } from '../runtime/model.js';
-import { type Explanation, Explainer, METHODS, type Method } from '../explain/explainer.js';
+import { type Explanation, Explainer, type Method } from '../explain/explainer.js';
+import { checkSeed } from '../explain/smooth.js';
 import { scoreTensor } from '../explain/layers.js';
 import { pixelMap, spearman, ssim } from './metrics.js';
 
@@ -111,8 +112,7 @@ function deviation(c: Constant): number {
  */
 export async function cascadingRandomization(model: Model, input: Tensor, options: SanityOptions): Promise<SanityResult> {
   const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
-  for (const m of options.methods) if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
+  checkSeed(seed);
   const copy = model.copy({ winograd: false });
   const explainer = new Explainer(copy);
   try {
@@ -143,16 +143,34 @@ export async function cascadingRandomization(model: Model, input: Tensor, option
           rho.push(spearman(a, b));
           similarity.push(ssim(a, b, width, height));
         }
-        const r = methods[m];
-        r.perImage.spearman.push(rho);
-        r.perImage.ssim.push(similarity);
-        r.spearman.push(rho.reduce((x, y) => x + y, 0) / images);
-        r.ssim.push(similarity.reduce((x, y) => x + y, 0) / images);
+        methods[m].perImage.spearman.push(rho);
+        methods[m].perImage.ssim.push(similarity);
       }
     }
-    return { layers, classes, methods };
+    return withMeans({ layers, classes, methods });
   } finally {
     explainer.dispose();
     copy.dispose();
   }
+}
+
+/** The checks of several groups of images as one: per step, each image's values and the means over all. */
+export function mergeSanity(parts: SanityResult[]): SanityResult {
+  const methods = Object.fromEntries(
+    Object.keys(parts[0].methods).map((m) => {
+      const perImage = (key: 'spearman' | 'ssim') => parts[0].layers.map((_, step) => parts.flatMap((p) => p.methods[m].perImage[key][step]));
+      return [m, { spearman: [], ssim: [], perImage: { spearman: perImage('spearman'), ssim: perImage('ssim') } }];
+    }),
+  );
+  return withMeans({ layers: parts[0].layers, classes: parts.flatMap((p) => p.classes), methods });
+}
+
+/** Fills each method's per-step means from its per-image values. */
+function withMeans(result: SanityResult): SanityResult {
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  for (const r of Object.values(result.methods)) {
+    r.spearman = r.perImage.spearman.map(mean);
+    r.ssim = r.perImage.ssim.map(mean);
+  }
+  return result;
 }

@@ -16,7 +16,7 @@ import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scor
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
 import { addEigenProjection } from './eigen.js';
 import { type Accumulated, addAccumulation, addNoisyInput, checkSmoothOptions, finishPlan, SMOOTH_FIRST, SMOOTH_IMAGES, type SmoothOptions, type Smoothing } from './smooth.js';
-import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shapedForCopies, shareName, sideTensors } from './perturb.js';
+import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shapedForCopies, shareName, sideTensors } from './perturb.js';
 
 /** The methods and their one-line descriptions (gradcam explain --help lists them). */
 export const METHOD_HELP = {
@@ -181,7 +181,7 @@ export class Explainer {
     const layerNames = options.layers ?? [];
     const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', JSON.stringify(options.smooth ?? null)].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
-    if (!Number.isInteger(copies) || copies < 1) throw new UserError(`the batch size must be a positive integer, got ${copies}`);
+    checkBatchSize(copies);
     if (options.smooth) {
       checkSmoothOptions(options.smooth);
       const unsmoothable = methods.filter((m) => NO_GRADIENT.includes(m));

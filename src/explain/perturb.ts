@@ -51,6 +51,11 @@ export function sideTensors(shaped: ShapedGraph, layer: string, score: string, b
   return [...side];
 }
 
+/** Copies per forward pass: a positive integer. */
+export function checkBatchSize(copies: number): void {
+  if (!Number.isInteger(copies) || copies < 1) throw new UserError(`the batch size must be a positive integer, got ${copies}`);
+}
+
 /**
  * The graph shaped for batches of `copies` copies of the images (Score-CAM, Ablation-CAM, SmoothGrad);
  * a graph exported with its batch size fixed (a Reshape to [2, ...]) runs only the images' own batch.

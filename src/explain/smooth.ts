@@ -35,7 +35,11 @@ export const SMOOTH_FIRST = '<smooth: first copy>';
 export function checkSmoothOptions(s: SmoothOptions): void {
   if (!Number.isInteger(s.samples) || s.samples < 1) throw new UserError(`SmoothGrad needs a positive whole number of samples, got ${s.samples}`);
   if (!Number.isFinite(s.noise) || s.noise < 0) throw new UserError(`SmoothGrad's noise level must be a number >= 0, got ${s.noise}`);
-  const seed = s.seed ?? 0;
+  checkSeed(s.seed ?? 0);
+}
+
+/** A seed of the counter-based generator (shaders/random.wgsl): a 32-bit unsigned integer. */
+export function checkSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
 }
 
