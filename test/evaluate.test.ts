@@ -73,6 +73,7 @@ describe('faithfulness metrics against float64 PyTorch', () => {
           expect(Math.abs(got.drop!.averageDrop - expected.average_drop)).toBeLessThanOrEqual((200 * LIMIT) / smallest);
           expect(got.drop!.increase).toBe(expected.increase);
           expect(got.pointing!.hits).toEqual(ref.pointing);
+          // Ratios of pixel counts, in float64 on both sides: equal but for the last bit.
           got.localization!.iou.forEach((v, n) => expect(v).toBeCloseTo(ref.iou[n], 12));
         } finally {
           evaluator.model.dispose();
@@ -99,7 +100,8 @@ describe('ROAD against float64 PyTorch and a dense solve', () => {
         }
         expect(worst).toBeLessThanOrEqual(LIMIT);
         const mean = (rows: number[][]) => rows.flat().reduce((a, b) => a + b, 0) / rows.flat().length;
-        expect(got.road!.combined).toBeCloseTo((mean(ref.road.lerf) - mean(ref.road.morf)) / 2, 5);
+        // Half a difference of two means of probabilities, each within LIMIT: within LIMIT itself.
+        expect(Math.abs(got.road!.combined - (mean(ref.road.lerf) - mean(ref.road.morf)) / 2)).toBeLessThanOrEqual(LIMIT);
       } finally {
         evaluator.model.dispose();
         evaluator.dispose();
