@@ -46,7 +46,12 @@ export interface VerifyResult {
   pass: boolean;
 }
 
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+/**
+ * max |actual - expected| / max |expected| (the difference itself where expected is all zeros); Infinity
+ * for a length mismatch or a value that is not finite. The measure of every limit of the suite
+ * (test/support/fixtures.ts) and of verify.
+ */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
   if (actual.length !== expected.length) return Infinity;
   let diff = 0;
   let scale = 0;
@@ -63,9 +68,15 @@ function read(path: string): Tensor & { data: ArrayLike<number> } {
   return { shape: a.shape, data: a.data as Float32Array };
 }
 
-function inputsOf(dir: string): Map<string, Tensor> {
+/** The graph inputs x0, x1, ... of a reference case's folder (float32). */
+export function caseInputs(dir: string): Map<string, Tensor> {
   const inputs = new Map<string, Tensor>();
-  for (let i = 0; existsSync(join(dir, `x${i}.npy`)); i++) inputs.set(`x${i}`, read(join(dir, `x${i}.npy`)) as Tensor);
+  for (let i = 0; existsSync(join(dir, `x${i}.npy`)); i++) {
+    const path = join(dir, `x${i}.npy`);
+    const a = readNpy(path);
+    if (a.dtype !== 'float32') throw new UserError(`${path}: expected float32, got ${a.dtype}`);
+    inputs.set(`x${i}`, { shape: a.shape, data: a.data as Float32Array });
+  }
   return inputs;
 }
 
@@ -93,7 +104,7 @@ async function runCase(gpu: GpuContext, c: { name: string; dir: string; kind: 'o
     checks.push({ case: c.name, what, error, limit, pass: error <= limit });
   };
   try {
-    const inputs = inputsOf(c.dir);
+    const inputs = caseInputs(c.dir);
     if (c.kind === 'op') {
       const output = model.graph.outputs[0];
       const y = (await model.run(inputs)).get(output)!;

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readNpy } from '../../src/io/npy.js';
 import type { Tensor } from '../../src/runtime/model.js';
+import { caseInputs, relativeError as sharedRelativeError } from '../../src/evaluate/verify.js';
 
 export const FIXTURES = join(import.meta.dirname, '..', 'fixtures');
 
@@ -36,25 +37,13 @@ export function readReference(path: string): Reference {
   return { shape: a.shape, data };
 }
 
-/** The graph inputs x0, x1, ... of a fixture folder. */
-export function readInputs(dir: string): Map<string, Tensor> {
-  const inputs = new Map<string, Tensor>();
-  for (let i = 0; existsSync(join(dir, `x${i}.npy`)); i++) inputs.set(`x${i}`, readTensor(join(dir, `x${i}.npy`)));
-  return inputs;
-}
+/** The graph inputs x0, x1, ... of a fixture folder (as `gradcam verify` reads them). */
+export const readInputs = caseInputs;
 
-/** max |actual - expected| / max |expected|: the error measure of every acceptance criterion. */
+/** max |actual - expected| / max |expected|: the error measure of every acceptance criterion, and of `gradcam verify`. */
 export function relativeError(actual: ArrayLike<number>, expected: Reference): number {
   if (actual.length !== expected.data.length) throw new Error(`length ${actual.length} != reference ${expected.data.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < actual.length; i++) {
-    const a = actual[i];
-    if (!Number.isFinite(a)) return Infinity;
-    diff = Math.max(diff, Math.abs(a - expected.data[i]));
-    scale = Math.max(scale, Math.abs(expected.data[i]));
-  }
-  return scale === 0 ? diff : diff / scale;
+  return sharedRelativeError(actual, expected.data);
 }
 
 export function maxAbsError(actual: ArrayLike<number>, expected: Reference): number {
