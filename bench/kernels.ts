@@ -27,6 +27,7 @@ interface Layer {
 const LAYERS: Layer[] = [
   { name: 'conv 3x3 64->64 at 56x56', x: [1, 64, 56, 56], w: [64, 64, 3, 3], pad: 1 },
   { name: 'conv 3x3 256->256 at 14x14', x: [1, 256, 14, 14], w: [256, 256, 3, 3], pad: 1 },
+  { name: 'conv 3x3/2 512->512 at 14x14', x: [1, 512, 14, 14], w: [512, 512, 3, 3], stride: 2, pad: 1 },
   { name: 'conv 1x1 1024->256 at 14x14', x: [1, 1024, 14, 14], w: [256, 1024, 1, 1] },
   { name: 'conv 7x7/2 3->64 stem at 224x224', x: [1, 3, 224, 224], w: [64, 3, 7, 7], stride: 2, pad: 3 },
   { name: 'depthwise 3x3 32 at 112x112', x: [1, 32, 112, 112], w: [32, 1, 3, 3], pad: 1, groups: 32 },

@@ -228,3 +228,25 @@ describe('Gemm with every operand an activation', () => {
     });
   }
 });
+
+describe('the CPU GEMM variants', () => {
+  // Each shape makes the register body run in one of its three tilings: the one-row variant for M <= 2,
+  // the 64-column one where a 256-column tile would be mostly empty (49 columns, a 7x7 map), the
+  // 256-column one where both fill equally (512 columns).
+  const cases = [
+    { m: 2, n: 100, kernel: 'matmul+gemm_registers_row' },
+    { m: 16, n: 49, kernel: 'matmul+gemm_registers_narrow' },
+    { m: 16, n: 512, kernel: 'matmul+gemm_registers' },
+  ];
+  for (const { m, n, kernel } of cases) {
+    it(`${m} x ${n} runs ${kernel} and matches float64`, async () => {
+      const g: GemmAttrs = { m, n, k: 40 };
+      const a = randomData(m * g.k, 40);
+      const b = randomData(g.k * n, 41);
+      const graph = graphOf({ inputs: { a: [m, g.k], b: [g.k, n] }, nodes: [{ op: 'Gemm', inputs: ['a', 'b'], outputs: ['y'] }] });
+      const run = await runGraph(gpu(), graph, { a, b }, { traits: deviceTraits(gpu(), { isCpu: true }) });
+      expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual([kernel]);
+      expect(relativeError(run.y, reference([m, n], gemmReference([Float64Array.from(a), Float64Array.from(b), new Float64Array()], g)))).toBeLessThan(TOLERANCE);
+    });
+  }
+});

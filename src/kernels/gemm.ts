@@ -7,6 +7,8 @@ import { ceilDiv, type DeviceTraits } from './program.js';
 
 interface Variant {
   file: string;
+  /** Told apart from the other variants of the same body by this suffix of the kernel's name. */
+  suffix: string;
   workgroupSize: [number, number, number];
   /** Rows (M) and columns (N) of C one workgroup computes. */
   tile: { m: number; n: number; k?: number };
@@ -14,19 +16,28 @@ interface Variant {
 
 const VARIANTS = {
   // 64 invocations sharing TILE_M rows, 4 interleaved columns each (shaders/gemm_registers.wgsl).
-  registers: { file: 'gemm_registers', workgroupSize: [64, 1, 1], tile: { m: 8, n: 256 } },
+  registers: { file: 'gemm_registers', suffix: '', workgroupSize: [64, 1, 1], tile: { m: 8, n: 256 } },
+  // The same body, 16 invocations of 4 columns: for products with few columns (a 7x7 map has 49
+  // positions), which would fill a fifth of a 256-column tile.
+  registersNarrow: { file: 'gemm_registers', suffix: '_narrow', workgroupSize: [16, 1, 1], tile: { m: 8, n: 64 } },
   // The same body for products of one or two rows (a dense layer at batch 1 or 2), which would leave
   // most of an 8-row tile idle.
-  registersRow: { file: 'gemm_registers', workgroupSize: [64, 1, 1], tile: { m: 1, n: 256 } },
+  registersRow: { file: 'gemm_registers', suffix: '_row', workgroupSize: [64, 1, 1], tile: { m: 1, n: 256 } },
   // 16 x 16 invocations of 4 x 4 each, K staged TILE_K at a time through workgroup memory.
-  tiled: { file: 'gemm_tiled', workgroupSize: [16, 16, 1], tile: { m: 64, n: 64, k: 32 } },
+  tiled: { file: 'gemm_tiled', suffix: '', workgroupSize: [16, 16, 1], tile: { m: 64, n: 64, k: 32 } },
 } satisfies Record<string, Variant>;
+
+/** The share of a variant's tiles an M x N product fills. */
+function tileOccupancy({ tile }: Variant, m: number, n: number): number {
+  return (m / (ceilDiv(m, tile.m) * tile.m)) * (n / (ceilDiv(n, tile.n) * tile.n));
+}
 
 /** Rows up to which the one-row register variant feeds more multiply-adds per load than the 8-row one. */
 const ROW_VARIANT_MAX_M = 2;
 
 export interface GemmKernels<U extends Record<string, FieldType>, B extends Record<string, BindingType>> {
   registers: Kernel<U, B>;
+  registersNarrow: Kernel<U, B>;
   registersRow: Kernel<U, B>;
   tiled: Kernel<U, B>;
   /** The variant for this adapter and the grid that covers an M x N product for each of `batch`. */
@@ -38,30 +49,36 @@ export interface GemmKernels<U extends Record<string, FieldType>, B extends Reco
 export function defineGemm<U extends Record<string, FieldType>, B extends Record<string, BindingType>>(
   hooks: Omit<KernelSpec<U, B>, 'grid'>,
 ): GemmKernels<U, B> {
-  const make = ({ file, workgroupSize, tile }: Variant) =>
+  const make = ({ file, suffix, workgroupSize, tile }: Variant) =>
     defineKernel({
       ...hooks,
-      name: `${hooks.name}+${file}${tile.m === 1 ? '_row' : ''}`,
+      name: `${hooks.name}+${file}${suffix}`,
       files: [...hooks.files, file],
       grid: { workgroupSize },
       constants: { ...hooks.constants, TILE_M: tile.m, TILE_N: tile.n, ...(tile.k ? { TILE_K: tile.k } : {}) },
     });
   const registers = make(VARIANTS.registers);
+  const registersNarrow = make(VARIANTS.registersNarrow);
   const registersRow = make(VARIANTS.registersRow);
   const tiled = make(VARIANTS.tiled);
-  const choose = (device: DeviceTraits, m: number): [Kernel<U, B>, Variant] =>
-    !device.isCpu ? [tiled, VARIANTS.tiled] : m <= ROW_VARIANT_MAX_M ? [registersRow, VARIANTS.registersRow] : [registers, VARIANTS.registers];
+  const choose = (device: DeviceTraits, m: number, n: number): [Kernel<U, B>, Variant] => {
+    if (!device.isCpu) return [tiled, VARIANTS.tiled];
+    if (m <= ROW_VARIANT_MAX_M) return [registersRow, VARIANTS.registersRow];
+    // Both 8-row variants do the same work per invocation; the narrow one only where it wastes less.
+    const wide = tileOccupancy(VARIANTS.registers, m, n);
+    return tileOccupancy(VARIANTS.registersNarrow, m, n) > wide ? [registersNarrow, VARIANTS.registersNarrow] : [registers, VARIANTS.registers];
+  };
   return {
     registers,
+    registersNarrow,
     registersRow,
     tiled,
     pick(device, m, n, batch) {
-      const [kernel, { tile }] = choose(device, m);
+      const [kernel, { tile }] = choose(device, m, n);
       return { kernel, workgroups: [ceilDiv(n, tile.n), ceilDiv(m, tile.m), batch] };
     },
     occupancy(device, m, n) {
-      const { tile } = choose(device, m)[1];
-      return (m / (ceilDiv(m, tile.m) * tile.m)) * (n / (ceilDiv(n, tile.n) * tile.n));
+      return tileOccupancy(choose(device, m, n)[1], m, n);
     },
   };
 }
