@@ -73,6 +73,7 @@ async function measure(gpu: GpuContext, layer: Layer, traits: DeviceTraits): Pro
   const shaped = inferShapes(graph, new Map([['x', layer.x]]));
   const y = shaped.shapes.get('y')!;
   const b = new PlanBuilder(shaped, traits);
+  b.keepBackward('y', ['x']);
   b.addOutput('y', b.value('y'));
   b.setPhase('backward');
   const seed = b.addInput('seed', y);

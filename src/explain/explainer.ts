@@ -337,13 +337,19 @@ export class Explainer {
     const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
 
     const b = new PlanBuilder(shaped, this.model.deviceTraits);
+    const layerGradients = methods.some((m) => !NO_LAYER_GRADIENT.includes(m));
+    const guiding = methods.some((m) => GUIDED.includes(m));
+    // What Score-CAM's and Ablation-CAM's batch plans read (src/explain/perturb.ts).
+    const perturbing = methods.some((m) => PERTURBATION_METHODS.includes(m));
+    const sides = layers.map((layer) => (methods.includes('ablationcam') ? sideTensors(shaped, layer.tensor, score, b.nodesBetween([layer.tensor], score)) : []));
+    // Every tensor read below exists as itself: no activation is fused over it.
+    b.keep([score, this.model.inputName, ...layers.map((l) => l.tensor), ...sides.flat()]);
+    if (layerGradients) b.keepBackward(score, layers.map((l) => l.tensor));
+    if (guiding) b.keepBackward(score, [this.model.inputName]);
     if (smoothing) addNoisyInput(b, this.model.inputName, inputShape, smoothing);
     const scores = b.value(score);
     const activations = layers.map((layer) => b.value(layer.tensor));
     b.addOutput('logits', scores);
-    // What Score-CAM's and Ablation-CAM's batch plans read (src/explain/perturb.ts).
-    const perturbing = methods.some((m) => PERTURBATION_METHODS.includes(m));
-    const sides = layers.map((layer) => (methods.includes('ablationcam') ? sideTensors(shaped, layer.tensor, score, b.nodesBetween([layer.tensor], score)) : []));
     if (perturbing) {
       b.addShared(shareName.input, b.value(this.model.inputName));
       layers.forEach((_, i) => {
@@ -363,7 +369,7 @@ export class Explainer {
     b.addOutput('picked', picked);
     if (perturbing) b.addShared(shareName.picked, picked);
     let gradients: TensorRef[] = [];
-    if (methods.some((m) => !NO_LAYER_GRADIENT.includes(m))) {
+    if (layerGradients) {
       // One probe per layer: each layer's map depends only on the decisions between it and the score.
       const probes = layers.map((layer) => new MarginProbe(b, batch, b.nodesBetween([layer.tensor], score)));
       const found = b.addBackward(score, seed, layers.map((l) => l.tensor), { afterNode: (node, ctx) => probes.forEach((p) => p.visit(node, ctx)) });
@@ -372,7 +378,7 @@ export class Explainer {
     }
     const input = this.model.inputName;
     let guided: TensorRef | undefined;
-    if (methods.some((m) => GUIDED.includes(m))) {
+    if (guiding) {
       const probe = new MarginProbe(b, batch);
       guided = b.addBackward(score, seed, [input], { guided: true, afterNode: probe.visit }).get(input)!;
       if (probe.any) emitMargins('guided margins', probe.margins);

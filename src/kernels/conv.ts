@@ -1,5 +1,6 @@
 // Kernels of Conv: implicit GEMMs (forward, backward-data) on both GEMM bodies, and direct depthwise
 // kernels that compute four neighbouring outputs (inputs) of a row per invocation.
+import { CLAMP_UNIFORMS } from './clamp.js';
 import { defineKernel } from './declare.js';
 import { defineGemm } from './gemm.js';
 
@@ -13,8 +14,8 @@ export const DEPTHWISE_RUN = 4;
 
 export const conv2dKernels = defineGemm({
   name: 'conv2d',
-  files: ['conv2d_common', 'conv2d'],
-  uniforms: CONV_UNIFORMS,
+  files: ['conv2d_common', 'clamp_common', 'conv2d'],
+  uniforms: { ...CONV_UNIFORMS, ...CLAMP_UNIFORMS },
   bindings: { x: 'read', weight: 'read', bias: 'read', y: 'write' },
 });
 
@@ -42,10 +43,10 @@ export const conv2dBackwardDataPhaseKernels = defineGemm({
 
 export const depthwiseConv2dKernel = defineKernel({
   name: 'depthwise_conv2d',
-  files: ['conv2d_common', 'depthwise_conv2d'],
+  files: ['conv2d_common', 'clamp_common', 'depthwise_conv2d'],
   grid: 'elements',
   constants: { RUN: DEPTHWISE_RUN },
-  uniforms: CONV_UNIFORMS,
+  uniforms: { ...CONV_UNIFORMS, ...CLAMP_UNIFORMS },
   bindings: { x: 'read', weight: 'read', bias: 'read', y: 'write' },
 });
 
@@ -74,8 +75,8 @@ export const winogradInputKernel = defineKernel({
 
 export const winogradOutputKernel = defineKernel({
   name: 'winograd_output',
-  files: ['winograd_common', 'winograd_output'],
+  files: ['winograd_common', 'clamp_common', 'winograd_output'],
   grid: 'elements',
-  uniforms: { ...WINOGRAD_UNIFORMS, out_h: 'u32', out_w: 'u32' },
+  uniforms: { ...WINOGRAD_UNIFORMS, out_h: 'u32', out_w: 'u32', ...CLAMP_UNIFORMS },
   bindings: { m: 'read', bias: 'read', y: 'accumulate' },
 });

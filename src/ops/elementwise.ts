@@ -104,6 +104,8 @@ export const activations: OpDef<[number, number]> = {
   dataInputs: [0],
   // The op's constants (alpha, beta), read once; bad Clip bounds are rejected at load time.
   geometry: ({ node, opset, constant }) => activationConstants(node, opset, constant),
+  // Clip is min(max(x, alpha), beta), ReLU the same with 0 and no upper bound: a producer can store that.
+  asClamp: (node, [alpha, beta]) => (node.opType === 'Relu' ? [0, Infinity] : node.opType === 'Clip' ? [alpha, beta] : undefined),
 
   decisionMargin(ctx, target) {
     const kinks = activationKinks(ctx.node, ctx.geometry);

@@ -5,6 +5,7 @@
 // it is one; the weights of the explained model are constants and get none.
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { matmulKernels } from '../kernels/gemm.js';
+import { clampUniforms } from '../kernels/clamp.js';
 import type { TensorRef } from '../kernels/program.js';
 import { nodeError, ONE, ZERO } from './common.js';
 import type { BackwardContext, GradientTarget, KernelContext, OpDef } from './types.js';
@@ -33,6 +34,8 @@ export interface GemmCall {
   alpha: number;
   beta: number;
   accumulate: boolean;
+  /** A fused activation: out = min(max(v, low), high). Not with partial sums added into out. */
+  clamp?: readonly [number, number];
 }
 
 /** The largest grid dimension WebGPU guarantees; batches run along z. */
@@ -252,6 +255,7 @@ function bindableChunks(ctx: KernelContext, call: GemmCall): GemmCall[] {
     piece[dim] = count;
     piece[side] = { ...operand, range: { byteOffset, byteLength: Math.min(count * slice * 4, total - byteOffset) } };
     if (dim === 'k') {
+      if (call.clamp) throw new Error(`${ctx.node.name}: a clamped GEMM cannot split its reduction (see Conv's clampsOutput)`);
       if (side === 'left') piece.right = shifted(call.right, start * call.right.row);
       else piece.left = shifted(call.left, start * call.left.col);
       if (start > 0) {
@@ -307,6 +311,7 @@ function emit(ctx: KernelContext, given: GemmCall): void {
         c_offset: c.offset, c_row: c.row, c_col: c.col, c_batch: c.batch,
         y_offset: y.offset, y_row: y.row, y_col: y.col, y_batch: y.batch,
         alpha: call.alpha, beta: call.bias ? call.beta : 0,
+        ...clampUniforms(call.clamp),
       },
       bindings: { a: bound(a), b: bound(b), c: bound(c), y: bound(y) },
       accumulate: call.accumulate,

@@ -36,6 +36,11 @@ export interface KernelContext<G = unknown> {
   constant(value: Constant, label: string): TensorRef;
   /** What forward leaves for backward, per node (e.g. MaxPool's argmax indices). */
   saved: Record<string, TensorRef>;
+  /**
+   * An activation fused into this node's forward output (only for ops with `clampsOutput`): store
+   * min(max(v, low), high) instead of v; outputs[0] is then the activation's output.
+   */
+  outputClamp?: readonly [number, number];
 }
 
 export interface GradientTarget {
@@ -85,4 +90,8 @@ export interface OpDef<G = unknown> {
    * false where this node has no such point. Used by src/explain/stability.ts.
    */
   decisionMargin?(ctx: BackwardContext<G>, target: GradientTarget): boolean;
+  /** Activations that are min(max(x, low), high) of input 0 (ReLU, Clip): their bounds, else undefined. */
+  asClamp?(node: Node, geometry: G): readonly [number, number] | undefined;
+  /** Whether this node's forward pass can apply such a clamp as it writes output 0 (`outputClamp`). */
+  clampsOutput?(geometry: G, device: DeviceTraits): boolean;
 }

@@ -1,6 +1,11 @@
 // Turns a shaped graph into a list of programs: the forward pass for the tensors asked for, then
 // (optionally) the backward pass from a score tensor down to chosen tensors, then whatever a method
 // appends (the Grad-CAM kernel). Liveness and buffers are the executable's business.
+//
+// A ReLU or Clip whose input only it reads runs inside the producing Conv's write (one pass over the
+// output instead of two) unless that input must exist: a tensor the caller keeps (`keep`) or the
+// input of a node that a backward pass declared up front (`keepBackward`) will visit, which needs it
+// for its derivative and its decision margin.
 import { type Constant, elementCount, type Node, type Shape, upstreamTensors } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
@@ -51,19 +56,41 @@ export class PlanBuilder {
   private readonly constantRefs = new Map<Constant, TensorInfo>();
   private readonly savedByNode = new Map<Node, Record<string, TensorRef>>();
   private readonly producer = new Map<string, Node>();
+  private readonly consumers = new Map<string, number>();
+  /** Graph tensors that a fused activation may not skip. */
+  private readonly kept = new Set<string>();
+  /** Conv outputs that were never computed, and the activation that took them over. */
+  private readonly fusedAway = new Map<string, Node>();
+  private readonly declaredBackward = new Set<string>();
   private phase: Phase = 'forward';
 
   constructor(
     readonly shaped: ShapedGraph,
     readonly device: DeviceTraits,
   ) {
-    for (const node of shaped.nodes) for (const out of node.outputs) this.producer.set(out, node);
+    for (const node of shaped.nodes) {
+      for (const out of node.outputs) this.producer.set(out, node);
+      for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
+    }
+    for (const output of shaped.graph.outputs) this.kept.add(output);
     for (const input of shaped.graph.inputs) {
       const shape = shaped.shapes.get(input.name)!;
       const ref = this.newTensor(shape, input.name, 'input');
       this.values.set(input.name, ref);
       this.inputs.set(input.name, ref);
     }
+  }
+
+  /** Graph tensors that must exist as themselves (asked for later, shared): no activation is fused over them. */
+  keep(names: Iterable<string>): void {
+    for (const name of names) this.kept.add(name);
+  }
+
+  /** Announces addBackward(from, ..., to) before the forward pass is emitted: the nodes it visits keep their inputs. */
+  keepBackward(from: string, to: string[]): void {
+    this.declaredBackward.add(backwardKey(from, to));
+    this.keep(to);
+    for (const node of this.nodesBetween(to, from)) this.keep(node.inputs.filter((name) => name !== ''));
   }
 
   /** An extra input written at run time (e.g. the class indices of the explanation). */
@@ -128,6 +155,8 @@ export class PlanBuilder {
   value(name: string): TensorRef {
     const known = this.values.get(name) ?? this.constantValue(name);
     if (known) return known;
+    const fusedInto = this.fusedAway.get(name);
+    if (fusedInto) throw new Error(`PlanBuilder: "${name}" was fused into ${fusedInto.opType} node "${fusedInto.name}"; keep() it before the forward pass`);
     const node = this.producer.get(name);
     if (!node) throw new UserError(`tensor "${name}" is not in the graph`);
     this.emitForward(node);
@@ -152,6 +181,7 @@ export class PlanBuilder {
   }
 
   private emitForward(node: Node): void {
+    if (this.emitFused(node)) return;
     const inputs = node.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
     const op = opFor(node, this.shaped.graph.opset);
     // Outputs without a shape (optional ones the op does not compute, e.g. Dropout's mask) get no tensor.
@@ -166,6 +196,29 @@ export class PlanBuilder {
     op.forward(this.kernelContext(node, inputs, outputs));
   }
 
+  /**
+   * Emits activation `node` as part of its producer (a Conv whose output only it reads) when it is a
+   * clamp, the producer can store clamped values, and the producer's output is not kept. The
+   * producer's dispatches write the activation's output; its own output never exists.
+   */
+  private emitFused(node: Node): boolean {
+    const opset = this.shaped.graph.opset;
+    const clamp = opFor(node, opset).asClamp?.(node, this.shaped.geometry.get(node));
+    const input = node.inputs[0];
+    const producer = this.producer.get(input);
+    if (!clamp || !producer || this.values.has(input) || this.kept.has(input) || this.consumers.get(input) !== 1) return false;
+    const op = opFor(producer, opset);
+    if (!op.clampsOutput?.(this.shaped.geometry.get(producer), this.device)) return false;
+    const inputs = producer.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
+    const name = node.outputs[0];
+    const shape = this.shaped.shapes.get(name)!;
+    const ref = this.newTensor(shape, name, 'intermediate');
+    this.values.set(name, ref);
+    this.fusedAway.set(input, node);
+    op.forward({ ...this.kernelContext(producer, inputs, [{ ref, shape }], node), outputClamp: clamp });
+    return true;
+  }
+
   private operand(name: string): Operand {
     const constant = this.shaped.constants.get(name);
     // Integer constants (target shapes, axes, pads) are read at plan time; they have no GPU tensor.
@@ -174,13 +227,14 @@ export class PlanBuilder {
     return { ref, shape: ref.shape, constant };
   }
 
-  private kernelContext(node: Node, inputs: (Operand | undefined)[], outputs: Operand[]): KernelContext {
+  /** `fused`: an activation computed in this node's dispatches, named in their labels. */
+  private kernelContext(node: Node, inputs: (Operand | undefined)[], outputs: Operand[], fused?: Node): KernelContext {
     let saved = this.savedByNode.get(node);
     if (!saved) {
       saved = {};
       this.savedByNode.set(node, saved);
     }
-    const label = `${node.opType} node "${node.name}"`;
+    const label = `${node.opType} node "${node.name}"${fused ? ` with ${fused.opType} node "${fused.name}"` : ''}`;
     const about = { name: node.name, opType: node.opType, shape: outputs[0]?.shape ?? [] };
     return {
       node,
@@ -209,6 +263,9 @@ export class PlanBuilder {
     targets: string[],
     options: { afterNode?: (node: Node, ctx: BackwardContext) => void; guided?: boolean } = {},
   ): Map<string, TensorRef> {
+    if (!this.declaredBackward.has(backwardKey(scoreName, targets))) {
+      throw new Error(`PlanBuilder: addBackward from "${scoreName}" was not announced with keepBackward() before the forward pass`);
+    }
     const onPath = this.nodesBetween(targets, scoreName);
     const grads = new Map<string, { ref: TensorRef; written: boolean }>();
     grads.set(scoreName, { ref: seed, written: true });
@@ -299,6 +356,8 @@ export class PlanBuilder {
     return info;
   }
 }
+
+const backwardKey = (from: string, to: string[]) => JSON.stringify([from, to]);
 
 /** The id of an operand that is never bound: an integer constant. */
 const UNBOUND = -1;

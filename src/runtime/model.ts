@@ -96,6 +96,7 @@ export class Model {
     let exe = this.plans.get(key);
     if (!exe) {
       const builder = new PlanBuilder(shaped, this.deviceTraits);
+      builder.keep(outputNames);
       for (const name of outputNames) builder.addOutput(name, builder.value(name));
       exe = await Executable.create(this.gpu, builder.build(), this.weights);
       this.plans.set(key, exe);
@@ -115,6 +116,7 @@ export class Model {
     let exe = this.plans.get(key);
     if (!exe) {
       const builder = new PlanBuilder(shaped, this.deviceTraits);
+      builder.keepBackward(from, to);
       builder.addOutput(from, builder.value(from));
       builder.setPhase('backward');
       const seedRef = builder.addInput(GRADIENT_SEED, shaped.shapes.get(from)!);

@@ -30,6 +30,7 @@ export async function runGraph(
   const shaped = inferShapes(graph, shapes);
   const builder = new PlanBuilder(shaped, options.traits ?? deviceTraits(gpu));
   const output = graph.outputs[0];
+  if (options.seed) builder.keepBackward(output, options.gradientsTo ?? []);
   builder.addOutput(output, builder.value(output));
   const data = new Map<string, ArrayBufferView>(Object.entries(inputs));
   if (options.seed) {

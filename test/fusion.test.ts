@@ -1,0 +1,156 @@
+// ReLU and Clip fused into the write of the Conv that produces their input (src/plan/builder.ts): on every
+// conv path (depthwise, Winograd, pointwise GEMM, implicit-GEMM im2col) the fused dispatch replaces the
+// activation's and matches a float64 conv followed by the clamp; the activation runs on its own where a
+// backward pass or the caller needs the conv's output; the builder refuses a backward pass it was not
+// told of before the forward pass was emitted.
+import { describe, expect, it } from 'vitest';
+import type { Shape } from '../src/graph/ir.js';
+import { inferShapes } from '../src/ops/infer.js';
+import { PlanBuilder } from '../src/plan/builder.js';
+import { relativeError } from './support/fixtures.js';
+import { useGpu } from './support/gpu.js';
+import { floats, type GraphSpec, graphOf, type InitializerSpec } from './support/model-spec.js';
+import { deviceTraits, exactGradient, randomData, reference, runGraph } from './support/plan-runner.js';
+
+const gpu = useGpu();
+// A float32 sum of at most 72 products (3x3 over 8 channels) rounds by at most 72 * 2^-24 = 4.3e-6 of
+// the largest |product| sum; Winograd's transforms add a few roundings of the same size.
+const TOLERANCE = 1e-5;
+
+interface ConvCase {
+  path: string;
+  x: Shape;
+  w: Shape;
+  stride: number;
+  pad: number;
+  groups: number;
+  /** The dispatch that writes the output, on a CPU adapter and on a GPU (the tiled GEMM). */
+  kernel: { cpu: string; gpu: string };
+}
+
+const CASES: ConvCase[] = [
+  { path: 'depthwise', x: [1, 4, 9, 7], w: [4, 1, 3, 3], stride: 1, pad: 1, groups: 4, kernel: { cpu: 'depthwise_conv2d', gpu: 'depthwise_conv2d' } },
+  { path: 'Winograd', x: [1, 8, 9, 7], w: [6, 8, 3, 3], stride: 1, pad: 1, groups: 1, kernel: { cpu: 'winograd_output', gpu: 'winograd_output' } },
+  { path: 'pointwise GEMM', x: [2, 8, 5, 6], w: [6, 8, 1, 1], stride: 1, pad: 0, groups: 1, kernel: { cpu: 'matmul+gemm_registers_narrow', gpu: 'matmul+gemm_tiled' } },
+  { path: 'implicit GEMM (3x3/2)', x: [1, 8, 9, 7], w: [6, 8, 3, 3], stride: 2, pad: 1, groups: 1, kernel: { cpu: 'conv2d+gemm_registers_narrow', gpu: 'conv2d+gemm_tiled' } },
+];
+
+/** Conv with bias in float64. */
+function convReference(x: Float64Array, w: Float64Array, bias: Float64Array, c: ConvCase): { y: Float64Array; shape: Shape } {
+  const [n, inC, inH, inW] = c.x;
+  const [outC, perGroup, kH, kW] = c.w;
+  const outH = Math.floor((inH + 2 * c.pad - kH) / c.stride) + 1;
+  const outW = Math.floor((inW + 2 * c.pad - kW) / c.stride) + 1;
+  const y = new Float64Array(n * outC * outH * outW);
+  for (let b = 0; b < n; b++) {
+    for (let o = 0; o < outC; o++) {
+      const group = Math.floor(o / (outC / c.groups));
+      for (let oh = 0; oh < outH; oh++) {
+        for (let ow = 0; ow < outW; ow++) {
+          let sum = bias[o];
+          for (let i = 0; i < perGroup; i++) {
+            const ic = group * perGroup + i;
+            for (let kh = 0; kh < kH; kh++) {
+              for (let kw = 0; kw < kW; kw++) {
+                const ih = oh * c.stride + kh - c.pad;
+                const iw = ow * c.stride + kw - c.pad;
+                if (ih < 0 || iw < 0 || ih >= inH || iw >= inW) continue;
+                sum += w[((o * perGroup + i) * kH + kh) * kW + kw] * x[((b * inC + ic) * inH + ih) * inW + iw];
+              }
+            }
+          }
+          y[((b * outC + o) * outH + oh) * outW + ow] = sum;
+        }
+      }
+    }
+  }
+  return { y, shape: [n, outC, outH, outW] };
+}
+
+type Activation = { op: 'Relu' } | { op: 'Clip'; min: number; max: number };
+const clampOf = (a: Activation): [number, number] => (a.op === 'Relu' ? [0, Infinity] : [a.min, a.max]);
+
+function specOf(c: ConvCase, activation: Activation, extra: Partial<GraphSpec> = {}): { spec: GraphSpec; w: Float32Array; bias: Float32Array } {
+  const w = randomData(c.w.reduce((p, d) => p * d, 1), 11);
+  const bias = randomData(c.w[0], 12);
+  const clip: Record<string, InitializerSpec> = activation.op === 'Clip' ? { lo: floats([], [activation.min]), hi: floats([], [activation.max]) } : {};
+  const spec: GraphSpec = {
+    inputs: { x: c.x },
+    nodes: [
+      { op: 'Conv', inputs: ['x', 'w', 'bias'], outputs: ['z'], attributes: { strides: [c.stride, c.stride], pads: [c.pad, c.pad, c.pad, c.pad], group: c.groups } },
+      { op: activation.op, inputs: activation.op === 'Clip' ? ['z', 'lo', 'hi'] : ['z'], outputs: ['y'] },
+    ],
+    initializers: { w: floats(c.w, w), bias: floats([c.w[0]], bias), ...clip },
+    ...extra,
+  };
+  return { spec, w, bias };
+}
+
+const ACTIVATIONS: Activation[] = [{ op: 'Relu' }, { op: 'Clip', min: -0.2, max: 0.3 }];
+const cpu = () => deviceTraits(gpu(), { isCpu: true });
+const ADAPTERS = { cpu: true, gpu: false } as const;
+
+describe('activations fused into the conv that produces their input', () => {
+  for (const c of CASES) {
+    for (const [adapter, isCpu] of Object.entries(ADAPTERS) as [keyof typeof ADAPTERS, boolean][]) {
+      for (const activation of ACTIVATIONS) {
+        it(`${c.path} + ${activation.op}, ${adapter} variant: one dispatch of ${c.kernel[adapter]} writes the clamped conv`, async () => {
+          const { spec, w, bias } = specOf(c, activation);
+          const x = randomData(c.x.reduce((p, d) => p * d, 1), 13);
+          const run = await runGraph(gpu(), graphOf(spec), { x }, { traits: deviceTraits(gpu(), { isCpu }) });
+          expect(run.dispatches.some((d) => d.program.kernel.name === 'unary')).toBe(false);
+          const fused = run.dispatches.find((d) => d.program.kernel.name === c.kernel[adapter]);
+          expect(fused?.label).toBe(`Conv node "conv0" with ${activation.op} node "${activation.op.toLowerCase()}1"`);
+          const [low, high] = clampOf(activation);
+          const z = convReference(Float64Array.from(x), Float64Array.from(w), Float64Array.from(bias), c);
+          expect(relativeError(run.y, reference(z.shape, z.y.map((v) => Math.min(Math.max(v, low), high))))).toBeLessThan(TOLERANCE);
+        });
+      }
+    }
+  }
+
+  it('Clip with min above max stores max everywhere, as the unfused Clip does', async () => {
+    const c = CASES[1];
+    const { spec } = specOf(c, { op: 'Clip', min: 0.5, max: -0.25 });
+    const run = await runGraph(gpu(), graphOf(spec), { x: randomData(c.x.reduce((p, d) => p * d, 1), 14) }, { traits: cpu() });
+    expect(run.dispatches.some((d) => d.program.kernel.name === 'unary')).toBe(false);
+    expect(new Set(run.y)).toEqual(new Set([-0.25]));
+  });
+
+  for (const c of [CASES[0], CASES[3]]) {
+    it(`${c.path}: a backward pass through the ReLU keeps it apart, and its gradient is exact`, async () => {
+      const { spec, w, bias } = specOf(c, { op: 'Relu' });
+      const x = randomData(c.x.reduce((p, d) => p * d, 1), 15);
+      const z = convReference(Float64Array.from(x), Float64Array.from(w), Float64Array.from(bias), c);
+      const gy = randomData(z.y.length, 16);
+      const run = await runGraph(gpu(), graphOf(spec), { x }, { traits: cpu(), seed: gy, gradientsTo: ['x'] });
+      expect(run.dispatches.filter((d) => d.program.kernel.name === 'unary')).toHaveLength(1);
+      // Linear in x with the ReLU's decisions of the float64 forward pass: central differences are exact.
+      const open = z.y.map((v) => (v > 0 ? 1 : 0));
+      const linear = ([xs]: Float64Array[]) => convReference(xs, Float64Array.from(w), Float64Array.from(bias), c).y.map((v, i) => v * open[i]);
+      expect(relativeError(run.grads.get('x')!, reference(c.x, exactGradient(linear, [x], gy, 0)))).toBeLessThan(TOLERANCE);
+    });
+  }
+
+  it('does not fuse over a conv output that is kept or read twice', async () => {
+    const c = CASES[2];
+    const kept = specOf(c, { op: 'Relu' }, { outputs: ['y', 'z'] }).spec;
+    const twice = specOf(c, { op: 'Relu' }).spec;
+    twice.nodes.push({ op: 'Add', inputs: ['y', 'z'], outputs: ['sum'] });
+    twice.outputs = ['sum'];
+    const x = randomData(c.x.reduce((p, d) => p * d, 1), 17);
+    for (const spec of [kept, twice]) {
+      const run = await runGraph(gpu(), graphOf(spec), { x }, { traits: cpu() });
+      expect(run.dispatches.filter((d) => d.program.kernel.name === 'unary')).toHaveLength(1);
+    }
+  });
+
+  it('the builder refuses an unannounced backward pass and a fused-away tensor', () => {
+    const graph = graphOf(specOf(CASES[2], { op: 'Relu' }).spec);
+    const shaped = inferShapes(graph, new Map([['x', CASES[2].x]]));
+    const b = new PlanBuilder(shaped, cpu());
+    const y = b.value('y');
+    expect(() => b.value('z')).toThrow(/"z" was fused into Relu node "relu1"; keep\(\) it/);
+    expect(() => b.addBackward('y', y, ['x'])).toThrow(/addBackward from "y" was not announced with keepBackward\(\)/);
+  });
+});
