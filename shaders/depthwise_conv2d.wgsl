@@ -1,24 +1,41 @@
 // Depthwise convolution (one input channel per group, out_c/groups outputs per channel) computed
 // directly: a GEMM with one row per group would leave most of a tile idle. Each invocation produces
-// RUN (4) neighbouring outputs along the row.
+// RUN (8 or 16) neighbouring outputs of a row. On llvmpipe every load costs about three multiply-adds,
+// so each filter row loads the SPAN inputs under the run once and feeds every output it reaches from
+// registers. The run, the filter width and the stride and dilation along the row are defines (one
+// pipeline each): every loop over them has a constant count, unrolls, and leaves indices constant.
+const RUN: u32 = {{RUN}}u;
+const KW: u32 = {{KW}}u;
+const SW: u32 = {{SW}}u;
+const DW: u32 = {{DW}}u;
+const SPAN: u32 = (RUN - 1u) * SW + (KW - 1u) * DW + 1u;
 
 fn element(index: u32) {
-  let quads = (P.out_w + RUN - 1u) / RUN;
-  let ow0 = (index % quads) * RUN;
-  let oh = (index / quads) % P.out_h;
-  let oc = (index / (quads * P.out_h)) % P.out_c;
-  let n = index / (quads * P.out_h * P.out_c);
+  let runs = (P.out_w + RUN - 1u) / RUN;
+  let ow0 = (index % runs) * RUN;
+  let oh = (index / runs) % P.out_h;
+  let oc = (index / (runs * P.out_h)) % P.out_c;
+  let n = index / (runs * P.out_h * P.out_c);
   let c = oc / out_c_per_group();
-  var acc = vec4<f32>(bias[oc]);
+  var acc: array<f32, RUN>;
+  for (var j = 0u; j < RUN; j++) { acc[j] = bias[oc]; }
+  let iw0 = i32(ow0 * SW) - P.pad_l;
+  let last = i32(P.in_w) - 1;
   for (var kh = 0u; kh < P.k_h; kh++) {
     let ih = i32(oh * P.stride_h + kh * P.dil_h) - P.pad_t;
     if (ih < 0 || ih >= i32(P.in_h)) { continue; }
     let row = ((n * P.in_c + c) * P.in_h + u32(ih)) * P.in_w;
-    for (var kw = 0u; kw < P.k_w; kw++) {
-      let w = weight[(oc * P.k_h + kh) * P.k_w + kw];
-      for (var j = 0u; j < RUN; j++) {
-        let iw = i32((ow0 + j) * P.stride_w + kw * P.dil_w) - P.pad_l;
-        if (iw >= 0 && iw < i32(P.in_w)) { acc[j] += w * x[row + u32(iw)]; }
+    var w: array<f32, KW>;
+    for (var kw = 0u; kw < KW; kw++) { w[kw] = weight[(oc * P.k_h + kh) * KW + kw]; }
+    for (var t = 0u; t < SPAN; t++) {
+      let iw = iw0 + i32(t);
+      let v = select(0.0, x[row + u32(clamp(iw, 0, last))], iw >= 0 && iw <= last);
+      // Input t of the span meets output j through tap kw where t = j * SW + kw * DW.
+      for (var kw = 0u; kw < KW; kw++) {
+        if (t >= kw * DW && (t - kw * DW) % SW == 0u && (t - kw * DW) / SW < RUN) {
+          let j = (t - kw * DW) / SW;
+          acc[j] = fma(w[kw], v, acc[j]);
+        }
       }
     }
   }

@@ -9,8 +9,13 @@ const CONV_UNIFORMS = {
   k_h: 'u32', k_w: 'u32', stride_h: 'u32', stride_w: 'u32', pad_t: 'i32', pad_l: 'i32', dil_h: 'u32', dil_w: 'u32',
 } as const;
 
-/** Outputs (inputs) per invocation of the depthwise kernels, along a row: one vec4 accumulator. */
-export const DEPTHWISE_RUN = 4;
+/**
+ * Outputs per invocation of the depthwise forward kernel, along a row (scalar accumulators): 16 where
+ * rows are long enough to fill them (3x3 at 112x112 on lavapipe: 4.2 ms with 4, 3.0 with 8, 2.4 with 16).
+ */
+export const depthwiseRun = (outW: number) => (outW >= 16 ? 16 : 8);
+/** Inputs per invocation of the depthwise backward-data kernel, along a row: one vec4 accumulator. */
+export const DEPTHWISE_BACKWARD_RUN = 4;
 
 export const conv2dKernels = defineGemm({
   name: 'conv2d',
@@ -45,8 +50,9 @@ export const depthwiseConv2dKernel = defineKernel({
   name: 'depthwise_conv2d',
   files: ['conv2d_common', 'clamp_common', 'depthwise_conv2d'],
   grid: 'elements',
-  constants: { RUN: DEPTHWISE_RUN },
   uniforms: { ...CONV_UNIFORMS, ...CLAMP_UNIFORMS },
+  // The run, and the filter width, stride and dilation along a row: one pipeline each, so its loops unroll.
+  defines: { RUN: '8', KW: '3', SW: '1', DW: '1' },
   bindings: { x: 'read', weight: 'read', bias: 'read', y: 'write' },
 });
 
@@ -54,7 +60,7 @@ export const depthwiseConv2dBackwardDataKernel = defineKernel({
   name: 'depthwise_conv2d_backward_data',
   files: ['conv2d_common', 'depthwise_conv2d_backward_data'],
   grid: 'elements',
-  constants: { RUN: DEPTHWISE_RUN },
+  constants: { RUN: DEPTHWISE_BACKWARD_RUN },
   uniforms: CONV_UNIFORMS,
   bindings: { dy: 'read', weight: 'read', dx: 'accumulate' },
 });

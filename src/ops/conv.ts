@@ -3,7 +3,7 @@
 // direct kernel. Backward: data gradient only (the weights are constants of the explained model).
 import { attrInt, type Constant } from '../graph/ir.js';
 import {
-  conv2dBackwardDataKernels, conv2dBackwardDataPhaseKernels, conv2dKernels, DEPTHWISE_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, winogradInputKernel, winogradOutputKernel,
+  conv2dBackwardDataKernels, conv2dBackwardDataPhaseKernels, conv2dKernels, DEPTHWISE_BACKWARD_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, depthwiseRun, winogradInputKernel, winogradOutputKernel,
 } from '../kernels/conv.js';
 import { clampUniforms } from '../kernels/clamp.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
@@ -204,7 +204,9 @@ export const conv: OpDef<ConvGeometry> = {
     const clamp = ctx.outputClamp;
     const uniforms = { ...convUniforms(g), ...clampUniforms(clamp) };
     if (isDepthwise(g)) {
-      ctx.dispatch(depthwiseConv2dKernel.program({ uniforms, bindings, count: g.batch * g.outC * g.outH * ceilDiv(g.outW, DEPTHWISE_RUN), flops: convFlops(g) }));
+      const run = depthwiseRun(g.outW);
+      const defines = { RUN: String(run), KW: String(g.kW), SW: String(g.strideW), DW: String(g.dilW) };
+      ctx.dispatch(depthwiseConv2dKernel.program({ uniforms, bindings, defines, count: g.batch * g.outC * g.outH * ceilDiv(g.outW, run), flops: convFlops(g) }));
       return;
     }
     if (winogradFits(ctx)) {
@@ -236,7 +238,7 @@ export const conv: OpDef<ConvGeometry> = {
     const g = ctx.geometry;
     const args = { uniforms: convUniforms(g), bindings: { dy, weight: ctx.inputs[1]!.ref, dx: dx.ref }, accumulate: dx.accumulate };
     if (isDepthwise(g)) {
-      ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_RUN), flops: convFlops(g) }));
+      ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_BACKWARD_RUN), flops: convFlops(g) }));
       return;
     }
     if (winogradFits(ctx)) {
