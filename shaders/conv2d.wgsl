@@ -49,5 +49,5 @@ fn gemm_write(group: u32, row: u32, col: u32, value: f32) {
   let oc = group * out_c_per_group() + row;
   let plane = P.out_h * P.out_w;
   let n = col / plane;
-  y[(n * P.out_c + oc) * plane + col % plane] = clamped(value + bias[oc]);
+  y[(n * P.out_c + oc) * plane + col % plane] = activated(value + bias[oc]);
 }

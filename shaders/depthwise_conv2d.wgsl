@@ -41,6 +41,6 @@ fn element(index: u32) {
   }
   let out_row = ((n * P.out_c + oc) * P.out_h + oh) * P.out_w;
   for (var j = 0u; j < RUN; j++) {
-    if (ow0 + j < P.out_w) { y[out_row + ow0 + j] = clamped(acc[j]); }
+    if (ow0 + j < P.out_w) { y[out_row + ow0 + j] = activated(acc[j]); }
   }
 }

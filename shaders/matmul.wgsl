@@ -39,7 +39,7 @@ fn gemm_read_b(k: GemmK, c: GemmCol) -> f32 {
 fn gemm_write(batch: u32, row: u32, col: u32, value: f32) {
   var v = P.alpha * value;
   if (P.beta != 0.0) { v += P.beta * c[P.c_offset + batch * P.c_batch + row * P.c_row + col * P.c_col]; }
-  v = clamped(v);
+  v = activated(v);
   let index = P.y_offset + batch * P.y_batch + row * P.y_row + col * P.y_col;
   store_y(index, v);
 }

@@ -1,6 +1,6 @@
 // Winograd F(2x2, 3x3), step 3 of 3: the output transform. One invocation per (output channel, tile):
 // the 16 products m[xi][channel][tile] of step 2 become the tile's 2x2 outputs Y = A^T m A with
-// A^T = [1 1 1 0; 0 1 -1 -1], plus the bias (and a fused clamp); outputs past the edge (odd sizes) are not written.
+// A^T = [1 1 1 0; 0 1 -1 -1], plus the bias (and a fused activation); outputs past the edge (odd sizes) are not written.
 fn element(index: u32) {
   let tile = tile_of(index);
   let stride = P.channels * P.tiles;
@@ -20,7 +20,7 @@ fn element(index: u32) {
   for (var i = 0u; i < 2u; i++) {
     if (oh + i >= P.out_h) { break; }
     let row = base + (oh + i) * P.out_w + ow;
-    store_y(row, clamped(s[0][i] + s[1][i] + s[2][i] + b));
-    if (ow + 1u < P.out_w) { store_y(row + 1u, clamped(s[1][i] - s[2][i] - s[3][i] + b)); }
+    store_y(row, activated(s[0][i] + s[1][i] + s[2][i] + b));
+    if (ow + 1u < P.out_w) { store_y(row + 1u, activated(s[1][i] - s[2][i] - s[3][i] + b)); }
   }
 }

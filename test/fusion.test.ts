@@ -1,8 +1,8 @@
-// ReLU and Clip fused into the write of the Conv that produces their input (src/plan/builder.ts): on every
-// conv path (depthwise, Winograd, pointwise GEMM, implicit-GEMM im2col) the fused dispatch replaces the
-// activation's and matches a float64 conv followed by the clamp; the activation runs on its own where a
-// backward pass or the caller needs the conv's output; the builder refuses a backward pass it was not
-// told of before the forward pass was emitted.
+// Activations fused into the write of the Conv that produces their input (src/plan/fusion.ts): on every
+// conv path (depthwise, Winograd, pointwise GEMM, implicit-GEMM im2col) and both GEMM variants, ReLU,
+// Clip, HardSwish and SiLU (Sigmoid and Mul) run in the conv's dispatch and match a float64 conv
+// followed by the activation; the activation runs on its own where a backward pass or the caller needs
+// the conv's output; the builder refuses a backward pass it was not told of before the forward pass.
 import { describe, expect, it } from 'vitest';
 import type { Shape } from '../src/graph/ir.js';
 import { inferShapes } from '../src/ops/infer.js';
@@ -14,7 +14,7 @@ import { deviceTraits, exactGradient, randomData, reference, runGraph } from './
 
 const gpu = useGpu();
 // A float32 sum of at most 72 products (3x3 over 8 channels) rounds by at most 72 * 2^-24 = 4.3e-6 of
-// the largest |product| sum; Winograd's transforms add a few roundings of the same size.
+// the largest |product| sum; Winograd's transforms and the activations (exp) add a few roundings more.
 const TOLERANCE = 1e-5;
 
 interface ConvCase {
@@ -67,8 +67,27 @@ function convReference(x: Float64Array, w: Float64Array, bias: Float64Array, c: 
   return { y, shape: [n, outC, outH, outW] };
 }
 
-type Activation = { op: 'Relu' } | { op: 'Clip'; min: number; max: number };
-const clampOf = (a: Activation): [number, number] => (a.op === 'Relu' ? [0, Infinity] : [a.min, a.max]);
+type Activation = { op: 'Relu' } | { op: 'Clip'; min: number; max: number } | { op: 'HardSwish' } | { op: 'SiLU' };
+
+/** The activation in float64. */
+function activate(a: Activation, v: number): number {
+  switch (a.op) {
+    case 'Relu':
+      return Math.max(v, 0);
+    case 'Clip':
+      return Math.min(Math.max(v, a.min), a.max);
+    case 'HardSwish':
+      return v * Math.min(Math.max(v / 6 + 0.5, 0), 1);
+    case 'SiLU':
+      return v / (1 + Math.exp(-v));
+  }
+}
+
+/** The activation's nodes as PyTorch exports them, reading z and writing y. */
+function activationNodes(a: Activation): GraphSpec['nodes'] {
+  if (a.op === 'SiLU') return [{ op: 'Sigmoid', inputs: ['z'], outputs: ['s'] }, { op: 'Mul', inputs: ['z', 's'], outputs: ['y'] }];
+  return [{ op: a.op, inputs: a.op === 'Clip' ? ['z', 'lo', 'hi'] : ['z'], outputs: ['y'] }];
+}
 
 function specOf(c: ConvCase, activation: Activation, extra: Partial<GraphSpec> = {}): { spec: GraphSpec; w: Float32Array; bias: Float32Array } {
   const w = randomData(c.w.reduce((p, d) => p * d, 1), 11);
@@ -78,15 +97,19 @@ function specOf(c: ConvCase, activation: Activation, extra: Partial<GraphSpec> =
     inputs: { x: c.x },
     nodes: [
       { op: 'Conv', inputs: ['x', 'w', 'bias'], outputs: ['z'], attributes: { strides: [c.stride, c.stride], pads: [c.pad, c.pad, c.pad, c.pad], group: c.groups } },
-      { op: activation.op, inputs: activation.op === 'Clip' ? ['z', 'lo', 'hi'] : ['z'], outputs: ['y'] },
+      ...activationNodes(activation),
     ],
     initializers: { w: floats(c.w, w), bias: floats([c.w[0]], bias), ...clip },
+    opset: 14,
     ...extra,
   };
   return { spec, w, bias };
 }
 
-const ACTIVATIONS: Activation[] = [{ op: 'Relu' }, { op: 'Clip', min: -0.2, max: 0.3 }];
+const ACTIVATIONS: Activation[] = [{ op: 'Relu' }, { op: 'Clip', min: -0.2, max: 0.3 }, { op: 'HardSwish' }, { op: 'SiLU' }];
+/** The fused dispatch's label: the conv and the activation's nodes (model-spec names them op + index). */
+const fusedLabel = (a: Activation) =>
+  ['Conv node "conv0"', ...activationNodes(a).map((n, i) => `${n.op} node "${n.op.toLowerCase()}${i + 1}"`)].join(' with ');
 const cpu = () => deviceTraits(gpu(), { isCpu: true });
 const ADAPTERS = { cpu: true, gpu: false } as const;
 
@@ -98,12 +121,11 @@ describe('activations fused into the conv that produces their input', () => {
           const { spec, w, bias } = specOf(c, activation);
           const x = randomData(c.x.reduce((p, d) => p * d, 1), 13);
           const run = await runGraph(gpu(), graphOf(spec), { x }, { traits: deviceTraits(gpu(), { isCpu }) });
-          expect(run.dispatches.some((d) => d.program.kernel.name === 'unary')).toBe(false);
+          expect(run.dispatches.some((d) => ['unary', 'binary'].includes(d.program.kernel.name))).toBe(false);
           const fused = run.dispatches.find((d) => d.program.kernel.name === c.kernel[adapter]);
-          expect(fused?.label).toBe(`Conv node "conv0" with ${activation.op} node "${activation.op.toLowerCase()}1"`);
-          const [low, high] = clampOf(activation);
+          expect(fused?.label).toBe(fusedLabel(activation));
           const z = convReference(Float64Array.from(x), Float64Array.from(w), Float64Array.from(bias), c);
-          expect(relativeError(run.y, reference(z.shape, z.y.map((v) => Math.min(Math.max(v, low), high))))).toBeLessThan(TOLERANCE);
+          expect(relativeError(run.y, reference(z.shape, z.y.map((v) => activate(activation, v))))).toBeLessThan(TOLERANCE);
         });
       }
     }
@@ -132,18 +154,20 @@ describe('activations fused into the conv that produces their input', () => {
     });
   }
 
-  it('does not fuse over a conv output that is kept or read twice', async () => {
-    const c = CASES[2];
-    const kept = specOf(c, { op: 'Relu' }, { outputs: ['y', 'z'] }).spec;
-    const twice = specOf(c, { op: 'Relu' }).spec;
-    twice.nodes.push({ op: 'Add', inputs: ['y', 'z'], outputs: ['sum'] });
-    twice.outputs = ['sum'];
-    const x = randomData(c.x.reduce((p, d) => p * d, 1), 17);
-    for (const spec of [kept, twice]) {
-      const run = await runGraph(gpu(), graphOf(spec), { x }, { traits: cpu() });
-      expect(run.dispatches.filter((d) => d.program.kernel.name === 'unary')).toHaveLength(1);
-    }
-  });
+  for (const activation of [{ op: 'Relu' }, { op: 'SiLU' }] as Activation[]) {
+    it(`${activation.op}: does not fuse over a conv output that is kept or read once more`, async () => {
+      const c = CASES[2];
+      const kept = specOf(c, activation, { outputs: ['y', 'z'] }).spec;
+      const twice = specOf(c, activation).spec;
+      twice.nodes.push({ op: 'Add', inputs: ['y', 'z'], outputs: ['sum'] });
+      twice.outputs = ['sum'];
+      const x = randomData(c.x.reduce((p, d) => p * d, 1), 17);
+      for (const spec of [kept, twice]) {
+        const run = await runGraph(gpu(), graphOf(spec), { x }, { traits: cpu() });
+        expect(run.dispatches.filter((d) => d.program.kernel.name === 'unary')).toHaveLength(1);
+      }
+    });
+  }
 
   it('the builder refuses an unannounced backward pass and a fused-away tensor', () => {
     const graph = graphOf(specOf(CASES[2], { op: 'Relu' }).spec);

@@ -1,6 +1,6 @@
 // Kernels of Conv: implicit GEMMs (forward, backward-data) on both GEMM bodies, and direct depthwise
 // kernels that compute four neighbouring outputs (inputs) of a row per invocation.
-import { CLAMP_UNIFORMS } from './clamp.js';
+import { FUSED_UNIFORMS } from './fused.js';
 import { defineKernel } from './declare.js';
 import { defineGemm } from './gemm.js';
 
@@ -19,8 +19,8 @@ export const DEPTHWISE_BACKWARD_RUN = 4;
 
 export const conv2dKernels = defineGemm({
   name: 'conv2d',
-  files: ['conv2d_common', 'clamp_common', 'conv2d'],
-  uniforms: { ...CONV_UNIFORMS, ...CLAMP_UNIFORMS },
+  files: ['conv2d_common', 'fused_activation', 'conv2d'],
+  uniforms: { ...CONV_UNIFORMS, ...FUSED_UNIFORMS },
   bindings: { x: 'read', weight: 'read', bias: 'read', y: 'write' },
 });
 
@@ -48,9 +48,9 @@ export const conv2dBackwardDataPhaseKernels = defineGemm({
 
 export const depthwiseConv2dKernel = defineKernel({
   name: 'depthwise_conv2d',
-  files: ['conv2d_common', 'clamp_common', 'depthwise_conv2d'],
+  files: ['conv2d_common', 'fused_activation', 'depthwise_conv2d'],
   grid: 'elements',
-  uniforms: { ...CONV_UNIFORMS, ...CLAMP_UNIFORMS },
+  uniforms: { ...CONV_UNIFORMS, ...FUSED_UNIFORMS },
   // The run, and the filter width, stride and dilation along a row: one pipeline each, so its loops unroll.
   defines: { RUN: '8', KW: '3', SW: '1', DW: '1' },
   bindings: { x: 'read', weight: 'read', bias: 'read', y: 'write' },
@@ -81,8 +81,8 @@ export const winogradInputKernel = defineKernel({
 
 export const winogradOutputKernel = defineKernel({
   name: 'winograd_output',
-  files: ['winograd_common', 'clamp_common', 'winograd_output'],
+  files: ['winograd_common', 'fused_activation', 'winograd_output'],
   grid: 'elements',
-  uniforms: { ...WINOGRAD_UNIFORMS, out_h: 'u32', out_w: 'u32', ...CLAMP_UNIFORMS },
+  uniforms: { ...WINOGRAD_UNIFORMS, out_h: 'u32', out_w: 'u32', ...FUSED_UNIFORMS },
   bindings: { m: 'read', bias: 'read', y: 'accumulate' },
 });

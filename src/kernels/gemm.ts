@@ -2,7 +2,7 @@
 // shaders/gemm_tiled.wgsl with shared memory for GPUs), each joined to the hooks of a user (conv
 // forward, conv backward-data, dense layers). A user declares its hooks' files, uniforms and bindings
 // once and gets both variants; `pick` chooses one for the adapter and sizes the grid from the tile.
-import { CLAMP_UNIFORMS } from './clamp.js';
+import { FUSED_UNIFORMS } from './fused.js';
 import { type BindingType, defineKernel, type FieldType, type Kernel, type KernelSpec } from './declare.js';
 import { ceilDiv, type DeviceTraits } from './program.js';
 
@@ -87,7 +87,7 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
 /** Dense layers (Gemm, MatMul, their gradients): every operand a strided view (offset, row, col, batch). */
 export const matmulKernels = defineGemm({
   name: 'matmul',
-  files: ['clamp_common', 'matmul'],
+  files: ['fused_activation', 'matmul'],
   uniforms: {
     m: 'u32', n: 'u32', k: 'u32',
     a_offset: 'u32', a_row: 'u32', a_col: 'u32', a_batch: 'u32',
@@ -95,7 +95,7 @@ export const matmulKernels = defineGemm({
     c_offset: 'u32', c_row: 'u32', c_col: 'u32', c_batch: 'u32',
     y_offset: 'u32', y_row: 'u32', y_col: 'u32', y_batch: 'u32',
     alpha: 'f32', beta: 'f32',
-    ...CLAMP_UNIFORMS,
+    ...FUSED_UNIFORMS,
   },
   bindings: { a: 'read', b: 'read', c: 'read', y: 'accumulate' },
 });

@@ -5,7 +5,7 @@ import { attrInt, type Constant } from '../graph/ir.js';
 import {
   conv2dBackwardDataKernels, conv2dBackwardDataPhaseKernels, conv2dKernels, DEPTHWISE_BACKWARD_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, depthwiseRun, winogradInputKernel, winogradOutputKernel,
 } from '../kernels/conv.js';
-import { clampUniforms } from '../kernels/clamp.js';
+import { type FusedActivation, fusedUniforms } from '../kernels/fused.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
 import { nodeError } from './common.js';
 import { dispatchGemm, view } from './matmul.js';
@@ -113,7 +113,7 @@ function winograd(
   ctx: KernelContext,
   src: { ref: TensorRef; channels: number; h: number; w: number; padT: number; padL: number },
   u: TensorRef,
-  dst: { ref: TensorRef; channels: number; h: number; w: number; accumulate: boolean; clamp?: readonly [number, number] },
+  dst: { ref: TensorRef; channels: number; h: number; w: number; accumulate: boolean; activation?: FusedActivation },
   bias: TensorRef,
   batch: number,
 ): void {
@@ -138,7 +138,7 @@ function winograd(
   });
   ctx.dispatch(
     winogradOutputKernel.program({
-      uniforms: { ...shared, channels: dst.channels, out_h: dst.h, out_w: dst.w, ...clampUniforms(dst.clamp) },
+      uniforms: { ...shared, channels: dst.channels, out_h: dst.h, out_w: dst.w, ...fusedUniforms(dst.activation) },
       bindings: { m, bias, y: dst.ref },
       accumulate: dst.accumulate,
       count: dst.channels * tiles,
@@ -193,16 +193,16 @@ export const conv: OpDef<ConvGeometry> = {
 
   inferShapes: (_, g) => [[g.batch, g.outC, g.outH, g.outW]],
 
-  // Every forward path stores through clamped(); only a pointwise conv whose input is split along K
+  // Every forward path stores through activated(); only a pointwise conv whose input is split along K
   // (partial sums added into the output) could not, and that needs an input above one binding.
-  clampsOutput: (g, device) => !isPointwise(g) || g.batch * g.inC * g.inH * g.inW * 4 <= device.maxBindingBytes,
+  fusesActivation: (g, device) => !isPointwise(g) || g.batch * g.inC * g.inH * g.inW * 4 <= device.maxBindingBytes,
 
   forward(ctx) {
     const g = ctx.geometry;
     const bias: TensorRef = ctx.inputs[2]?.ref ?? zeroBias(ctx, g.outC);
     const bindings = { x: ctx.inputs[0]!.ref, weight: ctx.inputs[1]!.ref, bias, y: ctx.outputs[0].ref };
-    const clamp = ctx.outputClamp;
-    const uniforms = { ...convUniforms(g), ...clampUniforms(clamp) };
+    const activation = ctx.outputActivation;
+    const uniforms = { ...convUniforms(g), ...fusedUniforms(activation) };
     if (isDepthwise(g)) {
       const run = depthwiseRun(g.outW);
       const defines = { RUN: String(run), KW: String(g.kW), SW: String(g.strideW), DW: String(g.dilW) };
@@ -212,7 +212,7 @@ export const conv: OpDef<ConvGeometry> = {
     if (winogradFits(ctx)) {
       const u = ctx.constant(winogradWeights(ctx.inputs[1]!.constant!, false), 'winograd filters');
       const src = { ref: bindings.x, channels: g.inC, h: g.inH, w: g.inW, padT: g.padT, padL: g.padL };
-      winograd(ctx, src, u, { ref: bindings.y, channels: g.outC, h: g.outH, w: g.outW, accumulate: false, clamp }, bias, g.batch);
+      winograd(ctx, src, u, { ref: bindings.y, channels: g.outC, h: g.outH, w: g.outW, accumulate: false, activation }, bias, g.batch);
       return;
     }
     if (isPointwise(g)) {
@@ -223,7 +223,7 @@ export const conv: OpDef<ConvGeometry> = {
         right: view(bindings.x, plane, 1, g.inC * plane),
         out: view(bindings.y, plane, 1, g.outC * plane),
         bias: view(bias, 1, 0),
-        alpha: 1, beta: 1, accumulate: false, clamp,
+        alpha: 1, beta: 1, accumulate: false, activation,
       });
       return;
     }

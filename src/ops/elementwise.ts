@@ -104,8 +104,14 @@ export const activations: OpDef<[number, number]> = {
   dataInputs: [0],
   // The op's constants (alpha, beta), read once; bad Clip bounds are rejected at load time.
   geometry: ({ node, opset, constant }) => activationConstants(node, opset, constant),
-  // Clip is min(max(x, alpha), beta), ReLU the same with 0 and no upper bound: a producer can store that.
-  asClamp: (node, [alpha, beta]) => (node.opType === 'Relu' ? [0, Infinity] : node.opType === 'Clip' ? [alpha, beta] : undefined),
+  // What a producer can store instead (shaders/fused_activation.wgsl): Clip is min(max(x, alpha), beta),
+  // ReLU the same with 0 and no upper bound.
+  asFusedActivation(node, [alpha, beta]) {
+    if (node.opType === 'Relu') return { kind: 'clamp', low: 0, high: Infinity };
+    if (node.opType === 'Clip') return { kind: 'clamp', low: alpha, high: beta };
+    if (node.opType === 'HardSwish') return { kind: 'hardswish' };
+    return undefined;
+  },
 
   decisionMargin(ctx, target) {
     const kinks = activationKinks(ctx.node, ctx.geometry);

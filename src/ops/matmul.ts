@@ -5,7 +5,7 @@
 // it is one; the weights of the explained model are constants and get none.
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { matmulKernels } from '../kernels/gemm.js';
-import { clampUniforms } from '../kernels/clamp.js';
+import { type FusedActivation, fusedUniforms } from '../kernels/fused.js';
 import type { TensorRef } from '../kernels/program.js';
 import { nodeError, ONE, ZERO } from './common.js';
 import type { BackwardContext, GradientTarget, KernelContext, OpDef } from './types.js';
@@ -34,8 +34,8 @@ export interface GemmCall {
   alpha: number;
   beta: number;
   accumulate: boolean;
-  /** A fused activation: out = min(max(v, low), high). Not with partial sums added into out. */
-  clamp?: readonly [number, number];
+  /** An activation applied as out is written; not with partial sums added into out. */
+  activation?: FusedActivation;
 }
 
 /** The largest grid dimension WebGPU guarantees; batches run along z. */
@@ -255,7 +255,7 @@ function bindableChunks(ctx: KernelContext, call: GemmCall): GemmCall[] {
     piece[dim] = count;
     piece[side] = { ...operand, range: { byteOffset, byteLength: Math.min(count * slice * 4, total - byteOffset) } };
     if (dim === 'k') {
-      if (call.clamp) throw new Error(`${ctx.node.name}: a clamped GEMM cannot split its reduction (see Conv's clampsOutput)`);
+      if (call.activation) throw new Error(`${ctx.node.name}: a GEMM with a fused activation cannot split its reduction (see Conv's fusesActivation)`);
       if (side === 'left') piece.right = shifted(call.right, start * call.right.row);
       else piece.left = shifted(call.left, start * call.left.col);
       if (start > 0) {
@@ -311,7 +311,7 @@ function emit(ctx: KernelContext, given: GemmCall): void {
         c_offset: c.offset, c_row: c.row, c_col: c.col, c_batch: c.batch,
         y_offset: y.offset, y_row: y.row, y_col: y.col, y_batch: y.batch,
         alpha: call.alpha, beta: call.bias ? call.beta : 0,
-        ...clampUniforms(call.clamp),
+        ...fusedUniforms(call.activation),
       },
       bindings: { a: bound(a), b: bound(b), c: bound(c), y: bound(y) },
       accumulate: call.accumulate,

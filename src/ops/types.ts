@@ -1,6 +1,7 @@
 // The contract every op module fulfils: its shape rule, its forward programs and, for ops that can lie
 // between the explained layer and the class score, its backward programs.
 import type { Constant, ConstantData, Node, Shape } from '../graph/ir.js';
+import type { FusedActivation } from '../kernels/fused.js';
 import type { DeviceTraits, Program, TensorRef } from '../kernels/program.js';
 
 export type { DeviceTraits };
@@ -37,10 +38,10 @@ export interface KernelContext<G = unknown> {
   /** What forward leaves for backward, per node (e.g. MaxPool's argmax indices). */
   saved: Record<string, TensorRef>;
   /**
-   * An activation fused into this node's forward output (only for ops with `clampsOutput`): store
-   * min(max(v, low), high) instead of v; outputs[0] is then the activation's output.
+   * An activation fused into this node's forward output (only for ops with `fusesActivation`): store
+   * its value of v instead of v; outputs[0] is then the activation's output (src/plan/fusion.ts).
    */
-  outputClamp?: readonly [number, number];
+  outputActivation?: FusedActivation;
 }
 
 export interface GradientTarget {
@@ -90,8 +91,8 @@ export interface OpDef<G = unknown> {
    * false where this node has no such point. Used by src/explain/stability.ts.
    */
   decisionMargin?(ctx: BackwardContext<G>, target: GradientTarget): boolean;
-  /** Activations that are min(max(x, low), high) of input 0 (ReLU, Clip): their bounds, else undefined. */
-  asClamp?(node: Node, geometry: G): readonly [number, number] | undefined;
-  /** Whether this node's forward pass can apply such a clamp as it writes output 0 (`outputClamp`). */
-  clampsOutput?(geometry: G, device: DeviceTraits): boolean;
+  /** Activations of input 0 that a producer can apply as it writes (ReLU, Clip, HardSwish), else undefined. */
+  asFusedActivation?(node: Node, geometry: G): FusedActivation | undefined;
+  /** Whether this node's forward pass can apply such an activation as it writes output 0 (`outputActivation`). */
+  fusesActivation?(geometry: G, device: DeviceTraits): boolean;
 }

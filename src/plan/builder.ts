@@ -2,10 +2,10 @@
 // (optionally) the backward pass from a score tensor down to chosen tensors, then whatever a method
 // appends (the Grad-CAM kernel). Liveness and buffers are the executable's business.
 //
-// A ReLU or Clip whose input only it reads runs inside the producing Conv's write (one pass over the
-// output instead of two) unless that input must exist: a tensor the caller keeps (`keep`) or the
-// input of a node that a backward pass declared up front (`keepBackward`) will visit, which needs it
-// for its derivative and its decision margin.
+// Activations run inside the write of the Conv that produces their input (src/plan/fusion.ts) unless a
+// tensor they skip must exist: one the caller keeps (`keep`) or the input of a node that a backward
+// pass declared up front (`keepBackward`) will visit, which needs it for its derivative and its
+// decision margin.
 import { type Constant, elementCount, type Node, type Shape, upstreamTensors } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
@@ -13,6 +13,7 @@ import { opFor } from '../ops/registry.js';
 import type { DeviceTraits } from '../kernels/program.js';
 import type { BackwardContext, GradientTarget, KernelContext, Operand } from '../ops/types.js';
 import type { Program, TensorRef } from '../kernels/program.js';
+import { fusionEndingAt } from './fusion.js';
 
 export type Phase = 'forward' | 'backward' | 'cam';
 
@@ -56,10 +57,10 @@ export class PlanBuilder {
   private readonly constantRefs = new Map<Constant, TensorInfo>();
   private readonly savedByNode = new Map<Node, Record<string, TensorRef>>();
   private readonly producer = new Map<string, Node>();
-  private readonly consumers = new Map<string, number>();
+  private readonly consumers = new Map<string, Node[]>();
   /** Graph tensors that a fused activation may not skip. */
   private readonly kept = new Set<string>();
-  /** Conv outputs that were never computed, and the activation that took them over. */
+  /** Tensors that were never computed, and the activation node whose output took them over. */
   private readonly fusedAway = new Map<string, Node>();
   private readonly declaredBackward = new Set<string>();
   private phase: Phase = 'forward';
@@ -70,7 +71,7 @@ export class PlanBuilder {
   ) {
     for (const node of shaped.nodes) {
       for (const out of node.outputs) this.producer.set(out, node);
-      for (const input of node.inputs) this.consumers.set(input, (this.consumers.get(input) ?? 0) + 1);
+      for (const input of new Set(node.inputs)) this.consumers.set(input, [...(this.consumers.get(input) ?? []), node]);
     }
     for (const output of shaped.graph.outputs) this.kept.add(output);
     for (const input of shaped.graph.inputs) {
@@ -196,26 +197,25 @@ export class PlanBuilder {
     op.forward(this.kernelContext(node, inputs, outputs));
   }
 
-  /**
-   * Emits activation `node` as part of its producer (a Conv whose output only it reads) when it is a
-   * clamp, the producer can store clamped values, and the producer's output is not kept. The
-   * producer's dispatches write the activation's output; its own output never exists.
-   */
+  /** Emits `node` as part of the producer of its input when they fuse (src/plan/fusion.ts). */
   private emitFused(node: Node): boolean {
-    const opset = this.shaped.graph.opset;
-    const clamp = opFor(node, opset).asClamp?.(node, this.shaped.geometry.get(node));
-    const input = node.inputs[0];
-    const producer = this.producer.get(input);
-    if (!clamp || !producer || this.values.has(input) || this.kept.has(input) || this.consumers.get(input) !== 1) return false;
-    const op = opFor(producer, opset);
-    if (!op.clampsOutput?.(this.shaped.geometry.get(producer), this.device)) return false;
+    const fusion = fusionEndingAt(node, {
+      shaped: this.shaped,
+      device: this.device,
+      producer: this.producer,
+      consumers: this.consumers,
+      skippable: (name) => !this.values.has(name) && !this.kept.has(name),
+    });
+    if (!fusion) return false;
+    const { producer } = fusion;
     const inputs = producer.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
     const name = node.outputs[0];
     const shape = this.shaped.shapes.get(name)!;
     const ref = this.newTensor(shape, name, 'intermediate');
     this.values.set(name, ref);
-    this.fusedAway.set(input, node);
-    op.forward({ ...this.kernelContext(producer, inputs, [{ ref, shape }], node), outputClamp: clamp });
+    for (const skipped of fusion.skipped) this.fusedAway.set(skipped, node);
+    const op = opFor(producer, this.shaped.graph.opset);
+    op.forward({ ...this.kernelContext(producer, inputs, [{ ref, shape }], fusion.nodes), outputActivation: fusion.activation });
     return true;
   }
 
@@ -227,14 +227,14 @@ export class PlanBuilder {
     return { ref, shape: ref.shape, constant };
   }
 
-  /** `fused`: an activation computed in this node's dispatches, named in their labels. */
-  private kernelContext(node: Node, inputs: (Operand | undefined)[], outputs: Operand[], fused?: Node): KernelContext {
+  /** `fused`: activation nodes computed in this node's dispatches, named in their labels. */
+  private kernelContext(node: Node, inputs: (Operand | undefined)[], outputs: Operand[], fused: Node[] = []): KernelContext {
     let saved = this.savedByNode.get(node);
     if (!saved) {
       saved = {};
       this.savedByNode.set(node, saved);
     }
-    const label = `${node.opType} node "${node.name}"${fused ? ` with ${fused.opType} node "${fused.name}"` : ''}`;
+    const label = [node, ...fused].map((n) => `${n.opType} node "${n.name}"`).join(' with ');
     const about = { name: node.name, opType: node.opType, shape: outputs[0]?.shape ?? [] };
     return {
       node,
