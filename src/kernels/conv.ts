@@ -1,5 +1,5 @@
 // Kernels of Conv: implicit GEMMs (forward, backward-data) on both GEMM bodies, and direct depthwise
-// kernels that compute four neighbouring outputs (inputs) of a row per invocation.
+// kernels that compute a run of neighbouring outputs (inputs, for backward-data) of a row per invocation.
 import { FUSED_UNIFORMS } from './fused.js';
 import { defineKernel } from './declare.js';
 import { defineGemm } from './gemm.js';

@@ -1,7 +1,7 @@
 // The GEMM kernels: one body per kind of adapter (shaders/gemm_registers.wgsl for CPU adapters,
 // shaders/gemm_tiled.wgsl with shared memory for GPUs), each joined to the hooks of a user (conv
 // forward, conv backward-data, dense layers). A user declares its hooks' files, uniforms and bindings
-// once and gets both variants; `pick` chooses one for the adapter and sizes the grid from the tile.
+// once and gets every variant; `pick` chooses one for the adapter and shape and sizes the grid from the tile.
 import { FUSED_UNIFORMS } from './fused.js';
 import { type BindingType, defineKernel, type FieldType, type Kernel, type KernelSpec } from './declare.js';
 import { ceilDiv, type DeviceTraits } from './program.js';

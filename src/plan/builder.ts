@@ -13,7 +13,7 @@ import { opFor } from '../ops/registry.js';
 import type { DeviceTraits } from '../kernels/program.js';
 import type { BackwardContext, GradientTarget, KernelContext, Operand } from '../ops/types.js';
 import type { Program, TensorRef } from '../kernels/program.js';
-import { fusionEndingAt } from './fusion.js';
+import { fusionEndingAt, type FusionScope } from './fusion.js';
 
 export type Phase = 'forward' | 'backward' | 'cam';
 
@@ -63,6 +63,7 @@ export class PlanBuilder {
   /** Tensors that were never computed, and the activation node whose output took them over. */
   private readonly fusedAway = new Map<string, Node>();
   private readonly declaredBackward = new Set<string>();
+  private readonly fusionScope: FusionScope;
   private phase: Phase = 'forward';
 
   constructor(
@@ -74,6 +75,13 @@ export class PlanBuilder {
       for (const input of new Set(node.inputs)) this.consumers.set(input, [...(this.consumers.get(input) ?? []), node]);
     }
     for (const output of shaped.graph.outputs) this.kept.add(output);
+    this.fusionScope = {
+      shaped,
+      device,
+      producer: this.producer,
+      consumers: this.consumers,
+      skippable: (name) => !this.values.has(name) && !this.kept.has(name),
+    };
     for (const input of shaped.graph.inputs) {
       const shape = shaped.shapes.get(input.name)!;
       const ref = this.newTensor(shape, input.name, 'input');
@@ -199,13 +207,7 @@ export class PlanBuilder {
 
   /** Emits `node` as part of the producer of its input when they fuse (src/plan/fusion.ts). */
   private emitFused(node: Node): boolean {
-    const fusion = fusionEndingAt(node, {
-      shaped: this.shaped,
-      device: this.device,
-      producer: this.producer,
-      consumers: this.consumers,
-      skippable: (name) => !this.values.has(name) && !this.kept.has(name),
-    });
+    const fusion = fusionEndingAt(node, this.fusionScope);
     if (!fusion) return false;
     const { producer } = fusion;
     const inputs = producer.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
