@@ -1,5 +1,7 @@
 // Reads an ONNX file into the engine's Graph: weights become Float32Array constants, integer tensors
 // become number lists, Constant nodes become constants, and every node input is checked to exist.
+// Weights may sit in external data files beside the model (ONNX's form for models over protobuf's
+// 2 GB, and for models that share one weights file).
 import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
 import { type AttributeValue, type Constant, type Graph, type GraphInput, type Node } from '../graph/ir.js';
 import { UserError } from '../errors.js';
@@ -20,6 +22,9 @@ function toNumber(v: IntLike | null | undefined): number {
   return typeof v === 'number' ? v : v.toNumber();
 }
 
+/** The bytes of an external data file, by its `location` (relative to the model's folder). */
+export type ExternalDataReader = (location: string) => Uint8Array;
+
 export function loadOnnxFile(path: string): Graph {
   let bytes: Uint8Array;
   try {
@@ -27,10 +32,26 @@ export function loadOnnxFile(path: string): Graph {
   } catch (e) {
     throw new UserError(`cannot read model "${path}": ${(e as Error).message}`);
   }
-  return loadOnnx(bytes, path);
+  const folder = path.slice(0, Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  // Every tensor of a shared weights file names the same file: read it once.
+  const files = new Map<string, Uint8Array>();
+  const readExternal = (location: string) => {
+    let file = files.get(location);
+    if (!file) {
+      try {
+        file = readFile(folder + location);
+      } catch (e) {
+        throw new UserError(`cannot read external data file "${location}" of model "${path}": ${(e as Error).message}`);
+      }
+      files.set(location, file);
+    }
+    return file;
+  };
+  return loadOnnx(bytes, path, readExternal);
 }
 
-export function loadOnnx(bytes: Uint8Array, label = 'model'): Graph {
+/** `readExternal` reads the files that external-data tensors name; without it they are refused. */
+export function loadOnnx(bytes: Uint8Array, label = 'model', readExternal?: ExternalDataReader): Graph {
   if (bytes.length === 0) throw new UserError(`${label} is empty, not an ONNX model`);
   let model: OnnxTypes.IModelProto;
   try {
@@ -46,7 +67,7 @@ export function loadOnnx(bytes: Uint8Array, label = 'model'): Graph {
 
   const constants = new Map<string, Constant>();
   for (const init of graphProto.initializer ?? []) {
-    constants.set(init.name ?? '', tensorToConstant(init, `initializer "${init.name}"`));
+    constants.set(init.name ?? '', tensorToConstant(init, `initializer "${init.name}"`, readExternal));
   }
 
   const nodes: Node[] = [];
@@ -67,7 +88,7 @@ export function loadOnnx(bytes: Uint8Array, label = 'model'): Graph {
       throw new UserError(`node "${name}" uses op ${np.domain}::${opType}, outside the default ONNX domain; it is not supported`);
     }
     const attributes = new Map<string, AttributeValue>();
-    for (const a of np.attribute ?? []) attributes.set(a.name ?? '', attributeValue(a, name));
+    for (const a of np.attribute ?? []) attributes.set(a.name ?? '', attributeValue(a, name, readExternal));
     const inputsOfNode = [...(np.input ?? [])];
     const outputsOfNode = [...(np.output ?? [])];
     for (const inp of inputsOfNode) {
@@ -118,7 +139,7 @@ function constantNodeValue(attributes: Map<string, AttributeValue>, nodeName: st
   throw new UserError(`Constant node "${nodeName}" has no supported value attribute`);
 }
 
-function attributeValue(a: OnnxTypes.IAttributeProto, nodeName: string): AttributeValue {
+function attributeValue(a: OnnxTypes.IAttributeProto, nodeName: string, readExternal?: ExternalDataReader): AttributeValue {
   switch (a.type) {
     case AttrType.FLOAT:
       return a.f ?? 0;
@@ -127,7 +148,7 @@ function attributeValue(a: OnnxTypes.IAttributeProto, nodeName: string): Attribu
     case AttrType.STRING:
       return new TextDecoder().decode(a.s ?? new Uint8Array());
     case AttrType.TENSOR:
-      return tensorToConstant(a.t!, `attribute "${a.name}" of node "${nodeName}"`);
+      return tensorToConstant(a.t!, `attribute "${a.name}" of node "${nodeName}"`, readExternal);
     case AttrType.FLOATS:
       return [...(a.floats ?? [])];
     case AttrType.INTS:
@@ -139,13 +160,43 @@ function attributeValue(a: OnnxTypes.IAttributeProto, nodeName: string): Attribu
   }
 }
 
-function tensorToConstant(t: OnnxTypes.ITensorProto, what: string): Constant {
-  if (t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
-    throw new UserError(`${what} is stored in an external data file, which is not supported`);
+/** The bytes an external-data tensor names: its file's `length` bytes from `offset` (default: all). */
+function externalBytes(t: OnnxTypes.ITensorProto, what: string, readExternal?: ExternalDataReader): Uint8Array {
+  const entries = new Map((t.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+  const location = entries.get('location');
+  if (!location) throw new UserError(`${what} is stored in external data but names no file (no "location")`);
+  // ONNX's rule: a location is relative to the model's folder and never climbs out of it.
+  if (/^([/\\]|[A-Za-z]:)/.test(location) || location.split(/[/\\]/).includes('..')) {
+    throw new UserError(`${what} names external data file "${location}", which is outside the model's folder`);
   }
+  if (!readExternal) {
+    throw new UserError(`${what} is stored in external data file "${location}"; load the model from its file so that file can be read`);
+  }
+  const file = readExternal(location);
+  const number = (key: string, fallback: number) => {
+    const text = entries.get(key);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || !Number.isSafeInteger(value)) throw new UserError(`${what}: external data ${key} "${text}" is not a byte count`);
+    return value;
+  };
+  const offset = number('offset', 0);
+  const length = number('length', file.length - offset);
+  if (offset > file.length || offset + length > file.length) {
+    throw new UserError(`${what} reads bytes ${offset} to ${offset + length} of "${location}", which holds ${file.length}`);
+  }
+  return file.subarray(offset, offset + length);
+}
+
+function tensorToConstant(t: OnnxTypes.ITensorProto, what: string, readExternal?: ExternalDataReader): Constant {
   const shape = (t.dims ?? []).map(toNumber);
   const count = shape.reduce((a: number, b: number) => a * b, 1);
-  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  const raw =
+    t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL
+      ? externalBytes(t, what, readExternal)
+      : t.rawData && t.rawData.length > 0
+        ? t.rawData
+        : undefined;
   const view = raw ? new DataView(raw.buffer, raw.byteOffset, raw.byteLength) : undefined;
   const need = (bytesPerElement: number) => {
     if (view && view.byteLength < count * bytesPerElement) {
