@@ -47,20 +47,27 @@ function folderWith(model: Uint8Array, files: Record<string, Uint8Array>): strin
   return join(dir, 'model.onnx');
 }
 
-// One shared file: 8 bytes of padding, a, then b (offsets as a writer that aligns would leave them).
-const shared = new Uint8Array([...new Uint8Array(8), ...f32Bytes(a), ...f32Bytes(b)]);
-const sharedEntries = (name: string) =>
-  name === 'a' ? { location: 'weights.bin', offset: '8', length: String(4 * a.length) } : { location: 'weights.bin', offset: String(8 + 4 * a.length), length: '12' };
+// One shared file: `pad` bytes, a, then b.
+const sharedFile = (pad: number) => new Uint8Array([...new Uint8Array(pad), ...f32Bytes(a), ...f32Bytes(b)]);
+const entriesAt =
+  (pad: number) =>
+  (name: string): Record<string, string> =>
+    name === 'a' ? { location: 'weights.bin', offset: String(pad), length: String(4 * a.length) } : { location: 'weights.bin', offset: String(pad + 4 * a.length), length: '12' };
+const shared = sharedFile(8);
+const sharedEntries = entriesAt(8);
 
 describe('ONNX external data', () => {
-  it('reads tensors from one shared file at their offsets, the same constants as the inline model', () => {
-    const expected = loadOnnx(inline).constants;
-    const loaded = loadOnnxFile(folderWith(externalModel(sharedEntries), { 'weights.bin': shared })).constants;
-    for (const name of ['a', 'b']) {
-      expect(loaded.get(name)!.shape).toEqual(expected.get(name)!.shape);
-      expect(Array.from(loaded.get(name)!.data as Float32Array)).toEqual(Array.from(expected.get(name)!.data as Float32Array));
-    }
-  });
+  // Aligned tensors are copied as whole arrays, unaligned ones value by value: both paths.
+  for (const pad of [8, 3]) {
+    it(`reads tensors from one shared file at their offsets (${pad} bytes before the first), the same constants as the inline model`, () => {
+      const expected = loadOnnx(inline).constants;
+      const loaded = loadOnnxFile(folderWith(externalModel(entriesAt(pad)), { 'weights.bin': sharedFile(pad) })).constants;
+      for (const name of ['a', 'b']) {
+        expect(loaded.get(name)!.shape).toEqual(expected.get(name)!.shape);
+        expect(Array.from(loaded.get(name)!.data as Float32Array)).toEqual(Array.from(expected.get(name)!.data as Float32Array));
+      }
+    });
+  }
 
   it('reads a whole file when offset and length are left out, and files in a subfolder', () => {
     const model = externalModel((name) => ({ location: name === 'a' ? 'sub/a.bin' : 'b.bin' }));

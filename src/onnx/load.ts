@@ -15,6 +15,9 @@ export const MIN_OPSET = 7;
 export const MAX_OPSET = 17;
 
 const DataType = onnx.TensorProto.DataType;
+// ONNX stores little-endian; on a little-endian host (every WebGPU platform) aligned float bytes are
+// copied as they are (external data files align their tensors), others are read one by one.
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const AttrType = onnx.AttributeProto.AttributeType;
 
 function toNumber(v: IntLike | null | undefined): number {
@@ -208,7 +211,8 @@ function tensorToConstant(t: OnnxTypes.ITensorProto, what: string, readExternal?
       const data = new Float32Array(count);
       if (view) {
         need(4);
-        for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
+        if (LITTLE_ENDIAN && raw!.byteOffset % 4 === 0) data.set(new Float32Array(raw!.buffer, raw!.byteOffset, count));
+        else for (let i = 0; i < count; i++) data[i] = view.getFloat32(i * 4, true);
       } else {
         checkLength(t.floatData?.length ?? 0, count, what);
         data.set(t.floatData!);
