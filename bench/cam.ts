@@ -18,7 +18,7 @@ if (!gpu.hasTimestamps) console.log('(no timestamp queries on this adapter: the 
 
 const cases = [
   { name: 'demo', model: join(ROOT, 'weights', 'demo.onnx'), input: undefined as string | undefined },
-  ...torchvisionModels(values.arch?.split(',')).map((m) => ({ name: m.arch, model: join(m.dir, 'model.onnx'), input: join(m.dir, 'input.npy') })),
+  ...torchvisionModels(values.arch?.split(',')).map((m) => ({ name: m.arch, model: m.model, input: join(m.dir, 'input.npy') })),
 ];
 const rows: string[][] = [];
 for (const c of cases) {

@@ -44,7 +44,7 @@ for (const arch of values.arch.split(',')) {
       console.error(`no reference model for ${arch} in .cache/references/torchvision: run \`npm test\` first`);
       process.exit(1);
     }
-    models.push({ name: `${arch} (176x144)`, path: join(found.dir, 'model.onnx'), crop: ['--resize', '176', '--crop', '176,144'] });
+    models.push({ name: `${arch} (176x144)`, path: found.model, crop: ['--resize', '176', '--crop', '176,144'] });
   }
 }
 

@@ -34,8 +34,8 @@ if (models.length === 0) {
 const gpu = await createGpuContext();
 console.log(`adapter: ${describeAdapter(gpu.adapter)}; wall ms per image, median of ${runs} runs after one warm-up; (x) = ratio to Grad-CAM`);
 const rows: string[][] = [];
-for (const { arch, dir } of models) {
-  const model = Model.fromFile(gpu, join(dir, 'model.onnx'));
+for (const { arch, dir, model: path } of models) {
+  const model = Model.fromFile(gpu, path);
   const explainer = new Explainer(model);
   const input = readNpyFloat32(join(dir, 'input.npy'));
   const batch = input.shape[0];

@@ -21,8 +21,8 @@ if (models.length === 0) {
 const gpu = await createGpuContext();
 console.log(`adapter: ${describeAdapter(gpu.adapter)}; median of ${runs} runs after one warm-up; GPU ms from timestamp queries`);
 const rows: string[][] = [];
-for (const { arch, dir } of models) {
-  const model = Model.fromFile(gpu, join(dir, 'model.onnx'));
+for (const { arch, dir, model: path } of models) {
+  const model = Model.fromFile(gpu, path);
   const explainer = new Explainer(model);
   const input = readNpyFloat32(join(dir, 'input.npy'));
   const output = model.graph.outputs[0];

@@ -117,7 +117,7 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
       expect(digestMatches(meta.digest.weights, expected.weights), 'generated weights differ from the committed digest').toBe(true);
       expect(digestMatches(meta.digest.input, expected.input), 'generated input differs from the committed digest').toBe(true);
 
-      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+      const model = Model.fromFile(gpu(), `${dir}.onnx`);
       const explainer = new Explainer(model);
       const errors: (typeof report)[string] = {};
       report[basename(dir)] = errors;
