@@ -24,10 +24,17 @@ import { REFERENCE_DIR } from './setup/references.js';
 //   decisions nearest their kinks: a bound for any subset of them flipping), held with KINK_FACTOR.
 // PyTorch's own float32 is held to the same limits: a check that the model covers an independent
 // float32 implementation. An indexing or formula error is of order 1 and fails either way.
+// Guided back-propagation runs back through the whole network, and the decision analysis covers only
+// the decisions from the layer to the score: a decision before the layer that sits within float32's
+// reach of its kink can move a float32 guided map beyond its rounding limit (PyTorch's float32 on an
+// AMD EPYC took the other branch of a decision 9e-8 from its kink in AlexNet: 2.9e-3 against the
+// floor). For the guided maps PyTorch's float32 is reported, not held; the engine is held to the limit
+// all the same.
 const LOGITS_FLOOR = 1e-5;
 const MAP_FLOOR = 1e-4;
 const ROUNDING_FACTOR = 10;
 const KINK_FACTOR = 3;
+const WHOLE_NETWORK_BACKWARD = new Set(['guided-backprop', 'guided-gradcam']);
 // The committed digests of the generated weights and inputs (test/torchvision-digests.json): a seed
 // gives the same float32 weights on every machine, so the sums agree to float64 rounding of the
 // summation (1e-12 of the absolute sum for ~1e8 terms) plus the rare weight a float64 ulp moves
@@ -121,11 +128,11 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
       const explainer = new Explainer(model);
       const errors: (typeof report)[string] = {};
       report[basename(dir)] = errors;
-      const check = (key: string, value: number, pytorch: number, limit: { limit: number; source: string }) => {
+      const check = (key: string, value: number, pytorch: number, limit: { limit: number; source: string }, holdPyTorch = true) => {
         errors[key] = { value, ...limit };
-        errors[`${key}/pytorch-float32`] = { value: pytorch, ...limit };
+        errors[`${key}/pytorch-float32`] = { value: pytorch, ...limit, source: holdPyTorch ? limit.source : `${limit.source}, reported` };
         expect(value, key).toBeLessThan(limit.limit);
-        expect(pytorch, `${key}: PyTorch float32`).toBeLessThan(limit.limit);
+        if (holdPyTorch) expect(pytorch, `${key}: PyTorch float32`).toBeLessThan(limit.limit);
       };
       try {
         const input = readTensor(join(dir, 'input.npy'));
@@ -146,8 +153,9 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
             const result = results.get(method)!;
             const raw = relativeError(result.map.data, readReference(join(layerDir, `${method}_raw.npy`)));
             const norm = maxAbsError(result.normalized.data, readReference(join(layerDir, `${method}_norm.npy`)));
-            check(`${tag}/${method}/raw`, raw, layer.pytorch_float32[method].raw, mapLimit(layer, method, 'raw'));
-            check(`${tag}/${method}/norm`, norm, layer.pytorch_float32[method].norm, mapLimit(layer, method, 'norm'));
+            const holdPyTorch = !WHOLE_NETWORK_BACKWARD.has(method);
+            check(`${tag}/${method}/raw`, raw, layer.pytorch_float32[method].raw, mapLimit(layer, method, 'raw'), holdPyTorch);
+            check(`${tag}/${method}/norm`, norm, layer.pytorch_float32[method].norm, mapLimit(layer, method, 'norm'), holdPyTorch);
           }
         }
       } finally {
