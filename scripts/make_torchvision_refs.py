@@ -736,7 +736,6 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     # The arch's weights file is rewritten, so every case of the arch is made again (the exports are
     # seconds beside the references), and a case of an opset not asked for now, whose model would
     # read the old file, is removed.
-    todo = list(opsets)
     for op in OPSETS_DEFAULT:
         for path in ("%s-op%d" % (arch, op), "%s-op%d.onnx" % (arch, op)):
             path = os.path.join(out_dir, path)
@@ -845,7 +844,7 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
         notes += " " + cfg["note"]
 
     weights = SharedWeights(os.path.join(out_dir, "%s.weights" % arch))
-    for op in todo:
+    for op in opsets:
         t1 = time.time()
         cdir = cases[op]
         os.makedirs(cdir)
@@ -930,7 +929,7 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
             "onnx_op_types": op_types, "onnx_node_count": n_nodes,
             "logits_std": lstd, "notes": notes,
         })
-        extra = " (+%.1fs build/calibrate/f64)" % prep_s if op == todo[0] else ""
+        extra = " (+%.1fs build/calibrate/f64)" % prep_s if op == opsets[0] else ""
         log("[%s op%d] %s -> %s  %.1fs%s" % (arch, op, list(x32.shape), list(l64n.shape),
                                            time.time() - t1, extra))
     weights.close()
