@@ -10,6 +10,8 @@
 //   fn gemm_read_b(k: GemmK, c: GemmCol) -> f32
 //   fn gemm_write(batch, row, col, value: f32)
 // Precomputing rows, columns and k this way keeps integer division (scalar on CPUs) out of the loop.
+// The grid: x column tiles by y row tiles, with the column tiles folded into y past the adapter's
+// workgroups per dimension (gemm_tile in gemm_common.wgsl); z is the batch.
 //
 // llvmpipe runs 8 invocations side by side, one 8-wide register per scalar of theirs, and every load
 // from memory is a per-lane loop costing about three multiply-adds (measured with bench:kernels), so
@@ -26,11 +28,12 @@ const COLS: u32 = TILE_N / WG;
 const BLOCK_K: u32 = 8u;
 
 @compute @workgroup_size(WG)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let dims = gemm_dims();
   let batch = wid.z;
-  let row0 = wid.y * TILE_M;
-  let col0 = wid.x * TILE_N + lid.x;
+  let tile = gemm_tile(dims, wid, nwg);
+  let row0 = tile.x * TILE_M;
+  let col0 = tile.y * TILE_N + lid.x;
   if (col0 >= dims.y) { return; }
   // Out-of-range rows and columns repeat the last valid one: read but never written. `part` is zeroed
   // explicitly: a `var` without initializer inside a loop was not re-zeroed on each iteration under

@@ -9,11 +9,12 @@ var<workgroup> tile_a: array<f32, TILE_K * TILE_M>; // [TILE_K][TILE_M]
 var<workgroup> tile_b: array<f32, TILE_K * TILE_N>; // [TILE_K][TILE_N]
 
 @compute @workgroup_size(WG_X, WG_Y)
-fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let dims = gemm_dims();
   let batch = wid.z;
-  let row0 = wid.y * TILE_M;
-  let col0 = wid.x * TILE_N;
+  let tile = gemm_tile(dims, wid, nwg);
+  let row0 = tile.x * TILE_M;
+  let col0 = tile.y * TILE_N;
   let thread = lid.y * WG_X + lid.x;
   var acc: array<vec4<f32>, 4>;
 

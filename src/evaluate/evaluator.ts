@@ -5,7 +5,8 @@
 import type { Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { Baseline } from '../kernels/evaluate.js';
-import type { Model, Tensor } from '../runtime/model.js';
+import { dataOf, type Model, type Tensor } from '../runtime/model.js';
+import { DISPOSE } from '../gpu/context.js';
 import { Explainer, type Method } from '../explain/explainer.js';
 import { checkBatchSize, DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
 import { checkSeed } from '../explain/smooth.js';
@@ -99,32 +100,42 @@ export interface MethodScores {
   localization?: { iou: number[]; localized: boolean[]; error: number; meanIou: number };
 }
 
+let evaluators = 0;
+
 export class Evaluator {
   readonly explainer: Explainer;
-  private readonly runs = new Map<string, PerturbedRuns>();
+  /** This evaluator's perturbed runs live in the model's plan cache under keys with this prefix. */
+  private readonly prefix = `evaluator ${++evaluators}|`;
 
   constructor(readonly model: Model) {
     this.explainer = new Explainer(model);
   }
 
   /** Explains the images with each method, then measures each method's maps. */
-  async evaluate(input: Tensor, options: EvaluateOptions): Promise<MethodScores[]> {
-    const metrics = checkMetrics(options, input.shape);
-    const methods = [...new Set(options.methods)];
-    const explained = await this.explainer.explainMany(input, { methods, layer: options.layer, classes: options.classes, output: options.output, batch: options.batch, onProgress: options.onProgress });
-    const scores: MethodScores[] = [];
-    for (const method of methods) {
-      const e = explained.get(method)!;
-      scores.push({ ...(await this.measure(input, e.map, e.classes, { ...options, metrics }, method)), method });
-    }
-    return scores;
+  evaluate(input: Tensor, options: EvaluateOptions): Promise<MethodScores[]> {
+    return this.model.call(async () => {
+      const metrics = checkMetrics(options, input.shape);
+      const methods = [...new Set(options.methods)];
+      const explained = await this.explainer.explainManyHeld(input, { methods, layer: options.layer, classes: options.classes, output: options.output, batch: options.batch, onProgress: options.onProgress });
+      const scores: MethodScores[] = [];
+      for (const method of methods) {
+        const e = explained.get(method)!;
+        scores.push({ ...(await this.measureHeld(input, e.map, e.classes, { ...options, metrics }, method)), method });
+      }
+      return scores;
+    });
   }
 
   /**
    * The metrics of given maps ([N, H, W], or [N, C, H, W] gradients at the input) for the given classes.
    * `method` only labels progress.
    */
-  async measure(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method = 'gradcam'): Promise<Omit<MethodScores, 'method'>> {
+  measure(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method = 'gradcam'): Promise<Omit<MethodScores, 'method'>> {
+    return this.model.call(() => this.measureHeld(input, map, classes, options, method));
+  }
+
+  private async measureHeld(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method): Promise<Omit<MethodScores, 'method'>> {
+    dataOf(new Map([[this.model.inputName, input]]));
     const metrics = checkMetrics(options, input.shape);
     const [images, , height, width] = input.shape;
     const plane = height * width;
@@ -190,18 +201,17 @@ export class Evaluator {
       ? { noise: options.roadNoise ?? DEFAULT_ROAD_NOISE, seed: options.seed ?? 0, tolerance: ROAD_TOLERANCE, maxIterations: roadIterations(shape[2], shape[3]) }
       : undefined;
     const key = [shape.join('x'), rows, deletionBaseline, insertionBaseline, batch, options.output ?? '', JSON.stringify(road ?? null)].join('|');
-    let runs = this.runs.get(key);
-    if (!runs) {
-      runs = await PerturbedRuns.create(this.model, shape, rows, { deletionBaseline, insertionBaseline, batch, output: options.output, road });
-      this.runs.set(key, runs);
-    }
-    return runs;
+    return this.model.plans.get(this.prefix + key, () => PerturbedRuns.create(this.model, shape, rows, { deletionBaseline, insertionBaseline, batch, output: options.output, road }));
   }
 
+  /** Frees this evaluator's plans and its explainer's. */
   dispose(): void {
-    for (const r of this.runs.values()) r.destroy();
-    this.runs.clear();
+    this.model.plans.clear(this.prefix);
     this.explainer.dispose();
+  }
+
+  [DISPOSE](): void {
+    this.dispose();
   }
 }
 

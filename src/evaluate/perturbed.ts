@@ -131,8 +131,13 @@ export class PerturbedRuns {
     b.dispatch(evaluateKernels.probability.program({ uniforms: { rows, classes }, bindings: { table: ext.table, first, scores, probabilities }, count: batch }), 'class probabilities');
     b.addOutput('probabilities', probabilities);
     const externals = new Map(Object.values(SHARED).map((name) => [name, prepare.sharedBuffer(name)]));
-    const batches = await Executable.create(model.gpu, b.build(), model.weights, { externals });
-    return new PerturbedRuns(prepare, batches, rows, batch, classes);
+    try {
+      const batches = await Executable.create(model.gpu, b.build(), model.weights, { externals });
+      return new PerturbedRuns(prepare, batches, rows, batch, classes);
+    } catch (e) {
+      prepare.destroy();
+      throw e;
+    }
   }
 
   /** Copies per forward pass (a graph with a fixed batch size runs its own). */
@@ -164,6 +169,10 @@ export class PerturbedRuns {
       onProgress?.(Math.min(t + this.batch, this.rows), this.rows);
     }
     return out;
+  }
+
+  get bytes(): number {
+    return this.prepare.bytes + this.batches.bytes;
   }
 
   destroy(): void {

@@ -88,12 +88,14 @@ export async function redrawLayer(model: Model, constants: Map<string, Constant>
     }
   });
   const plan: Plan = { tensors, dispatches, inputs: new Map(), outputs: new Map(), shared: new Map(), externals: new Map() };
-  const exe = await Executable.create(model.gpu, plan, model.weights);
-  try {
-    await exe.run(new Map());
-  } finally {
-    exe.destroy();
-  }
+  await model.call(async () => {
+    const exe = await Executable.create(model.gpu, plan, model.weights);
+    try {
+      await exe.run(new Map());
+    } finally {
+      exe.destroy();
+    }
+  });
 }
 
 function deviation(c: Constant): number {

@@ -11,7 +11,9 @@ import { Executable } from '../plan/executable.js';
 import { type DispatchProfile, profileOf } from '../plan/profile.js';
 import { classSeedKernel, guidedImageKernel, guidedProductKernel, MAX_CHANNELS, mapKernel, mapStepKernels } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
-import type { Model, Tensor } from '../runtime/model.js';
+import { dataOf, type Model, shapesOf, type Tensor } from '../runtime/model.js';
+import { nonFiniteOutputError } from '../runtime/finite.js';
+import { DISPOSE } from '../gpu/context.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
 import { MarginProbe, type Stability, stabilityOf } from './stability.js';
 import { addEigenProjection } from './eigen.js';
@@ -130,6 +132,9 @@ export interface Explanation {
 const CLASSES_INPUT = '<classes>';
 
 interface ExplainerPlan {
+  /** GPU bytes of its executables (the plan cache's budget), and how to free them. */
+  readonly bytes: number;
+  destroy(): void;
   exe: Executable;
   /** SmoothGrad: the plan that normalizes the means once every copy has run. */
   finish?: Executable;
@@ -142,8 +147,11 @@ interface ExplainerPlan {
   sides: string[][];
 }
 
+let explainers = 0;
+
 export class Explainer {
-  private readonly plans = new Map<string, ExplainerPlan>();
+  /** This explainer's plans live in the model's plan cache under keys with this prefix. */
+  private readonly prefix = `explainer ${++explainers}|`;
 
   constructor(readonly model: Model) {}
 
@@ -161,9 +169,14 @@ export class Explainer {
    * Several methods from one plan: one forward and (where a method needs it) one backward pass,
    * then each method's map kernel. The result has one explanation per method.
    */
-  async explainMany(input: Tensor, options: ExplainManyOptions): Promise<Map<Method, Explanation>> {
+  explainMany(input: Tensor, options: ExplainManyOptions): Promise<Map<Method, Explanation>> {
+    return this.model.call(() => this.explainManyHeld(input, options));
+  }
+
+  /** explainMany() inside a call that already holds the device (Model.call). */
+  async explainManyHeld(input: Tensor, options: ExplainManyOptions): Promise<Map<Method, Explanation>> {
     const { layer, ...rest } = options;
-    const all = await this.explainLayers(input, { ...rest, layers: layer === undefined ? undefined : [layer] });
+    const all = await this.explainLayersHeld(input, { ...rest, layers: layer === undefined ? undefined : [layer] });
     return new Map(all.map((e) => [e.method, e]));
   }
 
@@ -172,7 +185,14 @@ export class Explainer {
    * layer. One explanation per (layer, method), layer by layer in the order given; a method that does
    * not depend on the layer (guided back-propagation) comes once, with the first layer.
    */
-  async explainLayers(input: Tensor, options: ExplainLayersOptions): Promise<Explanation[]> {
+  explainLayers(input: Tensor, options: ExplainLayersOptions): Promise<Explanation[]> {
+    return this.model.call(() => this.explainLayersHeld(input, options));
+  }
+
+  /** explainLayers() inside a call that already holds the device (Model.call). */
+  async explainLayersHeld(input: Tensor, options: ExplainLayersOptions): Promise<Explanation[]> {
+    const inputs = new Map([[this.model.inputName, input]]);
+    dataOf(inputs);
     const methods = [...new Set(options.methods)];
     for (const m of methods) {
       if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
@@ -188,11 +208,7 @@ export class Explainer {
       if (unsmoothable.length) throw new UserError(`SmoothGrad averages gradients; ${unsmoothable.join(', ')} ${unsmoothable.length === 1 ? 'uses' : 'use'} none`);
       if (options.profile) throw new UserError('profiling times one plain pass; leave out SmoothGrad');
     }
-    let plan = this.plans.get(key);
-    if (!plan) {
-      plan = await this.buildPlan(input.shape, methods, layerNames, options);
-      this.plans.set(key, plan);
-    }
+    const plan = await this.model.plans.get(this.prefix + key, () => this.buildPlan(input.shape, methods, layerNames, options));
     const batch = input.shape[0];
     const numClasses = plan.shaped.shapes.get(plan.score)!.reduce((a, b) => a * b, 1) / plan.shaped.shapes.get(this.model.inputName)![0];
     const requested = requestedClasses(options.classes, batch, numClasses);
@@ -203,6 +219,9 @@ export class Explainer {
       ]),
     );
     const picked = result.outputs.get('picked')!;
+    if (Array.from({ length: batch }, (_, n) => picked[2 * n]).some((c) => c < 0)) {
+      throw await nonFiniteOutputError(this.model, this.model.shaped(shapesOf(inputs)), dataOf(inputs), plan.score);
+    }
     const [, inChannels, outH, outW] = input.shape;
     const perturbed = new Map<string, PerturbationResult>();
     for (const [i, layer] of plan.layers.entries()) {
@@ -265,7 +284,7 @@ export class Explainer {
   private async runSmoothed(plan: ExplainerPlan, input: Tensor, requested: Int32Array, options: ExplainLayersOptions) {
     const start = performance.now();
     const s = plan.smoothing!;
-    const logits = (await this.model.run(input, [plan.score])).get(plan.score)!.data;
+    const logits = (await this.model.runHeld(input, [plan.score])).get(plan.score)!.data;
     const numClasses = logits.length / s.images;
     const picked = new Float32Array(2 * s.images);
     for (let n = 0; n < s.images; n++) {
@@ -461,22 +480,40 @@ export class Explainer {
       }
     });
     const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights, { profile: options.profile });
-    const finish = smoothing && (await finishPlan(this.model, shaped, exe, accumulated));
-    return { exe, finish, smoothing, layers, shaped, score, perturbations: new Map(), sides };
+    let finish: Executable | undefined;
+    try {
+      finish = smoothing && (await finishPlan(this.model, shaped, exe, accumulated));
+    } catch (e) {
+      exe.destroy();
+      throw e;
+    }
+    const perturbations = new Map<string, Perturbation>();
+    return {
+      exe, finish, smoothing, layers, shaped, score, perturbations, sides,
+      get bytes() {
+        return exe.bytes + (finish?.bytes ?? 0) + [...perturbations.values()].reduce((total, p) => total + p.bytes, 0);
+      },
+      destroy() {
+        exe.destroy();
+        finish?.destroy();
+        for (const perturbation of perturbations.values()) perturbation.destroy();
+      },
+    } satisfies ExplainerPlan;
   }
 
   /** The kernels that this explainer's plans dispatch (besides the model's own plans). */
   kernelNames(): string[] {
-    return [...new Set([...this.plans.values()].flatMap((p) => p.exe.dispatches.map((d) => d.program.kernel.name)))];
+    const plans = this.model.plans.values(this.prefix) as ExplainerPlan[];
+    return [...new Set(plans.flatMap((p) => p.exe.dispatches.map((d) => d.program.kernel.name)))];
   }
 
+  /** Frees this explainer's plans (the model's own stay). */
   dispose(): void {
-    for (const p of this.plans.values()) {
-      p.exe.destroy();
-      p.finish?.destroy();
-      for (const perturbation of p.perturbations.values()) perturbation.destroy();
-    }
-    this.plans.clear();
+    this.model.plans.clear(this.prefix);
+  }
+
+  [DISPOSE](): void {
+    this.dispose();
   }
 }
 

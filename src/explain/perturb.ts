@@ -171,14 +171,19 @@ export class Perturbation {
     );
     c.addOutput('map', map);
     c.addOutput('normalized', normalized);
-    const finish = await Executable.create(model.gpu, c.build(), model.weights, {
-      externals: new Map([
-        [shareName.activations(index), external(shareName.activations(index))],
-        [shareName.picked, external(shareName.picked)],
-        ['channel scores', batches.sharedBuffer('channel scores')],
-      ]),
-    });
-    return new Perturbation(batches, finish, pairs, batch);
+    try {
+      const finish = await Executable.create(model.gpu, c.build(), model.weights, {
+        externals: new Map([
+          [shareName.activations(index), external(shareName.activations(index))],
+          [shareName.picked, external(shareName.picked)],
+          ['channel scores', batches.sharedBuffer('channel scores')],
+        ]),
+      });
+      return new Perturbation(batches, finish, pairs, batch);
+    } catch (e) {
+      batches.destroy();
+      throw e;
+    }
   }
 
   /** Forward passes this method makes per explanation. */
@@ -200,6 +205,10 @@ export class Perturbation {
     const r = await this.finish.run(new Map());
     gpuMs += r.gpuMs.cam ?? 0;
     return { map: r.outputs.get('map')!, normalized: r.outputs.get('normalized')!, gpuMs, wallMs: performance.now() - start };
+  }
+
+  get bytes(): number {
+    return this.batches.bytes + this.finish.bytes;
   }
 
   destroy(): void {

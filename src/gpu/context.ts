@@ -3,6 +3,7 @@
 import './globals.js';
 import { gpuEntry, osName } from '../platform/index.js';
 import { UserError } from '../errors.js';
+import { SerialQueue } from './serial.js';
 
 export interface AdapterSummary {
   vendor: string;
@@ -19,9 +20,31 @@ export interface GpuContext {
   adapter: AdapterSummary;
   limits: GPUSupportedLimits;
   hasTimestamps: boolean;
-  /** Rejects with the first uncaptured GPU error since the last call, if any. */
+  /**
+   * Runs one call of the engine (a model run, an explanation, an evaluation) once the calls made
+   * before it have settled: a call's submissions share the plans' buffers, so calls never interleave.
+   * Fails at once, naming the reason, once the device is lost or disposed.
+   */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** Returns the first uncaptured GPU error since the last call, if any. */
   takeUncapturedError(): Error | undefined;
+  /** Releases the device (unless it was given in), after which every call fails with a clear error. */
+  dispose(): void;
+  /** The same as dispose(). */
   destroy(): void;
+  [DISPOSE](): void;
+}
+
+export interface GpuContextOptions {
+  /** An adapter already requested; default: the one `powerPreference` selects. */
+  adapter?: GPUAdapter;
+  /** Which adapter to ask for when none is given; default 'high-performance'. */
+  powerPreference?: GPUPowerPreference;
+  /**
+   * A device the caller made and owns (with `adapter`, or the adapter's information is read from the
+   * device where the host has it): the engine uses it as it is, with its limits, and never destroys it.
+   */
+  device?: GPUDevice;
 }
 
 /** Limits that large CNNs need; each is requested at the adapter's maximum. */
@@ -36,31 +59,47 @@ const RAISED_LIMITS = [
   'maxStorageBuffersPerShaderStage',
 ] as const;
 
+/** `using` support where the host has Symbol.dispose; the registered symbol TypeScript falls back to elsewhere. */
+export const DISPOSE: typeof Symbol.dispose = Symbol.dispose ?? (Symbol.for('Symbol.dispose') as typeof Symbol.dispose);
+
 export const INSTALL_HINT =
   'no WebGPU adapter found. On a machine without a GPU, install Mesa\'s lavapipe Vulkan driver from bookworm-backports: `sudo bash scripts/install-system-deps.sh`';
 
-export async function createGpuContext(): Promise<GpuContext> {
-  const adapter = await gpuEntry().requestAdapter({ powerPreference: 'high-performance' });
-  if (!adapter) throw new UserError(INSTALL_HINT);
+export async function createGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
+  const given = options.device;
+  const adapter = options.adapter ?? (given ? undefined : await gpuEntry().requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
+  if (!adapter && !given) throw new UserError(INSTALL_HINT);
 
-  const requiredLimits: Record<string, number> = {};
-  for (const key of RAISED_LIMITS) requiredLimits[key] = adapter.limits[key];
-  const hasTimestamps = adapter.features.has('timestamp-query');
-  const device = await adapter.requestDevice({
-    requiredLimits,
-    requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
-  });
+  let device: GPUDevice;
+  let hasTimestamps: boolean;
+  if (given) {
+    device = given;
+    hasTimestamps = given.features.has('timestamp-query');
+  } else {
+    const requiredLimits: Record<string, number> = {};
+    for (const key of RAISED_LIMITS) requiredLimits[key] = adapter!.limits[key];
+    hasTimestamps = adapter!.features.has('timestamp-query');
+    device = await adapter!.requestDevice({
+      requiredLimits,
+      requiredFeatures: hasTimestamps ? ['timestamp-query'] : [],
+    });
+  }
 
   let uncaptured: Error | undefined;
   device.addEventListener('uncapturederror', (event) => {
     const error = (event as GPUUncapturedErrorEvent).error;
     uncaptured ??= new Error(`GPU error: ${error.message}`);
   });
+  // Once the device is gone every later call fails with this, and a new context can be created.
+  let closed: Error | undefined;
   void device.lost.then((info) => {
-    if (info.reason !== 'destroyed') uncaptured ??= new Error(`GPU device lost: ${info.message}`);
+    closed ??= info.reason === 'destroyed'
+      ? new UserError('the GPU context was disposed; create a new one with createGpuContext()')
+      : new UserError(`the GPU device was lost (${info.message || 'no reason given'}); create a new context with createGpuContext()`);
   });
+  const queue = new SerialQueue();
 
-  const info = adapter.info;
+  const info = adapter?.info ?? (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo ?? ({} as GPUAdapterInfo);
   const description = info.description || '';
   const summary: AdapterSummary = {
     vendor: info.vendor || 'unknown',
@@ -71,19 +110,29 @@ export async function createGpuContext(): Promise<GpuContext> {
     isCpu: info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/i.test(`${description} ${info.device}`),
   };
 
+  const dispose = () => {
+    closed ??= new UserError('the GPU context was disposed; create a new one with createGpuContext()');
+    if (!given) device.destroy();
+  };
   return {
     device,
     adapter: summary,
     limits: device.limits,
     hasTimestamps,
+    exclusive(work) {
+      return queue.run(async () => {
+        if (closed) throw closed;
+        return work();
+      });
+    },
     takeUncapturedError() {
       const e = uncaptured;
       uncaptured = undefined;
       return e;
     },
-    destroy() {
-      device.destroy();
-    },
+    dispose,
+    destroy: dispose,
+    [DISPOSE]: dispose,
   };
 }
 

@@ -47,6 +47,17 @@ export interface GemmKernels<U extends Record<string, FieldType>, B extends Reco
   occupancy(device: DeviceTraits, m: number, n: number): number;
 }
 
+/**
+ * x column tiles by y row tiles by z batch; past `limit` workgroups in a dimension the column tiles fold
+ * into y (shaders/gemm_common.wgsl). Row tiles and the batch never come near it (channels, groups).
+ */
+export function gemmGrid(rowTiles: number, colTiles: number, batch: number, limit: number): [number, number, number] {
+  const folds = Math.ceil(colTiles / limit);
+  const grid: [number, number, number] = [Math.ceil(colTiles / folds), rowTiles * folds, batch];
+  if (grid[1] > limit || batch > limit) throw new Error(`a GEMM of ${rowTiles} row tiles, ${colTiles} column tiles and batch ${batch} does not fit ${limit} workgroups per dimension`);
+  return grid;
+}
+
 export function defineGemm<U extends Record<string, FieldType>, B extends Record<string, BindingType>>(
   hooks: Omit<KernelSpec<U, B>, 'grid'>,
 ): GemmKernels<U, B> {
@@ -54,7 +65,7 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
     defineKernel({
       ...hooks,
       name: `${hooks.name}+${file}${suffix}`,
-      files: [...hooks.files, file],
+      files: [...hooks.files, 'gemm_common', file],
       grid: { workgroupSize },
       constants: { ...hooks.constants, TILE_M: tile.m, TILE_N: tile.n, ...(tile.k ? { TILE_K: tile.k } : {}) },
     });
@@ -76,7 +87,7 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
     tiled,
     pick(device, m, n, batch) {
       const [kernel, { tile }] = choose(device, m, n);
-      return { kernel, workgroups: [ceilDiv(n, tile.n), ceilDiv(m, tile.m), batch] };
+      return { kernel, workgroups: gemmGrid(ceilDiv(m, tile.m), ceilDiv(n, tile.n), batch, device.maxWorkgroupsPerDimension) };
     },
     occupancy(device, m, n) {
       return tileOccupancy(choose(device, m, n)[1], m, n);

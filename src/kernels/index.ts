@@ -2,6 +2,7 @@
 export * from './conv.js';
 export * from './elementwise.js';
 export * from './evaluate.js';
+export * from './finite.js';
 export * from './gemm.js';
 export * from './gradcam.js';
 export * from './layout.js';

@@ -181,7 +181,16 @@ function stridedBackwardData(
   }
 }
 
-const zeroBias = (ctx: KernelContext, channels: number) => ctx.constant({ dtype: 'float32', shape: [channels], data: new Float32Array(channels) }, 'zero bias');
+/** A zero bias of each length, made once: every plan of a model binds the same weight buffer. */
+const zeroBiases = new Map<number, Constant>();
+function zeroBias(ctx: KernelContext, channels: number): TensorRef {
+  let bias = zeroBiases.get(channels);
+  if (!bias) {
+    bias = { dtype: 'float32', shape: [channels], data: new Float32Array(channels) };
+    zeroBiases.set(channels, bias);
+  }
+  return ctx.constant(bias, 'zero bias');
+}
 
 /** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
 const convFlops = (g: ConvGeometry) => 2 * g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;

@@ -126,64 +126,60 @@ export class Executable {
   static async create(gpu: GpuContext, plan: Plan, weights: WeightStore, options: ExecutableOptions = {}): Promise<Executable> {
     const { device } = gpu;
     const owned: GPUBuffer[] = [];
-    const buffers = assignBuffers(gpu, plan, weights, owned, options.externals ?? new Map());
+    const querySets: GPUQuerySet[] = [];
+    // Everything made here is freed again if any step fails, and the errors of buffer creation are
+    // caught by scopes pushed and popped without an await between them, so that they belong to this call.
+    try {
+      device.pushErrorScope('out-of-memory');
+      device.pushErrorScope('validation');
+      let made: ReturnType<typeof makeBuffers>;
+      try {
+        made = makeBuffers(gpu, plan, weights, owned, querySets, options);
+      } finally {
+        const invalid = device.popErrorScope();
+        const oom = device.popErrorScope();
+        const [i, o] = await Promise.all([invalid, oom]);
+        if (o) throw new UserError(`the GPU ran out of memory for a plan of ${megabytes(owned)} MB of buffers (${o.message}); use a smaller batch or input, or a lower maxPlanBytes so that fewer plans stay on the GPU`);
+        if (i) throw new Error(`making the plan's buffers failed: ${i.message}`);
+      }
+      const { buffers, uniforms, uniformOffsets, uniformData, staging, timing } = made!;
 
-    const uniformAlign = gpu.limits.minUniformBufferOffsetAlignment;
-    const uniformOffsets: number[] = [];
-    let uniformSize = 0;
-    const uniformData = plan.dispatches.map((d) => d.program.uniforms);
-    for (const data of uniformData) {
-      uniformOffsets.push(uniformSize);
-      uniformSize = align(uniformSize + data.byteLength, uniformAlign);
-    }
-    const uniforms = device.createBuffer({ label: 'uniforms', size: Math.max(uniformSize, 16), usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
-    const uniformBytes = new Uint8Array(uniforms.getMappedRange());
-    uniformData.forEach((data, i) => uniformBytes.set(new Uint8Array(data), uniformOffsets[i]));
-    uniforms.unmap();
-    owned.push(uniforms);
-
-    const pipelines = await Promise.all(
-      plan.dispatches.map((d) => pipelineFor(device, d.program.kernel, d.program.defines, d.label)),
-    );
-
-    device.pushErrorScope('validation');
-    const encoded: Encoded[] = plan.dispatches.map((d, i) => {
-      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformData[i].byteLength } }];
-      d.program.bindings.forEach((b, j) => {
-        const t = plan.tensors[b.tensor.id];
-        const offset = b.byteOffset ?? 0;
-        entries.push({ binding: j + 1, resource: { buffer: buffers[t.root], offset, size: b.byteLength ?? t.byteLength - offset } });
-      });
-      const bindGroup = device.createBindGroup({ label: d.label, layout: pipelines[i].getBindGroupLayout(0), entries });
-      return { pipeline: pipelines[i], bindGroup, workgroups: d.program.workgroups, phase: d.phase };
-    });
-    const error = await device.popErrorScope();
-    if (error) throw new Error(`building the plan failed: ${error.message}`);
-
-    const staging = new Map<string, GPUBuffer>();
-    for (const [name, ref] of plan.outputs) {
-      const size = align(plan.tensors[ref.id].byteLength, 4);
-      const buffer = device.createBuffer({ label: `read ${name}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      staging.set(name, buffer);
-      owned.push(buffer);
-    }
-
-    const phases = [...new Set(plan.dispatches.map((d) => d.phase))];
-    const profile = options.profile ?? false;
-    if (profile && !gpu.hasTimestamps) throw new UserError('profiling needs timestamp queries, which this adapter does not offer');
-    let timing: Timing | undefined;
-    const pairs = profile ? plan.dispatches.length : phases.length;
-    if (gpu.hasTimestamps && pairs > 0) {
-      const count = pairs * 2;
-      const sets = Array.from({ length: Math.ceil(count / QUERIES_PER_SET) }, (_, i) =>
-        device.createQuerySet({ type: 'timestamp', count: Math.min(QUERIES_PER_SET, count - i * QUERIES_PER_SET) }),
+      const pipelines = await Promise.all(
+        plan.dispatches.map((d) => pipelineFor(device, d.program.kernel, d.program.defines, d.label)),
       );
-      const resolve = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-      const read = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-      owned.push(resolve, read);
-      timing = { sets, resolve, read, pairs };
+      const limit = gpu.limits.maxComputeWorkgroupsPerDimension;
+      for (const d of plan.dispatches) {
+        if (d.program.workgroups.some((g) => g > limit)) {
+          throw new Error(`${d.label}: a grid of [${d.program.workgroups}] workgroups exceeds this adapter's ${limit} per dimension`);
+        }
+      }
+
+      device.pushErrorScope('validation');
+      const encoded: Encoded[] = plan.dispatches.map((d, i) => {
+        const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformData[i].byteLength } }];
+        d.program.bindings.forEach((b, j) => {
+          const t = plan.tensors[b.tensor.id];
+          const offset = b.byteOffset ?? 0;
+          entries.push({ binding: j + 1, resource: { buffer: buffers[t.root], offset, size: b.byteLength ?? t.byteLength - offset } });
+        });
+        const bindGroup = device.createBindGroup({ label: d.label, layout: pipelines[i].getBindGroupLayout(0), entries });
+        return { pipeline: pipelines[i], bindGroup, workgroups: d.program.workgroups, phase: d.phase };
+      });
+      const error = await device.popErrorScope();
+      if (error) throw new Error(`building the plan failed: ${error.message}`);
+
+      const phases = [...new Set(plan.dispatches.map((d) => d.phase))];
+      return new Executable(gpu, plan, encoded, buffers, owned, staging, phases, options.profile ?? false, timing);
+    } catch (e) {
+      for (const b of owned) b.destroy();
+      for (const q of querySets) q.destroy();
+      throw e;
     }
-    return new Executable(gpu, plan, encoded, buffers, owned, staging, phases, profile, timing);
+  }
+
+  /** Bytes of the GPU buffers this executable owns (weights and other plans' buffers not counted). */
+  get bytes(): number {
+    return this.ownedBuffers.reduce((total, b) => total + b.size, 0);
   }
 
   async run(inputs: Map<string, ArrayBufferView>): Promise<RunResult> {
@@ -197,8 +193,9 @@ export class Executable {
       device.queue.writeBuffer(this.buffers[ref.id], 0, data.buffer, data.byteOffset, data.byteLength);
     }
 
+    // Out-of-memory cannot arise here (every buffer exists); a validation error can, and the scope is
+    // popped before the first await so that no other caller's scope is taken for it.
     device.pushErrorScope('validation');
-    device.pushErrorScope('out-of-memory');
     const encoder = device.createCommandEncoder();
     const timestamps = (pair: number): GPUComputePassTimestampWrites | undefined => {
       if (!this.timing) return undefined;
@@ -236,27 +233,35 @@ export class Executable {
       encoder.copyBufferToBuffer(this.timing.resolve, 0, this.timing.read, 0, count * 8);
     }
     device.queue.submit([encoder.finish()]);
-    const oom = await device.popErrorScope();
     const invalid = await device.popErrorScope();
-    const gpuError = oom ?? invalid ?? this.gpu.takeUncapturedError();
+    const gpuError = invalid ?? this.gpu.takeUncapturedError();
     if (gpuError) throw new Error(`GPU error while running the plan: ${gpuError.message}`);
 
     const outputs = new Map<string, Float32Array>();
-    await Promise.all(
+    const reads = await Promise.allSettled(
       [...this.staging].map(async ([name, buffer]) => {
         await buffer.mapAsync(GPUMapMode.READ);
-        const ref = this.plan.outputs.get(name)!;
-        const count = this.plan.tensors[ref.id].byteLength / 4;
-        outputs.set(name, new Float32Array(buffer.getMappedRange(), 0, count).slice());
-        buffer.unmap();
+        try {
+          const ref = this.plan.outputs.get(name)!;
+          const count = this.plan.tensors[ref.id].byteLength / 4;
+          outputs.set(name, new Float32Array(buffer.getMappedRange(), 0, count).slice());
+        } finally {
+          buffer.unmap();
+        }
       }),
     );
+    const failed = reads.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw new Error(`reading the plan's results back failed: ${(failed.reason as Error).message || String(failed.reason)}`);
     const gpuMs: Partial<Record<Phase, number>> = {};
     let dispatchMs: number[] | undefined;
     if (this.timing) {
       await this.timing.read.mapAsync(GPUMapMode.READ);
-      const stamps = new BigInt64Array(this.timing.read.getMappedRange().slice(0));
-      this.timing.read.unmap();
+      let stamps: BigInt64Array;
+      try {
+        stamps = new BigInt64Array(this.timing.read.getMappedRange().slice(0));
+      } finally {
+        this.timing.read.unmap();
+      }
       const span = (pair: number) => Number(stamps[2 * pair + 1] - stamps[2 * pair]) / 1e6;
       if (this.profile) {
         dispatchMs = this.plan.dispatches.map((_, i) => span(i));
@@ -286,6 +291,57 @@ export class Executable {
   get dispatches(): readonly Dispatch[] {
     return this.plan.dispatches;
   }
+}
+
+/** The buffers of an executable: the tensors', the uniforms, the readback and timestamp buffers. */
+function makeBuffers(gpu: GpuContext, plan: Plan, weights: WeightStore, owned: GPUBuffer[], querySets: GPUQuerySet[], options: ExecutableOptions) {
+  const { device } = gpu;
+  const buffers = assignBuffers(gpu, plan, weights, owned, options.externals ?? new Map());
+
+  const uniformAlign = gpu.limits.minUniformBufferOffsetAlignment;
+  const uniformOffsets: number[] = [];
+  let uniformSize = 0;
+  const uniformData = plan.dispatches.map((d) => d.program.uniforms);
+  for (const data of uniformData) {
+    uniformOffsets.push(uniformSize);
+    uniformSize = align(uniformSize + data.byteLength, uniformAlign);
+  }
+  const uniforms = device.createBuffer({ label: 'uniforms', size: Math.max(uniformSize, 16), usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true });
+  owned.push(uniforms);
+  const uniformBytes = new Uint8Array(uniforms.getMappedRange());
+  uniformData.forEach((data, i) => uniformBytes.set(new Uint8Array(data), uniformOffsets[i]));
+  uniforms.unmap();
+
+  const staging = new Map<string, GPUBuffer>();
+  for (const [name, ref] of plan.outputs) {
+    const size = align(plan.tensors[ref.id].byteLength, 4);
+    const buffer = device.createBuffer({ label: `read ${name}`, size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    staging.set(name, buffer);
+    owned.push(buffer);
+  }
+
+  const phases = new Set(plan.dispatches.map((d) => d.phase));
+  const profile = options.profile ?? false;
+  if (profile && !gpu.hasTimestamps) throw new UserError('profiling needs timestamp queries, which this adapter does not offer');
+  let timing: Timing | undefined;
+  const pairs = profile ? plan.dispatches.length : phases.size;
+  if (gpu.hasTimestamps && pairs > 0) {
+    const count = pairs * 2;
+    const sets = Array.from({ length: Math.ceil(count / QUERIES_PER_SET) }, (_, i) =>
+      device.createQuerySet({ type: 'timestamp', count: Math.min(QUERIES_PER_SET, count - i * QUERIES_PER_SET) }),
+    );
+    querySets.push(...sets);
+    const resolve = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    owned.push(resolve);
+    const read = device.createBuffer({ size: count * 8, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    owned.push(read);
+    timing = { sets, resolve, read, pairs };
+  }
+  return { buffers, uniforms, uniformOffsets, uniformData, staging, timing };
+}
+
+function megabytes(buffers: GPUBuffer[]): string {
+  return (buffers.reduce((total, b) => total + b.size, 0) / 2 ** 20).toFixed(1);
 }
 
 /**

@@ -7,7 +7,10 @@ import { optimizeGraph } from '../ops/optimize.js';
 import { loadOnnx, loadOnnxFile } from '../onnx/load.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable, WeightStore } from '../plan/executable.js';
+import { PlanCache } from '../plan/cache.js';
+import { DISPOSE } from '../gpu/context.js';
 import type { DeviceTraits } from '../kernels/program.js';
+import { checkFinite, checkFiniteWeights, nonFiniteOutputError } from './finite.js';
 
 export interface Tensor {
   shape: Shape;
@@ -20,6 +23,12 @@ export interface ModelOptions {
    * GEMM variant or to force weights into several bindings.
    */
   traits?: Partial<DeviceTraits>;
+  /**
+   * GPU bytes of compiled plans (activation and gradient buffers, weights not counted) kept for reuse
+   * by this model and the explainers and evaluators on it; beyond it the least recently used plans are
+   * freed after each call. Default 1 GiB. A plan larger than the budget is still made, and kept alone.
+   */
+  maxPlanBytes?: number;
 }
 
 /** What kernels choose their variants by, from the adapter, with `overrides` on top. */
@@ -27,6 +36,7 @@ export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> =
   return {
     isCpu: gpu.adapter.isCpu,
     maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
+    maxWorkgroupsPerDimension: gpu.limits.maxComputeWorkgroupsPerDimension,
     minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
     winograd: true,
     ...overrides,
@@ -36,7 +46,8 @@ export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> =
 export class Model {
   readonly weights: WeightStore;
   readonly deviceTraits: DeviceTraits;
-  private readonly plans = new Map<string, Executable>();
+  /** The compiled plans of this model and of the explainers and evaluators on it. */
+  readonly plans: PlanCache;
   private readonly shapedCache = new Map<string, ShapedGraph>();
 
   private constructor(
@@ -44,8 +55,24 @@ export class Model {
     readonly graph: Graph,
     private readonly options: ModelOptions,
   ) {
+    checkFiniteWeights(graph);
     this.weights = new WeightStore(gpu);
     this.deviceTraits = deviceTraits(gpu, options.traits);
+    this.plans = new PlanCache(options.maxPlanBytes);
+  }
+
+  /**
+   * Runs one call of the engine on this model's device: after every call queued before it, with the
+   * plans that no longer fit the budget freed once it settles. Calls inside `work` use the *Held forms.
+   */
+  call<T>(work: () => Promise<T>): Promise<T> {
+    return this.gpu.exclusive(async () => {
+      try {
+        return await work();
+      } finally {
+        this.plans.trim();
+      }
+    });
   }
 
   /**
@@ -88,20 +115,31 @@ export class Model {
     return new Map([[this.inputName, input]]);
   }
 
-  /** Runs the forward pass and returns the requested tensors (default: the graph outputs). */
-  async run(input: Tensor | Map<string, Tensor>, outputNames: string[] = this.graph.outputs): Promise<Map<string, Tensor>> {
+  /**
+   * Runs the forward pass and returns the requested tensors (default: the graph outputs). An input
+   * with NaN or infinity is refused; an output that is not finite is an error naming the first node
+   * whose output is not.
+   */
+  run(input: Tensor | Map<string, Tensor>, outputNames: string[] = this.graph.outputs): Promise<Map<string, Tensor>> {
+    return this.call(() => this.runHeld(input, outputNames));
+  }
+
+  /** run() inside a call that already holds the device (see call()). */
+  async runHeld(input: Tensor | Map<string, Tensor>, outputNames: string[] = this.graph.outputs): Promise<Map<string, Tensor>> {
     const inputs = this.inputsOf(input);
+    const data = dataOf(inputs);
     const shaped = this.shaped(shapesOf(inputs));
-    const key = `${shapeKey(shapesOf(inputs))}|${outputNames.join(',')}`;
-    let exe = this.plans.get(key);
-    if (!exe) {
+    const key = `run|${shapeKey(shapesOf(inputs))}|${outputNames.join(',')}`;
+    const exe = await this.plans.get(key, () => {
       const builder = new PlanBuilder(shaped, this.deviceTraits);
       builder.keep(outputNames);
       for (const name of outputNames) builder.addOutput(name, builder.value(name));
-      exe = await Executable.create(this.gpu, builder.build(), this.weights);
-      this.plans.set(key, exe);
+      return Executable.create(this.gpu, builder.build(), this.weights);
+    });
+    const result = await exe.run(data);
+    for (const name of outputNames) {
+      if (!allFinite(result.outputs.get(name)!)) throw await nonFiniteOutputError(this, shaped, data, name);
     }
-    const result = await exe.run(dataOf(inputs));
     return new Map(outputNames.map((name) => [name, { shape: shaped.shapes.get(name)!, data: result.outputs.get(name)! }]));
   }
 
@@ -109,44 +147,59 @@ export class Model {
    * Back-propagates `seed` (the gradient of some scalar with respect to tensor `from`) to the tensors
    * in `to`; returns those gradients and the value of `from`. The general form of what Grad-CAM does.
    */
-  async gradients(input: Tensor | Map<string, Tensor>, from: string, seed: Tensor, to: string[]): Promise<Map<string, Tensor>> {
+  gradients(input: Tensor | Map<string, Tensor>, from: string, seed: Tensor, to: string[]): Promise<Map<string, Tensor>> {
+    return this.call(async () => {
     const inputs = this.inputsOf(input);
+    const data = dataOf(inputs);
+    checkFinite(seed.data, 'the gradient seed', seed.shape);
     const shaped = this.shaped(shapesOf(inputs));
     const key = `grad|${shapeKey(shapesOf(inputs))}|${from}|${to.join(',')}`;
-    let exe = this.plans.get(key);
-    if (!exe) {
+    const exe = await this.plans.get(key, () => {
       const builder = new PlanBuilder(shaped, this.deviceTraits);
       builder.keepBackward(from, to);
       builder.addOutput(from, builder.value(from));
       builder.setPhase('backward');
       const seedRef = builder.addInput(GRADIENT_SEED, shaped.shapes.get(from)!);
       for (const [name, ref] of builder.addBackward(from, seedRef, to)) builder.addOutput(`grad:${name}`, ref);
-      exe = await Executable.create(this.gpu, builder.build(), this.weights);
-      this.plans.set(key, exe);
-    }
-    const data = dataOf(inputs);
-    data.set(GRADIENT_SEED, seed.data);
-    const result = await exe.run(data);
+      return Executable.create(this.gpu, builder.build(), this.weights);
+    });
+    const result = await exe.run(new Map([...data, [GRADIENT_SEED, seed.data]]));
+    if (!allFinite(result.outputs.get(from)!)) throw await nonFiniteOutputError(this, shaped, data, from);
     const out = new Map<string, Tensor>([[from, { shape: shaped.shapes.get(from)!, data: result.outputs.get(from)! }]]);
-    for (const name of to) out.set(name, { shape: shaped.shapes.get(name)!, data: result.outputs.get(`grad:${name}`)! });
+    for (const name of to) {
+      const gradient = result.outputs.get(`grad:${name}`)!;
+      if (!allFinite(gradient)) throw new UserError(`the gradient at "${name}" is not finite (it overflowed float32 on the way down from "${from}")`);
+      out.set(name, { shape: shaped.shapes.get(name)!, data: gradient });
+    }
     return out;
+    });
   }
 
   /** The kernels that this model's plans dispatch (what `gradcam verify` reports on). */
   kernelNames(): string[] {
-    return [...new Set([...this.plans.values()].flatMap((exe) => exe.dispatches.map((d) => d.program.kernel.name)))];
+    const executables = this.plans.values().filter((p): p is Executable => p instanceof Executable);
+    return [...new Set(executables.flatMap((exe) => exe.dispatches.map((d) => d.program.kernel.name)))];
   }
 
+  /** Frees every plan and the weights on the GPU (the explainers' and evaluators' plans on it too). */
   dispose(): void {
-    for (const exe of this.plans.values()) exe.destroy();
     this.plans.clear();
     this.weights.destroy();
+  }
+
+  [DISPOSE](): void {
+    this.dispose();
   }
 }
 
 const GRADIENT_SEED = '<gradient seed>';
 
-function shapesOf(inputs: Map<string, Tensor>): Map<string, Shape> {
+function allFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
+export function shapesOf(inputs: Map<string, Tensor>): Map<string, Shape> {
   return new Map([...inputs].map(([name, t]) => [name, t.shape]));
 }
 
@@ -154,10 +207,12 @@ function shapeKey(shapes: Map<string, Shape>): string {
   return [...shapes].map(([name, s]) => `${name}:${s.join('x')}`).join(';');
 }
 
-function dataOf(inputs: Map<string, Tensor>): Map<string, ArrayBufferView> {
+/** The inputs' data, checked: as many values as the shape needs, all finite. */
+export function dataOf(inputs: Map<string, Tensor>): Map<string, ArrayBufferView> {
   for (const [name, t] of inputs) {
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (count !== t.data.length) throw new UserError(`input "${name}" has ${t.data.length} values, but its shape ${shapeString(t.shape)} needs ${count}`);
+    checkFinite(t.data, `input "${name}"`, t.shape);
   }
   return new Map([...inputs].map(([name, t]) => [name, t.data]));
 }
