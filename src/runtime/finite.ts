@@ -14,7 +14,7 @@ export function checkFinite(values: ArrayLike<number>, what: string, shape?: Sha
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (Number.isFinite(v)) continue;
-    const at = shape && elementCount(shape) === values.length ? ` (position [${position(i, shape)}])` : '';
+    const at = shape && elementCount(shape) === values.length ? ` (position [${position(i, shape).join(', ')}])` : '';
     throw new UserError(`${what} has ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity'} at index ${i}${at}; every value must be finite`);
   }
 }
