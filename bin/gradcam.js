@@ -3,12 +3,16 @@
 // prints two lines on stderr whenever it enumerates lavapipe ("Warning: maxDynamic...BuffersPerPipeline-
 // Layout artificially reduced ... to fit dynamic offset allocation limit"), from native code that no API
 // or toggle silences. So the CLI runs as a child process whose stderr passes through here, as it comes
-// (progress bars redraw in place), without exactly those lines.
+// (progress bars redraw in place), without exactly those lines. SIGINT, SIGTERM and SIGHUP sent to this
+// process are passed on to the child, and this process exits with the child's status, so that process
+// managers (docker stop, systemd, Kubernetes) stop the CLI itself and a stopped folder run can resume.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 const DAWN_NOISE = /^Warning: maxDynamic(Uniform|Storage)BuffersPerPipelineLayout artificially reduced from \d+ to \d+ to fit dynamic offset allocation limit\.$/;
 const NOISE_PREFIX = 'Warning: maxDynamic';
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 if (process.env.GRADCAM_CLI_CHILD) {
   const cli = await import('../dist/src/cli/main.js');
@@ -35,7 +39,7 @@ if (process.env.GRADCAM_CLI_CHILD) {
     if (out) process.stderr.write(out);
   });
   child.stderr.on('end', () => pending && !DAWN_NOISE.test(pending) && process.stderr.write(pending));
-  // Ctrl-C reaches the child through the terminal; this process waits for it to finish.
-  process.on('SIGINT', () => {});
-  child.on('close', (code, signal) => process.exit(code ?? (signal ? 128 + 2 : 1)));
+  // A Ctrl-C reaches the child from the terminal too; the CLI treats a repeated signal as one.
+  for (const name of FORWARDED) process.on(name, () => child.exitCode === null && child.kill(name));
+  child.on('close', (code, signal) => process.exit(code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : 1)));
 }

@@ -16,6 +16,7 @@ import type { SmoothOptions } from '../explain/smooth.js';
 import { textTable } from './table.js';
 import { cropSize, imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
 import { DEFAULT_FOLDER_BATCH, explainFolder, MANIFEST } from './folder.js';
+import { stopOnSignals } from './signals.js';
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
@@ -145,13 +146,20 @@ async function explainImages(modelPath: string, method: Method, classes: number[
       const shape = [1, 3, ...cropSize(preprocess)];
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(shape, output).layers.map((l) => l.tensor));
       const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values) };
-      const r = await explainFolder(explainer, {
-        dir, out, batch, resume: Boolean(values.resume), saveNpy: Boolean(values['save-npy']), preprocess, labels, explain,
-        writeImages, fileTag: fileSafe,
-      });
-      const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}; manifest: ${join(out, MANIFEST)}`;
+      const stop = stopOnSignals((name) => console.error(`gradcam: ${name}: stopping after the images in hand; --resume goes on from there`));
+      let r: Awaited<ReturnType<typeof explainFolder>>;
+      try {
+        r = await explainFolder(explainer, {
+          dir, out, batch, resume: Boolean(values.resume), saveNpy: Boolean(values['save-npy']), preprocess, labels, explain,
+          writeImages, fileTag: fileSafe, signal: stop.signal,
+        });
+      } finally {
+        stop.release();
+      }
+      const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}${r.stopped ? ', stopped before the rest' : ''}; manifest: ${join(out, MANIFEST)}`;
       (values.json ? console.error : console.log)(summary);
       if (values.json) console.log(JSON.stringify({ ...r, manifest: join(out, MANIFEST) }));
+      if (r.stopped) process.exitCode = stop.status;
     } finally {
       explainer.dispose();
     }

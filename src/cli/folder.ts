@@ -29,6 +29,8 @@ export interface FolderOptions {
   /** Writes one image's files for one explanation (the CLI's writer); returns their paths. */
   writeImages: (dir: string, input: ModelInput, result: Explanation, tag: string) => string[][];
   fileTag: (layer: string) => string;
+  /** Stops the run after the batch in hand: its images are written and in the manifest, so --resume goes on from there. */
+  signal?: AbortSignal;
 }
 
 /** Every PNG/JPEG under `dir`, as paths relative to it, sorted. */
@@ -84,7 +86,7 @@ function decode(dir: string, files: string[], options: PreprocessOptions): Decod
   return decoded;
 }
 
-export async function explainFolder(explainer: Explainer, o: FolderOptions): Promise<{ explained: number; failed: number; skipped: number }> {
+export async function explainFolder(explainer: Explainer, o: FolderOptions): Promise<{ explained: number; failed: number; skipped: number; stopped: boolean }> {
   const files = imagesUnder(o.dir);
   if (files.length === 0) throw new UserError(`no PNG or JPEG images under ${o.dir}`);
   mkdirSync(o.out, { recursive: true });
@@ -98,7 +100,12 @@ export async function explainFolder(explainer: Explainer, o: FolderOptions): Pro
   let explained = 0;
   let failed = 0;
   let next = batches.length ? decode(o.dir, batches[0], o.preprocess) : undefined;
+  let stopped = false;
   for (let b = 0; b < batches.length; b++) {
+    if (o.signal?.aborted) {
+      stopped = true;
+      break;
+    }
     const current = next!;
     const start = performance.now();
     let pending: Promise<Explanation[]> | undefined;
@@ -115,8 +122,8 @@ export async function explainFolder(explainer: Explainer, o: FolderOptions): Pro
       };
       pending = explainer.explainLayers(input.tensor, o.explain);
     }
-    // Decoding the next batch overlaps the GPU's work on this one.
-    next = b + 1 < batches.length ? decode(o.dir, batches[b + 1], o.preprocess) : undefined;
+    // Decoding the next batch overlaps the GPU's work on this one (none is decoded once a stop is asked).
+    next = b + 1 < batches.length && !o.signal?.aborted ? decode(o.dir, batches[b + 1], o.preprocess) : undefined;
     const lines: string[] = [];
     for (const f of current.failed) {
       progress.stop();
@@ -166,5 +173,6 @@ export async function explainFolder(explainer: Explainer, o: FolderOptions): Pro
     appendFileSync(manifest, lines.map((l) => `${l}\n`).join(''));
     progress.update(explained + failed, batches[b].at(-1));
   }
-  return { explained, failed, skipped: files.length - todo.length };
+  progress.stop();
+  return { explained, failed, skipped: files.length - todo.length, stopped };
 }
