@@ -90,6 +90,33 @@ describe('concurrent calls', () => {
   });
 });
 
+describe('AbortSignal', () => {
+  it('stops Score-CAM and an evaluation between batches; the next call gives what a fresh one gives', async () => {
+    const model = Model.fromFile(gpu(), DEMO);
+    const explainer = new Explainer(model);
+    const evaluator = new Evaluator(model);
+    try {
+      const x = image(11);
+      const controller = new AbortController();
+      let batches = 0;
+      const stopped = explainer.explain(x, {
+        method: 'scorecam',
+        signal: controller.signal,
+        onProgress: () => ++batches === 1 && controller.abort(new Error('enough')),
+      });
+      await expect(stopped).rejects.toThrow('enough');
+      expect(batches).toBe(1);
+      await expect(evaluator.evaluate(x, { methods: ['gradcam'], metrics: ['deletion'], signal: AbortSignal.abort(new Error('not now')) })).rejects.toThrow('not now');
+      const after = await explainer.explain(x, { method: 'scorecam' });
+      const fresh = Model.fromFile(gpu(), DEMO);
+      expect(explanationBits(after)).toEqual(explanationBits(await new Explainer(fresh).explain(x, { method: 'scorecam' })));
+      fresh.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
 describe('NaN and infinity', () => {
   const tiny = (scale: number) =>
     onnxOf({

@@ -68,6 +68,8 @@ export interface MetricOptions {
   /** The class-score output when not the first graph output. */
   output?: string;
   onProgress?: (done: number, total: number, method: Method) => void;
+  /** Stops the call between two batches of perturbed copies: it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 export interface EvaluateOptions extends MetricOptions {
@@ -116,7 +118,7 @@ export class Evaluator {
     return this.model.call(async () => {
       const metrics = checkMetrics(options, input.shape);
       const methods = [...new Set(options.methods)];
-      const explained = await this.explainer.explainManyHeld(input, { methods, layer: options.layer, classes: options.classes, output: options.output, batch: options.batch, onProgress: options.onProgress });
+      const explained = await this.explainer.explainManyHeld(input, { methods, layer: options.layer, classes: options.classes, output: options.output, batch: options.batch, onProgress: options.onProgress, signal: options.signal });
       const scores: MethodScores[] = [];
       for (const method of methods) {
         const e = explained.get(method)!;
@@ -160,7 +162,7 @@ export class Evaluator {
       const ranks = new Int32Array(images * plane);
       for (let n = 0; n < images; n++) ranks.set(mapRanks(pixels, n * plane, plane), n * plane);
       const runs = await this.runsFor(input.shape, rows.length, metrics.includes('road'), options);
-      const probabilities = await runs.run({ images: input.data, imagesShape: input.shape, ranks, maps: minMaxNormalized(pixels, plane), rows }, (done, total) => options.onProgress?.(done, total, method));
+      const probabilities = await runs.run({ images: input.data, imagesShape: input.shape, ranks, maps: minMaxNormalized(pixels, plane), rows }, (done, total) => options.onProgress?.(done, total, method), options.signal);
       const perImage = rows.length / images;
       const at = (n: number, j: number) => probabilities[n * perImage + j];
       curves.forEach((curve, c) => {

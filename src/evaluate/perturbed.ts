@@ -145,7 +145,7 @@ export class PerturbedRuns {
     return this.batch;
   }
 
-  async run(inputs: PerturbedInputs, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+  async run(inputs: PerturbedInputs, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<Float32Array> {
     if (inputs.rows.length !== this.rows) throw new Error(`the plan has ${this.rows} rows, the run ${inputs.rows.length}`);
     for (const r of inputs.rows) {
       if (!Number.isInteger(r.class) || r.class < 0 || r.class >= this.classes) throw new UserError(`class ${r.class} is out of range: the model has ${this.classes} classes (0 to ${this.classes - 1})`);
@@ -163,6 +163,7 @@ export class PerturbedRuns {
     const out = new Float32Array(this.rows);
     const first = new Int32Array(1);
     for (let t = 0; t < this.rows; t += this.batch) {
+      signal?.throwIfAborted();
       first[0] = t;
       const r = await this.batches.run(new Map([[FIRST_ROW, first]]));
       out.set(r.outputs.get('probabilities')!.subarray(0, Math.min(this.batch, this.rows - t)), t);

@@ -79,6 +79,11 @@ export interface ExplainOptions {
   onProgress?: (done: number, total: number, method: Method) => void;
   /** SmoothGrad for the gradient methods: the map averaged over noisy copies of each image. */
   smooth?: SmoothOptions;
+  /**
+   * Stops a long call (Score-CAM's and Ablation-CAM's batches, SmoothGrad's copies) between two
+   * submissions: the call rejects with the signal's reason and the next call runs as usual.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ExplainManyOptions extends Omit<ExplainOptions, 'method'> {
@@ -191,6 +196,7 @@ export class Explainer {
 
   /** explainLayers() inside a call that already holds the device (Model.call). */
   async explainLayersHeld(input: Tensor, options: ExplainLayersOptions): Promise<Explanation[]> {
+    options.signal?.throwIfAborted();
     const inputs = new Map([[this.model.inputName, input]]);
     dataOf(inputs);
     const methods = [...new Set(options.methods)];
@@ -232,7 +238,7 @@ export class Explainer {
           perturbation = await Perturbation.create(this.model, plan.exe, method, { layer, index: i, inputShape: input.shape, score: plan.score, side: plan.sides[i], batch: copies });
           plan.perturbations.set(name, perturbation);
         }
-        perturbed.set(name, await perturbation.run((done, total) => options.onProgress?.(done, total, method)));
+        perturbed.set(name, await perturbation.run((done, total) => options.onProgress?.(done, total, method), options.signal));
       }
     }
     const perturbationMs = perturbed.size ? [...perturbed.values()].reduce((a, r) => a + r.gpuMs, 0) : undefined;
@@ -296,6 +302,7 @@ export class Explainer {
     const total = s.images * s.samples;
     const gpuMs: Partial<Record<'forward' | 'backward' | 'cam', number>> = {};
     for (let t = 0; t < total; t += copies) {
+      options.signal?.throwIfAborted();
       const classes = Int32Array.from({ length: copies }, (_, j) => picked[2 * Math.min(Math.floor((t + j) / s.samples), s.images - 1)]);
       const r = await plan.exe.run(
         new Map<string, ArrayBufferView>([

@@ -191,12 +191,13 @@ export class Perturbation {
     return this.pairs;
   }
 
-  /** Runs every batch, then the map; `onProgress(done, total)` after each batch. */
-  async run(onProgress?: (done: number, total: number) => void): Promise<PerturbationResult> {
+  /** Runs every batch, then the map; `onProgress(done, total)` after each batch; stops between batches once `signal` is aborted. */
+  async run(onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<PerturbationResult> {
     const start = performance.now();
     let gpuMs = 0;
     const first = new Int32Array(1);
     for (let t = 0; t < this.pairs; t += this.batch) {
+      signal?.throwIfAborted();
       first[0] = t;
       const r = await this.batches.run(new Map([[FIRST_COPY, first]]));
       gpuMs += r.gpuMs.forward ?? 0;
