@@ -449,6 +449,45 @@ describe('decision margins', () => {
   const c = -0.5;
   const model = () => shiftedReluModel([2, 1, h, w], c, [[2]]);
 
+  it('counts the top-1 choice as a decision: two scores within rounding make the map unstable unless the class is given', async () => {
+    // Two classes whose weights differ by 2^-22 of their size: the scores differ by about that much.
+    const x = Float32Array.from({ length: h * w }, (_, i) => 0.5 + 0.25 * Math.cos(i));
+    const m = Model.fromBytes(gpu(), poolingHeadModel([1, 1, h, w], [[1], [1 + 2 ** -22], [0.5]]));
+    try {
+      const explainer = new Explainer(m);
+      const top = await explainer.explain({ shape: [1, 1, h, w], data: x }, { layer: 'features' });
+      const scores = Array.from(top.logits.data).sort((a, b) => b - a);
+      // The same arithmetic as the engine's, on the scores it read back.
+      expect(top.stability.classMargin[0]).toBeCloseTo((scores[0] - scores[1]) / scores[0], 12);
+      expect(top.stability.classMargin[0]!).toBeLessThan(1e-5);
+      expect(top.stability.smallestMargin).toEqual([null]);
+      expect(top.stability.stable).toEqual([false]);
+      const given = await explainer.explain({ shape: [1, 1, h, w], data: x }, { layer: 'features', classes: [1] });
+      expect(given.stability).toEqual({ smallestMargin: [null], classMargin: [null], stable: [true] });
+      const clear = await explainer.explain({ shape: [1, 1, h, w], data: Float32Array.from(x, (v) => v) }, { layer: 'features', method: 'cam' });
+      expect(clear.stability.classMargin[0]!).toBeGreaterThan(0);
+    } finally {
+      m.dispose();
+    }
+  });
+
+  it('reads a denormal distance to a kink as an exact hit, as a GPU that flushes denormals reads it', async () => {
+    // shift 0: the second ReLU sees the first one's output; one unit holds 1e-39, below the smallest
+    // normal float32 (1.2e-38), the others sit at least 0.53 from the kink.
+    const x = Float32Array.from({ length: h * w }, (_, i) => 0.9 + 0.37 * Math.sin(i * 1.3));
+    x[3] = 1e-39;
+    const m = Model.fromBytes(gpu(), shiftedReluModel([1, 1, h, w], 0, [[2]]));
+    try {
+      const result = await new Explainer(m).explain({ shape: [1, 1, h, w], data: x }, { layer: 'features', classes: [0] });
+      const others = Array.from(x).filter((_, i) => i !== 3);
+      const expected = Math.min(...others) / Math.max(...others);
+      expect(Math.abs(result.stability.smallestMargin[0]! - expected) / expected).toBeLessThan(3e-7);
+      expect(result.stability.stable).toEqual([true]);
+    } finally {
+      m.dispose();
+    }
+  });
+
   it('reports the smallest margin per image and flags the one within float32 rounding', async () => {
     const x = Float32Array.from({ length: 2 * h * w }, (_, i) => 0.9 + 0.37 * Math.sin(i * 1.3));
     x[3] = 0.5 + 2e-7; // image 0: one pre-activation 2e-7 from the ReLU's kink
@@ -469,7 +508,7 @@ describe('decision margins', () => {
       expect(guided.stability.stable[0]).toBe(false);
       // CAM has no backward path, hence no decision to measure.
       const cam = await explainer.explain({ shape: [2, 1, h, w], data: x }, { layer: 'decided', method: 'cam', classes: [0, 0] });
-      expect(cam.stability).toEqual({ smallestMargin: [null, null], stable: [true, true] });
+      expect(cam.stability).toEqual({ smallestMargin: [null, null], classMargin: [null, null], stable: [true, true] });
     } finally {
       explainer.dispose();
       m.dispose();
@@ -499,7 +538,7 @@ describe('decision margins', () => {
       // Grad-CAM at the ReLU's output meets no decision; guided back-propagation meets the ReLU twice:
       // its input (margin 0.5 / 0.88) and the gradient's sign (margin 1e-8 / 2.9).
       const plain = await explainer.explain(x, { layer: 'features', classes: [0] });
-      expect(plain.stability).toEqual({ smallestMargin: [null], stable: [true] });
+      expect(plain.stability).toEqual({ smallestMargin: [null], classMargin: [null], stable: [true] });
       const guided = await explainer.explain(x, { layer: 'features', method: 'guided-backprop', classes: [0] });
       const expected = 1e-8 / Math.max(...weights.map(Math.abs));
       // float32 weights (1e-8 and the largest |w| rounded) and one float32 division: a few ulp (~3e-7).

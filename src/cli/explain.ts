@@ -247,12 +247,20 @@ function report(input: ModelInput, written: { result: Explanation; files: string
       label: labels?.[result.classes[n]] ?? null,
       score: result.scores[n],
       smallest_margin: result.stability.smallestMargin[n],
+      class_margin: result.stability.classMargin[n],
       stable: result.stability.stable[n],
       files: files[n] ?? [],
     }));
   const reports = written.map((w) => ({ layer: w.result.layer, images: imagesOf(w) }));
   for (const { layer, images } of reports) {
-    const unstable = images.filter((i) => !i.stable);
+    const unsure = images.filter((i) => i.class_margin !== null && i.class_margin < STABLE_MARGIN);
+    if (unsure.length && layer === reports[0].layer) {
+      console.error(
+        `warning: the top-1 class of ${unsure.map((i) => i.image).join(', ')} is within float32 rounding of the runner-up ` +
+          `(gap ${Math.min(...unsure.map((i) => i.class_margin!)).toExponential(1)} of the largest score < ${STABLE_MARGIN}); another adapter may explain the other class (give --class to fix it)`,
+      );
+    }
+    const unstable = images.filter((i) => i.smallest_margin !== null && i.smallest_margin < STABLE_MARGIN);
     if (unstable.length) {
       console.error(
         `warning: the map of ${unstable.map((i) => i.image).join(', ')}${reports.length > 1 ? ` at layer "${layer.tensor}"` : ''} depends on a ReLU/Clip decision within float32 rounding of its kink ` +

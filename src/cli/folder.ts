@@ -163,6 +163,7 @@ export async function explainFolder(explainer: Explainer, o: FolderOptions): Pro
               files: images[n].map((p) => relative(o.out, p)),
               stable: result.stability.stable[n],
               smallest_margin: result.stability.smallestMargin[n],
+              class_margin: result.stability.classMargin[n],
             })),
             ms: Number(msPerImage.toFixed(2)),
           }),

@@ -15,7 +15,7 @@ import { dataOf, type Model, shapesOf, type Tensor } from '../runtime/model.js';
 import { nonFiniteOutputError } from '../runtime/finite.js';
 import { DISPOSE } from '../gpu/context.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
-import { MarginProbe, type Stability, stabilityOf } from './stability.js';
+import { classMargins, MarginProbe, type Stability, stabilityOf } from './stability.js';
 import { addEigenProjection } from './eigen.js';
 import { type Accumulated, addAccumulation, addNoisyInput, checkSmoothOptions, finishPlan, SMOOTH_FIRST, SMOOTH_IMAGES, type SmoothOptions, type Smoothing } from './smooth.js';
 import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shapedForCopies, shareName, sideTensors } from './perturb.js';
@@ -252,15 +252,16 @@ export class Explainer {
       profile: result.dispatchMs ? profileOf(plan.exe.dispatches, result.dispatchMs) : undefined,
     };
     const guidedMargins = result.outputs.get('guided margins');
+    const topChoice = classMargins(common.logits.data, batch, requested);
     const stability = (method: Method, i: number) => {
       const margins = result.outputs.get(`margins:${i}`);
-      if (NO_GRADIENT.includes(method)) return stabilityOf(undefined, batch);
-      if (method === 'guided-backprop') return stabilityOf(guidedMargins, batch);
+      if (NO_GRADIENT.includes(method)) return stabilityOf(undefined, batch, topChoice);
+      if (method === 'guided-backprop') return stabilityOf(guidedMargins, batch, topChoice);
       if (method === 'guided-gradcam') {
         const both = margins && guidedMargins ? margins.map((m, n) => Math.min(m, guidedMargins[n])) : (margins ?? guidedMargins);
-        return stabilityOf(both, batch);
+        return stabilityOf(both, batch, topChoice);
       }
-      return stabilityOf(margins, batch);
+      return stabilityOf(margins, batch, topChoice);
     };
     const explanations: Explanation[] = [];
     plan.layers.forEach((layer, i) => {

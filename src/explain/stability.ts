@@ -18,9 +18,17 @@ import type { BackwardContext } from '../ops/types.js';
  */
 export const STABLE_MARGIN = 1e-5;
 
-/** Per image: the smallest decision margin met on the backward path, or null where there was none. */
+/**
+ * Per image: the smallest decision margin met on the backward path, or null where there was none; the
+ * top-1 choice's margin, or null where the class was given; stable when both are clear of rounding.
+ */
 export interface Stability {
   smallestMargin: (number | null)[];
+  /**
+   * The gap between the two largest scores relative to the largest |score| of the image: below
+   * STABLE_MARGIN another float32 arithmetic may pick the other class, and explain that one instead.
+   */
+  classMargin: (number | null)[];
   stable: boolean[];
 }
 
@@ -52,7 +60,26 @@ export class MarginProbe {
   }
 }
 
-export function stabilityOf(margins: Float32Array | undefined, batch: number): Stability {
+export function stabilityOf(margins: Float32Array | undefined, batch: number, classMargin: (number | null)[] = new Array<null>(batch).fill(null)): Stability {
   const smallestMargin = Array.from({ length: batch }, (_, n) => (margins && margins[n] < NO_DECISION ? margins[n] : null));
-  return { smallestMargin, stable: smallestMargin.map((m) => m === null || m >= STABLE_MARGIN) };
+  const clear = (m: number | null) => m === null || m >= STABLE_MARGIN;
+  return { smallestMargin, classMargin, stable: smallestMargin.map((m, n) => clear(m) && clear(classMargin[n])) };
+}
+
+/**
+ * Per image of `logits` [batch, classes], the top-1 choice's margin where it was made (requested < 0):
+ * (largest - second largest) / largest |score|; null where the class was requested or there is one class.
+ */
+export function classMargins(logits: Float32Array, batch: number, requested: Int32Array): (number | null)[] {
+  const classes = logits.length / batch;
+  return Array.from({ length: batch }, (_, n) => {
+    if (requested[n] >= 0 || classes < 2) return null;
+    let [first, second, scale] = [-Infinity, -Infinity, 0];
+    for (const v of logits.subarray(n * classes, (n + 1) * classes)) {
+      if (v > first) [first, second] = [v, first];
+      else if (v > second) second = v;
+      scale = Math.max(scale, Math.abs(v));
+    }
+    return scale > 0 ? (first - second) / scale : 0;
+  });
 }

@@ -28,6 +28,12 @@ interface Activation {
   saved: Saved;
 }
 
+/**
+ * Guided back-propagation's ReLU passes a gradient only where it is positive. A positive denormal
+ * counts as zero on every adapter: GPUs that flush denormals would read it so, lavapipe would not.
+ */
+const GUIDED_PASS = 'dy[index] >= 1.17549435e-38';
+
 const ACTIVATIONS: Record<string, Activation> = {
   Relu: { formula: 'max(x, 0.0)', derivative: 'select(0.0, 1.0, v > 0.0)', saved: 'y' },
   LeakyRelu: { formula: 'select(P.alpha * x, x, x >= 0.0)', derivative: 'select(P.alpha, 1.0, v > 0.0)', saved: 'x' },
@@ -163,7 +169,7 @@ export const activations: OpDef<[number, number]> = {
       unaryBackwardKernel.program({
         uniforms: activationUniforms(ctx),
         bindings: { saved: act.saved === 'x' ? ctx.inputs[0]!.ref : ctx.outputs[0].ref, dy, dx: dx.ref },
-        defines: { GRAD: act.derivative, PASS: ctx.guided && ctx.node.opType === 'Relu' ? 'dy[index] > 0.0' : 'true' },
+        defines: { GRAD: act.derivative, PASS: ctx.guided && ctx.node.opType === 'Relu' ? GUIDED_PASS : 'true' },
         accumulate: dx.accumulate,
         count: elementCount(dy.shape),
       }),
