@@ -3,7 +3,7 @@
 // size, and the min-max normalized copy. The low-resolution map goes through `coarse` (global memory)
 // because a late-layer map can exceed workgroup memory.
 
-var<workgroup> alpha: array<f32, MAX_CHANNELS>;
+var<workgroup> alpha: array<f32, {{ALPHA}}>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {

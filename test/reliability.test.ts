@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Evaluator } from '../src/evaluate/evaluator.js';
 import { Explainer, type Explanation } from '../src/explain/explainer.js';
-import { PACKAGE_ROOT } from '../src/platform/index.js';
+import { createGpuContext } from '../src/gpu/context.js';
+import { gpuEntry, PACKAGE_ROOT } from '../src/platform/index.js';
 import type { Executable } from '../src/plan/executable.js';
 import { Model, type Tensor } from '../src/runtime/model.js';
 import { useGpu } from './support/gpu.js';
@@ -310,6 +311,45 @@ describe('grids past the adapter limit', () => {
       } finally {
         model.dispose();
       }
+    }
+  });
+});
+
+describe('the adapter as given', () => {
+  it('a device made by the caller with default limits explains as the engine\'s own device does, and outlives the context', async () => {
+    const adapter = (await gpuEntry().requestAdapter())!;
+    const device = await adapter.requestDevice();
+    const own = createGpuContext({ adapter, device });
+    const context = await own;
+    const x = image(21);
+    const model = Model.fromFile(context, DEMO);
+    const mine = await new Explainer(model).explain(x, { method: 'layercam' });
+    model.dispose();
+    const engine = Model.fromFile(gpu(), DEMO);
+    expect(explanationBits(mine)).toEqual(explanationBits(await new Explainer(engine).explain(x, { method: 'layercam' })));
+    engine.dispose();
+    context.dispose();
+    // The context is closed; the caller's device is not.
+    await expect(Model.fromFile(context, DEMO).run(x)).rejects.toThrow('the GPU context was disposed');
+    device.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE }).destroy();
+    device.destroy();
+  });
+
+  it('the map kernel takes its unfused form where its channel weights do not fit the workgroup storage', async () => {
+    const x = image(22);
+    // 96 channels: 1 KiB of weights and 2 KiB of reductions; 2 KiB of workgroup storage holds neither.
+    const small = Model.fromFile(gpu(), DEMO, { traits: { maxWorkgroupStorageBytes: 2048 } });
+    const reference = Model.fromFile(gpu(), DEMO);
+    try {
+      const fallback = await new Explainer(small).explain(x, { method: 'gradcam++' });
+      const unfused = await new Explainer(reference).explain(x, { method: 'gradcam++', unfused: true });
+      expect(explanationBits(fallback)).toEqual(explanationBits(unfused));
+      const labels = (small.plans.values() as { exe: Executable }[]).flatMap((p) => p.exe.dispatches.map((d) => d.label));
+      expect(labels.some((l) => l.endsWith(': channel weights'))).toBe(true);
+      expect(labels.some((l) => l.endsWith(': map'))).toBe(false);
+    } finally {
+      small.dispose();
+      reference.dispose();
     }
   });
 });

@@ -9,7 +9,8 @@ import type { ShapedGraph } from '../ops/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
 import { type DispatchProfile, profileOf } from '../plan/profile.js';
-import { classSeedKernel, guidedImageKernel, guidedProductKernel, MAX_CHANNELS, mapKernel, mapStepKernels } from '../kernels/gradcam.js';
+import { classSeedKernel, guidedImageKernel, guidedProductKernel } from '../kernels/gradcam.js';
+import { addMap, addResizeNormalize } from './map.js';
 import type { TensorRef } from '../kernels/program.js';
 import { dataOf, type Model, shapesOf, type Tensor } from '../runtime/model.js';
 import { nonFiniteOutputError } from '../runtime/finite.js';
@@ -354,13 +355,6 @@ export class Explainer {
     const scoreCount = shaped.shapes.get(score)!.reduce((a, b) => a * b, 1);
     if (scoreCount % batch !== 0) throw new UserError(`scores "${score}" [${shaped.shapes.get(score)}] do not split into ${batch} images`);
     const numClasses = scoreCount / batch;
-    // The map kernel (every mode, and Score-CAM's and Ablation-CAM's weights) keeps one weight per channel.
-    const mapMethods = methods.some((m) => MODE[m] !== undefined || PERTURBATION_METHODS.includes(m));
-    for (const layer of layers) {
-      if (mapMethods && layer.shape[1] > MAX_CHANNELS) {
-        throw new UserError(`layer "${layer.tensor}" has ${layer.shape[1]} channels; the map kernel handles at most ${MAX_CHANNELS}`);
-      }
-    }
     const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
 
     const b = new PlanBuilder(shaped, this.model.deviceTraits);
@@ -421,14 +415,6 @@ export class Explainer {
         weight_class_stride: head?.classStride ?? 0, weight_channel_stride: head?.channelStride ?? 0,
       };
       const maps = new Map<Method, TensorRef>();
-      const finish = (method: Method, coarse: TensorRef) => {
-        const label = `${method} at ${layer.tensor}`;
-        const map = b.scratch([batch, outH, outW], `${label}: map`);
-        const normalized = b.scratch([batch, outH, outW], `${label}: normalized map`);
-        b.dispatch(mapStepKernels.resize.program({ uniforms, bindings: { coarse, raw: map }, count: batch * outH * outW }), `${label}: resize`);
-        b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${label}: normalize`);
-        return { map, normalized };
-      };
       // Guided Grad-CAM needs the Grad-CAM map even when Grad-CAM is not asked for.
       const wanted = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
       for (const method of wanted) {
@@ -436,29 +422,10 @@ export class Explainer {
         let result: { map: TensorRef; normalized: TensorRef };
         if (method === 'eigencam' || method === 'eigengradcam') {
           const gradient = method === 'eigengradcam' ? gradients[i] : undefined;
-          result = finish(method, addEigenProjection(b, activations[i], gradient, label));
+          result = addResizeNormalize(b, uniforms, addEigenProjection(b, activations[i], gradient, label), label);
         } else if (MODE[method] !== undefined) {
           const weightSource = method === 'cam' ? b.constantTensor(head!.weight, 'classifier weight') : gradients[i];
-          const modeUniforms = { ...uniforms, mode: MODE[method]! };
-          if (options.unfused) {
-            const alpha = b.scratch([batch, channels], `${label}: channel weights`);
-            const coarse = b.scratch([batch, layerH * layerW], `${label}: coarse map`);
-            const step = mapStepKernels;
-            b.dispatch(step.alpha.program({ uniforms: modeUniforms, bindings: { activations: activations[i], weight_source: weightSource, picked, alpha }, count: batch * channels }), `${label}: channel weights`);
-            b.dispatch(step.sum.program({ uniforms: modeUniforms, bindings: { activations: activations[i], weight_source: weightSource, alpha, coarse }, count: batch * layerH * layerW }), `${label}: sum`);
-            result = finish(method, coarse);
-          } else {
-            const coarse = b.scratch([batch, layerH * layerW], `${label}: coarse map`);
-            result = { map: b.scratch([batch, outH, outW], `${label}: map`), normalized: b.scratch([batch, outH, outW], `${label}: normalized map`) };
-            b.dispatch(
-              mapKernel.program({
-                uniforms: modeUniforms,
-                bindings: { activations: activations[i], weight_source: weightSource, picked, coarse, raw: result.map, normalized: result.normalized },
-                workgroups: [batch, 1, 1],
-              }),
-              `${label}: map`,
-            );
-          }
+          result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: activations[i], weightSource, picked }, label, options.unfused);
         } else continue;
         maps.set(method, result.map);
         if (!methods.includes(method)) continue;

@@ -10,10 +10,10 @@ import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
-import { mapKernel, perturbKernels } from '../kernels/gradcam.js';
-import type { TensorRef } from '../kernels/program.js';
+import { perturbKernels } from '../kernels/gradcam.js';
 import type { Model } from '../runtime/model.js';
 import type { LayerInfo } from './layers.js';
+import { addMap } from './map.js';
 
 export type PerturbationMethod = 'scorecam' | 'ablationcam';
 export const PERTURBATION_METHODS: readonly string[] = ['scorecam', 'ablationcam'];
@@ -158,17 +158,8 @@ export class Perturbation {
     const finishActivations = c.addExternal(shareName.activations(index), layer.shape);
     const finishPicked = c.addExternal(shareName.picked, [images, 2]);
     const weights = c.addExternal('channel scores', [images, channels]);
-    const map = c.scratch([images, outH, outW], `${method}: map`);
-    const normalized = c.scratch([images, outH, outW], `${method}: normalized map`);
-    const coarse: TensorRef = c.scratch([images, layerH * layerW], `${method}: coarse map`);
-    c.dispatch(
-      mapKernel.program({
-        uniforms: { batch: images, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: MODE[method], weight_class_stride: 0, weight_channel_stride: 0 },
-        bindings: { activations: finishActivations, weight_source: weights, picked: finishPicked, coarse, raw: map, normalized },
-        workgroups: [images, 1, 1],
-      }),
-      `${method}: map`,
-    );
+    const uniforms = { batch: images, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: MODE[method], weight_class_stride: 0, weight_channel_stride: 0 };
+    const { map, normalized } = addMap(c, uniforms, { activations: finishActivations, weightSource: weights, picked: finishPicked }, method);
     c.addOutput('map', map);
     c.addOutput('normalized', normalized);
     try {

@@ -3,9 +3,6 @@
 import { defineKernel } from './declare.js';
 import { WORKGROUP_SIZE } from './program.js';
 
-/** The map kernel keeps one weight per channel in workgroup memory. */
-export const MAX_CHANNELS = 4096;
-
 export const classSeedKernel = defineKernel({
   name: 'class_seed',
   files: ['class_seed'],
@@ -23,14 +20,13 @@ const MAP_UNIFORMS = {
   // CAM: where classifier weight (class, channel) lies in weight_source.
   weight_class_stride: 'u32', weight_channel_stride: 'u32',
 } as const;
-const MAP_CONSTANTS = { MAX_CHANNELS };
-
 export const mapKernel = defineKernel({
   name: 'gradcam',
   files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
   grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
-  constants: MAP_CONSTANTS,
   uniforms: MAP_UNIFORMS,
+  // The length of the channel weights in workgroup memory (src/explain/map.ts chooses it by the limit).
+  defines: { ALPHA: '256' },
   bindings: { activations: 'read', weight_source: 'read', picked: 'read', coarse: 'write', raw: 'write', normalized: 'write' },
 });
 

@@ -56,6 +56,8 @@ export interface DeviceTraits {
   minOffsetAlignment: number;
   /** The adapter's maxComputeWorkgroupsPerDimension: grids larger than it are folded (src/kernels/gemm.ts). */
   maxWorkgroupsPerDimension: number;
+  /** The adapter's maxComputeWorkgroupStorageSize: kernels that would exceed it take their other variant. */
+  maxWorkgroupStorageBytes: number;
   /**
    * Stride-1 3x3 convolutions as Winograd F(2x2, 3x3), their filters transformed on the CPU when a plan
    * is made. Off where weights change on the GPU after that (the sanity checks redraw them in place).

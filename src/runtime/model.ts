@@ -37,6 +37,7 @@ export function deviceTraits(gpu: GpuContext, overrides: Partial<DeviceTraits> =
     isCpu: gpu.adapter.isCpu,
     maxBindingBytes: gpu.limits.maxStorageBufferBindingSize,
     maxWorkgroupsPerDimension: gpu.limits.maxComputeWorkgroupsPerDimension,
+    maxWorkgroupStorageBytes: gpu.limits.maxComputeWorkgroupStorageSize,
     minOffsetAlignment: gpu.limits.minStorageBufferOffsetAlignment,
     winograd: true,
     ...overrides,

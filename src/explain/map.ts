@@ -1,0 +1,75 @@
+// The map of a channel-weighted method at one layer: channel weights, the ReLU of the weighted sum,
+// the bilinear resize to the input and the min-max normalized copy. One fused dispatch per batch
+// (shaders/gradcam.wgsl) keeps the channel weights in workgroup memory; where they do not fit the
+// adapter's workgroup storage (WebGPU's default is 16 KiB: 3,584 channels beside the reductions), or
+// when asked, the same arithmetic runs as four dispatches with the weights in a storage buffer.
+import { mapKernel, mapStepKernels } from '../kernels/gradcam.js';
+import { type DeviceTraits, type TensorRef, WORKGROUP_SIZE } from '../kernels/program.js';
+import type { PlanBuilder } from '../plan/builder.js';
+
+export interface MapUniforms {
+  batch: number;
+  channels: number;
+  in_h: number;
+  in_w: number;
+  out_h: number;
+  out_w: number;
+  mode: number;
+  weight_class_stride: number;
+  weight_channel_stride: number;
+}
+
+export interface MapSources {
+  activations: TensorRef;
+  /** The gradients, the classifier weights (CAM) or the channel scores (Score-CAM, Ablation-CAM). */
+  weightSource: TensorRef;
+  /** [batch, 2]: each image's class and score. */
+  picked: TensorRef;
+}
+
+/** Channel weights are kept per multiple of this, so that few pipelines serve every layer. */
+const ALPHA_STEP = 256;
+/** The fused kernel's other workgroup arrays: workgroup_min_max's two of WORKGROUP_SIZE floats. */
+const REDUCTION_BYTES = 2 * WORKGROUP_SIZE * 4;
+
+const alphaLength = (channels: number) => Math.ceil(channels / ALPHA_STEP) * ALPHA_STEP;
+
+/** Whether the fused kernel's workgroup memory for `channels` fits the adapter. */
+export function fusedMapFits(device: DeviceTraits, channels: number): boolean {
+  return 4 * alphaLength(channels) + REDUCTION_BYTES <= device.maxWorkgroupStorageBytes;
+}
+
+/** Emits the map: fused where it fits and `unfused` is not asked for. */
+export function addMap(b: PlanBuilder, uniforms: MapUniforms, sources: MapSources, label: string, unfused = false): { map: TensorRef; normalized: TensorRef } {
+  const { batch, channels, in_h, in_w, out_h, out_w } = uniforms;
+  const coarse = b.scratch([batch, in_h * in_w], `${label}: coarse map`);
+  if (unfused || !fusedMapFits(b.device, channels)) {
+    const alpha = b.scratch([batch, channels], `${label}: channel weights`);
+    const { activations, weightSource: weight_source, picked } = sources;
+    b.dispatch(mapStepKernels.alpha.program({ uniforms, bindings: { activations, weight_source, picked, alpha }, count: batch * channels }), `${label}: channel weights`);
+    b.dispatch(mapStepKernels.sum.program({ uniforms, bindings: { activations, weight_source, alpha, coarse }, count: batch * in_h * in_w }), `${label}: sum`);
+    return addResizeNormalize(b, uniforms, coarse, label);
+  }
+  const map = b.scratch([batch, out_h, out_w], `${label}: map`);
+  const normalized = b.scratch([batch, out_h, out_w], `${label}: normalized map`);
+  b.dispatch(
+    mapKernel.program({
+      uniforms,
+      bindings: { activations: sources.activations, weight_source: sources.weightSource, picked: sources.picked, coarse, raw: map, normalized },
+      defines: { ALPHA: String(alphaLength(channels)) },
+      workgroups: [batch, 1, 1],
+    }),
+    `${label}: map`,
+  );
+  return { map, normalized };
+}
+
+/** A coarse map [batch, in_h * in_w] resized to the input and normalized: two dispatches. */
+export function addResizeNormalize(b: PlanBuilder, uniforms: MapUniforms, coarse: TensorRef, label: string): { map: TensorRef; normalized: TensorRef } {
+  const { batch, out_h, out_w } = uniforms;
+  const map = b.scratch([batch, out_h, out_w], `${label}: map`);
+  const normalized = b.scratch([batch, out_h, out_w], `${label}: normalized map`);
+  b.dispatch(mapStepKernels.resize.program({ uniforms, bindings: { coarse, raw: map }, count: batch * out_h * out_w }), `${label}: resize`);
+  b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${label}: normalize`);
+  return { map, normalized };
+}
