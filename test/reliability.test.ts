@@ -344,12 +344,29 @@ describe('the adapter as given', () => {
       const fallback = await new Explainer(small).explain(x, { method: 'gradcam++' });
       const unfused = await new Explainer(reference).explain(x, { method: 'gradcam++', unfused: true });
       expect(explanationBits(fallback)).toEqual(explanationBits(unfused));
-      const labels = (small.plans.values() as { exe: Executable }[]).flatMap((p) => p.exe.dispatches.map((d) => d.label));
+      const labels = (small.plans.values() as unknown as { exe: Executable }[]).flatMap((p) => p.exe.dispatches.map((d) => d.label));
       expect(labels.some((l) => l.endsWith(': channel weights'))).toBe(true);
       expect(labels.some((l) => l.endsWith(': map'))).toBe(false);
     } finally {
       small.dispose();
       reference.dispose();
     }
+  });
+});
+
+describe('a lost device', () => {
+  it('makes the next call fail with a clear error, and a new context works', async () => {
+    const context = await createGpuContext();
+    const model = Model.fromFile(context, DEMO);
+    const x = image(31);
+    const before = bits((await model.run(x)).get(model.graph.outputs[0])!.data);
+    context.device.destroy();
+    await context.device.lost;
+    await expect(model.run(x)).rejects.toThrow(/create a new (one|context) with createGpuContext\(\)/);
+    const again = await createGpuContext();
+    const fresh = Model.fromFile(again, DEMO);
+    expect(bits((await fresh.run(x)).get(fresh.graph.outputs[0])!.data)).toBe(before);
+    fresh.dispose();
+    again.dispose();
   });
 });

@@ -4,6 +4,7 @@ import { PNG, type PNGWithMetadata } from 'pngjs';
 import { readFile } from '../platform/index.js';
 import { imageFormat, type RgbImage } from './image.js';
 import { decodeJpeg } from './jpeg.js';
+import { UserError } from '../errors.js';
 
 export function readImage(path: string): RgbImage {
   return decodeImage(readFile(path), path);
@@ -21,7 +22,7 @@ function decodeWith(format: string, name: string, decode: () => RgbImage): RgbIm
   try {
     return decode();
   } catch (err) {
-    throw new Error(`${name}: cannot decode ${format}: ${err instanceof Error ? err.message : String(err)}`);
+    throw new UserError(`${name}: cannot decode ${format}: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 

@@ -1,4 +1,5 @@
 // torchvision-equivalent preprocessing of 8-bit RGB images, on the CPU (decoding: decode.ts).
+import { UserError } from '../errors.js';
 import { pilResizeBilinear } from './pil-resize.js';
 
 /** 8-bit RGB pixels, interleaved, row-major. */
@@ -16,7 +17,7 @@ export function imageFormat(bytes: Uint8Array, name = 'image buffer'): 'PNG' | '
   const startsWith = (sig: number[]) => sig.every((b, i) => bytes[i] === b);
   if (startsWith(PNG_SIGNATURE)) return 'PNG';
   if (startsWith(JPEG_SIGNATURE)) return 'JPEG';
-  throw new Error(`${name}: not a PNG or JPEG image (unrecognised file signature)`);
+  throw new UserError(`${name}: not a PNG or JPEG image (unrecognised file signature)`);
 }
 
 export interface PreprocessOptions {
