@@ -293,8 +293,13 @@ describe('SmoothGrad', () => {
       // leaves room for batch-dependent GEMM variants inside each copy's pass on other adapters.
       for (const batch of [1, 3, 16]) runs.push(await explainer.explain(x, { ...options, smooth, batch }));
       for (const r of runs.slice(1)) expect(relativeError(r.map.data, asReference(runs[0].map))).toBeLessThan(1e-5);
-      const otherSeed = await explainer.explain(x, { ...options, smooth: { ...smooth, seed: 2 } });
+      // Another seed or noise level runs on the same plan: they travel with each run.
+      const plans = model.plans.values().length;
+      const otherSeed = await explainer.explain(x, { ...options, smooth: { ...smooth, seed: 2 }, batch: 16 });
       expect(relativeError(otherSeed.map.data, asReference(runs[0].map))).toBeGreaterThan(1e-3);
+      const otherNoise = await explainer.explain(x, { ...options, smooth: { ...smooth, noise: 0.05 }, batch: 16 });
+      expect(relativeError(otherNoise.map.data, asReference(runs[0].map))).toBeGreaterThan(1e-4);
+      expect(model.plans.values().length).toBe(plans);
       await expect(explainer.explain(x, { ...options, method: 'eigencam', smooth })).rejects.toThrow(/SmoothGrad averages gradients; eigencam uses none/);
       await expect(explainer.explain(x, { ...options, smooth: { samples: 0, noise: 0.1 } })).rejects.toThrow(/positive whole number of samples/);
       await expect(explainer.explain(x, { ...options, smooth: { samples: 2, noise: -1 } })).rejects.toThrow(/noise level/);

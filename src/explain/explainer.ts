@@ -18,7 +18,7 @@ import { DISPOSE } from '../gpu/context.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
 import { classMargins, MarginProbe, type Stability, stabilityOf } from './stability.js';
 import { addEigenProjection } from './eigen.js';
-import { type Accumulated, addAccumulation, addNoisyInput, checkSmoothOptions, finishPlan, SMOOTH_FIRST, SMOOTH_IMAGES, type SmoothOptions, type Smoothing } from './smooth.js';
+import { type Accumulated, addAccumulation, addNoisyInput, checkSmoothOptions, finishPlan, SMOOTH_IMAGES, SMOOTH_RUN, smoothRun, type SmoothOptions, type Smoothing } from './smooth.js';
 import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shapedForCopies, shareName, sideTensors } from './perturb.js';
 
 /** The methods and their one-line descriptions (gradcam explain --help lists them). */
@@ -206,7 +206,7 @@ export class Explainer {
     }
     if (methods.length === 0) throw new UserError('no method to explain with');
     const layerNames = options.layers ?? [];
-    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', JSON.stringify(options.smooth ?? null)].join('|');
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : ''].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     checkBatchSize(copies);
     if (options.smooth) {
@@ -309,7 +309,7 @@ export class Explainer {
       const r = await plan.exe.run(
         new Map<string, ArrayBufferView>([
           [SMOOTH_IMAGES, input.data],
-          [SMOOTH_FIRST, Int32Array.of(t)],
+          [SMOOTH_RUN, smoothRun(t, options.smooth!)],
           [CLASSES_INPUT, classes],
         ]),
       );
@@ -327,7 +327,7 @@ export class Explainer {
     if (imagesShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${imagesShape}]`);
     // SmoothGrad: the plan runs batches of noisy copies, and folds their maps into per-image means.
     const smoothing: Smoothing | undefined = options.smooth && {
-      images: imagesShape[0], samples: options.smooth.samples, noise: options.smooth.noise, seed: options.smooth.seed ?? 0,
+      images: imagesShape[0], samples: options.smooth.samples,
     };
     const shaped = smoothing
       ? shapedForCopies(this.model, imagesShape, Math.min(options.batch ?? DEFAULT_PERTURBATION_BATCH, smoothing.images * smoothing.samples))

@@ -21,16 +21,27 @@ export interface SmoothOptions {
   seed?: number;
 }
 
-/** A plan's smoothing: `images` clean images, explained as batches of noisy copies. */
+/**
+ * A plan's smoothing: `images` clean images, explained as batches of noisy copies. The noise level and
+ * the seed are not part of it: they travel with each run (smoothRun), so a sweep over seeds or noise
+ * levels reuses one plan.
+ */
 export interface Smoothing {
   images: number;
   samples: number;
-  noise: number;
-  seed: number;
 }
 
 export const SMOOTH_IMAGES = '<smooth: images>';
-export const SMOOTH_FIRST = '<smooth: first copy>';
+/** A run's [first copy, seed, noise]: an i32, a u32 and an f32 in one i32 tensor (shaders/smooth_common.wgsl). */
+export const SMOOTH_RUN = '<smooth: run>';
+
+export function smoothRun(first: number, s: SmoothOptions): Int32Array {
+  const run = new Int32Array(3);
+  run[0] = first;
+  new Uint32Array(run.buffer)[1] = s.seed ?? 0;
+  new Float32Array(run.buffer)[2] = s.noise;
+  return run;
+}
 
 export function checkSmoothOptions(s: SmoothOptions): void {
   if (!Number.isInteger(s.samples) || s.samples < 1) throw new UserError(`SmoothGrad needs a positive whole number of samples, got ${s.samples}`);
@@ -48,13 +59,13 @@ export function addNoisyInput(b: PlanBuilder, inputName: string, copiesShape: Sh
   const [, ...image] = copiesShape;
   const perImage = elementCount(image);
   const images = b.addInput(SMOOTH_IMAGES, [s.images, ...image]);
-  const first = b.addInput(SMOOTH_FIRST, [1]);
+  const first = b.addInput(SMOOTH_RUN, [3]);
   const range = b.scratch([s.images, 2], 'SmoothGrad: image ranges');
   b.dispatch(smoothKernels.range.program({ uniforms: { per_image: perImage }, bindings: { image: images, image_range: range }, workgroups: [s.images, 1, 1] }), 'SmoothGrad: image ranges');
   const noisy = b.scratch(copiesShape, 'SmoothGrad: noisy copies');
   b.dispatch(
     smoothKernels.noise.program({
-      uniforms: { images: s.images, samples: s.samples, per_image: perImage, seed: s.seed, noise: s.noise },
+      uniforms: { images: s.images, samples: s.samples, per_image: perImage },
       bindings: { image: images, image_range: range, first, noisy },
       count: elementCount(copiesShape),
     }),
@@ -70,7 +81,7 @@ export function addNoisyInput(b: PlanBuilder, inputName: string, copiesShape: Sh
 export function addAccumulation(b: PlanBuilder, perCopy: TensorRef, name: string, s: Smoothing, mode: 'mean' | 'min'): void {
   const [copies, ...rest] = perCopy.shape;
   const perImage = elementCount(rest);
-  const first = b.inputs.get(SMOOTH_FIRST)!;
+  const first = b.inputs.get(SMOOTH_RUN)!;
   const result = b.scratch([s.images, ...rest], `SmoothGrad: ${name}`);
   b.dispatch(
     smoothKernels.accumulate.program({

@@ -178,7 +178,7 @@ export const smoothKernels = {
     name: 'smooth_noise',
     files: ['random', 'smooth_common', 'smooth_noise'],
     grid: 'elements',
-    uniforms: { ...SMOOTH_COPIES, per_image: 'u32', seed: 'u32', noise: 'f32' },
+    uniforms: { ...SMOOTH_COPIES, per_image: 'u32' },
     bindings: { image: 'read', image_range: 'read', first: FIRST_COPY, noisy: 'write' },
   }),
   accumulate: defineKernel({
