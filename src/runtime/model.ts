@@ -100,10 +100,11 @@ export class Model {
   shaped(inputShapes: Map<string, Shape>): ShapedGraph {
     const key = shapeKey(inputShapes);
     let shaped = this.shapedCache.get(key);
-    if (!shaped) {
-      shaped = inferShapes(this.graph, inputShapes);
-      this.shapedCache.set(key, shaped);
-    }
+    if (shaped) this.shapedCache.delete(key);
+    else shaped = inferShapes(this.graph, inputShapes);
+    // Most recently used last; the shape analyses of shapes long unused go, as their plans do.
+    this.shapedCache.set(key, shaped);
+    if (this.shapedCache.size > SHAPES_KEPT) this.shapedCache.delete(this.shapedCache.keys().next().value!);
     return shaped;
   }
 
@@ -194,6 +195,8 @@ export class Model {
 }
 
 const GRADIENT_SEED = '<gradient seed>';
+/** Shape analyses kept per model (each is small: shapes and geometry, no data). */
+const SHAPES_KEPT = 64;
 
 function allFinite(values: Float32Array): boolean {
   for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
