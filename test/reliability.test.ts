@@ -370,3 +370,41 @@ describe('a lost device', () => {
     again.dispose();
   });
 });
+
+describe('an injected failure', () => {
+  it('a call whose plan fails half-way frees what it made, and the calls after it give what they gave before', async () => {
+    const context = await createGpuContext();
+    const model = Model.fromFile(context, DEMO);
+    const explainer = new Explainer(model);
+    try {
+      const x = image(51, 96);
+      const before = explanationBits(await explainer.explain(x));
+      // The next plan's 12th buffer cannot be made (as when memory runs out).
+      const { device } = context;
+      const createBuffer = device.createBuffer.bind(device);
+      let made = 0;
+      const destroyed: GPUBuffer[] = [];
+      const created: GPUBuffer[] = [];
+      device.createBuffer = (descriptor: GPUBufferDescriptor) => {
+        if (++made === 12) throw new Error('injected: no memory for this buffer');
+        const buffer = createBuffer(descriptor);
+        const destroy = buffer.destroy.bind(buffer);
+        buffer.destroy = () => (destroyed.push(buffer), destroy());
+        created.push(buffer);
+        return buffer;
+      };
+      await expect(explainer.explain(image(52, 80))).rejects.toThrow('injected: no memory for this buffer');
+      device.createBuffer = createBuffer;
+      // Every buffer the failed plan made was destroyed (the weights it uploaded stay with the model).
+      const leaked = created.filter((b) => !destroyed.includes(b) && b.label !== '' && !model.weights.holds(b));
+      expect(leaked.map((b) => b.label)).toEqual([]);
+      expect(explanationBits(await explainer.explain(x))).toEqual(before);
+      const fresh = Model.fromFile(gpu(), DEMO);
+      expect(explanationBits(await explainer.explain(image(52, 80)))).toEqual(explanationBits(await new Explainer(fresh).explain(image(52, 80))));
+      fresh.dispose();
+    } finally {
+      model.dispose();
+      context.dispose();
+    }
+  });
+});

@@ -32,6 +32,12 @@ export class WeightStore {
     return buffer;
   }
 
+  /** Whether `buffer` is one of these weights. */
+  holds(buffer: GPUBuffer): boolean {
+    for (const b of this.buffers.values()) if (b === buffer) return true;
+    return false;
+  }
+
   destroy(): void {
     for (const b of this.buffers.values()) b.destroy();
     this.buffers.clear();
