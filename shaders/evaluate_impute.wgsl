@@ -5,11 +5,18 @@
 //   s_i x_i - sum_{removed neighbours j} w_ij x_j = sum_{kept neighbours k} w_ik image_k,
 // with s_i the weights inside the image. It is symmetric and positive definite (the weights are
 // symmetric; the diagonal dominates), so conjugate gradients solve it, in place in `perturbed`, from
-// x = 0, until the residual is `tolerance` of the first or after `max_iterations`. Then each removed
+// x = 0, until the residual is `tolerance` of the first or after its iterations. Then each removed
 // value gets noise * N(0, 1), draw c * plane + p of the copy's stream (shaders/random.wgsl). Copies of
 // other kinds return at once.
+//
+// The solve is spread over dispatches so that none runs long enough for a driver's watchdog (about
+// 2 s on Windows): stage 0 sets up the system, each stage-1 dispatch runs at most P.iterations steps of
+// conjugate gradients from where the last one stopped (state [workgroups, 2]: the squared residual
+// and the first one), stage 2 adds the noise. The arithmetic is the same as in one dispatch.
 
 var<workgroup> copy_kind: u32;
+var<workgroup> shared_rr: f32;
+var<workgroup> shared_first: f32;
 
 fn uniform_sum(lane: u32, value: f32) -> f32 {
   _ = workgroup_sum(lane, value);
@@ -29,7 +36,21 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   if (workgroupUniformLoad(&copy_kind) == 0u) { return; }
   let base = (copy * P.channels + channel) * P.plane;
   let ranks_base = row.n * P.plane;
+  if (P.stage == 0u) {
+    set_up(lane, row, base, ranks_base, wid.x);
+  } else if (P.stage == 1u) {
+    solve(lane, row, base, ranks_base, wid.x);
+  } else {
+    let stream = pcg_hash(row.n ^ pcg_hash(row.pixels ^ pcg_hash(row.kind)));
+    for (var p = lane; p < P.plane; p += WG) {
+      if (road_removes(row, u32(ranks[ranks_base + p]))) {
+        perturbed[base + p] += P.noise * normal_draw(P.seed, stream, channel * P.plane + p);
+      }
+    }
+  }
+}
 
+fn set_up(lane: u32, row: Copy, base: u32, ranks_base: u32, group: u32) {
   // The right-hand side from the kept neighbours; the residual of x = 0 is it, and so is the first direction.
   var squares = 0.0;
   for (var p = lane; p < P.plane; p += WG) {
@@ -52,8 +73,20 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
     squares += b * b;
   }
   let first_squares = uniform_sum(lane, squares);
-  var rr = first_squares;
-  for (var iteration = 0u; iteration < P.max_iterations && rr > P.tolerance * P.tolerance * first_squares; iteration++) {
+  if (lane == 0u) {
+    state[2u * group] = first_squares;
+    state[2u * group + 1u] = first_squares;
+  }
+}
+
+fn solve(lane: u32, row: Copy, base: u32, ranks_base: u32, group: u32) {
+  if (lane == 0u) {
+    shared_rr = state[2u * group];
+    shared_first = state[2u * group + 1u];
+  }
+  var rr = workgroupUniformLoad(&shared_rr);
+  let first_squares = workgroupUniformLoad(&shared_first);
+  for (var iteration = 0u; iteration < P.iterations && rr > P.tolerance * P.tolerance * first_squares; iteration++) {
     storageBarrier();
     // product = A direction, on the removed pixels. The direction is zero on the kept pixels (so are
     // the residual and the right-hand side's updates), so the neighbours need no test of their own.
@@ -90,10 +123,5 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
       direction[base + p] = residual[base + p] + beta * direction[base + p];
     }
   }
-  let stream = pcg_hash(row.n ^ pcg_hash(row.pixels ^ pcg_hash(row.kind)));
-  for (var p = lane; p < P.plane; p += WG) {
-    if (road_removes(row, u32(ranks[ranks_base + p]))) {
-      perturbed[base + p] += P.noise * normal_draw(P.seed, stream, channel * P.plane + p);
-    }
-  }
+  if (lane == 0u) { state[2u * group] = rr; }
 }

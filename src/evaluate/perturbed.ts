@@ -56,6 +56,12 @@ export interface PerturbedOptions {
 }
 
 const FIRST_ROW = 'first row';
+/**
+ * Conjugate-gradient steps of ROAD's imputation per dispatch: a step reads each pixel of its plane
+ * about ten times, so 64 of them on a 224x224 plane are some 30 million loads, far below what a
+ * driver's 2 s watchdog allows; the 3,584 steps the solve may take at 224x224 become 56 dispatches.
+ */
+const ITERATIONS_PER_DISPATCH = 64;
 const INPUT = { images: 'images', maps: 'maps', ranks: 'ranks', table: 'table' } as const;
 const SHARED = { ...INPUT, deletion: 'deletion baseline', insertion: 'insertion baseline' } as const;
 
@@ -114,14 +120,17 @@ export class PerturbedRuns {
     if (options.road) {
       const [residual, direction, product] = ['residual', 'direction', 'product'].map((what) => b.scratch(copiesShape, `ROAD imputation: ${what}`));
       const { noise, seed, tolerance, maxIterations } = options.road;
-      b.dispatch(
-        evaluateKernels.impute.program({
-          uniforms: { rows, channels, plane, height, width, max_iterations: maxIterations, tolerance, seed, noise },
-          bindings: { table: ext.table, first, ranks: ext.ranks, perturbed, residual, direction, product },
-          workgroups: [batch * channels, 1, 1],
-        }),
-        'ROAD imputation',
-      );
+      const state = b.scratch([batch * channels, 2], 'ROAD imputation: state');
+      const bindings = { table: ext.table, first, ranks: ext.ranks, perturbed, residual, direction, product, state };
+      const stage = (stage: number, iterations: number, label: string) =>
+        b.dispatch(
+          evaluateKernels.impute.program({ uniforms: { rows, channels, plane, height, width, stage, iterations, tolerance, seed, noise }, bindings, workgroups: [batch * channels, 1, 1] }),
+          `ROAD imputation: ${label}`,
+        );
+      stage(0, 0, 'set-up');
+      // A dispatch past convergence ends at once; none runs more than ITERATIONS_PER_DISPATCH steps.
+      for (let done = 0; done < maxIterations; done += ITERATIONS_PER_DISPATCH) stage(1, Math.min(ITERATIONS_PER_DISPATCH, maxIterations - done), `steps ${done + 1}..`);
+      stage(2, 0, 'noise');
     }
     b.setValue(model.inputName, perturbed);
     const scores = b.value(scoreTensor(shaped, options.output));

@@ -44,8 +44,9 @@ export const evaluateKernels = {
     name: 'evaluate_impute',
     files: ['random', 'workgroup_sum', 'evaluate_common', 'evaluate_road', 'evaluate_impute'],
     grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
-    uniforms: { rows: 'u32', channels: 'u32', plane: 'u32', height: 'u32', width: 'u32', max_iterations: 'u32', tolerance: 'f32', seed: 'u32', noise: 'f32' },
-    bindings: { ...TABLE, ranks: { access: 'read', element: 'i32' }, perturbed: 'write', residual: 'write', direction: 'write', product: 'write' },
+    // stage 0: set up, 1: `iterations` steps of the solve, 2: the noise (shaders/evaluate_impute.wgsl).
+    uniforms: { rows: 'u32', channels: 'u32', plane: 'u32', height: 'u32', width: 'u32', stage: 'u32', iterations: 'u32', tolerance: 'f32', seed: 'u32', noise: 'f32' },
+    bindings: { ...TABLE, ranks: { access: 'read', element: 'i32' }, perturbed: 'write', residual: 'write', direction: 'write', product: 'write', state: 'write' },
   }),
   randomize: defineKernel({
     name: 'randomize_weights',
