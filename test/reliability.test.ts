@@ -208,11 +208,15 @@ describe('the plan cache', () => {
 });
 
 describe('grids past the adapter limit', () => {
-  /** A stride-1 convolution in float64: y[o, i, j] = sum w[o, c, a, b] x[c, i + a - pad, j + b - pad]. */
-  function conv(x: Float32Array, w: Float32Array, [channels, height, width]: number[], [outC, k]: number[], pad: number) {
+  /**
+   * A stride-1 convolution in float64, y[o, i, j] = sum w[o, c, a, b] x[c, i + a - pad, j + b - pad]
+   * ('forward': `values` is x), or its backward-data, the same sum with the roles of x and y exchanged
+   * ('backward': `values` is dy, the result dx).
+   */
+  function conv(values: Float32Array, w: Float32Array, [channels, height, width]: number[], [outC, k]: number[], pad: number, direction: 'forward' | 'backward' = 'forward') {
     const outH = height + 2 * pad - k + 1;
     const outW = width + 2 * pad - k + 1;
-    const y = new Float64Array(outC * outH * outW);
+    const out = new Float64Array(direction === 'forward' ? outC * outH * outW : channels * height * width);
     for (let o = 0; o < outC; o++) {
       for (let c = 0; c < channels; c++) {
         for (let a = 0; a < k; a++) {
@@ -221,36 +225,18 @@ describe('grids past the adapter limit', () => {
             for (let i = 0; i < outH; i++) {
               const row = i + a - pad;
               if (row < 0 || row >= height) continue;
-              const xRow = (c * height + row) * width;
+              const xRow = (c * height + row) * width + b - pad;
               const yRow = (o * outH + i) * outW;
-              for (let j = Math.max(0, pad - b); j < Math.min(outW, width + pad - b); j++) y[yRow + j] += weight * x[xRow + j + b - pad];
+              for (let j = Math.max(0, pad - b); j < Math.min(outW, width + pad - b); j++) {
+                if (direction === 'forward') out[yRow + j] += weight * values[xRow + j];
+                else out[xRow + j] += weight * values[yRow + j];
+              }
             }
           }
         }
       }
     }
-    return y;
-  }
-  /** dx of sum(gy * conv(x)): the same sum with the roles of x and y exchanged. */
-  function convBackwardData(gy: Float32Array, w: Float32Array, [channels, height, width]: number[], [outC, k]: number[], pad: number) {
-    const outH = height + 2 * pad - k + 1;
-    const outW = width + 2 * pad - k + 1;
-    const dx = new Float64Array(channels * height * width);
-    for (let o = 0; o < outC; o++) {
-      for (let c = 0; c < channels; c++) {
-        for (let a = 0; a < k; a++) {
-          for (let b = 0; b < k; b++) {
-            const weight = w[((o * channels + c) * k + a) * k + b];
-            for (let i = 0; i < outH; i++) {
-              const row = i + a - pad;
-              if (row < 0 || row >= height) continue;
-              for (let j = Math.max(0, pad - b); j < Math.min(outW, width + pad - b); j++) dx[(c * height + row) * width + j + b - pad] += weight * gy[(o * outH + i) * outW + j];
-            }
-          }
-        }
-      }
-    }
-    return dx;
+    return out;
   }
   const convModel = (shape: number[], outC: number, k: number, pad: number, w: Float32Array) =>
     onnxOf({
@@ -279,7 +265,7 @@ describe('grids past the adapter limit', () => {
     const x = Float32Array.from({ length: 3 * 64 * 64 }, (_, i) => normalDraw(4, 0, i));
     const gy = Float32Array.from({ length: outC * 64 * 64 }, (_, i) => normalDraw(5, 0, i));
     const y = conv(x, w, shape.slice(1), [outC, k], pad);
-    const dx = convBackwardData(gy, w, shape.slice(1), [outC, k], pad);
+    const dx = conv(gy, w, shape.slice(1), [outC, k], pad, 'backward');
     for (const isCpu of [true, false]) {
       // 4,096 columns: 16 tiles of 256 (registers) or 64 of 64 (tiled); at most 8 per dimension folds both.
       const model = Model.fromBytes(gpu(), convModel(shape, outC, k, pad, w), 'conv', { traits: { isCpu, winograd: false, maxWorkgroupsPerDimension: 8 } });
