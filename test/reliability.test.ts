@@ -358,6 +358,36 @@ describe('a lost device', () => {
 });
 
 describe('an injected failure', () => {
+  it('out of memory while a plan\'s buffers are made is this call\'s error, with the plan\'s size and the mend', async () => {
+    const context = await createGpuContext();
+    const model = Model.fromFile(context, DEMO);
+    const explainer = new Explainer(model);
+    try {
+      const x = image(53, 96);
+      const before = explanationBits(await explainer.explain(x));
+      // The device reports out-of-memory for the next out-of-memory scope, as a driver would.
+      const { device } = context;
+      const [push, pop] = [device.pushErrorScope.bind(device), device.popErrorScope.bind(device)];
+      const scopes: GPUErrorFilter[] = [];
+      let injected = false;
+      device.pushErrorScope = (filter: GPUErrorFilter) => (scopes.push(filter), push(filter));
+      device.popErrorScope = () => {
+        const filter = scopes.pop();
+        const popped = pop();
+        if (filter !== 'out-of-memory' || injected) return popped;
+        injected = true;
+        return popped.then(() => ({ message: 'injected: out of memory' }) as GPUError);
+      };
+      await expect(explainer.explain(image(54, 80))).rejects.toThrow(/^the GPU ran out of memory for a plan of [\d.]+ MB of buffers \(injected: out of memory\); use a smaller batch or input, or a lower maxPlanBytes/);
+      device.pushErrorScope = push;
+      device.popErrorScope = pop;
+      expect(explanationBits(await explainer.explain(x))).toEqual(before);
+    } finally {
+      model.dispose();
+      context.dispose();
+    }
+  });
+
   it('a call whose plan fails half-way frees what it made, and the calls after it give what they gave before', async () => {
     const context = await createGpuContext();
     const model = Model.fromFile(context, DEMO);
