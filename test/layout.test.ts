@@ -201,6 +201,26 @@ describe('view ops', () => {
   }
 });
 
+describe('Flatten', () => {
+  // ONNX's Flatten: axis in [-r, r], a negative one counted from the back of the input's rank.
+  const expected: [number, Shape][] = [[-1, [24, 5]], [-2, [6, 20]], [-3, [2, 60]], [-4, [1, 120]], [0, [1, 120]], [1, [2, 60]], [4, [120, 1]]];
+  for (const [axis, shape] of expected) {
+    it(`axis ${axis} of [2, 3, 4, 5] gives [${shape}]`, async () => {
+      const graph = graphOf({ inputs: { x: [2, 3, 4, 5] }, nodes: [{ op: 'Flatten', inputs: ['x'], attributes: { axis } }] });
+      const x = randomData(120, 3);
+      const r = await runGraph(gpu(), graph, { x });
+      expect(r.shape).toEqual(shape);
+      expect(Array.from(r.y)).toEqual(Array.from(x));
+    });
+  }
+  it('refuses an axis outside [-rank, rank]', async () => {
+    for (const axis of [-5, 5]) {
+      const graph = graphOf({ inputs: { x: [2, 3, 4, 5] }, nodes: [{ op: 'Flatten', inputs: ['x'], attributes: { axis } }] });
+      await expect(runGraph(gpu(), graph, { x: randomData(120, 3) })).rejects.toThrow(`axis ${axis} is out of range for rank 4`);
+    }
+  });
+});
+
 describe('gradients several layout ops add into one tensor', () => {
   // x feeds Pad, Transpose, Reshape and Slice; their flattened outputs are concatenated. The gradient
   // of x has four contributions: the first backward kernel overwrites, the others add. Both orders

@@ -31,8 +31,11 @@ function axesOf(ctx: ShapeContext): number[] | undefined {
 
 export const flatten = viewOp(['Flatten'], ({ node, inputShapes }) => {
   const shape = inputShapes[0]!;
-  // Flatten's axis may equal the rank (everything goes to the first dim).
-  const axis = normalizeAxis(node, attrInt(node, 'axis', 1), shape.length + 1);
+  // Flatten's axis runs from -rank to rank: a negative one counts from the back of the input's rank
+  // (-1 keeps the last dimension apart), and rank itself puts everything in the first dimension.
+  const given = attrInt(node, 'axis', 1);
+  if (given < -shape.length || given > shape.length) throw nodeError(node, `axis ${given} is out of range for rank ${shape.length}`);
+  const axis = given < 0 ? given + shape.length : given;
   return [elementCount(shape.slice(0, axis)), elementCount(shape.slice(axis))];
 });
 
