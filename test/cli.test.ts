@@ -3,30 +3,13 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { main } from '../src/cli/main.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { run } from './support/cli.js';
 import { PNG } from 'pngjs';
 import { applyJet } from '../src/io/colormap.js';
 import { readNpy, writeNpy } from '../src/io/npy.js';
 import { FIXTURES, readReference, relativeError } from './support/fixtures.js';
 import { poolingHeadModel, shiftedReluModel } from './support/model-spec.js';
-
-async function run(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, 'log').mockImplementation((...a) => void out.push(a.join(' ')));
-  const error = vi.spyOn(console, 'error').mockImplementation((...a) => void err.push(a.join(' ')));
-  process.exitCode = undefined;
-  try {
-    await main(argv);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-  const status = process.exitCode ?? 0;
-  process.exitCode = undefined;
-  return { status, stdout: out.join('\n'), stderr: err.join('\n') };
-}
 
 afterEach(() => {
   process.exitCode = undefined;

@@ -17,6 +17,7 @@ import { textTable } from './table.js';
 import { cropSize, imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
 import { DEFAULT_FOLDER_BATCH, explainFolder, MANIFEST } from './folder.js';
 import { stopOnSignals } from './signals.js';
+import { parseShard } from './shards.js';
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
@@ -30,6 +31,9 @@ ${INPUT_HELP}
                        (file, class, label, score, layer, files, ms; or the file's error)
   --resume             with --images: skip the images the manifest already has
   --save-npy           with --images: each image's raw map as NAME.npy beside its PNGs
+  --shard K/N          with --images: only shard K of N (0 <= K < N; by a hash of each relative
+                       path, so adding files moves no other), with its own manifest
+                       (manifest.shard-K-of-N.jsonl); 'gradcam merge' joins the shards
   --layer NAME[,NAME...]
                        ONNX tensor or node names, or 'all' for every candidate (default: the last
                        spatial feature map; see 'gradcam layers'); several layers come from one
@@ -58,7 +62,8 @@ examples:
   gradcam explain --model resnet50.onnx --image cat.jpg --method guided-gradcam --class 281 --out maps/
   gradcam explain --model resnet50.onnx --image cat.jpg --layer all --json
   gradcam explain --model resnet50.onnx --image cat.jpg --method scorecam --batch 32 --npy map.npy
-  gradcam explain --model resnet50.onnx --image cat.jpg --smooth 25 --noise 0.15 --out maps/`;
+  gradcam explain --model resnet50.onnx --image cat.jpg --smooth 25 --noise 0.15 --out maps/
+  gradcam explain --model resnet50.onnx --images val/ --out maps/ --shard 3/16 --resume`;
 
 export async function explain(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -75,6 +80,7 @@ export async function explain(argv: string[]): Promise<void> {
       images: { type: 'string' },
       resume: { type: 'boolean' },
       'save-npy': { type: 'boolean' },
+      shard: { type: 'string' },
       output: { type: 'string' },
       out: { type: 'string' },
       npy: { type: 'string' },
@@ -91,7 +97,7 @@ export async function explain(argv: string[]): Promise<void> {
   const classes = intList(values.class as string | undefined, '--class');
   const labels = loadLabels(values.labels as string | undefined);
   if (values.images !== undefined) return explainImages(modelPath, method, classes, labels, values);
-  if (values.resume || values['save-npy']) throw new UsageError('--resume and --save-npy go with --images DIR');
+  if (values.resume || values['save-npy'] || values.shard) throw new UsageError('--resume, --save-npy and --shard go with --images DIR');
   const input = readModelInput(values as InputValues, positionals);
 
   await withModel(modelPath, async (model) => {
@@ -139,6 +145,7 @@ async function explainImages(modelPath: string, method: Method, classes: number[
   if (classes && classes.length > 1) throw new UserError('with --images, --class takes one class for every image');
   const preprocess = imageOptions(values as InputValues);
   const batch = positiveInt(values.batch as string | undefined, '--batch') ?? DEFAULT_FOLDER_BATCH;
+  const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
   await withModel(modelPath, async (model) => {
     const explainer = new Explainer(model);
     try {
@@ -151,14 +158,14 @@ async function explainImages(modelPath: string, method: Method, classes: number[
       try {
         r = await explainFolder(explainer, {
           dir, out, batch, resume: Boolean(values.resume), saveNpy: Boolean(values['save-npy']), preprocess, labels, explain,
-          writeImages, fileTag: fileSafe, signal: stop.signal,
+          writeImages, fileTag: fileSafe, signal: stop.signal, shard,
         });
       } finally {
         stop.release();
       }
-      const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}${r.stopped ? ', stopped before the rest' : ''}; manifest: ${join(out, MANIFEST)}`;
+      const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}${r.stopped ? ', stopped before the rest' : ''}; manifest: ${r.manifest}`;
       (values.json ? console.error : console.log)(summary);
-      if (values.json) console.log(JSON.stringify({ ...r, manifest: join(out, MANIFEST) }));
+      if (values.json) console.log(JSON.stringify(r));
       if (r.stopped) process.exitCode = stop.status;
     } finally {
       explainer.dispose();

@@ -12,6 +12,7 @@ import { preprocess, resizeAndCrop, type PreprocessOptions, type RgbImage } from
 import { writeNpy } from '../io/npy.js';
 import { Progress } from '../io/progress.js';
 import type { ModelInput } from './inputs.js';
+import { inShard, type Shard, shardManifest } from './shards.js';
 
 const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
 export const MANIFEST = 'manifest.jsonl';
@@ -31,6 +32,8 @@ export interface FolderOptions {
   fileTag: (layer: string) => string;
   /** Stops the run after the batch in hand: its images are written and in the manifest, so --resume goes on from there. */
   signal?: AbortSignal;
+  /** Only the images of this shard (src/cli/shards.ts), with a manifest of its own. */
+  shard?: Shard;
 }
 
 /** Every PNG/JPEG under `dir`, as paths relative to it, sorted. */
@@ -86,11 +89,12 @@ function decode(dir: string, files: string[], options: PreprocessOptions): Decod
   return decoded;
 }
 
-export async function explainFolder(explainer: Explainer, o: FolderOptions): Promise<{ explained: number; failed: number; skipped: number; stopped: boolean }> {
-  const files = imagesUnder(o.dir);
-  if (files.length === 0) throw new UserError(`no PNG or JPEG images under ${o.dir}`);
+export async function explainFolder(explainer: Explainer, o: FolderOptions): Promise<{ explained: number; failed: number; skipped: number; stopped: boolean; manifest: string }> {
+  const all = imagesUnder(o.dir);
+  if (all.length === 0) throw new UserError(`no PNG or JPEG images under ${o.dir}`);
+  const files = o.shard ? all.filter((f) => inShard(f, o.shard!)) : all;
   mkdirSync(o.out, { recursive: true });
-  const manifest = join(o.out, MANIFEST);
+  const manifest = join(o.out, shardManifest(o.shard, MANIFEST));
   const done = o.resume ? resumeManifest(manifest) : new Set<string>();
   if (!o.resume) writeFileSync(manifest, '');
   const todo = files.filter((f) => !done.has(f));
@@ -175,5 +179,5 @@ export async function explainFolder(explainer: Explainer, o: FolderOptions): Pro
     progress.update(explained + failed, batches[b].at(-1));
   }
   progress.stop();
-  return { explained, failed, skipped: files.length - todo.length, stopped };
+  return { explained, failed, skipped: files.length - todo.length, stopped, manifest };
 }

@@ -7,6 +7,7 @@ import { EXPLAIN_HELP, explain } from './explain.js';
 import { INFER_HELP, infer } from './infer.js';
 import { INFO_HELP, info } from './info.js';
 import { LAYERS_HELP, layers } from './layers.js';
+import { MERGE_HELP, merge } from './merge.js';
 import { SERVE_HELP, serve } from './serve.js';
 import { VERIFY_HELP, verify } from './verify.js';
 
@@ -16,6 +17,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   explain: { run: explain, help: EXPLAIN_HELP, summary: 'Grad-CAM / counterfactual / CAM heatmaps' },
   evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'faithfulness: deletion/insertion, Average Drop, pointing game, box localization' },
   layers: { run: layers, help: LAYERS_HELP, summary: 'the layers that can be explained, and the default' },
+  merge: { run: merge, help: MERGE_HELP, summary: 'join the outputs of folder runs (shards of a job array) into one manifest' },
   demo: { run: demo, help: DEMO_HELP, summary: 'explain the bundled sample images with the bundled demo model' },
   verify: { run: verify, help: VERIFY_HELP, summary: 'check this adapter against the bundled float64 reference cases' },
   serve: { run: serve, help: SERVE_HELP, summary: 'the web page: the same engine in your browser, on 127.0.0.1' },
