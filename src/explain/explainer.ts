@@ -1,66 +1,21 @@
 // Grad-CAM and its family (counterfactual, CAM, XGrad-CAM, Grad-CAM++, HiResCAM, element-wise Grad-CAM,
-// LayerCAM, EigenCAM, EigenGrad-CAM, guided back-propagation, Guided Grad-CAM) on a loaded model. One
-// plan per (input shape, layers, methods, output): forward pass, class choice and gradient seed, one
-// backward pass down to the lowest layer (the gradient passes every other layer on its way), then each
-// method's map kernels per layer; one submission, and only the maps and the scores are read back.
+// LayerCAM, EigenCAM, EigenGrad-CAM, guided back-propagation, Guided Grad-CAM) on a loaded model: the
+// calls, their checks and their results. One plan per (input shape, layers, methods, output), built in
+// plan.ts: one submission, and only the maps and the scores are read back.
 import { type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
-import type { ShapedGraph } from '../ops/infer.js';
-import { PlanBuilder } from '../plan/builder.js';
-import { Executable } from '../plan/executable.js';
 import { type DispatchProfile, profileOf } from '../plan/profile.js';
-import { classSeedKernel, guidedImageKernel, guidedProductKernel } from '../kernels/gradcam.js';
-import { addMap, addResizeNormalize } from './map.js';
-import type { TensorRef } from '../kernels/program.js';
 import { dataOf, type Model, shapesOf, type Tensor } from '../runtime/model.js';
 import { nonFiniteOutputError } from '../runtime/finite.js';
 import { DISPOSE } from '../gpu/context.js';
-import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
-import { classMargins, MarginProbe, type Stability, stabilityOf } from './stability.js';
-import { addEigenProjection } from './eigen.js';
-import { type Accumulated, addAccumulation, addNoisyInput, checkSmoothOptions, finishPlan, SMOOTH_IMAGES, SMOOTH_RUN, smoothRun, type SmoothOptions, type Smoothing } from './smooth.js';
-import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult, shapedForCopies, shareName, sideTensors } from './perturb.js';
+import type { LayerInfo } from './layers.js';
+import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName } from './methods.js';
+import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, layersOf } from './plan.js';
+import { classMargins, type Stability, stabilityOf } from './stability.js';
+import { checkSmoothOptions, SMOOTH_IMAGES, SMOOTH_RUN, smoothRun, type SmoothOptions } from './smooth.js';
+import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult } from './perturb.js';
 
-/** The methods and their one-line descriptions (gradcam explain --help lists them). */
-export const METHOD_HELP = {
-  gradcam: 'alpha_k = spatial mean of dy/dA_k; ReLU(sum_k alpha_k A_k)',
-  counterfactual: 'Grad-CAM of the negated gradient: what argues against the class',
-  cam: 'alpha_k = classifier weights (global-average-pooling -> dense head only)',
-  xgradcam: 'alpha_k = sum(dy/dA_k * A_k) / (sum(A_k) + 1e-7)',
-  'gradcam++': 'alpha_k = sum(relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + 1e-6)), g = dy/dA_k',
-  hirescam: 'ReLU(sum_k dy/dA_k * A_k), position by position',
-  'gradcam-elementwise': 'sum_k ReLU(dy/dA_k * A_k)',
-  layercam: 'sum_k ReLU(dy/dA_k) * A_k',
-  eigencam: 'first principal component of the centred activations, sign-corrected (no gradient)',
-  eigengradcam: 'first principal component of the centred dy/dA * A, sign-corrected',
-  scorecam: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)',
-  ablationcam: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)',
-  'guided-backprop': 'guided back-propagation to the input (ReLUs pass positive gradients only); [N, C, H, W]',
-  'guided-gradcam': 'guided back-propagation x the Grad-CAM map; [N, C, H, W]',
-} as const;
-export type Method = keyof typeof METHOD_HELP;
-export const METHODS = Object.keys(METHOD_HELP) as Method[];
-
-/** Methods whose result is an image-shaped gradient at the input, [N, C, H, W]. */
-const GUIDED: readonly Method[] = ['guided-backprop', 'guided-gradcam'];
-/** Methods whose map does not depend on the layer. */
-const LAYER_FREE: readonly Method[] = ['guided-backprop'];
-/** Methods that use no gradient at all (always stable; SmoothGrad does not apply). */
-const NO_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'scorecam', 'ablationcam'];
-/** Methods that need no gradient at the layer. */
-const NO_LAYER_GRADIENT: readonly Method[] = [...NO_GRADIENT, 'guided-backprop'];
-
-// The map kernel's modes (MODE_* in shaders/gradcam_alpha.wgsl).
-const MODE: Partial<Record<Method, number>> = {
-  gradcam: 0,
-  counterfactual: 1,
-  cam: 2,
-  xgradcam: 3,
-  'gradcam++': 4,
-  hirescam: 5,
-  'gradcam-elementwise': 6,
-  layercam: 7,
-};
+export { METHOD_HELP, METHODS, type Method } from './methods.js';
 
 export interface ExplainOptions {
   method?: Method;
@@ -135,23 +90,6 @@ export interface Explanation {
   profile?: DispatchProfile[];
 }
 
-const CLASSES_INPUT = '<classes>';
-
-interface ExplainerPlan {
-  /** GPU bytes of its executables (the plan cache's budget), and how to free them. */
-  readonly bytes: number;
-  destroy(): void;
-  exe: Executable;
-  /** SmoothGrad: the plan that normalizes the means once every copy has run. */
-  finish?: Executable;
-  smoothing?: Smoothing;
-  layers: LayerInfo[];
-  shaped: ShapedGraph;
-  score: string;
-  /** Score-CAM / Ablation-CAM per layer, made on first use. */
-  perturbations: Map<string, Perturbation>;
-  sides: string[][];
-}
 
 let explainers = 0;
 
@@ -215,7 +153,7 @@ export class Explainer {
       if (unsmoothable.length) throw new UserError(`SmoothGrad averages gradients; ${unsmoothable.join(', ')} ${unsmoothable.length === 1 ? 'uses' : 'use'} none`);
       if (options.profile) throw new UserError('profiling times one plain pass; leave out SmoothGrad');
     }
-    const plan = await this.model.plans.get(this.prefix + key, () => this.buildPlan(input.shape, methods, layerNames, options));
+    const plan = await this.model.plans.get(this.prefix + key, () => buildExplainerPlan(this.model, input.shape, methods, layerNames, options));
     const batch = input.shape[0];
     const numClasses = plan.shaped.shapes.get(plan.score)!.reduce((a, b) => a * b, 1) / plan.shaped.shapes.get(this.model.inputName)![0];
     const requested = requestedClasses(options.classes, batch, numClasses);
@@ -323,158 +261,6 @@ export class Explainer {
     return { outputs, gpuMs, dispatchMs: undefined, wallMs: performance.now() - start };
   }
 
-  private async buildPlan(imagesShape: Shape, methods: Method[], layerNames: string[], options: ExplainLayersOptions) {
-    if (imagesShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${imagesShape}]`);
-    // SmoothGrad: the plan runs batches of noisy copies, and folds their maps into per-image means.
-    const smoothing: Smoothing | undefined = options.smooth && {
-      images: imagesShape[0], samples: options.smooth.samples,
-    };
-    const shaped = smoothing
-      ? shapedForCopies(this.model, imagesShape, Math.min(options.batch ?? DEFAULT_PERTURBATION_BATCH, smoothing.images * smoothing.samples))
-      : this.model.shaped(new Map([[this.model.inputName, imagesShape]]));
-    const inputShape = shaped.shapes.get(this.model.inputName)!;
-    const accumulated: Accumulated = { maps: new Map(), margins: new Map() };
-    const emitMap = (name: string, map: TensorRef, normalized: TensorRef) => {
-      if (!smoothing) {
-        b.addOutput(`map:${name}`, map);
-        b.addOutput(`normalized:${name}`, normalized);
-        return;
-      }
-      addAccumulation(b, map, `map:${name}`, smoothing, 'mean');
-      accumulated.maps.set(`map:${name}`, [smoothing.images, ...map.shape.slice(1)]);
-    };
-    const emitMargins = (name: string, margins: TensorRef) => {
-      if (!smoothing) return b.addOutput(name, margins);
-      addAccumulation(b, margins, name, smoothing, 'min');
-      accumulated.margins.set(name, [smoothing.images]);
-    };
-    const { layers: candidates, default: fallback, score } = layersOf(shaped, options.output);
-    const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name)) : [fallback];
-    const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
-    const [batch] = inputShape;
-    const scoreCount = shaped.shapes.get(score)!.reduce((a, b) => a * b, 1);
-    if (scoreCount % batch !== 0) throw new UserError(`scores "${score}" [${shaped.shapes.get(score)}] do not split into ${batch} images`);
-    const numClasses = scoreCount / batch;
-    const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
-
-    const b = new PlanBuilder(shaped, this.model.deviceTraits);
-    const layerGradients = methods.some((m) => !NO_LAYER_GRADIENT.includes(m));
-    const guiding = methods.some((m) => GUIDED.includes(m));
-    // What Score-CAM's and Ablation-CAM's batch plans read (src/explain/perturb.ts).
-    const perturbing = methods.some((m) => PERTURBATION_METHODS.includes(m));
-    const sides = layers.map((layer) => (methods.includes('ablationcam') ? sideTensors(shaped, layer.tensor, score, b.nodesBetween([layer.tensor], score)) : []));
-    // Every tensor read below exists as itself: no activation is fused over it.
-    b.keep([score, this.model.inputName, ...layers.map((l) => l.tensor), ...sides.flat()]);
-    if (layerGradients) b.keepBackward(score, layers.map((l) => l.tensor));
-    if (guiding) b.keepBackward(score, [this.model.inputName]);
-    if (smoothing) addNoisyInput(b, this.model.inputName, inputShape, smoothing);
-    const scores = b.value(score);
-    const activations = layers.map((layer) => b.value(layer.tensor));
-    b.addOutput('logits', scores);
-    if (perturbing) {
-      b.addShared(shareName.input, b.value(this.model.inputName));
-      layers.forEach((_, i) => {
-        b.addShared(shareName.activations(i), activations[i]);
-        for (const tensor of sides[i]) b.addShared(shareName.side(i, tensor), b.value(tensor));
-      });
-    }
-
-    b.setPhase('backward');
-    const requested = b.addInput(CLASSES_INPUT, [batch]);
-    const seed = b.scratch(shaped.shapes.get(score)!, 'gradient seed');
-    const picked = b.scratch([batch, 2], 'picked classes');
-    b.dispatch(
-      classSeedKernel.program({ uniforms: { batch, classes: numClasses }, bindings: { scores, requested, seed, picked }, count: batch * numClasses }),
-      'class selection',
-    );
-    b.addOutput('picked', picked);
-    if (perturbing) b.addShared(shareName.picked, picked);
-    let gradients: TensorRef[] = [];
-    if (layerGradients) {
-      // One probe per layer: each layer's map depends only on the decisions between it and the score.
-      const probes = layers.map((layer) => new MarginProbe(b, batch, b.nodesBetween([layer.tensor], score)));
-      const found = b.addBackward(score, seed, layers.map((l) => l.tensor), { afterNode: (node, ctx) => probes.forEach((p) => p.visit(node, ctx)) });
-      gradients = layers.map((l) => found.get(l.tensor)!);
-      probes.forEach((p, i) => p.any && emitMargins(`margins:${i}`, p.margins));
-    }
-    const input = this.model.inputName;
-    let guided: TensorRef | undefined;
-    if (guiding) {
-      const probe = new MarginProbe(b, batch);
-      guided = b.addBackward(score, seed, [input], { guided: true, afterNode: probe.visit }).get(input)!;
-      if (probe.any) emitMargins('guided margins', probe.margins);
-    }
-
-    b.setPhase('cam');
-    const [, inChannels, outH, outW] = inputShape;
-    layers.forEach((layer, i) => {
-      const [, channels, layerH, layerW] = layer.shape;
-      const head = heads?.[i];
-      const uniforms = {
-        batch, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: 0,
-        weight_class_stride: head?.classStride ?? 0, weight_channel_stride: head?.channelStride ?? 0,
-      };
-      const maps = new Map<Method, TensorRef>();
-      // Guided Grad-CAM needs the Grad-CAM map even when Grad-CAM is not asked for.
-      const wanted = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
-      for (const method of wanted) {
-        const label = `${method} at ${layer.tensor}`;
-        let result: { map: TensorRef; normalized: TensorRef };
-        if (method === 'eigencam' || method === 'eigengradcam') {
-          const gradient = method === 'eigengradcam' ? gradients[i] : undefined;
-          result = addResizeNormalize(b, uniforms, addEigenProjection(b, activations[i], gradient, label), label);
-        } else if (MODE[method] !== undefined) {
-          const weightSource = method === 'cam' ? b.constantTensor(head!.weight, 'classifier weight') : gradients[i];
-          result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: activations[i], weightSource, picked }, label, options.unfused);
-        } else continue;
-        maps.set(method, result.map);
-        if (!methods.includes(method)) continue;
-        emitMap(outputName(method, i), result.map, result.normalized);
-      }
-      for (const method of methods.filter((m) => GUIDED.includes(m))) {
-        if (LAYER_FREE.includes(method) && i > 0) continue;
-        const count = batch * inChannels * outH * outW;
-        let image = guided!;
-        if (method === 'guided-gradcam') {
-          image = b.scratch([batch, inChannels, outH, outW], `guided Grad-CAM at ${layer.tensor}`);
-          b.dispatch(
-            guidedProductKernel.program({
-              uniforms: { channels: inChannels, pixels: outH * outW },
-              bindings: { guided: guided!, map: maps.get('gradcam')!, product: image },
-              count,
-            }),
-            `guided Grad-CAM at ${layer.tensor}`,
-          );
-        }
-        const picture = b.scratch([batch, inChannels, outH, outW], `${method}: picture`);
-        b.dispatch(
-          guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
-          `${method}: picture`,
-        );
-        emitMap(outputName(method, i), image, picture);
-      }
-    });
-    const exe = await Executable.create(this.model.gpu, b.build(), this.model.weights, { profile: options.profile });
-    let finish: Executable | undefined;
-    try {
-      finish = smoothing && (await finishPlan(this.model, shaped, exe, accumulated));
-    } catch (e) {
-      exe.destroy();
-      throw e;
-    }
-    const perturbations = new Map<string, Perturbation>();
-    return {
-      exe, finish, smoothing, layers, shaped, score, perturbations, sides,
-      get bytes() {
-        return exe.bytes + (finish?.bytes ?? 0) + [...perturbations.values()].reduce((total, p) => total + p.bytes, 0);
-      },
-      destroy() {
-        exe.destroy();
-        finish?.destroy();
-        for (const perturbation of perturbations.values()) perturbation.destroy();
-      },
-    } satisfies ExplainerPlan;
-  }
 
   /** The kernels that this explainer's plans dispatch (besides the model's own plans). */
   kernelNames(): string[] {
@@ -492,16 +278,7 @@ export class Explainer {
   }
 }
 
-/** Plan output names: per layer, but one for the methods that do not depend on it. */
-function outputName(method: Method, layer: number): string {
-  return LAYER_FREE.includes(method) ? method : `${layer}:${method}`;
-}
 
-function layersOf(shaped: ShapedGraph, output?: string): { layers: LayerInfo[]; default: LayerInfo; score: string } {
-  const score = scoreTensor(shaped, output);
-  const layers = candidateLayers(shaped, score);
-  return { layers, default: defaultLayer(layers), score };
-}
 
 /** -1 asks the GPU for the top-1 class of that image. */
 function requestedClasses(classes: number[] | undefined, batch: number, numClasses: number): Int32Array {
