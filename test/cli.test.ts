@@ -22,6 +22,26 @@ writeNpy(fourChannels, [1, 4, 32, 40], new Float32Array(4 * 32 * 40));
 const image = join(FIXTURES, 'images', 'rgb.png');
 
 describe('gradcam CLI', () => {
+  it('adapters lists what Dawn sees, and --adapter NAME|INDEX chooses one for any command', async () => {
+    const listed = await run('adapters', '--json');
+    expect(listed.status).toBe(0);
+    const adapters = JSON.parse(listed.stdout) as { index: number; backend: string; name: string }[];
+    expect(adapters.length).toBeGreaterThan(0);
+    for (const a of adapters) expect(a.backend.length > 0 && a.name.length > 0).toBe(true);
+    const byIndex = await run('info', '--json', '--adapter', '0');
+    expect(byIndex.status).toBe(0);
+    const byName = await run('info', '--adapter', adapters[0].name.slice(0, 6), '--json');
+    expect(JSON.parse(byName.stdout).adapter).toEqual(JSON.parse(byIndex.stdout).adapter);
+    const unknown = await run('info', '--adapter', 'no such gpu');
+    expect(unknown.status).toBe(1);
+    expect(unknown.stderr).toMatch(/^gradcam: no adapter is named like "no such gpu" \(Available adapters: \* backend: /);
+    expect(unknown.stderr.split('\n')).toHaveLength(1);
+    const past = await run('info', `--adapter=${adapters.length}`);
+    expect(past.status).toBe(1);
+    expect(past.stderr).toContain('gradcam adapters lists them');
+    expect((await run('info', '--adapter')).status).toBe(2);
+  });
+
   it('infer writes the first output as .npy, equal to the float64 reference', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'gradcam-')), 'y.npy');
     const r = await run('infer', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--npy', out);

@@ -1,5 +1,6 @@
 // `gradcam info`: the adapter and the limits that matter for large CNNs.
-import { createGpuContext, describeAdapter } from '../gpu/context.js';
+import { describeAdapter } from '../gpu/context.js';
+import { openGpu } from './session.js';
 import { parse } from './args.js';
 
 export const INFO_HELP = `gradcam info [--json]
@@ -21,7 +22,7 @@ const LIMITS = [
 
 export async function info(argv: string[]): Promise<void> {
   const { values } = parse(argv, { json: { type: 'boolean' } });
-  const gpu = await createGpuContext();
+  const gpu = await openGpu();
   try {
     const limits = Object.fromEntries(LIMITS.map((k) => [k, gpu.limits[k]]));
     if (values.json) {

@@ -4,7 +4,9 @@ import { UsageError, UserError } from '../errors.js';
 import { DEMO_HELP, demo } from './demo.js';
 import { EVALUATE_HELP, evaluate } from './evaluate.js';
 import { EXPLAIN_HELP, explain } from './explain.js';
+import { ADAPTERS_HELP, adapters } from './adapters.js';
 import { INFER_HELP, infer } from './infer.js';
+import { chooseAdapter } from './session.js';
 import { INFO_HELP, info } from './info.js';
 import { LAYERS_HELP, layers } from './layers.js';
 import { MERGE_HELP, merge } from './merge.js';
@@ -13,6 +15,7 @@ import { VERIFY_HELP, verify } from './verify.js';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: string; summary: string }> = {
   info: { run: info, help: INFO_HELP, summary: 'the WebGPU adapter and its limits' },
+  adapters: { run: adapters, help: ADAPTERS_HELP, summary: 'the adapters Dawn sees, for --adapter NAME|INDEX' },
   infer: { run: infer, help: INFER_HELP, summary: 'forward pass: output as .npy, or top-5 classes per image' },
   explain: { run: explain, help: EXPLAIN_HELP, summary: 'Grad-CAM / counterfactual / CAM heatmaps' },
   evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'faithfulness: deletion/insertion, Average Drop, pointing game, box localization' },
@@ -25,7 +28,7 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
 
 const USAGE = `gradcam-webgpu: Grad-CAM on a WebGPU engine written from scratch
 
-usage: gradcam <command> [options]     (gradcam <command> --help for its options)
+usage: gradcam <command> [options] [--adapter NAME|INDEX]   (gradcam <command> --help for its options)
        gradcam --version
 
 commands:
@@ -49,6 +52,13 @@ function version(): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  let adapter: string | undefined;
+  try {
+    [argv, adapter] = takeAdapter(argv);
+  } catch (e) {
+    return fail((e as Error).message, 2);
+  }
+  chooseAdapter(adapter);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
@@ -71,6 +81,20 @@ export async function main(argv: string[]): Promise<void> {
     if (error instanceof UserError || process.env.GRADCAM_DEBUG === undefined) return fail(error.message, error instanceof UsageError ? 2 : 1);
     throw error;
   }
+}
+
+/** --adapter NAME|INDEX (or --adapter=...) anywhere on the line: every command that opens the GPU takes it. */
+function takeAdapter(argv: string[]): [string[], string | undefined] {
+  const rest: string[] = [];
+  let adapter: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--adapter' || a.startsWith('--adapter=')) {
+      adapter = a === '--adapter' ? argv[++i] : a.slice('--adapter='.length);
+      if (!adapter) throw new UsageError('--adapter takes a name (or part of one) or an index from gradcam adapters');
+    } else rest.push(a);
+  }
+  return [rest, adapter];
 }
 
 function fail(message: string, status: 1 | 2): void {

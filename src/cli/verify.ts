@@ -1,7 +1,8 @@
 // `gradcam verify`: the committed float64 reference cases on this adapter (src/evaluate/verify.ts).
 import { UserError } from '../errors.js';
 import { LIMITS, verify as runVerify, VERIFY_NETS } from '../evaluate/verify.js';
-import { createGpuContext, describeAdapter } from '../gpu/context.js';
+import { describeAdapter } from '../gpu/context.js';
+import { openGpu } from './session.js';
 import { Progress } from '../io/progress.js';
 import { parse } from './args.js';
 import { textTable } from './table.js';
@@ -23,7 +24,7 @@ examples:
 
 export async function verify(argv: string[]): Promise<void> {
   const { values } = parse(argv, { case: { type: 'string' }, all: { type: 'boolean' }, json: { type: 'boolean' } });
-  const gpu = await createGpuContext();
+  const gpu = await openGpu();
   try {
     const adapter = describeAdapter(gpu.adapter);
     let progress: Progress | undefined;

@@ -40,6 +40,8 @@ export interface GpuContextOptions {
   adapter?: GPUAdapter;
   /** Which adapter to ask for when none is given; default 'high-performance'. */
   powerPreference?: GPUPowerPreference;
+  /** Node: only the adapters whose name contains this (`gradcam adapters` lists them). */
+  adapterName?: string;
   /**
    * A device the caller made and owns (with `adapter`, or the adapter's information is read from the
    * device where the host has it): the engine uses it as it is, with its limits, and never destroys it.
@@ -67,8 +69,17 @@ export const INSTALL_HINT =
 
 export async function createGpuContext(options: GpuContextOptions = {}): Promise<GpuContext> {
   const given = options.device;
-  const adapter = options.adapter ?? (given ? undefined : await gpuEntry().requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' }));
-  if (!adapter && !given) throw new UserError(INSTALL_HINT);
+  let adapter = options.adapter;
+  if (!adapter && !given) {
+    try {
+      adapter = (await gpuEntry(options.adapterName).requestAdapter({ powerPreference: options.powerPreference ?? 'high-performance' })) ?? undefined;
+    } catch (e) {
+      // Dawn answers a name that matches no adapter with its list of adapters.
+      if (!options.adapterName) throw e;
+      throw new UserError(`no adapter is named like "${options.adapterName}" (${(e as Error).message.replace(/\s*\n\s*/g, ' ').replace(/^no suitable backends found /, '')})`);
+    }
+    if (!adapter) throw new UserError(INSTALL_HINT);
+  }
 
   let device: GPUDevice;
   let hasTimestamps: boolean;

@@ -6,12 +6,18 @@ import { UserError } from '../errors.js';
 
 export const HOST = 'browser';
 
-export function gpuEntry(): GPU {
+/** The browser chooses the adapter; a name asked for in Node means nothing here. */
+export function gpuEntry(_adapter?: string): GPU {
   const gpu = (globalThis as { navigator?: Partial<NavigatorGPU> }).navigator?.gpu;
   if (!gpu) {
     throw new UserError('this browser has no WebGPU (navigator.gpu is missing): use a current Chrome, Edge or Safari, or Firefox with dom.webgpu.enabled, on https:// or localhost');
   }
   return gpu;
+}
+
+/** A page sees the one adapter its browser chooses. */
+export async function listAdapters(): Promise<{ backend: string; name: string }[]> {
+  return [];
 }
 
 /** Browsers define the WebGPU classes and constants globally. */

@@ -9,18 +9,42 @@ import { create, globals } from 'webgpu';
 
 export const HOST = 'node';
 
-// One Dawn instance per process, never released: collecting an instance while any of its objects are
-// still alive crashes dawn.node, and a live instance does not keep the process from exiting.
-let entry: GPU | undefined;
+// One Dawn instance per adapter name asked for, never released: collecting an instance while any of
+// its objects are still alive crashes dawn.node, and a live instance does not keep the process from
+// exiting.
+const entries = new Map<string, GPU>();
 
-/** The WebGPU entry point (navigator.gpu in a browser). */
-export function gpuEntry(): GPU {
+/** The WebGPU entry point (navigator.gpu in a browser); `adapter` restricts it to the adapters so named. */
+export function gpuEntry(adapter = ''): GPU {
   // Mesa warns on every start when XDG_RUNTIME_DIR is unset.
   if (!process.env.XDG_RUNTIME_DIR) process.env.XDG_RUNTIME_DIR = tmpdir();
-  // Dawn rounds timestamps to 100 us by default (a browser's defence against timing attacks); the
-  // profiles here need the short kernels' times.
-  entry ??= create(['disable-dawn-features=timestamp_quantization']);
+  let entry = entries.get(adapter);
+  if (!entry) {
+    // Dawn rounds timestamps to 100 us by default (a browser's defence against timing attacks); the
+    // profiles here need the short kernels' times.
+    entry = create(['disable-dawn-features=timestamp_quantization', ...(adapter ? [`adapter=${adapter}`] : [])]);
+    entries.set(adapter, entry);
+  }
   return entry;
+}
+
+/**
+ * Every adapter Dawn sees (backend and name), in its order. Dawn's Node bindings have no call for it:
+ * asking for an adapter no name matches answers with the list.
+ */
+export async function listAdapters(): Promise<{ backend: string; name: string }[]> {
+  const none = '\u0000 no adapter has this name';
+  let entry = entries.get(none);
+  if (!entry) {
+    entry = create([`adapter=${none}`]);
+    entries.set(none, entry);
+  }
+  try {
+    await entry.requestAdapter();
+  } catch (e) {
+    return [...(e as Error).message.matchAll(/\* backend: '([^']*)', name: '([^']*)'/g)].map((m) => ({ backend: m[1], name: m[2] }));
+  }
+  return [];
 }
 
 /**
