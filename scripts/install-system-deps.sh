@@ -2,7 +2,8 @@
 # Installs what a fresh Debian bookworm machine lacks to run gradcam-webgpu and its references:
 #  - Mesa's lavapipe (CPU Vulkan driver) from bookworm-backports: bookworm's own 22.3 is too old for Dawn;
 #  - PyTorch, torchvision, ONNX, NumPy and Pillow for /usr/bin/python3 (the reference generator);
-#  - chromium-headless-shell, the real browser the web page's test drives (playwright-core, no download).
+#  - chromium-headless-shell, the real browser the web page's test drives (playwright-core, no download);
+#  - redis-server, the Redis that the job queue's test starts on a free port of its own.
 # Idempotent: does nothing where everything is already installed.
 set -euo pipefail
 
@@ -21,8 +22,11 @@ need_python=0
 need_browser=0
 command -v chromium-headless-shell >/dev/null 2>&1 || need_browser=1
 
-if [ "$need_lavapipe" = 0 ] && [ "$need_python" = 0 ] && [ "$need_browser" = 0 ]; then
-  echo "install-system-deps: lavapipe, the Python references and the browser are already installed"
+need_redis=0
+command -v redis-server >/dev/null 2>&1 || need_redis=1
+
+if [ "$need_lavapipe" = 0 ] && [ "$need_python" = 0 ] && [ "$need_browser" = 0 ] && [ "$need_redis" = 0 ]; then
+  echo "install-system-deps: lavapipe, the Python references, the browser and Redis are already installed"
   exit 0
 fi
 
@@ -43,5 +47,9 @@ if [ "$need_python" = 1 ]; then
 fi
 if [ "$need_browser" = 1 ]; then
   $SUDO apt-get install -y -qq --no-install-recommends chromium-headless-shell >/dev/null
+fi
+if [ "$need_redis" = 1 ]; then
+  # The package's service is not needed (tests start their own server); where it cannot start, fine.
+  $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
 fi
 echo "install-system-deps: done"

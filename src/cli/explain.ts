@@ -216,11 +216,11 @@ function layerList(value: string | undefined, candidates: () => string[]): strin
 }
 
 /** A layer's tensor name as part of a file name ("/layer4/relu/Relu_output_0" -> "layer4_relu_Relu_output_0"). */
-function fileSafe(name: string): string {
+export function fileSafe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'layer';
 }
 
-function writeImages(dir: string, input: ModelInput, result: Explanation, tag: string): string[][] {
+export function writeImages(dir: string, input: ModelInput, result: Explanation, tag: string): string[][] {
   mkdirSync(dir, { recursive: true });
   const [height, width] = result.map.shape.slice(-2);
   const plane = height * width;

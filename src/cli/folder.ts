@@ -71,12 +71,85 @@ function resumeManifest(path: string): Set<string> {
   return done;
 }
 
-interface Decoded {
+export interface Decoded {
   ok: { file: string; tensor: Float32Array; image: RgbImage }[];
   failed: { file: string; error: string }[];
 }
 
-function decode(dir: string, files: string[], options: PreprocessOptions): Decoded {
+/** What explaining one batch needs: where its files go and how they are made. */
+export type BatchOptions = Pick<FolderOptions, 'out' | 'saveNpy' | 'labels' | 'explain' | 'writeImages' | 'fileTag'>;
+
+/**
+ * Starts the GPU work of one decoded batch at once; `finish` waits for it, writes each image's files
+ * under `o.out` and returns the batch's manifest lines (an undecodable file's line holds its error,
+ * also printed on stderr).
+ */
+export function startBatch(explainer: Explainer, o: BatchOptions, current: Decoded): { finish(): Promise<string[]> } {
+  const start = performance.now();
+  let pending: Promise<Explanation[]> | undefined;
+  let input: ModelInput | undefined;
+  if (current.ok.length) {
+    const [{ image }] = current.ok;
+    const per = current.ok[0].tensor.length;
+    const data = new Float32Array(current.ok.length * per);
+    current.ok.forEach((d, i) => data.set(d.tensor, i * per));
+    input = {
+      tensor: { shape: [current.ok.length, 3, image.height, image.width], data },
+      names: current.ok.map((d) => d.file.slice(0, d.file.length - extname(d.file).length)),
+      images: current.ok.map((d) => d.image),
+    };
+    pending = explainer.explainLayers(input.tensor, o.explain);
+  }
+  const finish = async () => {
+    const lines: string[] = [];
+    for (const f of current.failed) {
+      console.error(`gradcam: ${f.error}`);
+      lines.push(JSON.stringify({ file: f.file, error: f.error }));
+    }
+    if (!pending || !input) return lines;
+    const results = await pending;
+    const msPerImage = (performance.now() - start) / input.names.length;
+    for (const name of input.names) mkdirSync(dirname(join(o.out, name)), { recursive: true });
+    const perLayer = new Set(results.map((r) => r.layer.tensor)).size > 1;
+    const written = results.map((result) => {
+      const tag = perLayer ? `.${o.fileTag(result.layer.tensor)}` : '';
+      const images = o.writeImages(o.out, input!, result, tag);
+      if (o.saveNpy) {
+        const per = result.map.data.length / input!.names.length;
+        input!.names.forEach((name, n) => {
+          const path = join(o.out, `${name}${tag}.npy`);
+          writeNpy(path, result.map.shape.slice(1), result.map.data.subarray(n * per, (n + 1) * per));
+          images[n].push(path);
+        });
+      }
+      return { result, images };
+    });
+    current.ok.forEach((d, n) => {
+      const first = written[0].result;
+      lines.push(
+        JSON.stringify({
+          file: d.file,
+          class: first.classes[n],
+          label: o.labels?.[first.classes[n]] ?? null,
+          score: first.scores[n],
+          method: first.method,
+          layers: written.map(({ result, images }) => ({
+            layer: result.layer.tensor,
+            files: images[n].map((p) => relative(o.out, p)),
+            stable: result.stability.stable[n],
+            smallest_margin: result.stability.smallestMargin[n],
+            class_margin: result.stability.classMargin[n],
+          })),
+          ms: Number(msPerImage.toFixed(2)),
+        }),
+      );
+    });
+    return lines;
+  };
+  return { finish };
+}
+
+export function decode(dir: string, files: string[], options: PreprocessOptions): Decoded {
   const decoded: Decoded = { ok: [], failed: [] };
   for (const file of files) {
     try {
@@ -111,70 +184,13 @@ export async function explainFolder(explainer: Explainer, o: FolderOptions): Pro
       break;
     }
     const current = next!;
-    const start = performance.now();
-    let pending: Promise<Explanation[]> | undefined;
-    let input: ModelInput | undefined;
-    if (current.ok.length) {
-      const [{ image }] = current.ok;
-      const per = current.ok[0].tensor.length;
-      const data = new Float32Array(current.ok.length * per);
-      current.ok.forEach((d, i) => data.set(d.tensor, i * per));
-      input = {
-        tensor: { shape: [current.ok.length, 3, image.height, image.width], data },
-        names: current.ok.map((d) => d.file.slice(0, d.file.length - extname(d.file).length)),
-        images: current.ok.map((d) => d.image),
-      };
-      pending = explainer.explainLayers(input.tensor, o.explain);
-    }
+    const batch = startBatch(explainer, o, current);
     // Decoding the next batch overlaps the GPU's work on this one (none is decoded once a stop is asked).
     next = b + 1 < batches.length && !o.signal?.aborted ? decode(o.dir, batches[b + 1], o.preprocess) : undefined;
-    const lines: string[] = [];
-    for (const f of current.failed) {
-      progress.stop();
-      console.error(`gradcam: ${f.error}`);
-      lines.push(JSON.stringify({ file: f.file, error: f.error }));
-      failed++;
-    }
-    if (pending && input) {
-      const results = await pending;
-      const msPerImage = (performance.now() - start) / input.names.length;
-      for (const name of input.names) mkdirSync(dirname(join(o.out, name)), { recursive: true });
-      const perLayer = new Set(results.map((r) => r.layer.tensor)).size > 1;
-      const written = results.map((result) => {
-        const tag = perLayer ? `.${o.fileTag(result.layer.tensor)}` : '';
-        const images = o.writeImages(o.out, input!, result, tag);
-        if (o.saveNpy) {
-          const per = result.map.data.length / input!.names.length;
-          input!.names.forEach((name, n) => {
-            const path = join(o.out, `${name}${tag}.npy`);
-            writeNpy(path, result.map.shape.slice(1), result.map.data.subarray(n * per, (n + 1) * per));
-            images[n].push(path);
-          });
-        }
-        return { result, images };
-      });
-      current.ok.forEach((d, n) => {
-        const first = written[0].result;
-        lines.push(
-          JSON.stringify({
-            file: d.file,
-            class: first.classes[n],
-            label: o.labels?.[first.classes[n]] ?? null,
-            score: first.scores[n],
-            method: first.method,
-            layers: written.map(({ result, images }) => ({
-              layer: result.layer.tensor,
-              files: images[n].map((p) => relative(o.out, p)),
-              stable: result.stability.stable[n],
-              smallest_margin: result.stability.smallestMargin[n],
-              class_margin: result.stability.classMargin[n],
-            })),
-            ms: Number(msPerImage.toFixed(2)),
-          }),
-        );
-        explained++;
-      });
-    }
+    if (current.failed.length) progress.stop();
+    const lines = await batch.finish();
+    explained += current.ok.length;
+    failed += current.failed.length;
     appendFileSync(manifest, lines.map((l) => `${l}\n`).join(''));
     progress.update(explained + failed, batches[b].at(-1));
   }

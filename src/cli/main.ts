@@ -10,6 +10,7 @@ import { chooseAdapter } from './session.js';
 import { INFO_HELP, info } from './info.js';
 import { LAYERS_HELP, layers } from './layers.js';
 import { MERGE_HELP, merge } from './merge.js';
+import { QUEUE_HELP, queue, WORKER_HELP, worker } from './queue.js';
 import { SERVE_HELP, serve } from './serve.js';
 import { VERIFY_HELP, verify } from './verify.js';
 
@@ -21,6 +22,8 @@ const COMMANDS: Record<string, { run: (argv: string[]) => Promise<void>; help: s
   evaluate: { run: evaluate, help: EVALUATE_HELP, summary: 'faithfulness: deletion/insertion, Average Drop, pointing game, box localization' },
   layers: { run: layers, help: LAYERS_HELP, summary: 'the layers that can be explained, and the default' },
   merge: { run: merge, help: MERGE_HELP, summary: 'join the outputs of folder runs (shards of a job array) into one manifest' },
+  queue: { run: queue, help: QUEUE_HELP, summary: 'a folder as jobs on a BullMQ/Redis queue (add, status) for gradcam worker' },
+  worker: { run: worker, help: WORKER_HELP, summary: 'run the queue\'s jobs on this machine\'s adapter until stopped' },
   demo: { run: demo, help: DEMO_HELP, summary: 'explain the bundled sample images with the bundled demo model' },
   verify: { run: verify, help: VERIFY_HELP, summary: 'check this adapter against the bundled float64 reference cases' },
   serve: { run: serve, help: SERVE_HELP, summary: 'the web page: the same engine in your browser, on 127.0.0.1' },

@@ -7,9 +7,13 @@ import { parse, required } from './args.js';
 import { imagesUnder, MANIFEST } from './folder.js';
 import { SHARD_MANIFEST } from './shards.js';
 
+/** A queue job's manifest (src/cli/queue.ts). */
+const JOB_MANIFEST = /^manifest\.job-[^/]+\.jsonl$/;
+
 export const MERGE_HELP = `gradcam merge DIR... --out DIR [--images DIR] [--json]
   Joins the outputs of folder runs (explain --images ... --out DIR, with or without --shard K/N):
-  every manifest in each DIR (${MANIFEST}, manifest.shard-K-of-N.jsonl) becomes one
+  every manifest in each DIR (${MANIFEST}, manifest.shard-K-of-N.jsonl, a queue's
+  manifest.job-ID.jsonl) becomes one
   OUT/${MANIFEST}, sorted by file, and the files its lines name are copied into OUT (a DIR that is OUT
   itself is joined in place). It reports the shards of a job array that left no manifest, the images
   that more than one run explained (the first line is kept), and with --images the images of the
@@ -50,9 +54,13 @@ export function mergeFolders(dirs: string[], out: string, imagesDir?: string): M
   const found: { dir: string; path: string; shard?: { index: number; count: number } }[] = [];
   for (const dir of dirs) {
     if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UserError(`${dir}: not a folder`);
-    for (const name of readdirSync(dir).sort()) {
+    const names = readdirSync(dir).sort();
+    const parts = names.filter((name) => SHARD_MANIFEST.test(name) || JOB_MANIFEST.test(name));
+    // Merged in place before: its manifest.jsonl is that merge's output, not a run's.
+    const merged = resolve(dir) === resolve(out) && parts.length > 0;
+    for (const name of [...(names.includes(MANIFEST) && !merged ? [MANIFEST] : []), ...parts]) {
       const m = SHARD_MANIFEST.exec(name);
-      if (name === MANIFEST || m) found.push({ dir, path: join(dir, name), shard: m ? { index: Number(m[1]), count: Number(m[2]) } : undefined });
+      found.push({ dir, path: join(dir, name), shard: m ? { index: Number(m[1]), count: Number(m[2]) } : undefined });
     }
   }
   if (found.length === 0) throw new UserError(`no ${MANIFEST} or manifest.shard-K-of-N.jsonl in ${dirs.join(', ')}`);
