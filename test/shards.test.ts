@@ -1,6 +1,7 @@
-// Shards for job arrays: shard K of N by a hash of each relative path covers the folder once, adding
-// files moves none of the others, and `gradcam merge` joins the shards' outputs, naming a missing
-// shard, the images no run reached and the ones explained twice.
+// Splitting a folder: shards for job arrays (shard K of N by a hash of each relative path covers the
+// folder once, adding files moves none of the others, and `gradcam merge` joins the shards' outputs,
+// naming a missing shard, the images no run reached and the ones explained twice), and worker
+// processes on the adapters of one machine (--adapters), two of them on the same adapter here.
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { inShard, parseShard } from '../src/cli/shards.js';
 import { readNpy } from '../src/io/npy.js';
 import { run } from './support/cli.js';
 import { FIXTURES } from './support/fixtures.js';
+import { PACKAGE_ROOT } from '../src/platform/index.js';
 
 describe('shards', () => {
   const paths = Array.from({ length: 2000 }, (_, i) => `class${i % 37}/image_${i}.jpg`);
@@ -66,5 +68,34 @@ describe('shards', () => {
     const twice = await run('merge', shardOut(0), shardOut(0), '--out', join(dir, 'twice'));
     expect(twice.status).toBe(1);
     expect(twice.stdout).toMatch(/explained more than once \(first line kept\): /);
+  });
+});
+
+describe.skipIf(!existsSync(join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js')))('worker processes per adapter', () => {
+  it('explain --images --adapters 0,0: two workers share the folder batch by batch into one manifest, with the maps of one process', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-adapters-'));
+    const images = join(dir, 'in');
+    mkdirSync(images);
+    const names = Array.from({ length: 14 }, (_, i) => `${String(i).padStart(2, '0')}.${i % 3 ? 'png' : 'jpg'}`);
+    for (const name of names) copyFileSync(join(FIXTURES, 'images', name.endsWith('.png') ? 'rgb.png' : 'photo.jpg'), join(images, name));
+    const args = ['explain', '--model', join(FIXTURES, 'nets', 'resnet_like_opset13', 'model.onnx'), '--resize', '40', '--crop', '32,40', '--images', images, '--batch', '2', '--save-npy'];
+    const pooled = await run(...args, '--out', join(dir, 'pooled'), '--adapters', '0,0', '--json');
+    expect(pooled.status).toBe(0);
+    const report = JSON.parse(pooled.stdout) as { explained: number; perAdapter: number[] };
+    expect(report.explained).toBe(names.length);
+    // Both workers start with a batch (the first ones go out once both have loaded the model).
+    expect(report.perAdapter).toHaveLength(2);
+    for (const n of report.perAdapter) expect(n).toBeGreaterThan(0);
+    expect(report.perAdapter[0] + report.perAdapter[1]).toBe(names.length);
+    const manifest = readFileSync(join(dir, 'pooled', 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { file: string }).file);
+    expect([...manifest].sort()).toEqual(names);
+    expect((await run(...args, '--out', join(dir, 'single'))).status).toBe(0);
+    for (const name of names) {
+      const stem = name.replace(/\.(png|jpg)$/, '');
+      expect(Array.from(readNpy(join(dir, 'pooled', `${stem}.npy`)).data as Float32Array)).toEqual(Array.from(readNpy(join(dir, 'single', `${stem}.npy`)).data as Float32Array));
+    }
+    const refused = await run(...args, '--out', join(dir, 'x'), '--adapters', '0,,1');
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toMatch(/--adapters takes all or names\/indices separated by commas/);
   });
 });

@@ -18,6 +18,7 @@ import { cropSize, imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, ty
 import { DEFAULT_FOLDER_BATCH, explainFolder, MANIFEST } from './folder.js';
 import { stopOnSignals } from './signals.js';
 import { parseShard } from './shards.js';
+import { adapterList, BATCH_WORKER, explainFolderOnAdapters, serveBatches } from './pool.js';
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
@@ -31,6 +32,9 @@ ${INPUT_HELP}
                        (file, class, label, score, layer, files, ms; or the file's error)
   --resume             with --images: skip the images the manifest already has
   --save-npy           with --images: each image's raw map as NAME.npy beside its PNGs
+  --adapters all|LIST  with --images: one worker process per adapter (an index or name from
+                       'gradcam adapters', comma-separated; one named twice runs two workers
+                       there), each taking the next batch when it is free; one manifest
   --shard K/N          with --images: only shard K of N (0 <= K < N; by a hash of each relative
                        path, so adding files moves no other), with its own manifest
                        (manifest.shard-K-of-N.jsonl); 'gradcam merge' joins the shards
@@ -81,6 +85,7 @@ export async function explain(argv: string[]): Promise<void> {
       resume: { type: 'boolean' },
       'save-npy': { type: 'boolean' },
       shard: { type: 'string' },
+      adapters: { type: 'string' },
       output: { type: 'string' },
       out: { type: 'string' },
       npy: { type: 'string' },
@@ -96,8 +101,8 @@ export async function explain(argv: string[]): Promise<void> {
   if (!METHODS.includes(method)) throw new UserError(`--method must be one of ${METHODS.join(', ')}, got "${method}"`);
   const classes = intList(values.class as string | undefined, '--class');
   const labels = loadLabels(values.labels as string | undefined);
-  if (values.images !== undefined) return explainImages(modelPath, method, classes, labels, values);
-  if (values.resume || values['save-npy'] || values.shard) throw new UsageError('--resume, --save-npy and --shard go with --images DIR');
+  if (values.images !== undefined) return explainImages(modelPath, method, classes, labels, values, argv);
+  if (values.resume || values['save-npy'] || values.shard || values.adapters) throw new UsageError('--resume, --save-npy, --shard and --adapters go with --images DIR');
   const input = readModelInput(values as InputValues, positionals);
 
   await withModel(modelPath, async (model) => {
@@ -136,7 +141,7 @@ export async function explain(argv: string[]): Promise<void> {
 }
 
 /** The folder mode (--images DIR): see folder.ts. */
-async function explainImages(modelPath: string, method: Method, classes: number[] | undefined, labels: string[] | undefined, values: Record<string, unknown>): Promise<void> {
+async function explainImages(modelPath: string, method: Method, classes: number[] | undefined, labels: string[] | undefined, values: Record<string, unknown>, argv: string[]): Promise<void> {
   const dir = values.images as string;
   const out = values.out as string | undefined;
   if (!out) throw new UsageError('--images DIR needs --out DIR');
@@ -146,6 +151,7 @@ async function explainImages(modelPath: string, method: Method, classes: number[
   const preprocess = imageOptions(values as InputValues);
   const batch = positiveInt(values.batch as string | undefined, '--batch') ?? DEFAULT_FOLDER_BATCH;
   const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
+  if (values.adapters !== undefined) return explainOnAdapters({ dir, out, batch, resume: Boolean(values.resume), shard }, argv, values);
   await withModel(modelPath, async (model) => {
     const explainer = new Explainer(model);
     try {
@@ -153,6 +159,10 @@ async function explainImages(modelPath: string, method: Method, classes: number[
       const shape = [1, 3, ...cropSize(preprocess)];
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(shape, output).layers.map((l) => l.tensor));
       const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values) };
+      if (process.env[BATCH_WORKER] && process.send) {
+        await serveBatches(explainer, { dir, out, preprocess, saveNpy: Boolean(values['save-npy']), labels, explain, writeImages, fileTag: fileSafe });
+        return;
+      }
       const stop = stopOnSignals((name) => console.error(`gradcam: ${name}: stopping after the images in hand; --resume goes on from there`));
       let r: Awaited<ReturnType<typeof explainFolder>>;
       try {
@@ -171,6 +181,33 @@ async function explainImages(modelPath: string, method: Method, classes: number[
       explainer.dispose();
     }
   });
+}
+
+/** The folder mode on several adapters (src/cli/pool.ts): the parent plans and writes, the workers explain. */
+async function explainOnAdapters(o: Parameters<typeof explainFolderOnAdapters>[0], argv: string[], values: Record<string, unknown>): Promise<void> {
+  const adapters = await adapterList(values.adapters as string);
+  const workerArgv = withoutOption(argv, '--adapters');
+  const stop = stopOnSignals((name) => console.error(`gradcam: ${name}: stopping after the batches in hand; --resume goes on from there`));
+  let r: Awaited<ReturnType<typeof explainFolderOnAdapters>>;
+  try {
+    r = await explainFolderOnAdapters({ ...o, signal: stop.signal }, workerArgv, adapters);
+  } finally {
+    stop.release();
+  }
+  const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}${r.stopped ? ', stopped before the rest' : ''} on ${adapters.length} workers (${r.perAdapter.join(', ')} images); manifest: ${r.manifest}`;
+  (values.json ? console.error : console.log)(summary);
+  if (values.json) console.log(JSON.stringify(r));
+  if (r.stopped) process.exitCode = stop.status;
+}
+
+/** argv without `--name VALUE` / `--name=VALUE`. */
+function withoutOption(argv: string[], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === name) i++;
+    else if (!argv[i].startsWith(`${name}=`)) out.push(argv[i]);
+  }
+  return out;
 }
 
 /** --smooth N [--noise S] [--seed K]; --noise or --seed alone is a mistake worth saying. */

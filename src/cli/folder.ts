@@ -162,7 +162,19 @@ export function decode(dir: string, files: string[], options: PreprocessOptions)
   return decoded;
 }
 
-export async function explainFolder(explainer: Explainer, o: FolderOptions): Promise<{ explained: number; failed: number; skipped: number; stopped: boolean; manifest: string }> {
+export interface FolderResult {
+  explained: number;
+  failed: number;
+  skipped: number;
+  stopped: boolean;
+  manifest: string;
+}
+
+/**
+ * The work of a folder run: its files (this shard's), its manifest (emptied, or with --resume kept and
+ * its files skipped) and the batches left to do.
+ */
+export function planFolder(o: Pick<FolderOptions, 'dir' | 'out' | 'batch' | 'resume' | 'shard'>): { files: string[]; todo: string[]; batches: string[][]; manifest: string } {
   const all = imagesUnder(o.dir);
   if (all.length === 0) throw new UserError(`no PNG or JPEG images under ${o.dir}`);
   const files = o.shard ? all.filter((f) => inShard(f, o.shard!)) : all;
@@ -173,6 +185,11 @@ export async function explainFolder(explainer: Explainer, o: FolderOptions): Pro
   const todo = files.filter((f) => !done.has(f));
   const batches: string[][] = [];
   for (let i = 0; i < todo.length; i += o.batch) batches.push(todo.slice(i, i + o.batch));
+  return { files, todo, batches, manifest };
+}
+
+export async function explainFolder(explainer: Explainer, o: FolderOptions): Promise<FolderResult> {
+  const { files, todo, batches, manifest } = planFolder(o);
   const progress = new Progress(todo.length, { rateUnit: 'images', enabled: todo.length > 0 });
   let explained = 0;
   let failed = 0;
