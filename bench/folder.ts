@@ -1,15 +1,19 @@
 // Folder throughput: `gradcam explain --images DIR --out DIR` end to end (decoding, the GPU, writing the
 // overlays and the manifest) in images per second at batch 1, 8 and 32, on the demo model and on
 // resnet50 (the torchvision reference model that `npm test` generates), the same images for each batch.
+// Then, at batch 8, the ways to spread a folder side by side: one process, worker processes on adapter 0
+// (--adapters 0 and 0,0) and, where redis-server is installed, the BullMQ queue with one and two workers.
 //   npm run bench:folder [-- --images 32 --batches 1,8,32 --arch demo,resnet50]
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, copyFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { main } from '../src/cli/main.js';
 import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
 import { WEIGHTS_DIR } from '../src/io/paths.js';
-import { table, torchvisionModels } from './common.js';
+import { ROOT, table, torchvisionModels } from './common.js';
 
 const { values } = parseArgs({
   options: {
@@ -67,4 +71,45 @@ for (const model of models) {
   rows.push([model.name, ...rates.map((r) => `${r.toFixed(2)} (${(r / rates[0]).toFixed(2)})`)]);
 }
 console.log(table(['model', ...batches.map((b) => `batch ${b}`)], rows));
+
+// The ways to spread a folder, at batch 8, on the first model.
+const launcher = join(ROOT, 'bin', 'gradcam.js');
+const gradcam = (...args: string[]) => spawnSync(process.execPath, [launcher, ...args], { encoding: 'utf8' });
+const model = models[0];
+const common = ['--model', model.path, ...model.crop];
+const rate = (seconds: number) => (count / seconds).toFixed(2);
+const modes: [string, string][] = [];
+for (const [name, extra] of [['one process', []], ['--adapters 0 (1 worker)', ['--adapters', '0']], ['--adapters 0,0 (2 workers)', ['--adapters', '0,0']]] as [string, string[]][]) {
+  const start = performance.now();
+  const r = gradcam('explain', ...common, '--images', images, '--out', join(work, 'spread'), '--batch', '8', ...extra);
+  if (r.status !== 0) throw new Error(r.stderr);
+  modes.push([name, rate((performance.now() - start) / 1000)]);
+}
+if (spawnSync('sh', ['-c', 'command -v redis-server']).status === 0) {
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port: p } = server.address() as AddressInfo;
+      server.close(() => resolve(p));
+    });
+  });
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', work, '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  const url = `redis://127.0.0.1:${port}`;
+  const status = () => JSON.parse(gradcam('queue', 'status', '--redis', url, '--json').stdout || '{}') as { completed?: number };
+  while (status().completed === undefined) await new Promise((r) => setTimeout(r, 100));
+  for (const workers of [1, 2]) {
+    const queueName = `bench-${workers}`;
+    gradcam('queue', 'add', '--redis', url, '--queue', queueName, ...common, '--images', images, '--out', join(work, queueName), '--batch', '8');
+    const jobs = Math.ceil(count / 8);
+    const start = performance.now();
+    const running: ChildProcess[] = Array.from({ length: workers }, () => spawn(process.execPath, [launcher, 'worker', '--redis', url, '--queue', queueName], { stdio: 'ignore' }));
+    while ((JSON.parse(gradcam('queue', 'status', '--redis', url, '--queue', queueName, '--json').stdout) as { completed: number }).completed < jobs) await new Promise((r) => setTimeout(r, 200));
+    modes.push([`queue, ${workers} worker${workers > 1 ? 's' : ''}`, rate((performance.now() - start) / 1000)]);
+    for (const w of running) w.kill('SIGTERM');
+  }
+  redis.kill('SIGTERM');
+} else {
+  modes.push(['queue', 'no redis-server']);
+}
+console.log(`\n${model.name}, batch 8, images/s end to end (worker processes and queue workers include their start):`);
+console.log(table(['mode', 'images/s'], modes));
 rmSync(work, { recursive: true });

@@ -153,7 +153,7 @@ export async function worker(argv: string[]): Promise<void> {
   const models = new Map<string, { model: Model; explainer: Explainer }>();
   const run = async (job: Job<ExplainJob>) => {
     const d = job.data;
-    console.error(`gradcam: job ${job.id}: ${d.files.length} images (attempt ${job.attemptsMade + 1})`);
+    console.error(`gradcam: job ${job.id}: ${d.files.length} images (attempt ${job.attemptsMade + 1}), RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
     let loaded = models.get(d.model);
     if (!loaded) {
       const model = Model.fromFile(gpu, d.model);
