@@ -22,6 +22,19 @@ writeNpy(fourChannels, [1, 4, 32, 40], new Float32Array(4 * 32 * 40));
 const image = join(FIXTURES, 'images', 'rgb.png');
 
 describe('gradcam CLI', () => {
+  it('queue and worker answer an unreachable Redis or a wrong URL with one line, not a hang', async () => {
+    // Port 1 on the loopback: nothing listens there.
+    for (const argv of [['queue', 'status', '--redis', 'redis://127.0.0.1:1'], ['worker', '--redis', 'redis://127.0.0.1:1']]) {
+      const r = await run(...argv);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/^gradcam: cannot reach Redis at redis:\/\/127\.0\.0\.1:1: /);
+    }
+    const wrong = await run('queue', 'status', '--redis', 'http://127.0.0.1:6379');
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toBe('gradcam: --redis takes a redis:// URL, got "http://127.0.0.1:6379"');
+    expect((await run('queue', 'list')).status).toBe(2);
+  });
+
   it('adapters lists what Dawn sees, and --adapter NAME|INDEX chooses one for any command', async () => {
     const listed = await run('adapters', '--json');
     expect(listed.status).toBe(0);

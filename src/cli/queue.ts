@@ -5,6 +5,7 @@
 // (manifest.job-<id>.jsonl, written whole through a rename), so a job done twice (a retry, a worker
 // killed after writing) leaves the same files and one line per image; `gradcam merge` joins the lines.
 import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { type Job, Queue, Worker } from 'bullmq';
 import { UsageError, UserError } from '../errors.js';
@@ -59,7 +60,22 @@ export interface ExplainJob {
   preprocess: PreprocessOptions;
 }
 
-function connection(url: string | undefined) {
+/**
+ * Redis's address, checked by connecting once (3 s at most): the queue's client retries for ever, which
+ * would make a wrong address a hang rather than an error.
+ */
+async function connection(url: string | undefined) {
+  const options = redisOptions(url);
+  await new Promise<void>((resolve, reject) => {
+    const socket = connect({ host: options.host, port: options.port, timeout: 3000 });
+    socket.on('connect', () => (socket.destroy(), resolve()));
+    socket.on('timeout', () => (socket.destroy(), reject(new UserError(`cannot reach Redis at ${url}: no answer in 3 s`))));
+    socket.on('error', (e) => reject(new UserError(`cannot reach Redis at ${url}: ${e.message}`)));
+  });
+  return options;
+}
+
+function redisOptions(url: string | undefined) {
   const given = required(url, '--redis');
   let parsed: URL;
   try {
@@ -104,7 +120,7 @@ async function add(argv: string[]): Promise<void> {
     const data: ExplainJob = { model, dir, out, files: chunk, method, layers, classes, saveNpy: Boolean(values['save-npy']), preprocess };
     jobs.push({ name: 'explain', data, opts: { jobId: jobId(data), attempts: ATTEMPTS, backoff: { type: 'exponential', delay: 1000 } } });
   }
-  const q = new Queue(values.queue as string | undefined ?? DEFAULT_QUEUE, { connection: connection(values.redis as string | undefined) });
+  const q = new Queue(values.queue as string | undefined ?? DEFAULT_QUEUE, { connection: await connection(values.redis as string | undefined) });
   try {
     await q.addBulk(jobs);
     console.log(`${jobs.length} jobs of ${files.length} images added to queue "${q.name}"`);
@@ -122,7 +138,7 @@ function jobId(data: ExplainJob): string {
 
 async function status(argv: string[]): Promise<void> {
   const { values } = parse(argv, { redis: { type: 'string' }, queue: { type: 'string' }, json: { type: 'boolean' } });
-  const q = new Queue(values.queue as string | undefined ?? DEFAULT_QUEUE, { connection: connection(values.redis as string | undefined) });
+  const q = new Queue(values.queue as string | undefined ?? DEFAULT_QUEUE, { connection: await connection(values.redis as string | undefined) });
   try {
     const counts = await q.getJobCounts('waiting', 'delayed', 'prioritized', 'active', 'completed', 'failed');
     const done = await q.getJobs(['completed']);
@@ -146,7 +162,7 @@ async function status(argv: string[]): Promise<void> {
 
 export async function worker(argv: string[]): Promise<void> {
   const { values } = parse(argv, { redis: { type: 'string' }, queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-ms': { type: 'string' } });
-  const options = { connection: connection(values.redis as string | undefined) };
+  const options = { connection: await connection(values.redis as string | undefined) };
   const concurrency = positiveInt(values.concurrency as string | undefined, '--concurrency') ?? 1;
   const lockDuration = positiveInt(values['lock-ms'] as string | undefined, '--lock-ms') ?? 30_000;
   const gpu = await openGpu();
