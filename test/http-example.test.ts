@@ -3,7 +3,6 @@
 // same image explained alone, and a request that is not an image gets a 400 with one line.
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Explainer } from '../src/explain/explainer.js';
@@ -12,6 +11,7 @@ import { preprocess } from '../src/io/image.js';
 import { PACKAGE_ROOT } from '../src/platform/index.js';
 import { Model } from '../src/runtime/model.js';
 import { useGpu } from './support/gpu.js';
+import { freePort } from './support/net.js';
 
 const gpu = useGpu();
 const DEMO = join(PACKAGE_ROOT, 'weights', 'demo.onnx');
@@ -22,14 +22,6 @@ function readmeExample(): string {
   if (!block) throw new Error('README: no js block under "As a library in a service"');
   return block[1];
 }
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('the README\'s HTTP example', () => {
   it('answers 16 concurrent requests, each as the image explained alone', async () => {

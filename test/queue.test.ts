@@ -5,25 +5,17 @@
 // maps of a single-process run, and the undecodable file as one entry with its error.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readNpy } from '../src/io/npy.js';
 import { PACKAGE_ROOT } from '../src/platform/index.js';
 import { FIXTURES } from './support/fixtures.js';
+import { freePort, until } from './support/net.js';
 
 const LAUNCHER = join(PACKAGE_ROOT, 'bin', 'gradcam.js');
 const hasRedis = spawnSync('sh', ['-c', 'command -v redis-server']).status === 0;
 const built = existsSync(join(PACKAGE_ROOT, 'dist', 'src', 'cli', 'main.js'));
-
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 
 function gradcam(...args: string[]) {
   const r = spawnSync(process.execPath, [LAUNCHER, ...args], { encoding: 'utf8' });
@@ -41,14 +33,6 @@ function startWorker(redis: string, direct = false) {
   child.stderr!.on('data', (c) => (stderr += c));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, stderr: () => stderr };
-}
-
-async function until(test: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const children: ChildProcess[] = [];

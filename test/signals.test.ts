@@ -3,11 +3,12 @@
 // after the images in hand, with the manifest whole so that --resume finishes the rest.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PACKAGE_ROOT } from '../src/platform/index.js';
+import { freePort, until } from './support/net.js';
 
 const LAUNCHER = join(PACKAGE_ROOT, 'bin', 'gradcam.js');
 const DEMO = join(PACKAGE_ROOT, 'weights', 'demo.onnx');
@@ -21,29 +22,11 @@ function launch(...args: string[]) {
   return { child, output, exited };
 }
 
-/** Polls `test` every 50 ms for up to `ms`. */
-async function until(test: () => boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!test()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
     const socket = connect(port, '127.0.0.1');
     socket.on('connect', () => (socket.destroy(), resolve(true)));
     socket.on('error', () => resolve(false));
-  });
-
-/** A port nothing listens on now: one the system handed out and took back. */
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      server.close(() => resolve(port));
-    });
   });
 
 const kill = (child: ChildProcess) => child.exitCode === null && child.kill('SIGKILL');

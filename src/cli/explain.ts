@@ -15,7 +15,7 @@ import { Progress } from '../io/progress.js';
 import type { SmoothOptions } from '../explain/smooth.js';
 import { textTable } from './table.js';
 import { cropSize, imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, type ModelInput, readModelInput } from './inputs.js';
-import { DEFAULT_FOLDER_BATCH, explainFolder, MANIFEST } from './folder.js';
+import { DEFAULT_FOLDER_BATCH, explainFolder, type FolderResult, MANIFEST } from './folder.js';
 import { stopOnSignals } from './signals.js';
 import { parseShard } from './shards.js';
 import { adapterList, BATCH_WORKER, explainFolderOnAdapters, serveBatches } from './pool.js';
@@ -163,20 +163,12 @@ async function explainImages(modelPath: string, method: Method, classes: number[
         await serveBatches(explainer, { dir, out, preprocess, saveNpy: Boolean(values['save-npy']), labels, explain, writeImages, fileTag: fileSafe });
         return;
       }
-      const stop = stopOnSignals((name) => console.error(`gradcam: ${name}: stopping after the images in hand; --resume goes on from there`));
-      let r: Awaited<ReturnType<typeof explainFolder>>;
-      try {
-        r = await explainFolder(explainer, {
+      await runFolder(values, 'images', (signal) =>
+        explainFolder(explainer, {
           dir, out, batch, resume: Boolean(values.resume), saveNpy: Boolean(values['save-npy']), preprocess, labels, explain,
-          writeImages, fileTag: fileSafe, signal: stop.signal, shard,
-        });
-      } finally {
-        stop.release();
-      }
-      const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}${r.stopped ? ', stopped before the rest' : ''}; manifest: ${r.manifest}`;
-      (values.json ? console.error : console.log)(summary);
-      if (values.json) console.log(JSON.stringify(r));
-      if (r.stopped) process.exitCode = stop.status;
+          writeImages, fileTag: fileSafe, signal, shard,
+        }),
+      );
     } finally {
       explainer.dispose();
     }
@@ -187,14 +179,22 @@ async function explainImages(modelPath: string, method: Method, classes: number[
 async function explainOnAdapters(o: Parameters<typeof explainFolderOnAdapters>[0], argv: string[], values: Record<string, unknown>): Promise<void> {
   const adapters = await adapterList(values.adapters as string);
   const workerArgv = withoutOption(argv, '--adapters');
-  const stop = stopOnSignals((name) => console.error(`gradcam: ${name}: stopping after the batches in hand; --resume goes on from there`));
-  let r: Awaited<ReturnType<typeof explainFolderOnAdapters>>;
+  await runFolder(values, 'batches', (signal) => explainFolderOnAdapters({ ...o, signal }, workerArgv, adapters), (r) => ` on ${adapters.length} workers (${r.perAdapter.join(', ')} images)`);
+}
+
+/**
+ * A folder run that a signal stops after the work in hand (exit status 128 + the signal's number),
+ * with its one-line summary (on stderr with --json, whose JSON goes to stdout).
+ */
+async function runFolder<R extends FolderResult>(values: Record<string, unknown>, inHand: string, run: (signal: AbortSignal) => Promise<R>, where: (r: R) => string = () => ''): Promise<void> {
+  const stop = stopOnSignals((name) => console.error(`gradcam: ${name}: stopping after the ${inHand} in hand; --resume goes on from there`));
+  let r: R;
   try {
-    r = await explainFolderOnAdapters({ ...o, signal: stop.signal }, workerArgv, adapters);
+    r = await run(stop.signal);
   } finally {
     stop.release();
   }
-  const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}${r.stopped ? ', stopped before the rest' : ''} on ${adapters.length} workers (${r.perAdapter.join(', ')} images); manifest: ${r.manifest}`;
+  const summary = `${r.explained} explained, ${r.failed} could not be read${r.skipped ? `, ${r.skipped} already in the manifest` : ''}${r.stopped ? ', stopped before the rest' : ''}${where(r)}; manifest: ${r.manifest}`;
   (values.json ? console.error : console.log)(summary);
   if (values.json) console.log(JSON.stringify(r));
   if (r.stopped) process.exitCode = stop.status;

@@ -17,6 +17,7 @@ import { decode, imagesUnder, startBatch } from './folder.js';
 import { fileSafe, writeImages } from './explain.js';
 import { imageOptions, INPUT_OPTIONS, type InputValues } from './inputs.js';
 import { openGpu } from './session.js';
+import { fnv1a } from './shards.js';
 import { stopOnSignals } from './signals.js';
 
 export const QUEUE_HELP = `gradcam queue add --redis URL --model M.onnx --images DIR --out DIR [--batch N] [--method M]
@@ -131,9 +132,7 @@ async function add(argv: string[]): Promise<void> {
 
 /** A job's id: its files and options, so that adding the same folder again adds nothing twice. */
 function jobId(data: ExplainJob): string {
-  let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(JSON.stringify(data))) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
-  return `${hash.toString(16).padStart(8, '0')}-${data.files.length}`;
+  return `${fnv1a(JSON.stringify(data)).toString(16).padStart(8, '0')}-${data.files.length}`;
 }
 
 async function status(argv: string[]): Promise<void> {
@@ -187,7 +186,7 @@ export async function worker(argv: string[]): Promise<void> {
   };
   const w = new Worker<ExplainJob>(values.queue as string | undefined ?? DEFAULT_QUEUE, run, { ...options, concurrency, lockDuration, stalledInterval: lockDuration });
   w.on('failed', (job, error) => console.error(`gradcam: job ${job?.id} failed (attempt ${job?.attemptsMade} of ${ATTEMPTS}): ${error.message}`));
-  console.error(`gradcam: worker on queue "${w.name}", ${describe(gpu)}`);
+  console.error(`gradcam: worker on queue "${w.name}", adapter ${gpu.adapter.description || gpu.adapter.vendor}`);
   await new Promise<void>((resolveStop) => {
     const stop = stopOnSignals((name) => {
       console.error(`gradcam: ${name}: finishing the jobs in hand`);
@@ -203,8 +202,4 @@ export async function worker(argv: string[]): Promise<void> {
     model.dispose();
   }
   gpu.dispose();
-}
-
-function describe(gpu: Awaited<ReturnType<typeof openGpu>>): string {
-  return `adapter ${gpu.adapter.description || gpu.adapter.vendor}`;
 }

@@ -17,14 +17,19 @@ export function parseShard(value: string): Shard {
   return { index, count };
 }
 
-/** FNV-1a, 32 bits, of the path's UTF-8 bytes with '/' separators: the same on every platform. */
-export function pathHash(path: string): number {
+/** FNV-1a, 32 bits, of the text's UTF-8 bytes: the same on every platform and in every process. */
+export function fnv1a(text: string): number {
   let hash = 0x811c9dc5;
-  for (const byte of new TextEncoder().encode(path.replaceAll('\\', '/'))) {
+  for (const byte of new TextEncoder().encode(text)) {
     hash ^= byte;
     hash = Math.imul(hash, 0x01000193) >>> 0;
   }
   return hash;
+}
+
+/** A relative path's hash, with '/' separators whatever the platform's. */
+export function pathHash(path: string): number {
+  return fnv1a(path.replaceAll('\\', '/'));
 }
 
 export function inShard(path: string, shard: Shard): boolean {

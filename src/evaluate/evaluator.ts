@@ -133,11 +133,15 @@ export class Evaluator {
    * `method` only labels progress.
    */
   measure(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method = 'gradcam'): Promise<Omit<MethodScores, 'method'>> {
-    return this.model.call(() => this.measureHeld(input, map, classes, options, method));
+    return this.model.call(async () => {
+      // The perturbed copies are made from these images on the GPU: they are checked as any input is.
+      dataOf(new Map([[this.model.inputName, input]]));
+      return this.measureHeld(input, map, classes, options, method);
+    });
   }
 
+  /** measure() inside a call, for images already checked (evaluate() explains them first). */
   private async measureHeld(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method): Promise<Omit<MethodScores, 'method'>> {
-    dataOf(new Map([[this.model.inputName, input]]));
     const metrics = checkMetrics(options, input.shape);
     const [images, , height, width] = input.shape;
     const plane = height * width;

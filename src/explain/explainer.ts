@@ -137,7 +137,7 @@ export class Explainer {
   async explainLayersHeld(input: Tensor, options: ExplainLayersOptions): Promise<Explanation[]> {
     options.signal?.throwIfAborted();
     const inputs = new Map([[this.model.inputName, input]]);
-    dataOf(inputs);
+    const data = dataOf(inputs);
     const methods = [...new Set(options.methods)];
     for (const m of methods) {
       if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
@@ -165,7 +165,7 @@ export class Explainer {
     );
     const picked = result.outputs.get('picked')!;
     if (Array.from({ length: batch }, (_, n) => picked[2 * n]).some((c) => c < 0)) {
-      throw await nonFiniteOutputError(this.model, this.model.shaped(shapesOf(inputs)), dataOf(inputs), plan.score);
+      throw await nonFiniteOutputError(this.model, this.model.shaped(shapesOf(inputs)), data, plan.score);
     }
     const [, inChannels, outH, outW] = input.shape;
     const perturbed = new Map<string, PerturbationResult>();
@@ -261,7 +261,6 @@ export class Explainer {
     return { outputs, gpuMs, dispatchMs: undefined, wallMs: performance.now() - start };
   }
 
-
   /** The kernels that this explainer's plans dispatch (besides the model's own plans). */
   kernelNames(): string[] {
     const plans = this.model.plans.values(this.prefix) as ExplainerPlan[];
@@ -277,8 +276,6 @@ export class Explainer {
     this.dispose();
   }
 }
-
-
 
 /** -1 asks the GPU for the top-1 class of that image. */
 function requestedClasses(classes: number[] | undefined, batch: number, numClasses: number): Int32Array {

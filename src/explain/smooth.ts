@@ -32,7 +32,7 @@ export interface Smoothing {
 }
 
 export const SMOOTH_IMAGES = '<smooth: images>';
-/** A run's [first copy, seed, noise]: an i32, a u32 and an f32 in one i32 tensor (shaders/smooth_common.wgsl). */
+/** A run's [first copy, seed, noise]: an i32, a u32 and an f32 in one i32 tensor (shaders/smooth_noise.wgsl reads them). */
 export const SMOOTH_RUN = '<smooth: run>';
 
 export function smoothRun(first: number, s: SmoothOptions): Int32Array {

@@ -1,7 +1,8 @@
 // Compiled plans kept for reuse, least recently used first out. Every input shape (and every set of
 // layers and methods) gets a plan with buffers for all its activations and gradients; a service that
 // sees many shapes would otherwise keep them all. Eviction happens between calls (`trim`), never while
-// a call may still hold a plan it took from here.
+// a call may still hold a plan it took from here. Calls hold the device one at a time
+// (GpuContext.exclusive), so no two ever ask for the same plan at once.
 
 /** What a cached plan is: its size on the GPU, and how to free it. */
 export interface Cached {
@@ -14,28 +15,17 @@ export const DEFAULT_MAX_PLAN_BYTES = 2 ** 30;
 
 export class PlanCache {
   private readonly entries = new Map<string, Cached>();
-  private readonly building = new Map<string, Promise<Cached>>();
 
   constructor(readonly maxBytes: number = DEFAULT_MAX_PLAN_BYTES) {
     if (!(maxBytes >= 0)) throw new RangeError(`maxPlanBytes must be a number >= 0, got ${maxBytes}`);
   }
 
-  /** The plan under `key`, made by `make` once however many callers ask at the same time. */
+  /** The plan under `key`, made by `make` if there is none; it becomes the most recently used. */
   async get<T extends Cached>(key: string, make: () => Promise<T>): Promise<T> {
-    const found = this.entries.get(key);
-    if (found) {
-      this.entries.delete(key);
-      this.entries.set(key, found);
-      return found as T;
-    }
-    let pending = this.building.get(key);
-    if (!pending) {
-      pending = make().finally(() => this.building.delete(key));
-      this.building.set(key, pending);
-      this.entries.set(key, await pending);
-      return (await pending) as T;
-    }
-    return (await pending) as T;
+    const plan = (this.entries.get(key) as T | undefined) ?? (await make());
+    this.entries.delete(key);
+    this.entries.set(key, plan);
+    return plan;
   }
 
   /** The plans kept whose key starts with `prefix` (one explainer's), most recently used last. */

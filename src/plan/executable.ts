@@ -127,10 +127,21 @@ export class Executable {
     private readonly phases: Phase[],
     private readonly profile: boolean,
     private readonly timing?: Timing,
-  ) {}
+  ) {
+    this.bytes = sizeOf(ownedBuffers);
+  }
+
+  /** Bytes of the GPU buffers this executable owns (weights and other plans' buffers not counted). */
+  readonly bytes: number;
 
   static async create(gpu: GpuContext, plan: Plan, weights: WeightStore, options: ExecutableOptions = {}): Promise<Executable> {
     const { device } = gpu;
+    const limit = gpu.limits.maxComputeWorkgroupsPerDimension;
+    for (const d of plan.dispatches) {
+      if (d.program.workgroups.some((g) => g > limit)) {
+        throw new Error(`${d.label}: a grid of [${d.program.workgroups}] workgroups exceeds this adapter's ${limit} per dimension`);
+      }
+    }
     const owned: GPUBuffer[] = [];
     const querySets: GPUQuerySet[] = [];
     // Everything made here is freed again if any step fails, and the errors of buffer creation are
@@ -145,21 +156,14 @@ export class Executable {
         const invalid = device.popErrorScope();
         const oom = device.popErrorScope();
         const [i, o] = await Promise.all([invalid, oom]);
-        if (o) throw new UserError(`the GPU ran out of memory for a plan of ${megabytes(owned)} MB of buffers (${o.message}); use a smaller batch or input, or a lower maxPlanBytes so that fewer plans stay on the GPU`);
+        if (o) throw new UserError(`the GPU ran out of memory for a plan of ${(sizeOf(owned) / 2 ** 20).toFixed(1)} MB of buffers (${o.message}); use a smaller batch or input, or a lower maxPlanBytes so that fewer plans stay on the GPU`);
         if (i) throw new Error(`making the plan's buffers failed: ${i.message}`);
       }
-      const { buffers, uniforms, uniformOffsets, uniformData, staging, timing } = made!;
+      const { buffers, uniforms, uniformOffsets, uniformData, staging, phases, timing } = made!;
 
       const pipelines = await Promise.all(
         plan.dispatches.map((d) => pipelineFor(device, d.program.kernel, d.program.defines, d.label)),
       );
-      const limit = gpu.limits.maxComputeWorkgroupsPerDimension;
-      for (const d of plan.dispatches) {
-        if (d.program.workgroups.some((g) => g > limit)) {
-          throw new Error(`${d.label}: a grid of [${d.program.workgroups}] workgroups exceeds this adapter's ${limit} per dimension`);
-        }
-      }
-
       device.pushErrorScope('validation');
       const encoded: Encoded[] = plan.dispatches.map((d, i) => {
         const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: uniforms, offset: uniformOffsets[i], size: uniformData[i].byteLength } }];
@@ -174,7 +178,6 @@ export class Executable {
       const error = await device.popErrorScope();
       if (error) throw new Error(`building the plan failed: ${error.message}`);
 
-      const phases = [...new Set(plan.dispatches.map((d) => d.phase))];
       return new Executable(gpu, plan, encoded, buffers, owned, staging, phases, options.profile ?? false, timing);
     } catch (e) {
       for (const b of owned) b.destroy();
@@ -183,10 +186,6 @@ export class Executable {
     }
   }
 
-  /** Bytes of the GPU buffers this executable owns (weights and other plans' buffers not counted). */
-  get bytes(): number {
-    return this.ownedBuffers.reduce((total, b) => total + b.size, 0);
-  }
 
   async run(inputs: Map<string, ArrayBufferView>): Promise<RunResult> {
     const { device } = this.gpu;
@@ -326,11 +325,11 @@ function makeBuffers(gpu: GpuContext, plan: Plan, weights: WeightStore, owned: G
     owned.push(buffer);
   }
 
-  const phases = new Set(plan.dispatches.map((d) => d.phase));
+  const phases = [...new Set(plan.dispatches.map((d) => d.phase))];
   const profile = options.profile ?? false;
   if (profile && !gpu.hasTimestamps) throw new UserError('profiling needs timestamp queries, which this adapter does not offer');
   let timing: Timing | undefined;
-  const pairs = profile ? plan.dispatches.length : phases.size;
+  const pairs = profile ? plan.dispatches.length : phases.length;
   if (gpu.hasTimestamps && pairs > 0) {
     const count = pairs * 2;
     const sets = Array.from({ length: Math.ceil(count / QUERIES_PER_SET) }, (_, i) =>
@@ -343,11 +342,11 @@ function makeBuffers(gpu: GpuContext, plan: Plan, weights: WeightStore, owned: G
     owned.push(read);
     timing = { sets, resolve, read, pairs };
   }
-  return { buffers, uniforms, uniformOffsets, uniformData, staging, timing };
+  return { buffers, uniforms, uniformOffsets, uniformData, staging, phases, timing };
 }
 
-function megabytes(buffers: GPUBuffer[]): string {
-  return (buffers.reduce((total, b) => total + b.size, 0) / 2 ** 20).toFixed(1);
+function sizeOf(buffers: GPUBuffer[]): number {
+  return buffers.reduce((total, b) => total + b.size, 0);
 }
 
 /**

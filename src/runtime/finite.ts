@@ -9,14 +9,19 @@ import { Executable } from '../plan/executable.js';
 import { finiteCheckKernel, NO_NON_FINITE_NODE } from '../kernels/finite.js';
 import type { Model } from './model.js';
 
+/** The index of the first NaN or infinity in `values`, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
 /** Refuses `values` if any is NaN or infinite, naming the first (its flat index and, given a shape, its position). */
 export function checkFinite(values: ArrayLike<number>, what: string, shape?: Shape): void {
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (Number.isFinite(v)) continue;
-    const at = shape && elementCount(shape) === values.length ? ` (position [${position(i, shape).join(', ')}])` : '';
-    throw new UserError(`${what} has ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity'} at index ${i}${at}; every value must be finite`);
-  }
+  const i = firstNonFinite(values);
+  if (i < 0) return;
+  const v = values[i];
+  const at = shape && elementCount(shape) === values.length ? ` (position [${position(i, shape).join(', ')}])` : '';
+  throw new UserError(`${what} has ${Number.isNaN(v) ? 'NaN' : v > 0 ? '+Infinity' : '-Infinity'} at index ${i}${at}; every value must be finite`);
 }
 
 /**

@@ -10,7 +10,7 @@ import { Executable, WeightStore } from '../plan/executable.js';
 import { PlanCache } from '../plan/cache.js';
 import { DISPOSE } from '../gpu/context.js';
 import type { DeviceTraits } from '../kernels/program.js';
-import { checkFinite, checkFiniteWeights, nonFiniteOutputError } from './finite.js';
+import { checkFinite, checkFiniteWeights, firstNonFinite, nonFiniteOutputError } from './finite.js';
 
 export interface Tensor {
   shape: Shape;
@@ -140,7 +140,7 @@ export class Model {
     });
     const result = await exe.run(data);
     for (const name of outputNames) {
-      if (!allFinite(result.outputs.get(name)!)) throw await nonFiniteOutputError(this, shaped, data, name);
+      if (firstNonFinite(result.outputs.get(name)!) >= 0) throw await nonFiniteOutputError(this, shaped, data, name);
     }
     return new Map(outputNames.map((name) => [name, { shape: shaped.shapes.get(name)!, data: result.outputs.get(name)! }]));
   }
@@ -150,7 +150,11 @@ export class Model {
    * in `to`; returns those gradients and the value of `from`. The general form of what Grad-CAM does.
    */
   gradients(input: Tensor | Map<string, Tensor>, from: string, seed: Tensor, to: string[]): Promise<Map<string, Tensor>> {
-    return this.call(async () => {
+    return this.call(() => this.gradientsHeld(input, from, seed, to));
+  }
+
+  /** gradients() inside a call that already holds the device (see call()). */
+  async gradientsHeld(input: Tensor | Map<string, Tensor>, from: string, seed: Tensor, to: string[]): Promise<Map<string, Tensor>> {
     const inputs = this.inputsOf(input);
     const data = dataOf(inputs);
     checkFinite(seed.data, 'the gradient seed', seed.shape);
@@ -166,15 +170,14 @@ export class Model {
       return Executable.create(this.gpu, builder.build(), this.weights);
     });
     const result = await exe.run(new Map([...data, [GRADIENT_SEED, seed.data]]));
-    if (!allFinite(result.outputs.get(from)!)) throw await nonFiniteOutputError(this, shaped, data, from);
+    if (firstNonFinite(result.outputs.get(from)!) >= 0) throw await nonFiniteOutputError(this, shaped, data, from);
     const out = new Map<string, Tensor>([[from, { shape: shaped.shapes.get(from)!, data: result.outputs.get(from)! }]]);
     for (const name of to) {
       const gradient = result.outputs.get(`grad:${name}`)!;
-      if (!allFinite(gradient)) throw new UserError(`the gradient at "${name}" is not finite (it overflowed float32 on the way down from "${from}")`);
+      if (firstNonFinite(gradient) >= 0) throw new UserError(`the gradient at "${name}" is not finite (it overflowed float32 on the way down from "${from}")`);
       out.set(name, { shape: shaped.shapes.get(name)!, data: gradient });
     }
     return out;
-    });
   }
 
   /** The kernels that this model's plans dispatch (what `gradcam verify` reports on). */
@@ -197,11 +200,6 @@ export class Model {
 const GRADIENT_SEED = '<gradient seed>';
 /** Shape analyses kept per model (each is small: shapes and geometry, no data). */
 const SHAPES_KEPT = 64;
-
-function allFinite(values: Float32Array): boolean {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
-  return true;
-}
 
 export function shapesOf(inputs: Map<string, Tensor>): Map<string, Shape> {
   return new Map([...inputs].map(([name, t]) => [name, t.shape]));
