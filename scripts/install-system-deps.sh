@@ -3,7 +3,8 @@
 #  - Mesa's lavapipe (CPU Vulkan driver) from bookworm-backports: bookworm's own 22.3 is too old for Dawn;
 #  - PyTorch, torchvision, ONNX, NumPy and Pillow for /usr/bin/python3 (the reference generator);
 #  - chromium-headless-shell, the real browser the web page's test drives (playwright-core, no download);
-#  - redis-server, the Redis that the job queue's test starts on a free port of its own.
+#  - redis-server, the Redis that the job queue's test starts on a free port of its own;
+#  - libonnx-testdata, ONNX's own backend conformance tests (test/conformance.test.ts runs them).
 # Idempotent: does nothing where everything is already installed.
 set -euo pipefail
 
@@ -25,8 +26,11 @@ command -v chromium-headless-shell >/dev/null 2>&1 || need_browser=1
 need_redis=0
 command -v redis-server >/dev/null 2>&1 || need_redis=1
 
-if [ "$need_lavapipe" = 0 ] && [ "$need_python" = 0 ] && [ "$need_browser" = 0 ] && [ "$need_redis" = 0 ]; then
-  echo "install-system-deps: lavapipe, the Python references, the browser and Redis are already installed"
+need_testdata=0
+[ -d /usr/share/libonnx-testdata/data/node ] || need_testdata=1
+
+if [ "$need_lavapipe" = 0 ] && [ "$need_python" = 0 ] && [ "$need_browser" = 0 ] && [ "$need_redis" = 0 ] && [ "$need_testdata" = 0 ]; then
+  echo "install-system-deps: lavapipe, the Python references, the browser, Redis and ONNX's test data are already installed"
   exit 0
 fi
 
@@ -51,5 +55,8 @@ fi
 if [ "$need_redis" = 1 ]; then
   # The package's service is not needed (tests start their own server); where it cannot start, fine.
   $SUDO apt-get install -y -qq --no-install-recommends redis-server >/dev/null
+fi
+if [ "$need_testdata" = 1 ]; then
+  $SUDO apt-get install -y -qq --no-install-recommends libonnx-testdata >/dev/null
 fi
 echo "install-system-deps: done"

@@ -9,7 +9,7 @@ const ACTIVATION_UNIFORMS = { alpha: 'f32', beta: 'f32' } as const;
 
 export const unaryKernel = defineKernel({
   name: 'unary',
-  files: ['erf', 'unary'],
+  files: ['erf', 'activation_functions', 'unary'],
   grid: 'elements',
   uniforms: ACTIVATION_UNIFORMS,
   bindings: { xs: 'read', ys: 'write' },
@@ -18,7 +18,7 @@ export const unaryKernel = defineKernel({
 
 export const unaryBackwardKernel = defineKernel({
   name: 'unary_backward',
-  files: ['unary_backward'],
+  files: ['erf', 'activation_functions', 'unary_backward'],
   grid: 'elements',
   uniforms: ACTIVATION_UNIFORMS,
   bindings: { saved: 'read', dy: 'read', dx: 'accumulate' },

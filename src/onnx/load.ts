@@ -6,13 +6,12 @@ import onnxProto, { type onnx as OnnxTypes } from 'onnx-proto';
 import { type AttributeValue, type Constant, type Graph, type GraphInput, type Node } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import { readFile } from '../platform/index.js';
+import { MAX_OPSET, MIN_OPSET } from './versions.js';
 
 const { onnx } = onnxProto;
 type Long = { toNumber(): number };
 type IntLike = number | Long;
 
-export const MIN_OPSET = 7;
-export const MAX_OPSET = 17;
 
 const DataType = onnx.TensorProto.DataType;
 // ONNX stores little-endian; on a little-endian host (every WebGPU platform) aligned float bytes are
@@ -116,6 +115,17 @@ export function loadOnnx(bytes: Uint8Array, label = 'model', readExternal?: Exte
   }
   if (inputs.length === 0) throw new UserError(`${label} has no graph input`);
   return { nodes, inputs, outputs, constants, opset };
+}
+
+/** One serialized TensorProto (ONNX's test data files, input_0.pb ...) as a constant. */
+export function decodeTensorProto(bytes: Uint8Array, label = 'tensor'): Constant {
+  let t: OnnxTypes.ITensorProto;
+  try {
+    t = onnx.TensorProto.decode(bytes);
+  } catch (e) {
+    throw new UserError(`${label} is not an ONNX tensor (${(e as Error).message})`);
+  }
+  return tensorToConstant(t, label);
 }
 
 function defaultDomainOpset(model: OnnxTypes.IModelProto, label: string): number {

@@ -43,7 +43,7 @@ function slab({ axis, starts, outShape }: ConcatLayout, i: number): { offset: nu
 }
 
 export const concat: OpDef<ConcatLayout> = {
-  types: ['Concat'],
+  versions: { Concat: [1, 4, 11, 13] },
   geometry: ({ node, inputShapes }) => layout(node, inputShapes),
   inferShapes: (_, g) => [g.outShape],
 

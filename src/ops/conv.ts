@@ -196,7 +196,7 @@ function zeroBias(ctx: KernelContext, channels: number): TensorRef {
 const convFlops = (g: ConvGeometry) => 2 * g.batch * g.outC * g.outH * g.outW * (g.inC / g.groups) * g.kH * g.kW;
 
 export const conv: OpDef<ConvGeometry> = {
-  types: ['Conv'],
+  versions: { Conv: [1, 11] },
   geometry,
   dataInputs: [0],
 

@@ -90,7 +90,7 @@ function gemmCall(ctx: KernelContext<GemmGeometry>): GemmCall {
 }
 
 export const gemm: OpDef<GemmGeometry> = {
-  types: ['Gemm'],
+  versions: { Gemm: [1, 6, 7, 9, 11, 13] },
   dataInputs: [0, 1, 2],
   geometry: ({ node, inputShapes }) => gemmGeometry(node, inputShapes[0]!, inputShapes[1]!, inputShapes[2]),
   inferShapes: (_, g) => [[g.m, g.n]],
@@ -182,7 +182,7 @@ function matmulCall(ctx: KernelContext<MatMulGeometry>): GemmCall {
 }
 
 export const matmul: OpDef<MatMulGeometry> = {
-  types: ['MatMul'],
+  versions: { MatMul: [1, 9, 13] },
   dataInputs: [0, 1],
   geometry: ({ node, inputShapes }) => matmulGeometry(node, inputShapes[0]!, inputShapes[1]!),
   inferShapes: (_, g) => [g.outShape],

@@ -32,7 +32,7 @@ function lrnUniforms(ctx: KernelContext) {
 }
 
 export const lrn: OpDef = {
-  types: ['LRN'],
+  versions: { LRN: [1, 13] },
 
   inferShapes({ node, inputShapes }) {
     const size = node.attributes.get('size');
@@ -80,7 +80,7 @@ function batchNormUniforms(ctx: KernelContext) {
 }
 
 export const batchNormalization: OpDef = {
-  types: ['BatchNormalization'],
+  versions: { BatchNormalization: [1, 6, 7, 9, 14, 15] },
   dataInputs: [0],
 
   inferShapes({ node, opset, inputShapes }) {

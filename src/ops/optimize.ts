@@ -1,9 +1,10 @@
 // Load-time graph rewrites that do not depend on the input shape.
 import { attrFloat, type Constant, type Graph, type Node } from '../graph/ir.js';
 import { unsupportedBatchNorm } from './normalization.js';
+import { expandVariadic } from './variadic.js';
 
 export function optimizeGraph(graph: Graph): Graph {
-  return foldBatchNorms(graph);
+  return foldBatchNorms(expandVariadic(graph));
 }
 
 /**

@@ -46,7 +46,7 @@ function padUniforms(g: PadGeometry, inShape: Shape) {
 }
 
 export const pad: OpDef<PadGeometry> = {
-  types: ['Pad'],
+  versions: { Pad: [1, 2, 11, 13, 18, 19, 21] },
   dataInputs: [0],
   geometry: ({ node, opset, inputShapes, constant }) => geometry(node, opset, inputShapes[0]!, constant),
   inferShapes: (_, g) => [g.outShape],

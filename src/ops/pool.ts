@@ -47,7 +47,7 @@ const poolGeometry = ({ node, inputShapes }: ShapeContext) => geometry(node, inp
 const countIncludePad = (node: Node) => !isGlobal(node) && attrInt(node, 'count_include_pad', 0) !== 0;
 
 export const maxPool: OpDef<PoolGeometry> = {
-  types: ['MaxPool', 'GlobalMaxPool'],
+  versions: { MaxPool: [1, 8, 10, 11, 12], GlobalMaxPool: [1] },
   geometry: poolGeometry,
 
   inferShapes(ctx, g) {
@@ -102,7 +102,7 @@ export const maxPool: OpDef<PoolGeometry> = {
 };
 
 export const averagePool: OpDef<PoolGeometry> = {
-  types: ['AveragePool', 'GlobalAveragePool'],
+  versions: { AveragePool: [1, 7, 10, 11], GlobalAveragePool: [1] },
   geometry: poolGeometry,
 
   inferShapes: (ctx, g) => [outputShape(ctx, g)],

@@ -63,7 +63,7 @@ function reduceUniforms(node: Node, shape: Shape, reduced: Set<number>) {
 }
 
 export const reduceMean: OpDef<ReduceGeometry> = {
-  types: ['ReduceMean'],
+  versions: { ReduceMean: [1, 11, 13] },
   dataInputs: [0],
   geometry({ node, inputShapes }) {
     const shape = inputShapes[0]!;

@@ -2,7 +2,8 @@
 import { type Node } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import { conv } from './conv.js';
-import { activations, binary, identity } from './elementwise.js';
+import { activations } from './activations.js';
+import { binary, identity } from './elementwise.js';
 import { batchNormalization, lrn } from './normalization.js';
 import { averagePool, maxPool } from './pool.js';
 import { reduceMean } from './reduce.js';
@@ -15,15 +16,18 @@ import { split } from './split.js';
 import { transpose } from './transpose.js';
 import { flatten, reshape, squeeze, unsqueeze } from './views.js';
 import type { OpDef } from './types.js';
+import { VARIADIC } from './variadic.js';
+import { versionInEffect } from '../onnx/versions.js';
 
-const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, averagePool, reduceMean, softmax, lrn, batchNormalization,
+export const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, averagePool, reduceMean, softmax, lrn, batchNormalization,
   gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
 
 const byType = new Map<string, OpDef>();
-for (const op of OPS) for (const type of op.types) byType.set(type, op);
+for (const op of OPS) for (const type of Object.keys(op.versions)) byType.set(type, op);
 
+/** The op types a model may use: those run by a module, and the variadic ones rewritten at load (variadic.ts). */
 export function supportedOps(): string[] {
-  return [...byType.keys()].sort();
+  return [...new Set([...byType.keys(), ...Object.keys(VARIADIC)])].sort();
 }
 
 export function opFor(node: Node, opset: number): OpDef {
@@ -32,6 +36,12 @@ export function opFor(node: Node, opset: number): OpDef {
     throw new UserError(
       `unsupported op ${node.opType} (node "${node.name}", opset ${opset}); supported ops: ${supportedOps().join(', ')}`,
     );
+  }
+  const version = versionInEffect(node.opType, opset);
+  const implemented = op.versions[node.opType];
+  if (version === undefined || !implemented.includes(version)) {
+    const what = version === undefined ? `did not exist yet at opset ${opset}` : `is version ${version} at opset ${opset}`;
+    throw new UserError(`${node.opType} node "${node.name}": the op ${what}; the engine implements ${node.opType} versions ${implemented.join(', ')}`);
   }
   return op;
 }

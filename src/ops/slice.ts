@@ -59,7 +59,7 @@ function source(g: SliceGeometry): { offset: number; strides: number[] } {
 }
 
 export const slice: OpDef<SliceGeometry> = {
-  types: ['Slice'],
+  versions: { Slice: [1, 10, 11, 13] },
   dataInputs: [0],
   geometry: ({ node, opset, inputShapes, constant }) => geometry(node, opset, inputShapes[0]!, constant),
   inferShapes: (_, g) => [g.outShape],

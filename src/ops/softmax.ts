@@ -28,7 +28,7 @@ function rowArgs(ctx: KernelContext<RowLayout>) {
 }
 
 export const softmax: OpDef<RowLayout> = {
-  types: ['Softmax', 'LogSoftmax'],
+  versions: { Softmax: [1, 11, 13], LogSoftmax: [1, 11, 13] },
   geometry: ({ node, opset, inputShapes }) => rowLayout(node, opset, inputShapes[0]!),
   inferShapes: ({ inputShapes }) => [inputShapes[0]!],
 

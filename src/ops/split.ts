@@ -42,7 +42,7 @@ function layout(node: Node, opset: number, shape: Shape, splitInput: Constant | 
 }
 
 export const split: OpDef<SplitLayout> = {
-  types: ['Split'],
+  versions: { Split: [1, 2, 11, 13, 18] },
   dataInputs: [0],
   geometry: ({ node, opset, inputShapes, constant }) => layout(node, opset, inputShapes[0]!, constant(1)),
   inferShapes: (_, g) => g.outShapes,

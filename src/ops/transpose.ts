@@ -20,7 +20,7 @@ function sourceStrides(inShape: Shape, perm: number[]): number[] {
 }
 
 export const transpose: OpDef<number[]> = {
-  types: ['Transpose'],
+  versions: { Transpose: [1, 13, 21] },
   dataInputs: [0],
   geometry: ({ node, inputShapes }) => permutation(node, inputShapes[0]!),
   inferShapes: ({ inputShapes }, perm) => [perm.map((p) => inputShapes[0]![p])],

@@ -63,7 +63,11 @@ export interface BackwardContext<G = unknown> extends KernelContext<G> {
 }
 
 export interface OpDef<G = unknown> {
-  types: string[];
+  /**
+   * The ONNX op types this module runs, each with the versions (ONNX's since-versions, src/ops/versions.ts)
+   * whose semantics it implements: a model whose opset puts another version in effect is refused.
+   */
+  versions: Record<string, number[]>;
   /**
    * The node's geometry (window, strides, axes, layout) for these input shapes, with the op's checks:
    * computed once per node at shape inference and handed to inferShapes, fold, forward and backward.

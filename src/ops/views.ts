@@ -19,8 +19,8 @@ function resolveReshape(inShape: Shape, target: number[], node: Node): Shape {
   return out;
 }
 
-function viewOp(types: string[], outputShape: (ctx: ShapeContext) => Shape): OpDef {
-  return { types, view: true, dataInputs: [0], inferShapes: (ctx) => [outputShape(ctx)], forward() {}, backward: copyGradient };
+function viewOp(versions: Record<string, number[]>, outputShape: (ctx: ShapeContext) => Shape): OpDef {
+  return { versions, view: true, dataInputs: [0], inferShapes: (ctx) => [outputShape(ctx)], forward() {}, backward: copyGradient };
 }
 
 /** Squeeze and Unsqueeze take axes as an attribute before opset 13 and as an input from then on. */
@@ -29,7 +29,7 @@ function axesOf(ctx: ShapeContext): number[] | undefined {
   return ctx.node.inputs[1] ? constantInts(ctx.node, ctx.constant(1), 'axes') : undefined;
 }
 
-export const flatten = viewOp(['Flatten'], ({ node, inputShapes }) => {
+export const flatten = viewOp({ Flatten: [1, 9, 11, 13, 21] }, ({ node, inputShapes }) => {
   const shape = inputShapes[0]!;
   // Flatten's axis runs from -rank to rank: a negative one counts from the back of the input's rank
   // (-1 keeps the last dimension apart), and rank itself puts everything in the first dimension.
@@ -39,13 +39,13 @@ export const flatten = viewOp(['Flatten'], ({ node, inputShapes }) => {
   return [elementCount(shape.slice(0, axis)), elementCount(shape.slice(axis))];
 });
 
-export const reshape = viewOp(['Reshape'], ({ node, opset, inputShapes, constant }) => {
+export const reshape = viewOp({ Reshape: [1, 5, 13, 14, 19, 21] }, ({ node, opset, inputShapes, constant }) => {
   const target = opset < 5 ? attrInts(node, 'shape') ?? [] : constantInts(node, constant(1), 'the target shape');
   if (attrInt(node, 'allowzero', 0) !== 0 && target.includes(0)) throw nodeError(node, 'allowzero with a 0 in the shape would make an empty tensor');
   return resolveReshape(inputShapes[0]!, target, node);
 });
 
-export const squeeze = viewOp(['Squeeze'], (ctx) => {
+export const squeeze = viewOp({ Squeeze: [1, 11, 13, 21] }, (ctx) => {
   const { node } = ctx;
   const shape = ctx.inputShapes[0]!;
   const axes = axesOf(ctx)?.map((a) => normalizeAxis(node, a, shape.length));
@@ -53,7 +53,7 @@ export const squeeze = viewOp(['Squeeze'], (ctx) => {
   return shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
 });
 
-export const unsqueeze = viewOp(['Unsqueeze'], (ctx) => {
+export const unsqueeze = viewOp({ Unsqueeze: [1, 11, 13, 21] }, (ctx) => {
   const { node } = ctx;
   const shape = ctx.inputShapes[0]!;
   const given = axesOf(ctx);

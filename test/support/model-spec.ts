@@ -3,7 +3,8 @@
 // bytes, and, through the engine's own loader, as the graph IR the planner takes.
 import onnxProto from 'onnx-proto';
 import type { Graph, Shape } from '../../src/graph/ir.js';
-import { loadOnnx, MAX_OPSET, MIN_OPSET } from '../../src/onnx/load.js';
+import { loadOnnx } from '../../src/onnx/load.js';
+import { MAX_OPSET, MIN_OPSET } from '../../src/onnx/versions.js';
 
 const { onnx } = onnxProto;
 const AttrType = onnx.AttributeProto.AttributeType;

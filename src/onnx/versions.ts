@@ -1,0 +1,102 @@
+// ONNX's versions of each op the engine knows, from the operator specification (docs/Changelog.md):
+// an op's version changes when its semantics or types change, and a model of opset N uses, for each op,
+// the newest version at or below N. An op module (OpDef.versions) lists the versions it implements; a
+// node whose version in effect is not among them is refused by name (src/ops/registry.ts), so a version
+// added to the specification never runs with an older version's semantics.
+export const MIN_OPSET = 1;
+export const MAX_OPSET = 21;
+
+/** Since-versions per op type of the default domain, up to MAX_OPSET. */
+export const ONNX_VERSIONS: Record<string, number[]> = {
+  Abs: [1, 6, 13],
+  Add: [1, 6, 7, 13, 14],
+  AveragePool: [1, 7, 10, 11, 19],
+  BatchNormalization: [1, 6, 7, 9, 14, 15],
+  Cast: [1, 6, 9, 13, 19, 21],
+  CastLike: [15, 19, 21],
+  Ceil: [1, 6, 13],
+  Celu: [12],
+  Clip: [1, 6, 11, 12, 13],
+  Concat: [1, 4, 11, 13],
+  ConstantOfShape: [9, 20, 21],
+  Conv: [1, 11],
+  ConvTranspose: [1, 11],
+  DepthToSpace: [1, 11, 13],
+  Div: [1, 6, 7, 13, 14],
+  Dropout: [1, 6, 7, 10, 12, 13],
+  Elu: [1, 6],
+  Erf: [9, 13],
+  Exp: [1, 6, 13],
+  Expand: [8, 13],
+  Flatten: [1, 9, 11, 13, 21],
+  Floor: [1, 6, 13],
+  Gather: [1, 11, 13],
+  Gelu: [20],
+  Gemm: [1, 6, 7, 9, 11, 13],
+  GlobalAveragePool: [1],
+  GlobalMaxPool: [1],
+  GroupNormalization: [18, 21],
+  HardSigmoid: [1, 6],
+  HardSwish: [14],
+  Identity: [1, 13, 14, 16, 19, 21],
+  InstanceNormalization: [1, 6],
+  LayerNormalization: [17],
+  LeakyRelu: [1, 6, 16],
+  Log: [1, 6, 13],
+  LogSoftmax: [1, 11, 13],
+  LRN: [1, 13],
+  MatMul: [1, 9, 13],
+  Max: [1, 6, 8, 12, 13],
+  MaxPool: [1, 8, 10, 11, 12],
+  Mean: [1, 6, 8, 13],
+  MeanVarianceNormalization: [9, 13],
+  Min: [1, 6, 8, 12, 13],
+  Mish: [18],
+  Mul: [1, 6, 7, 13, 14],
+  Neg: [1, 6, 13],
+  Pad: [1, 2, 11, 13, 18, 19, 21],
+  Pow: [1, 7, 12, 13, 15],
+  PRelu: [1, 6, 7, 9, 16],
+  Reciprocal: [1, 6, 13],
+  ReduceL1: [1, 11, 13, 18],
+  ReduceL2: [1, 11, 13, 18],
+  ReduceLogSum: [1, 11, 13, 18],
+  ReduceLogSumExp: [1, 11, 13, 18],
+  ReduceMax: [1, 11, 12, 13, 18, 20],
+  ReduceMean: [1, 11, 13, 18],
+  ReduceMin: [1, 11, 12, 13, 18, 20],
+  ReduceProd: [1, 11, 13, 18],
+  ReduceSum: [1, 11, 13],
+  ReduceSumSquare: [1, 11, 13, 18],
+  Relu: [1, 6, 13, 14],
+  Reshape: [1, 5, 13, 14, 19, 21],
+  Resize: [10, 11, 13, 18, 19],
+  Selu: [1, 6],
+  Shape: [1, 13, 15, 19, 21],
+  Sigmoid: [1, 6, 13],
+  Slice: [1, 10, 11, 13],
+  Softmax: [1, 11, 13],
+  Softplus: [1],
+  Softsign: [1],
+  SpaceToDepth: [1, 13],
+  Split: [1, 2, 11, 13, 18],
+  Sqrt: [1, 6, 13],
+  Squeeze: [1, 11, 13, 21],
+  Sub: [1, 6, 7, 13, 14],
+  Sum: [1, 6, 8, 13],
+  Tanh: [1, 6, 13],
+  ThresholdedRelu: [10],
+  Tile: [1, 6, 13],
+  Transpose: [1, 13, 21],
+  Unsqueeze: [1, 11, 13, 21],
+  Upsample: [1, 7, 9, 10],
+};
+
+/** The version of `opType` a model of `opset` uses; undefined when the op did not exist yet (or is unknown). */
+export function versionInEffect(opType: string, opset: number): number | undefined {
+  const versions = ONNX_VERSIONS[opType];
+  if (!versions) return undefined;
+  let inEffect: number | undefined;
+  for (const v of versions) if (v <= opset) inEffect = v;
+  return inEffect;
+}
