@@ -6,7 +6,7 @@ import { activations } from './activations.js';
 import { binary, identity } from './elementwise.js';
 import { batchNormalization, lrn } from './normalization.js';
 import { averagePool, maxPool } from './pool.js';
-import { reduceMean } from './reduce.js';
+import { reduce } from './reduce.js';
 import { softmax } from './softmax.js';
 import { concat } from './concat.js';
 import { gemm, matmul } from './matmul.js';
@@ -19,7 +19,7 @@ import type { OpDef } from './types.js';
 import { VARIADIC } from './variadic.js';
 import { versionInEffect } from '../onnx/versions.js';
 
-export const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, averagePool, reduceMean, softmax, lrn, batchNormalization,
+export const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, averagePool, reduce, softmax, lrn, batchNormalization,
   gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
 
 const byType = new Map<string, OpDef>();
