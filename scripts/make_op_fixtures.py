@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parent.parent
 FIX = REPO / "test" / "fixtures"
 GROUPS = ("ops", "nets", "legacy", "bad")
 FD_H = 1e-6
-IR_FOR_OPSET = {6: 3, 7: 3, 9: 4, 10: 5, 11: 6, 12: 7, 13: 7, 14: 7, 16: 8, 18: 8, 20: 9}
+IR_FOR_OPSET = {6: 3, 7: 3, 9: 4, 10: 5, 11: 6, 12: 7, 13: 7, 14: 7, 16: 8, 17: 8, 18: 8, 20: 9, 21: 10}
 # onnx 1.12's checker knows opsets up to 17: newer cases are checked by the reference and the interpreter.
 CHECKER_MAX_OPSET = 17
 NET_H, NET_W = 32, 40
@@ -318,6 +318,48 @@ def _run_node(node, ins, opset):
              "Softplus": lambda v: torch.log(torch.exp(v) + 1), "Mish": lambda v: v * torch.tanh(torch.log1p(torch.exp(v)))}
     if op in unary:
         return [unary[op](x)]
+    if op == "LayerNormalization":
+        axis = a.get("axis", -1) % x.dim()
+        dims = tuple(range(axis, x.dim()))
+        mean = x.mean(dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dims, keepdim=True)
+        y = (x - mean) / torch.sqrt(var + a.get("epsilon", 1e-5)) * ins[1]
+        return [y + ins[2] if len(ins) > 2 and ins[2] is not None else y]
+    if op in ("InstanceNormalization", "GroupNormalization"):
+        n, c = x.shape[:2]
+        g = a["num_groups"] if op == "GroupNormalization" else c
+        xg = x.reshape(n, g, -1)
+        mean = xg.mean(2, keepdim=True)
+        var = ((xg - mean) ** 2).mean(2, keepdim=True)
+        y = ((xg - mean) / torch.sqrt(var + a.get("epsilon", 1e-5))).reshape(x.shape)
+        sc, b = ins[1], ins[2]
+        if op == "GroupNormalization" and opset < 21:
+            sc, b = sc.repeat_interleave(c // g), b.repeat_interleave(c // g)
+        view = (1, c) + (1,) * (x.dim() - 2)
+        return [y * sc.reshape(view) + b.reshape(view)]
+    if op == "MeanVarianceNormalization":
+        dims = tuple(a.get("axes", [0, 2, 3]))
+        mean = x.mean(dims, keepdim=True)
+        std = ((x - mean) ** 2).mean(dims, keepdim=True).sqrt()
+        return [(x - mean) / (std + 1e-9)]
+    if op == "Gather" and x.is_floating_point():
+        idx = ins[1].long()
+        axis = a.get("axis", 0) % x.dim()
+        idx = torch.where(idx < 0, idx + x.shape[axis], idx)
+        out = x.index_select(axis, idx.reshape(-1))
+        return [out.reshape(*x.shape[:axis], *idx.shape, *x.shape[axis + 1:])]
+    if op == "Expand":
+        return [x * torch.ones(tuple(ins[1].tolist()), dtype=x.dtype)]
+    if op == "Tile":
+        return [x.repeat(*ins[1].tolist())]
+    if op in ("DepthToSpace", "SpaceToDepth"):
+        bs = a["blocksize"]
+        n, c, h, w = x.shape
+        if op == "SpaceToDepth":
+            return [x.reshape(n, c, h // bs, bs, w // bs, bs).permute(0, 3, 5, 1, 2, 4).reshape(n, c * bs * bs, h // bs, w // bs)]
+        if a.get("mode", "DCR") == "CRD":
+            return [x.reshape(n, c // bs ** 2, bs, bs, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c // bs ** 2, h * bs, w * bs)]
+        return [x.reshape(n, bs, bs, c // bs ** 2, h, w).permute(0, 3, 4, 1, 5, 2).reshape(n, c // bs ** 2, h * bs, w * bs)]
     if op == "Elu":
         al = a.get("alpha", 1.0)
         return [torch.where(x > 0, x, al * (torch.exp(x) - 1))]
@@ -1564,6 +1606,103 @@ def register_op_set():
     helper_case("legacy", "prelu_opset6_per_channel", prelu_legacy, opset=6, notes="opset 6 PRelu: a slope [C] per channel")
 
 
+def register_compositions():
+    """Ops the engine runs as compositions of others (src/ops/composite.ts)."""
+    G = "ops"
+
+    def layernorm(rng):
+        x, sc, b = randn(rng, 2, 5, 6), unif(rng, 0.5, 1.5, 6), randn(rng, 6, scale=0.3)
+        node = N("LayerNormalization", ["x0", "x1", "x2"], ["y"], axis=-1, epsilon=1e-5)
+        return [node], [x, sc, b], {}, lambda x, s, b: F.layer_norm(x, (6,), s, b, 1e-5)
+
+    helper_case(G, "layernormalization_opset17", layernorm, opset=17,
+                notes="LayerNormalization over the last axis; scale and bias are graph inputs (their gradients too)")
+
+    def layernorm2(rng):
+        x, sc = randn(rng, 2, 3, 4, 5), unif(rng, 0.5, 1.5, 4, 5)
+        node = N("LayerNormalization", ["x0", "scale"], ["y"], axis=2, epsilon=1e-3)
+        return [node], [x], {"scale": sc}, lambda x: F.layer_norm(x, (4, 5), t64(sc), None, 1e-3)
+
+    helper_case(G, "layernormalization_axis2_no_bias", layernorm2, opset=17, notes="axis 2 of a 4-D input, no bias")
+
+    def instancenorm(rng):
+        x, sc, b = randn(rng, 2, 3, 4, 5, scale=2), unif(rng, 0.5, 1.5, 3), randn(rng, 3, scale=0.3)
+        node = N("InstanceNormalization", ["x0", "scale", "B"], ["y"], epsilon=1e-4)
+        return [node], [x], {"scale": sc, "B": b}, lambda x: F.instance_norm(x, weight=t64(sc), bias=t64(b), eps=1e-4)
+
+    helper_case(G, "instancenormalization", instancenorm, notes="epsilon 1e-4")
+
+    for opset in (18, 21):
+        def groupnorm(rng, opset=opset):
+            x = randn(rng, 2, 6, 3, 4)
+            width = 3 if opset < 21 else 6
+            sc, b = unif(rng, 0.5, 1.5, width), randn(rng, width, scale=0.3)
+            node = N("GroupNormalization", ["x0", "scale", "B"], ["y"], num_groups=3, epsilon=1e-5)
+            scc, bc = (np.repeat(sc, 2), np.repeat(b, 2)) if opset < 21 else (sc, b)
+            return [node], [x], {"scale": sc, "B": b}, lambda x: F.group_norm(x, 3, t64(scc), t64(bc), 1e-5)
+
+        helper_case(G, f"groupnormalization_opset{opset}", groupnorm, opset=opset,
+                    notes="3 groups of 2 channels; scale and bias per group (opset 18) or per channel (21)")
+
+    def mvn(rng):
+        x = randn(rng, 2, 3, 4, 5, scale=2)
+
+        def ref(x):
+            mean = x.mean((0, 2, 3), keepdim=True)
+            return (x - mean) / (((x - mean) ** 2).mean((0, 2, 3), keepdim=True).sqrt() + 1e-9)
+
+        return [N("MeanVarianceNormalization", ["x0"], ["y"])], [x], {}, ref
+
+    helper_case(G, "meanvariancenormalization", mvn, notes="default axes [0, 2, 3]")
+
+    def gather_token(rng):
+        x = randn(rng, 2, 5, 4)
+        return [N("Gather", ["x0", "i"], ["y"], axis=1)], [x], {"i": np.array(0, np.int64)}, lambda x: x[:, 0]
+
+    helper_case(G, "gather_class_token", gather_token, notes="scalar index 0 on axis 1: a ViT's class token")
+
+    def gather_2d(rng):
+        x = randn(rng, 3, 6, 4)
+        idx = np.array([[5, 0, 1], [-1, 2, 2]], np.int64)
+        flat = [5, 0, 1, 5, 2, 2]
+        return ([N("Gather", ["x0", "i"], ["y"], axis=1)], [x], {"i": idx},
+                lambda x: x[:, flat].reshape(3, 2, 3, 4))
+
+    helper_case(G, "gather_2d_indices_repeats", gather_2d, notes="indices [[5,0,1],[-1,2,2]] on axis 1: a negative and a repeated index")
+
+    def expand(rng):
+        x = randn(rng, 3, 1, 5)
+        return [N("Expand", ["x0", "s"], ["y"])], [x], {"s": np.array([2, 1, 4, 1], np.int64)}, lambda x: x.expand(2, 3, 4, 5)
+
+    helper_case(G, "expand_broadcast", expand, notes="[3,1,5] expanded by [2,1,4,1] to [2,3,4,5]: the gradient sums the copies")
+
+    def tile(rng):
+        x = randn(rng, 2, 3, 4)
+        return [N("Tile", ["x0", "r"], ["y"])], [x], {"r": np.array([1, 2, 3], np.int64)}, lambda x: x.repeat(1, 2, 3)
+
+    helper_case(G, "tile_1_2_3", tile)
+
+    for mode in ("DCR", "CRD"):
+        def d2s(rng, mode=mode):
+            x = randn(rng, 2, 8, 3, 4)
+
+            def ref(x):
+                if mode == "CRD":
+                    return x.reshape(2, 2, 2, 2, 3, 4).permute(0, 1, 4, 2, 5, 3).reshape(2, 2, 6, 8)
+                return x.reshape(2, 2, 2, 2, 3, 4).permute(0, 3, 4, 1, 5, 2).reshape(2, 2, 6, 8)
+
+            return [N("DepthToSpace", ["x0"], ["y"], blocksize=2, mode=mode)], [x], {}, ref
+
+        helper_case(G, f"depthtospace_{mode.lower()}", d2s, notes=f"blocksize 2, mode {mode}")
+
+    def s2d(rng):
+        x = randn(rng, 2, 3, 4, 6)
+        ref = lambda x: x.reshape(2, 3, 2, 2, 3, 2).permute(0, 3, 5, 1, 2, 4).reshape(2, 12, 2, 3)
+        return [N("SpaceToDepth", ["x0"], ["y"], blocksize=2)], [x], {}, ref
+
+    helper_case(G, "spacetodepth", s2d, notes="blocksize 2")
+
+
 def register_legacy():
     G = "legacy"
 
@@ -1870,6 +2009,7 @@ def main():
     register_nets()
     register_legacy()
     register_op_set()
+    register_compositions()
     CASES.append(("bad", "*", build_bad))
     names = [f"{g}/{n}" for g, n, _ in CASES]
     assert len(names) == len(set(names)), "duplicate case names"

@@ -5,7 +5,8 @@
 import { UserError } from '../errors.js';
 import { type Constant, type Graph, type Node, type Shape, shapeString } from '../graph/ir.js';
 import { foldLoadTimeNode, foldOpNode } from './fold.js';
-import { opFor } from './registry.js';
+import { compositeFor, opFor } from './registry.js';
+import { NodeMaker } from './composite.js';
 import type { ShapeContext } from './types.js';
 
 export interface ShapedGraph {
@@ -38,26 +39,38 @@ export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): Shap
       constants.set(out, values[i]);
       shapes.set(out, values[i].shape);
     });
-  for (const node of graph.nodes) {
+  const visit = (node: Node): void => {
     const inputShapesOfNode = node.inputs.map((name) => (name === '' ? undefined : shapes.get(name)));
     const loadTime = foldLoadTimeNode(node, inputShapesOfNode, (name) => constants.get(name));
     if (loadTime) {
       define(node, loadTime);
-      continue;
+      return;
     }
-    const op = opFor(node, graph.opset);
     const ctx: ShapeContext = {
       node,
       opset: graph.opset,
       inputShapes: inputShapesOfNode,
       constant: (i) => (node.inputs[i] ? constants.get(node.inputs[i]) : undefined),
     };
+    // A composition runs as the nodes it expands to for these shapes, each shaped (and folded) in turn.
+    const composite = compositeFor(node, graph.opset);
+    if (composite) {
+      const maker = new NodeMaker(node, graph.opset);
+      composite.expand(ctx, maker);
+      for (const [name, value] of maker.constants) {
+        constants.set(name, value);
+        shapes.set(name, value.shape);
+      }
+      maker.nodes.forEach(visit);
+      return;
+    }
+    const op = opFor(node, graph.opset);
     const nodeGeometry = op.geometry?.(ctx);
     const outShapes = op.inferShapes(ctx, nodeGeometry);
     const folded = foldOpNode(op, ctx, outShapes, nodeGeometry);
     if (folded) {
       define(node, folded);
-      continue;
+      return;
     }
     node.outputs.forEach((out, i) => {
       const s = outShapes[i];
@@ -69,7 +82,8 @@ export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): Shap
     });
     geometry.set(node, nodeGeometry);
     nodes.push(node);
-  }
+  };
+  graph.nodes.forEach(visit);
   return { graph, nodes, shapes, constants, geometry };
 }
 

@@ -17,6 +17,7 @@ import { transpose } from './transpose.js';
 import { flatten, reshape, squeeze, unsqueeze } from './views.js';
 import type { OpDef } from './types.js';
 import { VARIADIC } from './variadic.js';
+import { COMPOSITES, type CompositeOp } from './composite.js';
 import { versionInEffect } from '../onnx/versions.js';
 
 export const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, averagePool, reduce, softmax, lrn, batchNormalization,
@@ -25,9 +26,9 @@ export const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, avera
 const byType = new Map<string, OpDef>();
 for (const op of OPS) for (const type of Object.keys(op.versions)) byType.set(type, op);
 
-/** The op types a model may use: those run by a module, and the variadic ones rewritten at load (variadic.ts). */
+/** The op types a model may use: those run by a module, the variadic ones rewritten at load (variadic.ts), the compositions (composite.ts). */
 export function supportedOps(): string[] {
-  return [...new Set([...byType.keys(), ...Object.keys(VARIADIC)])].sort();
+  return [...new Set([...byType.keys(), ...Object.keys(VARIADIC), ...Object.keys(COMPOSITES)])].sort();
 }
 
 export function opFor(node: Node, opset: number): OpDef {
@@ -37,11 +38,21 @@ export function opFor(node: Node, opset: number): OpDef {
       `unsupported op ${node.opType} (node "${node.name}", opset ${opset}); supported ops: ${supportedOps().join(', ')}`,
     );
   }
+  checkVersion(node, opset, op.versions[node.opType]);
+  return op;
+}
+
+/** The composition that computes this node (composite.ts), or undefined when an op module runs it. */
+export function compositeFor(node: Node, opset: number): CompositeOp | undefined {
+  const composite = COMPOSITES[node.opType];
+  if (composite) checkVersion(node, opset, composite.versions);
+  return composite;
+}
+
+function checkVersion(node: Node, opset: number, implemented: number[]): void {
   const version = versionInEffect(node.opType, opset);
-  const implemented = op.versions[node.opType];
   if (version === undefined || !implemented.includes(version)) {
     const what = version === undefined ? `did not exist yet at opset ${opset}` : `is version ${version} at opset ${opset}`;
     throw new UserError(`${node.opType} node "${node.name}": the op ${what}; the engine implements ${node.opType} versions ${implemented.join(', ')}`);
   }
-  return op;
 }
