@@ -209,52 +209,69 @@ def _to_torch(arr):
     raise TypeError(arr.dtype)
 
 
-def _pads_2d(a, x, k, s, d):
+def _pads_nd(a, x, k, s, d):
+    """(begins, ends) per spatial axis, auto_pad resolved."""
+    n_sp = x.dim() - 2
     auto = a.get("auto_pad", "NOTSET")
     if auto in ("NOTSET", ""):
-        p = list(a.get("pads", [0, 0, 0, 0]))
-        return p[0], p[1], p[2], p[3]
+        p = list(a.get("pads", [0] * (2 * n_sp)))
+        return p[:n_sp], p[n_sp:]
     if auto == "VALID":
-        return 0, 0, 0, 0
-    res = []
-    for i in range(2):
+        return [0] * n_sp, [0] * n_sp
+    begins, ends = [], []
+    for i in range(n_sp):
         n = x.shape[2 + i]
         o = -(-n // s[i])
         total = max((o - 1) * s[i] + (k[i] - 1) * d[i] + 1 - n, 0)
         small = total // 2
-        res.append((small, total - small) if auto == "SAME_UPPER" else (total - small, small))
-    return res[0][0], res[1][0], res[0][1], res[1][1]
+        b = small if auto == "SAME_UPPER" else total - small
+        begins.append(b)
+        ends.append(total - b)
+    return begins, ends
+
+
+def _torch_pad(begins, ends):
+    """F.pad's argument: the last axis first."""
+    out = []
+    for b, e in reversed(list(zip(begins, ends))):
+        out += [b, e]
+    return tuple(out)
 
 
 def _pool(x, a, kind):
+    n_sp = x.dim() - 2
     k = list(a["kernel_shape"])
-    s = list(a.get("strides", [1, 1]))
-    d = list(a.get("dilations", [1, 1]))
-    hb, wb, he, we = _pads_2d(a, x, k, s, d)
+    s = list(a.get("strides", [1] * n_sp))
+    d = list(a.get("dilations", [1] * n_sp))
+    begins, ends = _pads_nd(a, x, k, s, d)
     ceil = a.get("ceil_mode", 0)
     outs, extra = [], []
-    for i, (pb, pe) in enumerate(((hb, he), (wb, we))):
+    for i in range(n_sp):
         n = x.shape[2 + i]
         eff = (k[i] - 1) * d[i] + 1
-        num = n + pb + pe - eff
+        num = n + begins[i] + ends[i] - eff
         o = (-(-num // s[i]) if ceil else num // s[i]) + 1
-        if ceil and (o - 1) * s[i] >= n + pb:  # last window must start inside input or begin-padding
+        if ceil and (o - 1) * s[i] >= n + begins[i]:  # last window must start inside input or begin-padding
             o -= 1
         outs.append(o)
-        extra.append(max(0, (o - 1) * s[i] + eff - (n + pb + pe)))
+        extra.append(max(0, (o - 1) * s[i] + eff - (n + begins[i] + ends[i])))
     fill = -math.inf if kind == "max" else 0.0
-    xp = F.pad(x, (wb, we + extra[1], hb, he + extra[0]), value=fill)
-    real = F.pad(torch.ones_like(x), (wb, we + extra[1], hb, he + extra[0]))
-    padded = F.pad(F.pad(torch.ones_like(x), (wb, we, hb, he), value=1.0), (0, extra[1], 0, extra[0]))
+    grown = [e + x_ for e, x_ in zip(ends, extra)]
+    xp = F.pad(x, _torch_pad(begins, grown), value=fill)
+    real = F.pad(torch.ones_like(x), _torch_pad(begins, grown))
+    padded = F.pad(F.pad(torch.ones_like(x), _torch_pad(begins, ends), value=1.0), _torch_pad([0] * n_sp, extra))
 
     def win(t):
-        t = t.unfold(2, (k[0] - 1) * d[0] + 1, s[0]).unfold(3, (k[1] - 1) * d[1] + 1, s[1])
-        return t[..., :: d[0], :: d[1]][:, :, : outs[0], : outs[1]]
+        for i in range(n_sp):
+            t = t.unfold(2 + i, (k[i] - 1) * d[i] + 1, s[i])
+        t = t[(Ellipsis,) + tuple(slice(None, None, d[i]) for i in range(n_sp))]
+        return t[(slice(None), slice(None)) + tuple(slice(0, o) for o in outs)]
 
+    dims = tuple(range(-n_sp, 0))
     if kind == "max":
-        return win(xp).amax(dim=(-1, -2))
-    cnt = win(padded if a.get("count_include_pad", 0) else real).sum(dim=(-1, -2))
-    return win(xp).sum(dim=(-1, -2)) / cnt
+        return win(xp).amax(dim=dims)
+    cnt = win(padded if a.get("count_include_pad", 0) else real).sum(dim=dims)
+    return win(xp).sum(dim=dims) / cnt
 
 
 def _slice_index(n, start, end, step):
@@ -281,12 +298,14 @@ def _run_node(node, ins, opset):
     x = ins[0] if ins else None
     if op == "Conv":
         w = ins[1]
+        n_sp = x.dim() - 2
         k = list(w.shape[2:])
-        s = list(a.get("strides", [1, 1]))
-        d = list(a.get("dilations", [1, 1]))
-        hb, wb, he, we = _pads_2d(a, x, k, s, d)
+        s = list(a.get("strides", [1] * n_sp))
+        d = list(a.get("dilations", [1] * n_sp))
+        begins, ends = _pads_nd(a, x, k, s, d)
         b = ins[2] if len(ins) > 2 and ins[2] is not None else None
-        return [F.conv2d(F.pad(x, (wb, we, hb, he)), w, b, s, 0, d, a.get("group", 1))]
+        conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[n_sp]
+        return [conv(F.pad(x, _torch_pad(begins, ends)), w, b, s, 0, d, a.get("group", 1))]
     if op == "BatchNormalization":
         sc, b, mean, var = [t.reshape(1, -1, *([1] * (x.dim() - 2))) for t in ins[1:5]]
         return [(x - mean) / torch.sqrt(var + a.get("epsilon", 1e-5)) * sc + b]
@@ -1703,6 +1722,27 @@ def register_compositions():
     helper_case(G, "spacetodepth", s2d, notes="blocksize 2")
 
 
+def register_ranks():
+    """Conv and the pools over one and three spatial axes (compositions of the 2-D kernels)."""
+    G = "ops"
+    rank_cases = [
+        ("conv1d_k5_s2_p2", lambda: nn.Conv1d(4, 6, 5, stride=2, padding=2), lambda rng: randn(rng, 2, 4, 17)),
+        ("conv1d_groups2_dilation2", lambda: nn.Conv1d(4, 6, 3, padding=2, dilation=2, groups=2), lambda rng: randn(rng, 2, 4, 11)),
+        ("conv3d_k3_s2_p1", lambda: nn.Conv3d(3, 4, 3, stride=2, padding=1), lambda rng: randn(rng, 2, 3, 5, 6, 7)),
+        ("conv3d_depth_dilation2_no_bias", lambda: nn.Conv3d(3, 4, 3, padding=(2, 1, 1), dilation=(2, 1, 1), bias=False),
+         lambda rng: randn(rng, 1, 3, 6, 5, 5)),
+        ("conv3d_k133_r3d_stem", lambda: nn.Conv3d(3, 4, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)),
+         lambda rng: randn(rng, 2, 3, 4, 6, 6)),
+        ("maxpool1d_k3_s2_p1", lambda: nn.MaxPool1d(3, 2, 1), lambda rng: distinct(rng, (2, 3, 15))),
+        ("avgpool1d_k3_s2_p1_exclude_pad", lambda: nn.AvgPool1d(3, 2, 1, count_include_pad=False), lambda rng: randn(rng, 2, 3, 15)),
+        ("maxpool3d_k3_s2_p1_ceil", lambda: nn.MaxPool3d(3, 2, 1, ceil_mode=True), lambda rng: distinct(rng, (2, 3, 6, 7, 8))),
+        ("avgpool3d_k3_s2_p1_exclude_pad", lambda: nn.AvgPool3d(3, 2, 1, count_include_pad=False), lambda rng: randn(rng, 2, 3, 6, 7, 8)),
+        ("avgpool3d_k2_s2_p1_include_pad", lambda: nn.AvgPool3d(2, 2, 1, count_include_pad=True), lambda rng: randn(rng, 2, 3, 5, 6, 7)),
+    ]
+    for name, module, gen in rank_cases:
+        torch_case(G, name, module, gen, notes="torch.onnx.export at opset 13")
+
+
 def register_legacy():
     G = "legacy"
 
@@ -2010,6 +2050,7 @@ def main():
     register_legacy()
     register_op_set()
     register_compositions()
+    register_ranks()
     CASES.append(("bad", "*", build_bad))
     names = [f"{g}/{n}" for g, n, _ in CASES]
     assert len(names) == len(set(names)), "duplicate case names"

@@ -11,6 +11,8 @@ const LEGACY_BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div']);
 
 export interface CompositeOp {
   versions: number[];
+  /** Whether it computes this node (default: every node of its type); otherwise an op module does. */
+  applies?(ctx: ShapeContext): boolean;
   expand(ctx: ShapeContext, b: NodeMaker): void;
 }
 
@@ -74,6 +76,26 @@ export class NodeMaker {
 
   concat(inputs: string[], axis: number, output?: string): string {
     return inputs.length === 1 ? this.add('Identity', inputs, {}, output) : this.add('Concat', inputs, { axis }, output);
+  }
+
+  /** The positions `indices` of `axis`, in that order: one slice per run of consecutive indices, concatenated. */
+  take(x: string, axis: number, indices: number[]): string {
+    const runs: [number, number][] = [];
+    for (const i of indices) {
+      const last = runs[runs.length - 1];
+      if (last && last[1] === i) last[1]++;
+      else runs.push([i, i + 1]);
+    }
+    return this.concat(runs.map(([start, end]) => this.slice(x, axis, start, end)), axis);
+  }
+
+  /** Constant padding of one axis of a rank-`rank` tensor. */
+  pad(x: string, rank: number, axis: number, begin: number, end: number, value: number): string {
+    const pads = new Array<number>(2 * rank).fill(0);
+    pads[axis] = begin;
+    pads[rank + axis] = end;
+    if (this.opset >= 11) return this.add('Pad', [x, this.ints(pads), this.floats([value], [])]);
+    return this.add('Pad', [x], this.opset >= 2 ? { pads, value } : { paddings: pads, value });
   }
 }
 
@@ -190,13 +212,7 @@ const gather: CompositeOp = {
       if (i < -shape[axis] || i >= shape[axis]) throw nodeError(node, `index ${i} is out of range for an axis of ${shape[axis]}`);
       return i < 0 ? i + shape[axis] : i;
     });
-    const runs: [number, number][] = [];
-    for (const i of list) {
-      const last = runs[runs.length - 1];
-      if (last && last[1] === i) last[1]++;
-      else runs.push([i, i + 1]);
-    }
-    const gathered = b.concat(runs.map(([start, end]) => b.slice(node.inputs[0], axis, start, end)), axis);
+    const gathered = b.take(node.inputs[0], axis, list);
     b.reshape(gathered, [...shape.slice(0, axis), ...indices.shape, ...shape.slice(axis + 1)], node.outputs[0]);
   },
 };

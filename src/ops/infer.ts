@@ -53,7 +53,7 @@ export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): Shap
       constant: (i) => (node.inputs[i] ? constants.get(node.inputs[i]) : undefined),
     };
     // A composition runs as the nodes it expands to for these shapes, each shaped (and folded) in turn.
-    const composite = compositeFor(node, graph.opset);
+    const composite = compositeFor(ctx);
     if (composite) {
       const maker = new NodeMaker(node, graph.opset);
       composite.expand(ctx, maker);

@@ -15,7 +15,8 @@ import { slice } from './slice.js';
 import { split } from './split.js';
 import { transpose } from './transpose.js';
 import { flatten, reshape, squeeze, unsqueeze } from './views.js';
-import type { OpDef } from './types.js';
+import type { OpDef, ShapeContext } from './types.js';
+import { RANK_COMPOSITES } from './ranks.js';
 import { VARIADIC } from './variadic.js';
 import { COMPOSITES, type CompositeOp } from './composite.js';
 import { versionInEffect } from '../onnx/versions.js';
@@ -42,10 +43,12 @@ export function opFor(node: Node, opset: number): OpDef {
   return op;
 }
 
-/** The composition that computes this node (composite.ts), or undefined when an op module runs it. */
-export function compositeFor(node: Node, opset: number): CompositeOp | undefined {
-  const composite = COMPOSITES[node.opType];
-  if (composite) checkVersion(node, opset, composite.versions);
+/** The composition that computes this node (composite.ts, ranks.ts), or undefined when an op module runs it. */
+export function compositeFor(ctx: ShapeContext): CompositeOp | undefined {
+  const { node, opset } = ctx;
+  const composite = COMPOSITES[node.opType] ?? RANK_COMPOSITES[node.opType];
+  if (!composite || (composite.applies && !composite.applies(ctx))) return undefined;
+  checkVersion(node, opset, composite.versions);
   return composite;
 }
 

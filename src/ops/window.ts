@@ -1,7 +1,19 @@
-// Sliding-window geometry shared by Conv, MaxPool and AveragePool: kernel, strides, dilations, pads
-// (explicit or auto_pad) and the output size, with ceil_mode for pooling.
+// Sliding-window geometry shared by Conv, MaxPool and AveragePool, per spatial axis for any number of
+// them: kernel, stride, dilation, pads (explicit or auto_pad) and the output size, with ceil_mode for
+// pooling. The 2-D kernels read it as a Window2d; 1-D and 3-D windows run as compositions of 2-D ones
+// (src/ops/ranks.ts).
 import { attrInts, attrString, type Node } from '../graph/ir.js';
 import { UserError } from '../errors.js';
+
+/** One spatial axis of a window. */
+export interface WindowAxis {
+  k: number;
+  stride: number;
+  dilation: number;
+  padBegin: number;
+  padEnd: number;
+  out: number;
+}
 
 export interface Window2d {
   kH: number;
@@ -18,41 +30,48 @@ export interface Window2d {
   outW: number;
 }
 
-export function window2d(node: Node, inH: number, inW: number, kernel: [number, number], ceilMode = false): Window2d {
-  const [kH, kW] = kernel;
-  const [strideH, strideW] = attrInts(node, 'strides', [1, 1])!;
-  const [dilH, dilW] = attrInts(node, 'dilations', [1, 1])!;
-  let [padT, padL, padB, padR] = attrInts(node, 'pads', [0, 0, 0, 0])!;
+/** The window over spatial sizes `inSizes` (one per axis) with kernel sizes `kernel`. */
+export function windowNd(node: Node, inSizes: number[], kernel: number[], ceilMode = false): WindowAxis[] {
+  const n = inSizes.length;
+  const ones = new Array<number>(n).fill(1);
+  const strides = attrInts(node, 'strides', ones)!;
+  const dilations = attrInts(node, 'dilations', ones)!;
+  const pads = attrInts(node, 'pads', new Array<number>(2 * n).fill(0))!;
+  if (kernel.length !== n || strides.length !== n || dilations.length !== n || pads.length !== 2 * n) {
+    throw new UserError(`${node.opType} node "${node.name}": kernel, strides, dilations and pads must describe ${n} spatial axes`);
+  }
   const autoPad = attrString(node, 'auto_pad', 'NOTSET');
-  const effH = (kH - 1) * dilH + 1;
-  const effW = (kW - 1) * dilW + 1;
-  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-    const outH = Math.ceil(inH / strideH);
-    const outW = Math.ceil(inW / strideW);
-    const totalH = Math.max(0, (outH - 1) * strideH + effH - inH);
-    const totalW = Math.max(0, (outW - 1) * strideW + effW - inW);
-    const upper = autoPad === 'SAME_UPPER';
-    padT = upper ? Math.floor(totalH / 2) : Math.ceil(totalH / 2);
-    padB = totalH - padT;
-    padL = upper ? Math.floor(totalW / 2) : Math.ceil(totalW / 2);
-    padR = totalW - padL;
-  } else if (autoPad === 'VALID') {
-    padT = padL = padB = padR = 0;
-  } else if (autoPad !== 'NOTSET') {
+  if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) {
     throw new UserError(`${node.opType} node "${node.name}": unknown auto_pad "${autoPad}"`);
   }
-  const round = ceilMode ? Math.ceil : Math.floor;
-  let outH = round((inH + padT + padB - effH) / strideH) + 1;
-  let outW = round((inW + padL + padR - effW) / strideW) + 1;
-  // With ceil_mode, a window that would start inside the bottom/right padding is dropped (as PyTorch does).
-  if (ceilMode) {
-    if ((outH - 1) * strideH >= inH + padT) outH--;
-    if ((outW - 1) * strideW >= inW + padL) outW--;
-  }
-  if (outH <= 0 || outW <= 0) {
-    throw new UserError(`${node.opType} node "${node.name}": a ${kH}x${kW} window does not fit the ${inH}x${inW} input`);
-  }
-  return { kH, kW, strideH, strideW, dilH, dilW, padT, padL, padB, padR, outH, outW };
+  return inSizes.map((size, i) => {
+    const [k, stride, dilation] = [kernel[i], strides[i], dilations[i]];
+    const effective = (k - 1) * dilation + 1;
+    let [padBegin, padEnd] = [pads[i], pads[i + n]];
+    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const total = Math.max(0, (Math.ceil(size / stride) - 1) * stride + effective - size);
+      padBegin = autoPad === 'SAME_UPPER' ? Math.floor(total / 2) : Math.ceil(total / 2);
+      padEnd = total - padBegin;
+    } else if (autoPad === 'VALID') {
+      padBegin = padEnd = 0;
+    }
+    const round = ceilMode ? Math.ceil : Math.floor;
+    let out = round((size + padBegin + padEnd - effective) / stride) + 1;
+    // With ceil_mode, a window that would start inside the end padding is dropped (as PyTorch does).
+    if (ceilMode && (out - 1) * stride >= size + padBegin) out--;
+    if (out <= 0) {
+      throw new UserError(`${node.opType} node "${node.name}": a ${kernel.join('x')} window does not fit the ${inSizes.join('x')} input`);
+    }
+    return { k, stride, dilation, padBegin, padEnd, out };
+  });
+}
+
+export function window2d(node: Node, inH: number, inW: number, kernel: [number, number], ceilMode = false): Window2d {
+  const [h, w] = windowNd(node, [inH, inW], kernel, ceilMode);
+  return {
+    kH: h.k, kW: w.k, strideH: h.stride, strideW: w.stride, dilH: h.dilation, dilW: w.dilation,
+    padT: h.padBegin, padL: w.padBegin, padB: h.padEnd, padR: w.padEnd, outH: h.out, outW: w.out,
+  };
 }
 
 export function kernelShape(node: Node): [number, number] {
@@ -67,4 +86,3 @@ export function requireRank4(node: Node, shape: number[] | undefined, what = 'in
   }
   return shape;
 }
-
