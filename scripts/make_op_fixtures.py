@@ -306,6 +306,19 @@ def _run_node(node, ins, opset):
         b = ins[2] if len(ins) > 2 and ins[2] is not None else None
         conv = {1: F.conv1d, 2: F.conv2d, 3: F.conv3d}[n_sp]
         return [conv(F.pad(x, _torch_pad(begins, ends)), w, b, s, 0, d, a.get("group", 1))]
+    if op == "ConvTranspose":
+        w = ins[1]
+        n_sp = x.dim() - 2
+        s = list(a.get("strides", [1] * n_sp))
+        d = list(a.get("dilations", [1] * n_sp))
+        pads = list(a.get("pads", [0] * (2 * n_sp)))
+        extra = list(a.get("output_padding", [0] * n_sp))
+        full = {1: F.conv_transpose1d, 2: F.conv_transpose2d}[n_sp](x, w, None, s, 0, 0, a.get("group", 1), d)
+        full = F.pad(full, _torch_pad([0] * n_sp, extra))
+        y = full[(slice(None), slice(None)) + tuple(slice(pads[i], full.shape[2 + i] - pads[n_sp + i]) for i in range(n_sp))]
+        if len(ins) > 2 and ins[2] is not None:
+            y = y + ins[2].reshape(1, -1, *([1] * n_sp))
+        return [y]
     if op == "BatchNormalization":
         sc, b, mean, var = [t.reshape(1, -1, *([1] * (x.dim() - 2))) for t in ins[1:5]]
         return [(x - mean) / torch.sqrt(var + a.get("epsilon", 1e-5)) * sc + b]
@@ -1733,6 +1746,13 @@ def register_ranks():
          lambda rng: randn(rng, 1, 3, 6, 5, 5)),
         ("conv3d_k133_r3d_stem", lambda: nn.Conv3d(3, 4, (1, 3, 3), stride=(1, 2, 2), padding=(0, 1, 1)),
          lambda rng: randn(rng, 2, 3, 4, 6, 6)),
+        ("convtranspose_k4_s2_p1", lambda: nn.ConvTranspose2d(4, 3, 4, stride=2, padding=1), lambda rng: randn(rng, 2, 4, 5, 6)),
+        ("convtranspose_k3_s2_p1_outpad1", lambda: nn.ConvTranspose2d(4, 6, 3, stride=2, padding=1, output_padding=1),
+         lambda rng: randn(rng, 2, 4, 5, 4)),
+        ("convtranspose_groups2_dilation2_no_bias", lambda: nn.ConvTranspose2d(4, 6, 3, padding=1, dilation=2, groups=2, bias=False),
+         lambda rng: randn(rng, 1, 4, 5, 5)),
+        ("convtranspose_k2_s2_unet", lambda: nn.ConvTranspose2d(6, 3, 2, stride=2), lambda rng: randn(rng, 2, 6, 4, 5)),
+        ("convtranspose1d_k4_s2_p1", lambda: nn.ConvTranspose1d(4, 3, 4, stride=2, padding=1), lambda rng: randn(rng, 2, 4, 9)),
         ("maxpool1d_k3_s2_p1", lambda: nn.MaxPool1d(3, 2, 1), lambda rng: distinct(rng, (2, 3, 15))),
         ("avgpool1d_k3_s2_p1_exclude_pad", lambda: nn.AvgPool1d(3, 2, 1, count_include_pad=False), lambda rng: randn(rng, 2, 3, 15)),
         ("maxpool3d_k3_s2_p1_ceil", lambda: nn.MaxPool3d(3, 2, 1, ceil_mode=True), lambda rng: distinct(rng, (2, 3, 6, 7, 8))),

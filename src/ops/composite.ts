@@ -276,7 +276,20 @@ function requireFour(ctx: ShapeContext): Shape {
   return shape;
 }
 
+// The bias of a ConvTranspose, added to the unbiased ConvTranspose that conv-transpose.ts runs.
+const convTransposeBias: CompositeOp = {
+  versions: [1, 11],
+  applies: (ctx) => Boolean(ctx.node.inputs[2]),
+  expand(ctx, b) {
+    const { node } = ctx;
+    const shape = shapeOf(ctx, 0, 'input');
+    const core = b.add('ConvTranspose', node.inputs.slice(0, 2), Object.fromEntries(node.attributes));
+    b.add('Add', [core, perChannel(b, node.inputs[2], shapeOf(ctx, 2, 'bias')[0], shape.length)], {}, node.outputs[0]);
+  },
+};
+
 export const COMPOSITES: Record<string, CompositeOp> = {
+  ConvTranspose: convTransposeBias,
   LayerNormalization: layerNormalization,
   InstanceNormalization: instanceNormalization,
   MeanVarianceNormalization: meanVarianceNormalization,

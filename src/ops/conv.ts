@@ -12,7 +12,7 @@ import { dispatchGemm, view } from './matmul.js';
 import type { BackwardContext, KernelContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
 
-interface ConvGeometry extends Window2d {
+export interface ConvGeometry extends Window2d {
   batch: number;
   inC: number;
   inH: number;

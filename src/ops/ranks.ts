@@ -132,7 +132,35 @@ function rankComposite(versions: number[]): CompositeOp {
   };
 }
 
+/** A 1-D ConvTranspose lifted to a 1-high 2-D one (its output length follows from the 2-D rule). */
+const convTranspose1d: CompositeOp = {
+  versions: [1, 11],
+  applies: (ctx) => ctx.inputShapes[0]?.length === 3 || ctx.inputShapes[0]?.length === 5,
+  expand(ctx, b) {
+    const { node } = ctx;
+    const shape = inputShape(ctx);
+    if (shape.length === 5) throw nodeError(node, '3-D ConvTranspose is not supported (1-D and 2-D are)');
+    const [n, c, l] = shape;
+    const w = ctx.inputShapes[1];
+    if (!w || w.length !== 3) throw nodeError(node, `weight ${w ? `[${w}]` : 'missing'} must have 3 dims`);
+    // Each per-axis attribute gains the 1-high axis in front: size 1, stride 1, no padding.
+    const lead = (name: string, first: number) => {
+      const value = node.attributes.get(name) as number[] | undefined;
+      return value ? { [name]: [first, ...value] } : {};
+    };
+    const pads = node.attributes.get('pads') as number[] | undefined;
+    const attributes = {
+      ...Object.fromEntries(node.attributes),
+      ...lead('kernel_shape', 1), ...lead('strides', 1), ...lead('dilations', 1), ...lead('output_padding', 0), ...lead('output_shape', 1),
+      ...(pads ? { pads: [0, pads[0], 0, pads[1]] } : {}),
+    };
+    const out = b.add('ConvTranspose', [b.reshape(node.inputs[0], [n, c, 1, l]), b.reshape(node.inputs[1], [w[0], w[1], 1, w[2]])], attributes);
+    b.reshape(out, [n, w[1] * attrInt(node, 'group', 1), -1], node.outputs[0]);
+  },
+};
+
 export const RANK_COMPOSITES: Record<string, CompositeOp> = {
+  ConvTranspose: convTranspose1d,
   Conv: rankComposite([1, 11]),
   MaxPool: rankComposite([1, 8, 10, 11, 12]),
   AveragePool: rankComposite([1, 7, 10, 11]),

@@ -2,6 +2,7 @@
 import { type Node } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import { conv } from './conv.js';
+import { convTranspose } from './conv-transpose.js';
 import { activations } from './activations.js';
 import { binary, identity } from './elementwise.js';
 import { batchNormalization, lrn } from './normalization.js';
@@ -21,7 +22,7 @@ import { VARIADIC } from './variadic.js';
 import { COMPOSITES, type CompositeOp } from './composite.js';
 import { versionInEffect } from '../onnx/versions.js';
 
-export const OPS: OpDef[] = [conv, activations, binary, identity, maxPool, averagePool, reduce, softmax, lrn, batchNormalization,
+export const OPS: OpDef[] = [conv, convTranspose, activations, binary, identity, maxPool, averagePool, reduce, softmax, lrn, batchNormalization,
   gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
 
 const byType = new Map<string, OpDef>();
@@ -46,10 +47,12 @@ export function opFor(node: Node, opset: number): OpDef {
 /** The composition that computes this node (composite.ts, ranks.ts), or undefined when an op module runs it. */
 export function compositeFor(ctx: ShapeContext): CompositeOp | undefined {
   const { node, opset } = ctx;
-  const composite = COMPOSITES[node.opType] ?? RANK_COMPOSITES[node.opType];
-  if (!composite || (composite.applies && !composite.applies(ctx))) return undefined;
-  checkVersion(node, opset, composite.versions);
-  return composite;
+  for (const composite of [COMPOSITES[node.opType], RANK_COMPOSITES[node.opType]]) {
+    if (!composite || (composite.applies && !composite.applies(ctx))) continue;
+    checkVersion(node, opset, composite.versions);
+    return composite;
+  }
+  return undefined;
 }
 
 function checkVersion(node: Node, opset: number, implemented: number[]): void {
