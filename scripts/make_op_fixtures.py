@@ -292,6 +292,42 @@ def _prod(v, dims, keep):
     return v
 
 
+def _resize_matrix(mode, transform, nearest, a_coef, exclude, n_in, n_out, scale):
+    """ONNX Resize along one axis as an [n_out, n_in] float64 matrix (the interpreter's own reading of the spec)."""
+    m = torch.zeros(n_out, n_in, dtype=torch.float64)
+    resized = scale * n_in
+    for o in range(n_out):
+        if transform == "half_pixel":
+            x = (o + 0.5) / scale - 0.5
+        elif transform == "pytorch_half_pixel":
+            x = (o + 0.5) / scale - 0.5 if resized > 1 else 0.0
+        elif transform == "align_corners":
+            x = 0.0 if resized == 1 else o * (n_in - 1) / (resized - 1)
+        else:
+            x = o / scale
+        if mode == "nearest":
+            i = {"floor": math.floor(x), "ceil": math.ceil(x), "round_prefer_ceil": math.floor(x + 0.5)}.get(nearest, math.ceil(x - 0.5))
+            m[o, min(max(i, 0), n_in - 1)] += 1
+        elif mode == "linear":
+            c = min(max(x, 0.0), n_in - 1)
+            lo = math.floor(c)
+            m[o, lo] += 1 - (c - lo)
+            m[o, min(lo + 1, n_in - 1)] += c - lo
+        else:
+            lo, t = math.floor(x), x - math.floor(x)
+            A = a_coef
+            ws = [((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A, ((A + 2) * t - (A + 3)) * t * t + 1,
+                  ((A + 2) * (1 - t) - (A + 3)) * (1 - t) ** 2 + 1, ((A * (2 - t) - 5 * A) * (2 - t) + 8 * A) * (2 - t) - 4 * A]
+            idx = [lo - 1 + k for k in range(4)]
+            if exclude:
+                ws = [w if 0 <= i < n_in else 0.0 for w, i in zip(ws, idx)]
+                total = sum(ws)
+                ws = [w / total for w in ws]
+            for i, w in zip(idx, ws):
+                m[o, min(max(i, 0), n_in - 1)] += w
+    return m
+
+
 def _run_node(node, ins, opset):
     a = _attrs(node)
     op = node.op_type
@@ -318,6 +354,30 @@ def _run_node(node, ins, opset):
         y = full[(slice(None), slice(None)) + tuple(slice(pads[i], full.shape[2 + i] - pads[n_sp + i]) for i in range(n_sp))]
         if len(ins) > 2 and ins[2] is not None:
             y = y + ins[2].reshape(1, -1, *([1] * n_sp))
+        return [y]
+    if op in ("Resize", "Upsample"):
+        legacy = op == "Upsample" or opset < 11
+        if op == "Upsample":
+            scales = ins[1].tolist() if opset >= 9 else a["scales"]
+        elif opset < 11:
+            scales = ins[1].tolist()
+        else:
+            scales = ins[2].tolist() if len(ins) > 2 and ins[2] is not None and ins[2].numel() else None
+        sizes = ins[3].tolist() if not legacy and len(ins) > 3 and ins[3] is not None else None
+        if sizes is not None:
+            scales = [o / i for o, i in zip(sizes, x.shape)]
+        else:
+            sizes = [math.floor(i * sc) for i, sc in zip(x.shape, scales)]
+        mode = {"bilinear": "linear"}.get(a.get("mode", "nearest"), a.get("mode", "nearest"))
+        transform = "asymmetric" if legacy else a.get("coordinate_transformation_mode", "half_pixel")
+        nearest = "floor" if legacy else a.get("nearest_mode", "round_prefer_floor")
+        y = x
+        for axis, (n_in, n_out, sc) in enumerate(zip(x.shape, sizes, scales)):
+            if n_in == n_out and sc == 1:
+                continue
+            mat = _resize_matrix(mode, transform, nearest, a.get("cubic_coeff_a", -0.75), a.get("exclude_outside", 0),
+                                 n_in, n_out, sc)
+            y = torch.movedim(torch.tensordot(torch.movedim(y, axis, -1), mat.t(), dims=1), -1, axis)
         return [y]
     if op == "BatchNormalization":
         sc, b, mean, var = [t.reshape(1, -1, *([1] * (x.dim() - 2))) for t in ins[1:5]]
@@ -1763,6 +1823,25 @@ def register_ranks():
         torch_case(G, name, module, gen, notes="torch.onnx.export at opset 13")
 
 
+def register_resize():
+    """Resize and Upsample as torch exports them (bilinear, nearest, bicubic; upsampling and downsampling)."""
+    G = "ops"
+    interp = [
+        ("resize_bilinear_x2", dict(scale_factor=2, mode="bilinear", align_corners=False), (2, 3, 4, 5), 13),
+        ("resize_bilinear_align_corners_x2", dict(scale_factor=2, mode="bilinear", align_corners=True), (2, 3, 4, 5), 13),
+        ("resize_bilinear_down_sizes", dict(size=(3, 4), mode="bilinear", align_corners=False), (2, 3, 7, 9), 13),
+        ("resize_nearest_x2", dict(scale_factor=2, mode="nearest"), (2, 3, 4, 5), 13),
+        ("resize_nearest_sizes_x1.5", dict(size=(6, 7), mode="nearest"), (2, 3, 4, 5), 13),
+        ("resize_bicubic_x2", dict(scale_factor=2, mode="bicubic", align_corners=False), (2, 3, 4, 5), 13),
+        ("resize_linear_1d_x2", dict(scale_factor=2, mode="linear", align_corners=False), (2, 3, 6), 13),
+        ("upsample_nearest_opset9", dict(scale_factor=2, mode="nearest"), (2, 3, 4, 5), 9),
+        ("resize_bilinear_opset11", dict(scale_factor=2, mode="bilinear", align_corners=False), (2, 3, 4, 5), 11),
+    ]
+    for name, kw, shape, opset in interp:
+        torch_case(G, name, lambda kw=kw: Fn(lambda x: F.interpolate(x, **kw)), lambda rng, shape=shape: randn(rng, *shape),
+                   opset=opset, notes=f"F.interpolate({kw}) exported at opset {opset}")
+
+
 def register_legacy():
     G = "legacy"
 
@@ -2071,6 +2150,7 @@ def main():
     register_op_set()
     register_compositions()
     register_ranks()
+    register_resize()
     CASES.append(("bad", "*", build_bad))
     names = [f"{g}/{n}" for g, n, _ in CASES]
     assert len(names) == len(set(names)), "duplicate case names"

@@ -9,5 +9,6 @@ export * from './layout.js';
 export * from './normalization.js';
 export * from './pool.js';
 export * from './reduce.js';
+export * from './resize.js';
 export { declaredKernels } from './declare.js';
 export * from './probe.js';

@@ -12,6 +12,7 @@ import { softmax } from './softmax.js';
 import { concat } from './concat.js';
 import { gemm, matmul } from './matmul.js';
 import { pad } from './pad.js';
+import { resize } from './resize.js';
 import { slice } from './slice.js';
 import { split } from './split.js';
 import { transpose } from './transpose.js';
@@ -23,7 +24,7 @@ import { COMPOSITES, type CompositeOp } from './composite.js';
 import { versionInEffect } from '../onnx/versions.js';
 
 export const OPS: OpDef[] = [conv, convTranspose, activations, binary, identity, maxPool, averagePool, reduce, softmax, lrn, batchNormalization,
-  gemm, matmul, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
+  gemm, matmul, resize, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
 
 const byType = new Map<string, OpDef>();
 for (const op of OPS) for (const type of Object.keys(op.versions)) byType.set(type, op);

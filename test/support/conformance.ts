@@ -94,9 +94,23 @@ export type Outcome =
 export const CONFORMANCE_TOLERANCE = 1e-4;
 
 /**
+ * Float inputs that are settings of the op rather than data (attributes that became inputs: Resize's
+ * roi and scales, Upsample's scales, Clip's bounds, Pad's value). Exported models hold them as
+ * constants, and the engine reads them at load time.
+ */
+const SETTING_INPUTS: Record<string, number[]> = { Resize: [1, 2, 3], Upsample: [1], Clip: [1, 2], Pad: [2] };
+
+/** Whether graph input `name` feeds only setting slots. */
+function isSetting(graph: onnxProto.onnx.IGraphProto, name: string): boolean {
+  const uses = (graph.node ?? []).flatMap((n) => (n.input ?? []).map((input, slot) => ({ input, slot, op: n.opType ?? '' }))).filter((u) => u.input === name);
+  return uses.length > 0 && uses.every((u) => SETTING_INPUTS[u.op]?.includes(u.slot));
+}
+
+/**
  * Runs a test's model on its first data set. Integer graph inputs (shapes, axes, indices given as
- * inputs by the test) are bound as initializers first: the engine computes float tensors and evaluates
- * shape arithmetic at load time, as it does for an exported model whose shapes are constants.
+ * inputs by the test) and float inputs that are op settings (SETTING_INPUTS) are bound as initializers
+ * first: the engine computes float tensors and reads shapes and settings at load time, as it does for an
+ * exported model whose shapes and settings are constants.
  */
 export async function runCase(gpu: GpuContext, c: ConformanceCase): Promise<Outcome> {
   const data = join(c.dir, 'test_data_set_0');
@@ -107,7 +121,7 @@ export async function runCase(gpu: GpuContext, c: ConformanceCase): Promise<Outc
   const inputs = new Map<string, Tensor>();
   runtimeInputs.forEach((input, i) => {
     const bytes = readFileSync(join(data, `input_${i}.pb`));
-    if (input.type?.tensorType?.elemType === DataType.FLOAT) {
+    if (input.type?.tensorType?.elemType === DataType.FLOAT && !isSetting(graph, input.name!)) {
       const t = decodeTensorProto(bytes, `input_${i}.pb`);
       inputs.set(input.name!, { shape: t.shape, data: t.data as Float32Array });
     } else {
@@ -116,7 +130,7 @@ export async function runCase(gpu: GpuContext, c: ConformanceCase): Promise<Outc
       graph.initializer = [...(graph.initializer ?? []), tensor];
     }
   });
-  graph.input = runtimeInputs.filter((i) => i.type?.tensorType?.elemType === DataType.FLOAT);
+  graph.input = runtimeInputs.filter((i) => inputs.has(i.name!));
 
   let engine: Model | undefined;
   try {
