@@ -26,7 +26,10 @@ export const identity: OpDef = {
     if (node.opType !== 'Dropout') return [shape];
     const trainingMode = opset >= 12 && node.inputs[2] ? constant(2) : undefined;
     if (opset >= 12 && node.inputs[2] && !trainingMode) throw nodeError(node, 'training_mode must be a constant');
-    if (trainingMode && Number(trainingMode.data[0]) !== 0) throw nodeError(node, 'training_mode is true; the engine runs models for inference only');
+    // In training mode a ratio of 0 still drops nothing (and scales by 1 / (1 - 0)), as torch exports F.dropout(p=0).
+    const ratio = node.inputs[1] ? constant(1) : undefined;
+    const dropsNothing = ratio !== undefined && Number(ratio.data[0]) === 0;
+    if (trainingMode && Number(trainingMode.data[0]) !== 0 && !dropsNothing) throw nodeError(node, 'training_mode is true; the engine runs models for inference only');
     // The mask is not computed: it gets no shape, and a node that reads it is refused by the planner.
     return [shape];
   },

@@ -1,14 +1,16 @@
-// Load-time evaluation of shape computations: integer arithmetic and data movement on tensors whose
-// values are known before the input arrives. Float arithmetic is never folded here: it runs on the GPU.
-// Ops the engine also runs (Reshape, Squeeze, Unsqueeze, Flatten, Identity, Concat, Slice, Transpose)
-// fold through their own module's shape rule and geometry (OpDef.fold); what remains here are the ops
-// that exist only at load time (Shape, Size, ConstantOfShape, Gather, Cast, integer arithmetic).
-import { attrInt, type Constant, type ConstantData, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
+// Load-time evaluation of shape computations and constant subgraphs: arithmetic, comparisons and data
+// movement on tensors whose values are known before the input arrives (shapes; masks built from them,
+// as Swin's attention mask). Anything that depends on the input runs on the GPU. Ops the engine also runs
+// (Reshape, Squeeze, Unsqueeze, Flatten, Identity, Concat, Slice, Transpose) fold through their own
+// module's shape rule and geometry (OpDef.fold); what remains here are the ops that exist only at load
+// time (Shape, Size, ConstantOfShape, Gather, ScatterND, Expand, Cast, arithmetic and comparisons).
+import { attrInt, attrString, type Constant, type ConstantData, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { nodeError } from './common.js';
 import type { OpDef, ShapeContext } from './types.js';
 
 type Lookup = (name: string) => Constant | undefined;
 
-const INT_ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Equal', 'Where', 'Min', 'Max', 'Neg', 'Floor', 'Ceil', 'Range', 'Not']);
+const ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Equal', 'Where', 'Min', 'Max', 'Neg', 'Floor', 'Ceil', 'Range', 'Not']);
 
 /** The folded outputs of a node that only shape computations use, or undefined when it is not one. */
 export function foldLoadTimeNode(node: Node, inputShapes: (Shape | undefined)[], lookup: Lookup): Constant[] | undefined {
@@ -32,8 +34,10 @@ export function foldLoadTimeNode(node: Node, inputShapes: (Shape | undefined)[],
     return [{ dtype, shape: [...dims], data: dtype === 'float32' ? new Float32Array(count).fill(fill) : new Array<number>(count).fill(fill) }];
   }
   if (node.opType === 'Gather') return [foldGather(node, inputs[0]!, inputs[1]!)];
+  if (node.opType === 'ScatterND') return [foldScatterND(node, inputs[0]!, inputs[1]!, inputs[2]!)];
+  if (node.opType === 'Expand') return [foldExpand(inputs[0]!, ints(inputs[1]))];
   if (node.opType === 'Cast') return [foldCast(node, inputs[0]!)];
-  if (INT_ARITHMETIC.has(node.opType) && inputs.every((c) => !c || c.dtype === 'int64')) return [foldIntArithmetic(node, inputs)];
+  if (ARITHMETIC.has(node.opType)) return [foldArithmetic(node, inputs)];
   return undefined;
 }
 
@@ -102,16 +106,55 @@ function foldGather(node: Node, x: Constant, idx: Constant): Constant {
   return { dtype: x.dtype, shape: [...shape.slice(0, axis), ...idx.shape, ...shape.slice(axis + 1)], data: like(x.data, out) };
 }
 
-function foldIntArithmetic(node: Node, inputs: (Constant | undefined)[]): Constant {
+/**
+ * ScatterND of known tensors (Swin's attention mask is built so from its constant shape): a copy of
+ * the data with the slices that `indices` names replaced by `updates` (reduction 'none' only).
+ */
+function foldScatterND(node: Node, data: Constant, indices: Constant, updates: Constant): Constant {
+  if (attrString(node, 'reduction', 'none') !== 'none') throw nodeError(node, 'a reduction other than none is not supported');
+  const out = Array.from(data.data as ArrayLike<number>);
+  const depth = indices.shape[indices.shape.length - 1];
+  const slice = elementCount(data.shape.slice(depth));
+  const strides = contiguousStrides(data.shape);
+  const index = ints(indices);
+  const values = Array.from(updates.data as ArrayLike<number>);
+  for (let u = 0; u < index.length / depth; u++) {
+    let offset = 0;
+    for (let d = 0; d < depth; d++) offset += normAxis(index[u * depth + d], data.shape[d]) * strides[d];
+    for (let k = 0; k < slice; k++) out[offset + k] = values[u * slice + k];
+  }
+  return { dtype: data.dtype, shape: data.shape, data: like(data.data, out) };
+}
+
+/** Expand of a known tensor: numpy broadcasting against the shape, the values copied. */
+function foldExpand(x: Constant, target: number[]): Constant {
+  const rank = Math.max(x.shape.length, target.length);
+  const padded = [...new Array<number>(rank - x.shape.length).fill(1), ...x.shape];
+  const wanted = [...new Array<number>(rank - target.length).fill(1), ...target];
+  const outShape = padded.map((d, i) => (d === 1 ? wanted[i] : d));
+  const out: number[] = [];
+  copyStrided(outShape, x.data, { offset: 0, strides: contiguousStrides(padded).map((s, i) => (padded[i] === 1 ? 0 : s)) }, out, { offset: 0, strides: contiguousStrides(outShape) });
+  return { dtype: x.dtype, shape: outShape, data: like(x.data, out) };
+}
+
+/**
+ * Elementwise arithmetic and comparisons of known tensors with numpy broadcasting: integer results
+ * as int64 (Div truncates), float ones rounded to float32 as the GPU would store them; comparisons and
+ * Not give 0/1, Where takes its branches' type.
+ */
+function foldArithmetic(node: Node, inputs: (Constant | undefined)[]): Constant {
   if (node.opType === 'Range') {
     const [start, limit, delta] = inputs.map((c) => ints(c)[0]);
     const out: number[] = [];
-    for (let v = start; delta > 0 ? v < limit : v > limit; v += delta) out.push(v);
-    return { dtype: 'int64', shape: [out.length], data: out };
+    for (let k = 0; k < Math.max(0, Math.ceil((limit - start) / delta)); k++) out.push(start + k * delta);
+    const dtype = inputs[0]!.dtype;
+    return { dtype, shape: [out.length], data: dtype === 'float32' ? Float32Array.from(out) : out };
   }
+  const dtype = node.opType === 'Equal' || node.opType === 'Not' ? 'int64' : (node.opType === 'Where' ? inputs[1] : inputs.find((c) => c?.dtype === 'float32'))?.dtype ?? 'int64';
+  const store = (values: number[]): Constant['data'] => (dtype === 'float32' ? Float32Array.from(values) : values);
   const unary: Record<string, (a: number) => number> = { Neg: (a) => -a, Floor: Math.floor, Ceil: Math.ceil, Not: (a) => (a ? 0 : 1) };
   if (unary[node.opType]) {
-    return { dtype: 'int64', shape: inputs[0]!.shape, data: ints(inputs[0]).map(unary[node.opType]) };
+    return { dtype, shape: inputs[0]!.shape, data: store(ints(inputs[0]).map(unary[node.opType])) };
   }
   const operands = inputs.map((c) => c!);
   const rank = Math.max(...operands.map((c) => c.shape.length));
@@ -130,12 +173,14 @@ function foldIntArithmetic(node: Node, inputs: (Constant | undefined)[]): Consta
     Add: ([a, b]) => a + b,
     Sub: ([a, b]) => a - b,
     Mul: ([a, b]) => a * b,
-    Div: ([a, b]) => Math.trunc(a / b),
+    Div: ([a, b]) => (dtype === 'float32' ? a / b : Math.trunc(a / b)),
+    // fmod=0 takes the divisor's sign (Python's %), fmod=1 the dividend's (C's fmod).
+    Mod: ([a, b]) => (attrInt(node, 'fmod', 0) ? a % b : ((a % b) + b) % b),
     Equal: ([a, b]) => (a === b ? 1 : 0),
     Min: (v) => Math.min(...v),
     Max: (v) => Math.max(...v),
     Where: ([c, a, b]) => (c ? a : b),
   };
   const out = Array.from({ length: count }, (_, i) => fn[node.opType](operands.map((_, k) => read(k, i))));
-  return { dtype: 'int64', shape: outShape, data: out };
+  return { dtype, shape: outShape, data: store(out) };
 }
