@@ -26,7 +26,7 @@ const gpu = useGpu();
 // whichever adapter runs the suite.
 const VARIANT_CASES = /^(conv|gemm|matmul)/;
 
-for (const group of ['ops', 'legacy', 'other GEMM variant']) {
+for (const group of ['ops', 'legacy', 'models', 'other GEMM variant']) {
   const otherVariant = group === 'other GEMM variant';
   const dirs = otherVariant ? caseDirs(join(FIXTURES, 'ops')).filter((d) => VARIANT_CASES.test(basename(d))) : caseDirs(join(FIXTURES, group));
   describe(group, () => {
