@@ -824,6 +824,14 @@ def register_ops():
         node = N("Conv", ["x0", "W", "B"], ["y"], kernel_shape=[3, 3], pads=[0, 1, 1, 0], strides=[1, 1])
         return [node], [x], {"W": w, "B": b}, lambda x: F.conv2d(F.pad(x, (1, 0, 0, 1)), t64(w), t64(b))
 
+    def conv_f16(rng):
+        x = randn(rng, 2, 3, 6, 7)
+        w = (rng.standard_normal((4, 3, 3, 3)) * 0.3).astype(np.float16)
+        nodes = [N("Cast", ["W"], ["Wf"], to=TensorProto.FLOAT), N("Conv", ["x0", "Wf"], ["y"], kernel_shape=[3, 3], pads=[1, 1, 1, 1])]
+        return nodes, [x], {"W": w}, lambda x: F.conv2d(x, torch.from_numpy(w.astype(np.float64)), padding=1)
+
+    helper_case(G, "conv_float16_weights", conv_f16, notes="a float16 weight initializer cast to float (the usual form of half-precision exports)")
+
     helper_case(G, "conv_asym_pads", conv_asym,
                 notes="onnx.helper: pads=[0,1,1,0] = [H_begin=0, W_begin=1, H_end=1, W_end=0]; output 5x6 from 6x7")
 

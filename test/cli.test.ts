@@ -55,6 +55,17 @@ describe('gradcam CLI', () => {
     expect((await run('info', '--adapter')).status).toBe(2);
   });
 
+  it('info --model summarizes a model and says which weights were widened from float16', async () => {
+    const r = await run('info', '--model', join(FIXTURES, 'ops', 'conv_float16_weights', 'model.onnx'), '--json');
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ opset: 13, outputs: ['y'], ops: { Cast: 1, Conv: 1 }, parameters: 108, widened: { float16: 1 } });
+    const text = await run('info', '--model', join(FIXTURES, 'ops', 'conv_float16_weights', 'model.onnx'));
+    expect(text.stdout).toContain('widened:     1 float16 initializer read as float32');
+    const missing = await run('info', '--model', 'no-such-model.onnx');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
   it('infer writes the first output as .npy, equal to the float64 reference', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'gradcam-')), 'y.npy');
     const r = await run('infer', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--npy', out);

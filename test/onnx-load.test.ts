@@ -102,3 +102,37 @@ describe('ONNX external data', () => {
     );
   });
 });
+
+// Weights stored as float16 or bfloat16 are widened to float32 at load, bit-exactly: every binary16 and
+// bfloat16 value is a float32 value. The bit patterns cover signs, the smallest subnormal, the largest
+// finite value, infinities, and raw_data as well as int32_data storage.
+describe('weights stored as float16 and bfloat16', () => {
+  const half: [number, number][] = [
+    [0x0000, 0], [0x8000, -0], [0x3c00, 1], [0xc000, -2], [0x3555, 0.333251953125], [0x0001, 2 ** -24],
+    [0x03ff, 1023 * 2 ** -24], [0x0400, 2 ** -14], [0x7bff, 65504], [0x7c00, Infinity], [0xfc00, -Infinity],
+  ];
+  const bfloat: [number, number][] = [[0x3f80, 1], [0xc040, -3], [0x3eab, 0.333984375], [0x0001, 2 ** -133], [0x7f7f, 3.3895313892515355e38]];
+
+  function modelWith(dataType: number, bits: number[], raw: boolean): Uint8Array {
+    const model = onnx.ModelProto.decode(inline);
+    const t = model.graph!.initializer!.find((i) => i.name === 'b')!;
+    t.dataType = dataType;
+    t.dims = [bits.length];
+    t.floatData = [];
+    if (raw) t.rawData = new Uint8Array(new Uint16Array(bits).buffer);
+    else t.int32Data = bits;
+    return onnx.ModelProto.encode(model).finish();
+  }
+
+  for (const [name, dataType, cases] of [['float16', onnx.TensorProto.DataType.FLOAT16, half], ['bfloat16', onnx.TensorProto.DataType.BFLOAT16, bfloat]] as const) {
+    for (const raw of [true, false]) {
+      it(`widens ${name} from ${raw ? 'raw_data' : 'int32_data'} exactly, and says so`, () => {
+        const graph = loadOnnx(modelWith(dataType, cases.map(([bits]) => bits), raw));
+        const got = graph.constants.get('b')!;
+        expect(got.dtype).toBe('float32');
+        expect(Array.from(got.data as Float32Array)).toEqual(cases.map(([, value]) => value));
+        expect(graph.widened).toEqual({ [name]: 1 });
+      });
+    }
+  }
+});

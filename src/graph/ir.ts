@@ -38,6 +38,8 @@ export interface Graph {
   outputs: string[];
   constants: Map<string, Constant>;
   opset: number;
+  /** Initializers stored as float16 or bfloat16, widened to float32 at load: how many of each. */
+  widened?: Record<string, number>;
 }
 
 export function elementCount(shape: Shape): number {

@@ -18,6 +18,8 @@ const DataType = onnx.TensorProto.DataType;
 // copied as they are (external data files align their tensors), others are read one by one.
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const AttrType = onnx.AttributeProto.AttributeType;
+/** Float types narrower than float32: their tensors are widened at load (the engine computes in float32). */
+const NARROW_FLOATS = new Map([[DataType.FLOAT16, 'float16'], [DataType.BFLOAT16, 'bfloat16']]);
 
 function toNumber(v: IntLike | null | undefined): number {
   if (v === null || v === undefined) return 0;
@@ -68,8 +70,11 @@ export function loadOnnx(bytes: Uint8Array, label = 'model', readExternal?: Exte
   const opset = defaultDomainOpset(model, label);
 
   const constants = new Map<string, Constant>();
+  const widened: Record<string, number> = {};
   for (const init of graphProto.initializer ?? []) {
     constants.set(init.name ?? '', tensorToConstant(init, `initializer "${init.name}"`, readExternal));
+    const narrow = NARROW_FLOATS.get(init.dataType ?? 0);
+    if (narrow) widened[narrow] = (widened[narrow] ?? 0) + 1;
   }
 
   const nodes: Node[] = [];
@@ -114,7 +119,7 @@ export function loadOnnx(bytes: Uint8Array, label = 'model', readExternal?: Exte
     if (!known.has(out)) throw new UserError(`${label}: graph output "${out}" is produced by no node`);
   }
   if (inputs.length === 0) throw new UserError(`${label} has no graph input`);
-  return { nodes, inputs, outputs, constants, opset };
+  return { nodes, inputs, outputs, constants, opset, ...(Object.keys(widened).length ? { widened } : {}) };
 }
 
 /** One serialized TensorProto (ONNX's test data files, input_0.pb ...) as a constant. */
@@ -229,6 +234,14 @@ function tensorToConstant(t: OnnxTypes.ITensorProto, what: string, readExternal?
       }
       return { dtype: 'float32', shape, data };
     }
+    case DataType.FLOAT16:
+    case DataType.BFLOAT16: {
+      // 16-bit values: little-endian in raw_data, or one per int32_data entry.
+      const bits = view ? (need(2), Array.from({ length: count }, (_, i) => view.getUint16(i * 2, true))) : [...(t.int32Data ?? [])];
+      if (!view) checkLength(bits.length, count, what);
+      const widen = t.dataType === DataType.FLOAT16 ? halfToFloat : bfloat16ToFloat;
+      return { dtype: 'float32', shape, data: Float32Array.from(bits, widen) };
+    }
     case DataType.INT64: {
       if (view) {
         need(8);
@@ -253,9 +266,24 @@ function tensorToConstant(t: OnnxTypes.ITensorProto, what: string, readExternal?
     }
     default: {
       const typeName = DataType[t.dataType ?? 0] ?? String(t.dataType);
-      throw new UserError(`${what} has element type ${typeName}; the engine computes in float32 and reads FLOAT and integer tensors only`);
+      throw new UserError(`${what} has element type ${typeName}; the engine computes in float32 and reads FLOAT, FLOAT16, BFLOAT16 and integer tensors only`);
     }
   }
+}
+
+/** IEEE 754 binary16 bits as a number (exactly representable in float32). */
+function halfToFloat(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >> 10) & 0x1f;
+  const fraction = bits & 0x3ff;
+  if (exponent === 0) return sign * fraction * 2 ** -24;
+  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
+  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
+}
+
+/** bfloat16 bits: the upper half of a float32's. */
+function bfloat16ToFloat(bits: number): number {
+  return new Float32Array(new Uint32Array([bits << 16]).buffer)[0];
 }
 
 function checkLength(have: number, want: number, what: string) {

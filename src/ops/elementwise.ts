@@ -2,10 +2,11 @@
 // and PRelu broadcast like numpy (before opset 7, as the `broadcast` and `axis` attributes say); the
 // gradient of a broadcast input is reduced over its broadcast dims by a gather. Identity and
 // inference-mode Dropout are views.
-import { attrInt, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
+import { attrInt, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
 import { binaryBackwardKernel, binaryKernel } from '../kernels/elementwise.js';
 import { MAX_RANK } from '../kernels/layout.js';
 import { copyGradient, mergeDims, nodeError } from './common.js';
+import { FLOAT_TYPES } from './fold.js';
 import type { OpDef } from './types.js';
 
 function requireInput(node: Node, shape: Shape | undefined, what = 'input'): Shape {
@@ -14,15 +15,26 @@ function requireInput(node: Node, shape: Shape | undefined, what = 'input'): Sha
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Views: Identity, and Dropout at inference (output = input)
+// Views: Identity, Dropout at inference (output = input), and casts between float types
+
+/**
+ * The engine computes in float32 throughout: a cast of computed data to another float type keeps it
+ * float32 (weights stored narrower are widened at load); a cast to an integer type is refused.
+ */
+function checkFloatCast(node: Node, constant: (i: number) => Constant | undefined): void {
+  const target = node.opType === 'CastLike' ? constant(1)?.dtype : node.attributes.get('to');
+  const isFloat = node.opType === 'CastLike' ? target !== 'int64' : FLOAT_TYPES.has(target as number | string);
+  if (!isFloat) throw nodeError(node, `a cast of data computed at run time to type ${String(target)} is not supported (only float types)`);
+}
 
 export const identity: OpDef = {
-  versions: { Identity: [1, 13, 14, 16, 19, 21], Dropout: [1, 6, 7, 10, 12, 13] },
+  versions: { Identity: [1, 13, 14, 16, 19, 21], Dropout: [1, 6, 7, 10, 12, 13], Cast: [1, 6, 9, 13, 19, 21], CastLike: [15, 19, 21] },
   view: true,
   dataInputs: [0],
 
   inferShapes({ node, opset, inputShapes, constant }) {
     const shape = requireInput(node, inputShapes[0]);
+    if (node.opType === 'Cast' || node.opType === 'CastLike') checkFloatCast(node, constant);
     if (node.opType !== 'Dropout') return [shape];
     const trainingMode = opset >= 12 && node.inputs[2] ? constant(2) : undefined;
     if (opset >= 12 && node.inputs[2] && !trainingMode) throw nodeError(node, 'training_mode must be a constant');

@@ -10,6 +10,9 @@ import type { OpDef, ShapeContext } from './types.js';
 
 type Lookup = (name: string) => Constant | undefined;
 
+/** ONNX's float element types (FLOAT, FLOAT16, DOUBLE, BFLOAT16), by number and, for Cast-1, by name. */
+export const FLOAT_TYPES = new Set<number | string>([1, 10, 11, 16, 'FLOAT', 'FLOAT16', 'DOUBLE']);
+
 const ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Equal', 'Where', 'Min', 'Max', 'Neg', 'Floor', 'Ceil', 'Range', 'Not']);
 
 /** The folded outputs of a node that only shape computations use, or undefined when it is not one. */
@@ -85,9 +88,11 @@ function ints(c: Constant | undefined): number[] {
   return c ? Array.from(c.data as ArrayLike<number>) : [];
 }
 
+/** Cast of a known tensor: to a float type it stays float32 (the engine's one float type), else integers. */
 function foldCast(node: Node, x: Constant): Constant {
   const values = Array.from(x.data as ArrayLike<number>);
-  return attrInt(node, 'to') === 1
+  const to = node.attributes.get('to');
+  return FLOAT_TYPES.has(to as number | string)
     ? { dtype: 'float32', shape: x.shape, data: Float32Array.from(values) }
     : { dtype: 'int64', shape: x.shape, data: values.map(Math.trunc) };
 }
