@@ -17,7 +17,7 @@ export const INPUT_OPTIONS: Options = {
   std: { type: 'string' },
 };
 
-export const INPUT_HELP = `  --input X.npy        float32 NCHW NumPy array
+export const INPUT_HELP = `  --input X.npy        float32 NumPy array of the model input's rank, batch first (NCHW for images)
   --image FILE...      PNG or JPEG images (repeat the flag or list several files), preprocessed as:
   --resize N           shorter side after resizing (default 256)
   --crop H[,W]         centre crop (default 224)
@@ -57,7 +57,8 @@ function readArray(path: string): ModelInput {
     throw new UserError((e as Error).message);
   }
   if (array.dtype !== 'float32') throw new UserError(`${path}: the input must be float32, not ${array.dtype}`);
-  if (array.shape.length !== 4) throw new UserError(`${path}: the input must be a 4-D NCHW array, got shape [${array.shape}]`);
+  // Any rank the model takes ([N, C, L], [N, C, H, W], [N, C, D, H, W], tokens...): the model checks it.
+  if (array.shape.length < 2) throw new UserError(`${path}: the input must have a batch axis and at least one more, got shape [${array.shape}]`);
   const names = Array.from({ length: array.shape[0] }, (_, n) => `${basename(path, extname(path))}-${n}`);
   return { tensor: { shape: array.shape, data: array.data as Float32Array }, names };
 }
