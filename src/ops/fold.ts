@@ -13,6 +13,9 @@ type Lookup = (name: string) => Constant | undefined;
 /** ONNX's float element types (FLOAT, FLOAT16, DOUBLE, BFLOAT16), by number and, for Cast-1, by name. */
 export const FLOAT_TYPES = new Set<number | string>([1, 10, 11, 16, 'FLOAT', 'FLOAT16', 'DOUBLE']);
 
+/** Ops that run only at load time, on known inputs (no kernel): shape arithmetic, masks, comparisons. */
+export const LOAD_TIME_OPS = ['Shape', 'Size', 'ConstantOfShape', 'ScatterND', 'Range', 'Equal', 'Where', 'Not', 'Mod'];
+
 const ARITHMETIC = new Set(['Add', 'Sub', 'Mul', 'Div', 'Mod', 'Equal', 'Where', 'Min', 'Max', 'Neg', 'Floor', 'Ceil', 'Range', 'Not']);
 
 /** The folded outputs of a node that only shape computations use, or undefined when it is not one. */

@@ -21,7 +21,8 @@ import type { OpDef, ShapeContext } from './types.js';
 import { RANK_COMPOSITES } from './ranks.js';
 import { VARIADIC } from './variadic.js';
 import { COMPOSITES, type CompositeOp } from './composite.js';
-import { versionInEffect } from '../onnx/versions.js';
+import { ONNX_VERSIONS, versionInEffect } from '../onnx/versions.js';
+import { LOAD_TIME_OPS } from './fold.js';
 
 export const OPS: OpDef[] = [conv, convTranspose, activations, binary, identity, maxPool, averagePool, reduce, softmax, lrn, batchNormalization,
   gemm, matmul, resize, flatten, reshape, squeeze, unsqueeze, transpose, concat, split, slice, pad];
@@ -32,6 +33,42 @@ for (const op of OPS) for (const type of Object.keys(op.versions)) byType.set(ty
 /** The op types a model may use: those run by a module, the variadic ones rewritten at load (variadic.ts), the compositions (composite.ts). */
 export function supportedOps(): string[] {
   return [...new Set([...byType.keys(), ...Object.keys(VARIADIC), ...Object.keys(COMPOSITES)])].sort();
+}
+
+export interface OpRow {
+  op: string;
+  /** ONNX versions implemented (a model of opset N uses the newest version <= N). */
+  versions: number[];
+  /** How the engine computes it. */
+  runs: string;
+  /** Whether gradients flow through it (to its data inputs). */
+  backward: boolean;
+}
+
+/** Every op type with how it runs: the README's op table is this (test/readme.test.ts keeps them equal). */
+export function opTable(): OpRow[] {
+  const rows = new Map<string, OpRow>();
+  const kernelRuns = (op: OpDef) => (op.view ? 'view (no kernel)' : 'kernels');
+  for (const op of OPS) {
+    for (const [type, versions] of Object.entries(op.versions)) {
+      const ranks = RANK_COMPOSITES[type] ? `${kernelRuns(op)}; 1-D${type === 'ConvTranspose' ? '' : ' and 3-D'} as compositions of 2-D` : kernelRuns(op);
+      rows.set(type, { op: type, versions, runs: ranks, backward: Boolean(op.backward) });
+    }
+  }
+  for (const [type, composite] of Object.entries(COMPOSITES)) {
+    if (rows.has(type)) rows.get(type)!.runs += '; the bias by composition';
+    else rows.set(type, { op: type, versions: composite.versions, runs: 'composition of other ops', backward: true });
+  }
+  for (const [type, pairOp] of Object.entries(VARIADIC)) {
+    const row = rows.get(type);
+    const runs = `any number of inputs as a chain of ${pairOp}${type === 'Mean' ? ', times 1/n' : ''}`;
+    if (row) row.runs += `; ${runs}`;
+    else rows.set(type, { op: type, versions: ONNX_VERSIONS[type], runs, backward: true });
+  }
+  for (const type of LOAD_TIME_OPS) {
+    if (!rows.has(type)) rows.set(type, { op: type, versions: ONNX_VERSIONS[type] ?? [], runs: 'load time, on known inputs', backward: false });
+  }
+  return [...rows.values()].sort((a, b) => (a.op < b.op ? -1 : 1));
 }
 
 export function opFor(node: Node, opset: number): OpDef {
