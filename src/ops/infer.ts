@@ -65,6 +65,14 @@ export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): Shap
       return;
     }
     const op = opFor(node, graph.opset);
+    const widened = widenIntegerData(node, op.dataInputs ?? [], constants);
+    if (widened) {
+      for (const [name, value] of widened.constants) {
+        constants.set(name, value);
+        shapes.set(name, value.shape);
+      }
+      return visit(widened.node);
+    }
     const nodeGeometry = op.geometry?.(ctx);
     const outShapes = op.inferShapes(ctx, nodeGeometry);
     const folded = foldOpNode(op, ctx, outShapes, nodeGeometry);
@@ -85,6 +93,23 @@ export function inferShapes(graph: Graph, inputShapes: Map<string, Shape>): Shap
   };
   graph.nodes.forEach(visit);
   return { graph, nodes, shapes, constants, geometry };
+}
+
+/**
+ * A node with a known integer tensor as a data operand (Pow's exponent given as int64) reads it as
+ * float32 instead, exactly for magnitudes below 2^24 (refused beyond); undefined when there is none.
+ */
+function widenIntegerData(node: Node, dataInputs: number[], constants: Map<string, Constant>): { node: Node; constants: Map<string, Constant> } | undefined {
+  const added = new Map<string, Constant>();
+  const inputs = node.inputs.map((name, i) => {
+    const c = constants.get(name);
+    if (!dataInputs.includes(i) || c?.dtype !== 'int64') return name;
+    const values = Array.from(c.data as ArrayLike<number>, Number);
+    if (values.some((v) => Math.abs(v) >= 2 ** 24)) throw new UserError(`integer tensor "${name}" is used as float data but holds values beyond float32's exact integers`);
+    added.set(`${name}::float32`, { dtype: 'float32', shape: c.shape, data: Float32Array.from(values) });
+    return `${name}::float32`;
+  });
+  return added.size ? { node: { ...node, inputs }, constants: added } : undefined;
 }
 
 function checkInputShape(name: string, declared: number[], given: Shape): void {
