@@ -82,4 +82,13 @@ describe('kernel declarations', () => {
     expect(() => stridedCopyKernel.program({ uniforms: { ...base, rank: 1, shape: new Array(9).fill(1) }, bindings, count: 4 })).toThrow(/"shape" takes at most 8/);
     expect(() => stridedCopyKernel.program({ uniforms: { ...base, rank: 1 }, bindings })).toThrow(/strided_copy.*needs a count/);
   });
+
+  it("refuses a tensor whose element type is not the binding's (plan tensors carry a dtype)", () => {
+    const uniforms = { rank: 1, src_offset: 0, dst_offset: 0, shape: [4], src_strides: [1], dst_strides: [1] };
+    const indices = { ...tensor(2), dtype: 'u32' as const };
+    expect(() => stridedCopyKernel.program({ uniforms, bindings: { src: indices, dst: tensor(1) }, count: 4 })).toThrow(/strided_copy.*binding "src" holds f32 but tensor "t2" is u32/);
+    const pool = Object.fromEntries(Object.keys(maxPoolKernel.spec.uniforms).map((k) => [k, 1])) as never;
+    expect(() => maxPoolKernel.program({ uniforms: pool, bindings: { x: tensor(0), y: tensor(1), argmax: tensor(2) }, count: 4 })).toThrow(/binding "argmax" holds u32 but tensor "t2" is f32/);
+    expect(() => maxPoolKernel.program({ uniforms: pool, bindings: { x: tensor(0), y: tensor(1), argmax: indices }, count: 4 })).not.toThrow();
+  });
 });

@@ -85,8 +85,8 @@ export class PerturbedRuns {
     const image = p.addInput(INPUT.images, imagesShape);
     p.addShared(SHARED.images, image);
     p.addShared(SHARED.maps, p.addInput(INPUT.maps, [images, plane]));
-    p.addShared(SHARED.ranks, p.addInput(INPUT.ranks, [images, plane]));
-    p.addShared(SHARED.table, p.addInput(INPUT.table, [rows, 4]));
+    p.addShared(SHARED.ranks, p.addInput(INPUT.ranks, [images, plane], 'i32'));
+    p.addShared(SHARED.table, p.addInput(INPUT.table, [rows, 4], 'i32'));
     const means = p.scratch([images, channels], 'channel means');
     p.dispatch(evaluateKernels.channelMean.program({ uniforms: { plane }, bindings: { images: image, channel_mean: means }, workgroups: [images * channels, 1, 1] }), 'channel means');
     for (const [name, baseline] of [[SHARED.deletion, options.deletionBaseline], [SHARED.insertion, options.insertionBaseline]] as const) {
@@ -104,9 +104,12 @@ export class PerturbedRuns {
     if (copiesShape.slice(1).join('x') !== imagesShape.slice(1).join('x')) throw new UserError(`the model's input is [${copiesShape}], the images [${imagesShape}]`);
     const batch = copiesShape[0];
     const b = new PlanBuilder(shaped, model.deviceTraits);
-    const first = b.addInput(FIRST_ROW, [1]);
+    const first = b.addInput(FIRST_ROW, [1], 'i32');
     const ext = Object.fromEntries(
-      Object.entries({ images: imagesShape, maps: [images, plane], ranks: [images, plane], table: [rows, 4], deletion: imagesShape, insertion: imagesShape }).map(([k, shape]) => [k, b.addExternal(SHARED[k as keyof typeof SHARED], shape)]),
+      Object.entries({ images: imagesShape, maps: [images, plane], ranks: [images, plane], table: [rows, 4], deletion: imagesShape, insertion: imagesShape }).map(([k, shape]) => [
+        k,
+        b.addExternal(SHARED[k as keyof typeof SHARED], shape, k === 'ranks' || k === 'table' ? 'i32' : 'f32'),
+      ]),
     ) as Record<keyof typeof SHARED, ReturnType<PlanBuilder['addExternal']>>;
     const perturbed = b.scratch(copiesShape, 'perturbed copies');
     b.dispatch(

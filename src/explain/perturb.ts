@@ -101,7 +101,7 @@ export class Perturbation {
     const external = (name: string) => explainerPlan.sharedBuffer(name);
 
     const b = new PlanBuilder(shaped, model.deviceTraits);
-    const first = b.addInput(FIRST_COPY, [1]);
+    const first = b.addInput(FIRST_COPY, [1], 'i32');
     const activations = b.addExternal(shareName.activations(index), layer.shape);
     const picked = b.addExternal(shareName.picked, [images, 2]);
     const externals = new Map([

@@ -94,7 +94,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   }
 
   b.setPhase('backward');
-  const requested = b.addInput(CLASSES_INPUT, [batch]);
+  const requested = b.addInput(CLASSES_INPUT, [batch], 'i32');
   const seed = b.scratch(shaped.shapes.get(score)!, 'gradient seed');
   const picked = b.scratch([batch, 2], 'picked classes');
   b.dispatch(

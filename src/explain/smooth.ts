@@ -59,7 +59,7 @@ export function addNoisyInput(b: PlanBuilder, inputName: string, copiesShape: Sh
   const [, ...image] = copiesShape;
   const perImage = elementCount(image);
   const images = b.addInput(SMOOTH_IMAGES, [s.images, ...image]);
-  const first = b.addInput(SMOOTH_RUN, [3]);
+  const first = b.addInput(SMOOTH_RUN, [3], 'i32');
   const range = b.scratch([s.images, 2], 'SmoothGrad: image ranges');
   b.dispatch(smoothKernels.range.program({ uniforms: { per_image: perImage }, bindings: { image: images, image_range: range }, workgroups: [s.images, 1, 1] }), 'SmoothGrad: image ranges');
   const noisy = b.scratch(copiesShape, 'SmoothGrad: noisy copies');

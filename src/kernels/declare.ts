@@ -5,7 +5,7 @@
 // field name. The body stays a readable .wgsl file in shaders/; composing checks it against the
 // declaration, so a field the body reads but the declaration lacks fails at load time naming both.
 import { type Defines, shaderFile, substituteDefines } from '../gpu/shaders.js';
-import type { Binding, Program, TensorRef } from './program.js';
+import type { Binding, ElementType, Program, TensorRef } from './program.js';
 import { gridFor, WORKGROUP_SIZE } from './program.js';
 
 export type ScalarType = 'u32' | 'i32' | 'f32';
@@ -163,6 +163,9 @@ export class Kernel<U extends Record<string, FieldType> = Record<string, FieldTy
       const bound = (args.bindings as Record<string, BoundTensor>)[name];
       if (!bound) fail(`binding "${name}" has no tensor`);
       const write = access(spec.bindings[name]) !== 'read';
+      const tensor = 'tensor' in bound ? bound.tensor : bound;
+      const declared = element(spec.bindings[name]);
+      if ((tensor.dtype ?? 'f32') !== declared) fail(`binding "${name}" holds ${declared} but tensor "${tensor.label}" is ${tensor.dtype ?? 'f32'}`);
       return 'tensor' in bound ? { tensor: bound.tensor, write, byteOffset: bound.byteOffset, byteLength: bound.byteLength } : { tensor: bound, write };
     });
     return { kernel: this as unknown as Kernel, defines, uniforms: buffer, bindings, workgroups: workgroups!, flops: args.flops };
@@ -263,6 +266,10 @@ export class Kernel<U extends Record<string, FieldType> = Record<string, FieldTy
 
 function access(b: BindingType): Access {
   return typeof b === 'object' ? b.access : b;
+}
+
+function element(b: BindingType): ElementType {
+  return typeof b === 'object' ? b.element : 'f32';
 }
 
 function writeScalar(view: DataView, offset: number, type: ScalarType, v: number, name: string, fail: (m: string) => void): void {

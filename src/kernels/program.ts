@@ -6,10 +6,15 @@ import type { Defines } from '../gpu/shaders.js';
 import type { Kernel } from './declare.js';
 
 /** A logical tensor in a plan; several may share one GPU buffer (views, or reuse by liveness). */
+/** What a tensor's elements are: float32 (every activation, weight and gradient) or 32-bit integers (indices, flags). */
+export type ElementType = 'f32' | 'u32' | 'i32';
+
 export interface TensorRef {
   readonly id: number;
   readonly shape: Shape;
   readonly label: string;
+  /** Absent: f32. A kernel binding declared with another element type refuses the tensor. */
+  readonly dtype?: ElementType;
 }
 
 export interface Binding {

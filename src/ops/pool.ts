@@ -62,7 +62,7 @@ export const maxPool: OpDef<PoolGeometry> = {
     const g = ctx.geometry;
     const y = ctx.outputs[0];
     // Argmax positions (u32 within the input plane) for the backward pass, whether or not one follows.
-    const argmax = ctx.scratch(y.shape, 'argmax');
+    const argmax = ctx.scratch(y.shape, 'argmax', 'u32');
     ctx.saved.argmax = argmax;
     ctx.dispatch(
       maxPoolKernel.program({ uniforms: poolUniforms(g), bindings: { x: ctx.inputs[0]!.ref, y: y.ref, argmax }, count: g.planes * g.outH * g.outW }),

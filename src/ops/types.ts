@@ -2,7 +2,7 @@
 // between the explained layer and the class score, its backward programs.
 import type { Constant, ConstantData, Node, Shape } from '../graph/ir.js';
 import type { FusedActivation } from '../kernels/fused.js';
-import type { DeviceTraits, Program, TensorRef } from '../kernels/program.js';
+import type { DeviceTraits, ElementType, Program, TensorRef } from '../kernels/program.js';
 
 export type { DeviceTraits };
 
@@ -32,7 +32,7 @@ export interface KernelContext<G = unknown> {
   outputs: Operand[];
   dispatch(program: Program): void;
   /** A plan tensor for intermediate results (argmax indices, partial sums). */
-  scratch(shape: Shape, label: string): TensorRef;
+  scratch(shape: Shape, label: string, dtype?: ElementType): TensorRef;
   /** A float32 tensor computed at plan time from constants (e.g. a zero bias). */
   constant(value: Constant, label: string): TensorRef;
   /** What forward leaves for backward, per node (e.g. MaxPool's argmax indices). */

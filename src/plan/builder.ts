@@ -10,9 +10,8 @@ import { type Constant, elementCount, type Node, type Shape, upstreamTensors } f
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import { opFor } from '../ops/registry.js';
-import type { DeviceTraits } from '../kernels/program.js';
 import type { BackwardContext, GradientTarget, KernelContext, Operand } from '../ops/types.js';
-import type { Program, TensorRef } from '../kernels/program.js';
+import type { DeviceTraits, ElementType, Program, TensorRef } from '../kernels/program.js';
 import { fusionEndingAt, type FusionScope } from './fusion.js';
 
 export type Phase = 'forward' | 'backward' | 'cam';
@@ -103,8 +102,8 @@ export class PlanBuilder {
   }
 
   /** An extra input written at run time (e.g. the class indices of the explanation). */
-  addInput(name: string, shape: Shape): TensorRef {
-    const ref = this.newTensor(shape, name, 'input');
+  addInput(name: string, shape: Shape, dtype: ElementType = 'f32'): TensorRef {
+    const ref = this.newTensor(shape, name, 'input', undefined, dtype);
     this.inputs.set(name, ref);
     return ref;
   }
@@ -120,8 +119,8 @@ export class PlanBuilder {
   }
 
   /** A tensor that another executable holds (its shared `name`), bound when this plan is made runnable. */
-  addExternal(name: string, shape: Shape): TensorRef {
-    const ref = this.newTensor(shape, name, 'external');
+  addExternal(name: string, shape: Shape, dtype: ElementType = 'f32'): TensorRef {
+    const ref = this.newTensor(shape, name, 'external', undefined, dtype);
     this.externals.set(name, ref);
     return ref;
   }
@@ -138,8 +137,8 @@ export class PlanBuilder {
     this.values.set(name, this.tensors[ref.id]);
   }
 
-  scratch(shape: Shape, label: string): TensorRef {
-    return this.newTensor(shape, label, 'intermediate');
+  scratch(shape: Shape, label: string, dtype: ElementType = 'f32'): TensorRef {
+    return this.newTensor(shape, label, 'intermediate', undefined, dtype);
   }
 
   setPhase(phase: Phase): void {
@@ -247,7 +246,7 @@ export class PlanBuilder {
       outputs,
       saved,
       dispatch: (program) => this.dispatch(program, label, about),
-      scratch: (shape, what) => this.scratch(shape, `${node.name}:${what}`),
+      scratch: (shape, what, dtype) => this.scratch(shape, `${node.name}:${what}`, dtype),
       constant: (value, what) => this.constantTensor(value, `${node.name}:${what}`),
     };
   }
@@ -344,16 +343,17 @@ export class PlanBuilder {
     return { tensors: this.tensors, dispatches: this.dispatches, inputs, outputs: this.outputs, shared: this.shared, externals: this.externals };
   }
 
-  private newTensor(shape: Shape, label: string, kind: TensorInfo['kind'], constant?: Constant): TensorInfo {
+  private newTensor(shape: Shape, label: string, kind: TensorInfo['kind'], constant?: Constant, dtype: ElementType = 'f32'): TensorInfo {
     const id = this.tensors.length;
-    const info: TensorInfo = { id, shape, label, root: id, byteLength: elementCount(shape) * 4, kind, constant };
+    // Every element type is 4 bytes wide.
+    const info: TensorInfo = { id, shape, label, root: id, byteLength: elementCount(shape) * 4, kind, constant, ...(dtype === 'f32' ? {} : { dtype }) };
     this.tensors.push(info);
     return info;
   }
 
   private newView(of: TensorInfo, shape: Shape, label: string): TensorInfo {
     const id = this.tensors.length;
-    const info: TensorInfo = { id, shape, label, root: of.root, byteLength: of.byteLength, kind: 'intermediate' };
+    const info: TensorInfo = { id, shape, label, root: of.root, byteLength: of.byteLength, kind: 'intermediate', ...(of.dtype ? { dtype: of.dtype } : {}) };
     this.tensors.push(info);
     return info;
   }

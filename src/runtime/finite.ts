@@ -64,7 +64,7 @@ async function firstNonFiniteNode(model: Model, shaped: ShapedGraph, inputs: Map
   const upstream = upstreamTensors(shaped.nodes, output);
   const nodes = shaped.nodes.filter((node) => node.outputs.some((o) => upstream.has(o)));
   b.keep(nodes.flatMap((n) => n.outputs));
-  const flag = b.addInput(FLAG, [1]);
+  const flag = b.addInput(FLAG, [1], 'u32');
   nodes.forEach((node, index) => {
     for (const name of node.outputs) {
       if (name === '' || shaped.constants.has(name)) continue;
