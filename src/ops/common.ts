@@ -93,3 +93,26 @@ export function copyGradient(ctx: BackwardContext): void {
 export function zeros(ctx: KernelContext, rank: number): StridedView {
   return { ref: ctx.constant(ZERO, 'zero'), offset: 0, strides: new Array<number>(rank).fill(0) };
 }
+
+// ---------------------------------------------------------------------------------------------------
+// numpy broadcasting: the one rule the elementwise ops, MatMul's batch dims and load-time folding use.
+
+/** numpy's broadcast of the shapes (aligned at their last dims); undefined when they do not broadcast. */
+export function broadcastShapes(...shapes: Shape[]): Shape | undefined {
+  const rank = Math.max(0, ...shapes.map((s) => s.length));
+  const out: Shape = [];
+  for (let d = 0; d < rank; d++) {
+    const dims = shapes.map((s) => s[s.length - rank + d] ?? 1);
+    const size = Math.max(...dims);
+    if (dims.some((n) => n !== 1 && n !== size)) return undefined;
+    out.push(size);
+  }
+  return out;
+}
+
+/** The strides with which a contiguous tensor of `shape` is read along each dim of `outShape`: 0 where it is broadcast. */
+export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
+  const padded = [...new Array<number>(outShape.length - shape.length).fill(1), ...shape];
+  const strides = contiguousStrides(padded);
+  return padded.map((dim, d) => (dim === 1 ? 0 : strides[d]));
+}

@@ -5,7 +5,7 @@
 import { attrInt, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
 import { binaryBackwardKernel, binaryKernel } from '../kernels/elementwise.js';
 import { MAX_RANK } from '../kernels/layout.js';
-import { copyGradient, mergeDims, nodeError } from './common.js';
+import { broadcastShapes, broadcastStrides, copyGradient, mergeDims, nodeError } from './common.js';
 import { FLOAT_TYPES } from './fold.js';
 import type { OpDef } from './types.js';
 
@@ -108,19 +108,6 @@ function secondOperandShape(node: Node, opset: number, a: Shape, b: Shape): Shap
   return [...b, ...ones(a.length - axis - b.length)];
 }
 
-/** numpy's broadcast of two shapes; undefined when they do not broadcast. */
-export function broadcastShape(a: Shape, b: Shape): Shape | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: Shape = [];
-  for (let d = 0; d < rank; d++) {
-    const da = a[a.length - rank + d] ?? 1;
-    const db = b[b.length - rank + d] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
-
 interface BroadcastLayout {
   shape: Shape;
   a: number[];
@@ -133,12 +120,7 @@ interface BroadcastLayout {
  * [N,C,H,W] as rank 2.
  */
 function broadcastLayout(outShape: Shape, aShape: Shape, bShape: Shape): BroadcastLayout {
-  const stridesIn = (s: Shape) => {
-    const padded = [...new Array<number>(outShape.length - s.length).fill(1), ...s];
-    const strides = contiguousStrides(padded);
-    return padded.map((dim, d) => (dim === 1 ? 0 : strides[d]));
-  };
-  const { shape, strides } = mergeDims(outShape, [stridesIn(aShape), stridesIn(bShape)]);
+  const { shape, strides } = mergeDims(outShape, [broadcastStrides(aShape, outShape), broadcastStrides(bShape, outShape)]);
   return { shape, a: strides[0], b: strides[1] };
 }
 
@@ -150,7 +132,7 @@ export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
     if (node.inputs.length !== 2) throw nodeError(node, `takes 2 inputs here, not ${node.inputs.length}`);
     const a = requireInput(node, inputShapes[0], 'input A');
     const b = secondOperandShape(node, opset, a, requireInput(node, inputShapes[1], 'input B'));
-    const outShape = broadcastShape(a, b);
+    const outShape = broadcastShapes(a, b);
     if (!outShape) throw nodeError(node, `cannot broadcast ${shapeString(a)} with ${shapeString(inputShapes[1]!)}`);
     if (node.opType === 'PRelu' && outShape.join() !== a.join()) throw nodeError(node, `the slope [${inputShapes[1]}] does not broadcast to the input [${a}]`);
     const layout = broadcastLayout(outShape, a, b);

@@ -5,7 +5,7 @@
 // module's shape rule and geometry (OpDef.fold); what remains here are the ops that exist only at load
 // time (Shape, Size, ConstantOfShape, Gather, ScatterND, Expand, Cast, arithmetic and comparisons).
 import { attrInt, attrString, type Constant, type ConstantData, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { nodeError } from './common.js';
+import { broadcastShapes, broadcastStrides, nodeError } from './common.js';
 import type { OpDef, ShapeContext } from './types.js';
 
 type Lookup = (name: string) => Constant | undefined;
@@ -41,7 +41,7 @@ export function foldLoadTimeNode(node: Node, inputShapes: (Shape | undefined)[],
   }
   if (node.opType === 'Gather') return [foldGather(node, inputs[0]!, inputs[1]!)];
   if (node.opType === 'ScatterND') return [foldScatterND(node, inputs[0]!, inputs[1]!, inputs[2]!)];
-  if (node.opType === 'Expand') return [foldExpand(inputs[0]!, ints(inputs[1]))];
+  if (node.opType === 'Expand') return [foldExpand(node, inputs[0]!, ints(inputs[1]))];
   if (node.opType === 'Cast') return [foldCast(node, inputs[0]!)];
   if (ARITHMETIC.has(node.opType)) return [foldArithmetic(node, inputs)];
   return undefined;
@@ -135,13 +135,11 @@ function foldScatterND(node: Node, data: Constant, indices: Constant, updates: C
 }
 
 /** Expand of a known tensor: numpy broadcasting against the shape, the values copied. */
-function foldExpand(x: Constant, target: number[]): Constant {
-  const rank = Math.max(x.shape.length, target.length);
-  const padded = [...new Array<number>(rank - x.shape.length).fill(1), ...x.shape];
-  const wanted = [...new Array<number>(rank - target.length).fill(1), ...target];
-  const outShape = padded.map((d, i) => (d === 1 ? wanted[i] : d));
+function foldExpand(node: Node, x: Constant, target: number[]): Constant {
+  const outShape = broadcastShapes(x.shape, target);
+  if (!outShape) throw nodeError(node, `cannot expand [${x.shape}] to [${target}]`);
   const out: number[] = [];
-  copyStrided(outShape, x.data, { offset: 0, strides: contiguousStrides(padded).map((s, i) => (padded[i] === 1 ? 0 : s)) }, out, { offset: 0, strides: contiguousStrides(outShape) });
+  copyStrided(outShape, x.data, { offset: 0, strides: broadcastStrides(x.shape, outShape) }, out, { offset: 0, strides: contiguousStrides(outShape) });
   return { dtype: x.dtype, shape: outShape, data: like(x.data, out) };
 }
 
@@ -165,16 +163,14 @@ function foldArithmetic(node: Node, inputs: (Constant | undefined)[]): Constant 
     return { dtype, shape: inputs[0]!.shape, data: store(ints(inputs[0]).map(unary[node.opType])) };
   }
   const operands = inputs.map((c) => c!);
-  const rank = Math.max(...operands.map((c) => c.shape.length));
-  const padded = operands.map((c) => [...new Array<number>(rank - c.shape.length).fill(1), ...c.shape]);
-  const outShape = Array.from({ length: rank }, (_, d) => Math.max(...padded.map((s) => s[d])));
+  const outShape = broadcastShapes(...operands.map((c) => c.shape));
+  if (!outShape) throw nodeError(node, `cannot broadcast ${operands.map((c) => `[${c.shape}]`).join(' with ')}`);
   const outStrides = contiguousStrides(outShape);
   const count = elementCount(outShape);
+  const strides = operands.map((c) => broadcastStrides(c.shape, outShape));
   const read = (k: number, flat: number) => {
-    const s = padded[k];
-    const strides = contiguousStrides(s);
     let offset = 0;
-    for (let d = 0; d < rank; d++) offset += (s[d] === 1 ? 0 : Math.floor(flat / outStrides[d]) % outShape[d]) * strides[d];
+    for (let d = 0; d < outShape.length; d++) offset += (Math.floor(flat / outStrides[d]) % outShape[d]) * strides[k][d];
     return Number(operands[k].data[offset]);
   };
   const fn: Record<string, (v: number[]) => number> = {

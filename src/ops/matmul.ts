@@ -7,7 +7,7 @@ import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../grap
 import { matmulKernels } from '../kernels/gemm.js';
 import { type FusedActivation, fusedUniforms } from '../kernels/fused.js';
 import type { TensorRef } from '../kernels/program.js';
-import { nodeError, ONE, ZERO } from './common.js';
+import { broadcastShapes, broadcastStrides, nodeError, ONE, ZERO } from './common.js';
 import type { BackwardContext, GradientTarget, KernelContext, OpDef } from './types.js';
 
 /** A matrix inside a tensor: element (batch, row, col) is at offset + batch*batch + row*row + col*col. */
@@ -147,19 +147,14 @@ function matmulGeometry(node: Node, a: Shape, b: Shape): MatMulGeometry {
   if (kB !== k) throw nodeError(node, `[${a}] and [${b}] do not multiply`);
   const aBatch = a2.slice(0, -2);
   const bBatch = b2.slice(0, -2);
-  const rank = Math.max(aBatch.length, bBatch.length);
-  const pad = (s: Shape) => [...new Array<number>(rank - s.length).fill(1), ...s];
-  const [aPadded, bPadded] = [pad(aBatch), pad(bBatch)];
-  const outBatch = aPadded.map((d, i) => {
-    const e = bPadded[i];
-    if (d !== e && d !== 1 && e !== 1) throw nodeError(node, `batch dims of [${a}] and [${b}] do not broadcast`);
-    return Math.max(d, e);
-  });
+  const outBatch = broadcastShapes(aBatch, bBatch);
+  if (!outBatch) throw nodeError(node, `batch dims of [${a}] and [${b}] do not broadcast`);
   const batch = elementCount(outBatch);
   const aBroadcast = elementCount(aBatch) === 1;
   const bBroadcast = elementCount(bBatch) === 1;
-  const whole = (s: Shape) => s.every((d, i) => d === outBatch[i]);
-  if ((!aBroadcast && !whole(aPadded)) || (!bBroadcast && !whole(bPadded))) {
+  // An operand's batch is read as a whole (no stride-0 dim among others): all of the output's, or one.
+  const whole = (s: Shape) => broadcastStrides(s, outBatch).every((stride, i) => stride !== 0 || outBatch[i] === 1);
+  if ((!aBroadcast && !whole(aBatch)) || (!bBroadcast && !whole(bBatch))) {
     throw nodeError(node, `batch broadcasting of [${a}] with [${b}] is supported only where one side's batch is 1 or both are equal`);
   }
   const outShape = [...outBatch, ...(a.length === 1 ? [] : [m]), ...(b.length === 1 ? [] : [n])];
