@@ -555,6 +555,41 @@ describe('decision margins', () => {
     }
   });
 
+  it("measures the kinks of the activation table's ops and of PRelu", async () => {
+    // features (the layer) -> the op -> pooling head; one unit sits 2e-7 from the op's kink.
+    const cases: [string, number, Record<string, number>][] = [
+      ['PRelu', 0, {}], ['Abs', 0, {}], ['Elu', 0, { alpha: 0.5 }], ['Selu', 0, {}], ['ThresholdedRelu', 0.3, { alpha: 0.3 }],
+    ];
+    for (const [op, kink, attributes] of cases) {
+      const spec = onnxOf({
+        inputs: { x: [1, 1, h, w] },
+        outputs: ['scores'],
+        nodes: [
+          { op: 'Mul', inputs: ['x', 'one'], outputs: ['features'] },
+          { op, inputs: op === 'PRelu' ? ['features', 'slope'] : ['features'], outputs: ['activated'], attributes },
+          { op: 'GlobalAveragePool', inputs: ['activated'], outputs: ['pooled'] },
+          { op: 'Flatten', inputs: ['pooled'], outputs: ['flat'] },
+          { op: 'Gemm', inputs: ['flat', 'w'], outputs: ['scores'], attributes: { transB: 1 } },
+        ],
+        initializers: { one: floats([1], [1]), slope: floats([1], [0.25]), w: floats([1, 1], [1]) },
+      });
+      const x = Float32Array.from({ length: h * w }, (_, i) => 0.9 + 0.37 * Math.sin(i * 1.3));
+      x[3] = kink + 2e-7;
+      const m = Model.fromBytes(gpu(), spec);
+      const explainer = new Explainer(m);
+      try {
+        const result = await explainer.explain({ shape: [1, 1, h, w], data: x }, { layer: 'features', classes: [0] });
+        const expected = Math.min(...Array.from(x, (v) => Math.abs(v - Math.fround(kink)))) / Math.max(...Array.from(x, Math.abs));
+        // The distance of two nearby float32 values is exact in float32 (Sterbenz); one division rounds: 2 ulp.
+        expect(Math.abs(result.stability.smallestMargin[0]! - expected) / expected, op).toBeLessThan(3e-7);
+        expect(result.stability.stable, op).toEqual([false]);
+      } finally {
+        explainer.dispose();
+        m.dispose();
+      }
+    }
+  });
+
   it('measures max-pool windows by the gap between their two largest inputs', async () => {
     // features = Relu(x) -> MaxPool 2x2 stride 2 -> GlobalAveragePool -> Flatten -> Gemm.
     const spec = onnxOf({

@@ -3,7 +3,7 @@
 // gradient of a broadcast input is reduced over its broadcast dims by a gather. Identity and
 // inference-mode Dropout are views.
 import { attrInt, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
-import { binaryBackwardKernel, binaryKernel } from '../kernels/elementwise.js';
+import { binaryBackwardKernel, binaryKernel, decisionMarginKernel } from '../kernels/elementwise.js';
 import { MAX_RANK } from '../kernels/layout.js';
 import { broadcastShapes, broadcastStrides, copyGradient, mergeDims, nodeError } from './common.js';
 import { FLOAT_TYPES } from './fold.js';
@@ -141,6 +141,23 @@ export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
   },
 
   inferShapes: (_, g) => [g.outShape],
+
+  // PRelu's derivative jumps where its input crosses 0 (the output has the input's shape). Max and Min
+  // jump at ties, which compare two tensors: not measured (their gradient splits evenly there).
+  decisionMargin(ctx, target) {
+    const dy = ctx.gradOutput(0);
+    if (ctx.node.opType !== 'PRelu' || !dy) return false;
+    const batch = target.ref.shape[0];
+    ctx.dispatch(
+      decisionMarginKernel.program({
+        uniforms: { per_image: elementCount(dy.shape) / batch, kink_count: 1, kink0: 0, kink1: 0 },
+        bindings: { x: ctx.inputs[0]!.ref, dy, margin: target.ref },
+        accumulate: target.accumulate,
+        workgroups: [batch, 1, 1],
+      }),
+    );
+    return true;
+  },
 
   forward(ctx) {
     const { layout } = ctx.geometry;
