@@ -1,7 +1,7 @@
 // Helpers shared by the dense and layout ops: node-named errors, axis and stride arithmetic, one-element
 // constants read through stride-0 views, and the strided copy that every layout op moves data with.
 import { UserError } from '../errors.js';
-import { type Constant, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { type Constant, contiguousStrides, elementCount, type Graph, type Node, type Shape } from '../graph/ir.js';
 import { MAX_RANK, stridedCopyKernel } from '../kernels/layout.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { BackwardContext, KernelContext } from './types.js';
@@ -115,4 +115,15 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   const padded = [...new Array<number>(outShape.length - shape.length).fill(1), ...shape];
   const strides = contiguousStrides(padded);
   return padded.map((dim, d) => (dim === 1 ? 0 : strides[d]));
+}
+
+/** Names for tensors a load-time rewrite adds: `base`, or `base_1`, `base_2`... where that is taken. */
+export function freshNames(graph: Graph): (base: string) => string {
+  const names = new Set([...graph.constants.keys(), ...graph.nodes.flatMap((n) => [...n.inputs, ...n.outputs])]);
+  return (base) => {
+    let name = base;
+    for (let i = 1; names.has(name); i++) name = `${base}_${i}`;
+    names.add(name);
+    return name;
+  };
 }

@@ -1,5 +1,6 @@
 // Load-time graph rewrites that do not depend on the input shape.
 import { attrFloat, type Constant, type Graph, type Node } from '../graph/ir.js';
+import { freshNames } from './common.js';
 import { unsupportedBatchNorm } from './normalization.js';
 import { expandVariadic } from './variadic.js';
 
@@ -21,13 +22,7 @@ function foldBatchNorms(graph: Graph): Graph {
   for (const node of graph.nodes) for (const input of node.inputs) consumers.set(input, (consumers.get(input) ?? 0) + 1);
   const producers = new Map<string, number>();
   graph.nodes.forEach((node, i) => node.outputs.forEach((out) => producers.set(out, i)));
-  const names = new Set([...graph.constants.keys(), ...graph.nodes.flatMap((n) => [...n.inputs, ...n.outputs])]);
-  const uniqueName = (base: string) => {
-    let name = base;
-    for (let i = 1; names.has(name); i++) name = `${base}_${i}`;
-    names.add(name);
-    return name;
-  };
+  const uniqueName = freshNames(graph);
 
   const constants = new Map(graph.constants);
   const nodes: (Node | undefined)[] = [...graph.nodes];

@@ -3,7 +3,7 @@
 // the two-operand ops already have their kernels, gradients and shape folding.
 import { type Constant, type Graph, type Node } from '../graph/ir.js';
 import { versionInEffect } from '../onnx/versions.js';
-import { nodeError } from './common.js';
+import { freshNames, nodeError } from './common.js';
 
 /** The variadic ops, each with the two-operand op its chain is made of. */
 export const VARIADIC: Record<string, string> = { Sum: 'Add', Mean: 'Add', Max: 'Max', Min: 'Min' };
@@ -13,13 +13,7 @@ const rewritten = (n: Node) => n.opType === 'Sum' || n.opType === 'Mean' || (n.o
 
 export function expandVariadic(graph: Graph): Graph {
   if (!graph.nodes.some(rewritten)) return graph;
-  const names = new Set([...graph.constants.keys(), ...graph.nodes.flatMap((n) => [...n.inputs, ...n.outputs])]);
-  const fresh = (base: string) => {
-    let name = base;
-    for (let i = 1; names.has(name); i++) name = `${base}_${i}`;
-    names.add(name);
-    return name;
-  };
+  const fresh = freshNames(graph);
   const constants = new Map(graph.constants);
   const nodes: Node[] = [];
   for (const node of graph.nodes) {
