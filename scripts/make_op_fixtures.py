@@ -349,7 +349,7 @@ def _run_node(node, ins, opset):
         d = list(a.get("dilations", [1] * n_sp))
         pads = list(a.get("pads", [0] * (2 * n_sp)))
         extra = list(a.get("output_padding", [0] * n_sp))
-        full = {1: F.conv_transpose1d, 2: F.conv_transpose2d}[n_sp](x, w, None, s, 0, 0, a.get("group", 1), d)
+        full = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}[n_sp](x, w, None, s, 0, 0, a.get("group", 1), d)
         full = F.pad(full, _torch_pad([0] * n_sp, extra))
         y = full[(slice(None), slice(None)) + tuple(slice(pads[i], full.shape[2 + i] - pads[n_sp + i]) for i in range(n_sp))]
         if len(ins) > 2 and ins[2] is not None:
@@ -1824,6 +1824,9 @@ def register_ranks():
         ("convtranspose_groups2_dilation2_no_bias", lambda: nn.ConvTranspose2d(4, 6, 3, padding=1, dilation=2, groups=2, bias=False),
          lambda rng: randn(rng, 1, 4, 5, 5)),
         ("convtranspose_k2_s2_unet", lambda: nn.ConvTranspose2d(6, 3, 2, stride=2), lambda rng: randn(rng, 2, 6, 4, 5)),
+        ("convtranspose3d_k3_s2_p1_outpad1", lambda: nn.ConvTranspose3d(4, 3, 3, stride=2, padding=1, output_padding=1),
+         lambda rng: randn(rng, 1, 4, 3, 4, 4)),
+        ("convtranspose3d_k2_s2_groups2", lambda: nn.ConvTranspose3d(4, 6, 2, stride=2, groups=2, bias=False), lambda rng: randn(rng, 2, 4, 2, 3, 3)),
         ("convtranspose1d_k4_s2_p1", lambda: nn.ConvTranspose1d(4, 3, 4, stride=2, padding=1), lambda rng: randn(rng, 2, 4, 9)),
         ("maxpool1d_k3_s2_p1", lambda: nn.MaxPool1d(3, 2, 1), lambda rng: distinct(rng, (2, 3, 15))),
         ("avgpool1d_k3_s2_p1_exclude_pad", lambda: nn.AvgPool1d(3, 2, 1, count_include_pad=False), lambda rng: randn(rng, 2, 3, 15)),

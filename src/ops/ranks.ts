@@ -1,11 +1,12 @@
-// Conv, MaxPool and AveragePool over one or three spatial axes, as compositions of the 2-D kernels
+// Conv, ConvTranspose, MaxPool and AveragePool over one or three spatial axes, as compositions of the 2-D kernels
 // (and so with their GEMM variants, fusions, gradients and margins):
 //  - 1-D: [N, C, L] is [N, C, 1, L] under a 1-high window.
 //  - 3-D: the volume is viewed as depth planes [N, D, C, H, W]; for each depth tap t of the window the
 //    planes it reads (t * dilation + stride * j, after padding the depth) are stacked into a batch of
 //    N * D' images and pooled or convolved in 2-D with the tap's slice of the kernel; the taps combine by
 //    Add (Conv), Max (MaxPool) or Add then a per-depth divisor (AveragePool: the divisor of a box window
-//    is the depth count times the plane count, the plane count applied by the 2-D pool).
+//    is the depth count times the plane count, the plane count applied by the 2-D pool). ConvTranspose
+//    spreads each tap's 2-D result over the depth instead (convTranspose3d).
 import { attrInt, type Node, type Shape } from '../graph/ir.js';
 import { nodeError } from './common.js';
 import type { CompositeOp, NodeMaker } from './composite.js';
@@ -132,14 +133,57 @@ function rankComposite(versions: number[]): CompositeOp {
   };
 }
 
+/**
+ * A 3-D ConvTranspose: for each depth tap t, the 2-D transposed convolution of every input depth plane
+ * with the tap's kernel slice lands on output depth i * stride + t * dilation (before cropping the
+ * pads): the planes are spread stride apart with zero planes between, shifted by t * dilation, summed
+ * over the taps, then cropped to [pad begin, length - pad end) and output_padding.
+ */
+function convTranspose3d(ctx: ShapeContext, b: NodeMaker): void {
+  const { node } = ctx;
+  const [n, c, d, h, w] = inputShape(ctx);
+  const weight = ctx.inputShapes[1];
+  if (!weight || weight.length !== 5) throw nodeError(node, `weight ${weight ? `[${weight}]` : 'missing'} must have 5 dims`);
+  if (node.attributes.has('output_shape') || (node.attributes.get('auto_pad') ?? 'NOTSET') !== 'NOTSET') {
+    throw nodeError(node, '3-D ConvTranspose takes explicit pads (output_shape and auto_pad are not supported)');
+  }
+  const [cin, perGroup, kd, kh, kw] = weight;
+  const groups = attrInt(node, 'group', 1);
+  const per = (name: string, fallback: number) => (node.attributes.get(name) as number[] | undefined) ?? [fallback, fallback, fallback];
+  const [strides, dilations, outputPadding] = [per('strides', 1), per('dilations', 1), per('output_padding', 0)];
+  const pads = (node.attributes.get('pads') as number[] | undefined) ?? [0, 0, 0, 0, 0, 0];
+  const plane = {
+    group: groups, kernel_shape: [kh, kw], strides: strides.slice(1), dilations: dilations.slice(1),
+    output_padding: outputPadding.slice(1), pads: [pads[1], pads[2], pads[4], pads[5]],
+  };
+  const [outH, outW] = [h, w].map((size, i) => plane.strides[i] * (size - 1) + plane.output_padding[i] + (plane.kernel_shape[i] - 1) * plane.dilations[i] + 1 - plane.pads[i] - plane.pads[i + 2]);
+  const spreadLength = strides[0] * (d - 1) + 1;
+  const full = spreadLength + (kd - 1) * dilations[0] + outputPadding[0];
+  const outD = full - pads[0] - pads[3];
+  if (outD <= 0) throw nodeError(node, `the output depth would be ${outD}`);
+
+  const planes = b.reshape(b.add('Transpose', [node.inputs[0]], { perm: [0, 2, 1, 3, 4] }), [n * d, c, h, w]);
+  let total: string | undefined;
+  for (let t = 0; t < kd; t++) {
+    const tap = b.add('ConvTranspose', [planes, b.reshape(b.take(node.inputs[1], 2, [t]), [cin, perGroup, kh, kw])], plane);
+    // [N, D, F] planes spread stride apart (zero planes between), then shifted to depth t * dilation.
+    const rows = b.reshape(tap, [n, d, 1, -1]);
+    const spread = b.slice(b.reshape(b.pad(rows, 4, 2, 0, strides[0] - 1, 0), [n, d * strides[0], -1]), 1, 0, spreadLength);
+    const placed = b.pad(spread, 3, 1, t * dilations[0], full - t * dilations[0] - spreadLength, 0);
+    total = total === undefined ? placed : b.add('Add', [total, placed]);
+  }
+  const cropped = b.slice(total!, 1, pads[0], pads[0] + outD);
+  b.add('Transpose', [b.reshape(cropped, [n, outD, perGroup * groups, outH, outW])], { perm: [0, 2, 1, 3, 4] }, node.outputs[0]);
+}
+
 /** A 1-D ConvTranspose lifted to a 1-high 2-D one (its output length follows from the 2-D rule). */
-const convTranspose1d: CompositeOp = {
+const convTransposeRanks: CompositeOp = {
   versions: [1, 11],
   applies: (ctx) => ctx.inputShapes[0]?.length === 3 || ctx.inputShapes[0]?.length === 5,
   expand(ctx, b) {
     const { node } = ctx;
     const shape = inputShape(ctx);
-    if (shape.length === 5) throw nodeError(node, '3-D ConvTranspose is not supported (1-D and 2-D are)');
+    if (shape.length === 5) return convTranspose3d(ctx, b);
     const [n, c, l] = shape;
     const w = ctx.inputShapes[1];
     if (!w || w.length !== 3) throw nodeError(node, `weight ${w ? `[${w}]` : 'missing'} must have 3 dims`);
@@ -160,7 +204,7 @@ const convTranspose1d: CompositeOp = {
 };
 
 export const RANK_COMPOSITES: Record<string, CompositeOp> = {
-  ConvTranspose: convTranspose1d,
+  ConvTranspose: convTransposeRanks,
   Conv: rankComposite([1, 11]),
   MaxPool: rankComposite([1, 8, 10, 11, 12]),
   AveragePool: rankComposite([1, 7, 10, 11]),

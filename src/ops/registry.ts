@@ -51,7 +51,7 @@ export function opTable(): OpRow[] {
   const kernelRuns = (op: OpDef) => (op.view ? 'view (no kernel)' : 'kernels');
   for (const op of OPS) {
     for (const [type, versions] of Object.entries(op.versions)) {
-      const ranks = RANK_COMPOSITES[type] ? `${kernelRuns(op)}; 1-D${type === 'ConvTranspose' ? '' : ' and 3-D'} as compositions of 2-D` : kernelRuns(op);
+      const ranks = RANK_COMPOSITES[type] ? `${kernelRuns(op)}; 1-D and 3-D as compositions of 2-D` : kernelRuns(op);
       rows.set(type, { op: type, versions, runs: ranks, backward: Boolean(op.backward) });
     }
   }
