@@ -116,14 +116,14 @@ function depthDivisors(node: Node, a: WindowAxis, size: number): number[] {
   });
 }
 
-/** Conv, MaxPool and AveragePool on a rank-3 or rank-5 input (rank 4 runs the 2-D kernels directly). */
+/** Rank 3 or 5 (rank 4 runs the 2-D kernels directly). */
+const hasOneOrThreeSpatialAxes = (ctx: ShapeContext) => ctx.inputShapes[0]?.length === 3 || ctx.inputShapes[0]?.length === 5;
+
+/** Conv, MaxPool and AveragePool on a rank-3 or rank-5 input. */
 function rankComposite(versions: number[]): CompositeOp {
   return {
     versions,
-    applies: (ctx) => {
-      const rank = ctx.inputShapes[0]?.length;
-      return rank === 3 || rank === 5;
-    },
+    applies: hasOneOrThreeSpatialAxes,
     expand(ctx, b) {
       const { node } = ctx;
       if (node.outputs.length > 1 && node.outputs[1]) throw nodeError(node, `the Indices output ("${node.outputs[1]}") is not supported`);
@@ -179,7 +179,7 @@ function convTranspose3d(ctx: ShapeContext, b: NodeMaker): void {
 /** A 1-D ConvTranspose lifted to a 1-high 2-D one (its output length follows from the 2-D rule). */
 const convTransposeRanks: CompositeOp = {
   versions: [1, 11],
-  applies: (ctx) => ctx.inputShapes[0]?.length === 3 || ctx.inputShapes[0]?.length === 5,
+  applies: hasOneOrThreeSpatialAxes,
   expand(ctx, b) {
     const { node } = ctx;
     const shape = inputShape(ctx);

@@ -220,12 +220,12 @@ function geometry(ctx: ShapeContext): ResizeGeometry {
   const { sizes, scales, roi } = sizesAndScales(ctx, shape);
   if (sizes.some((d) => !Number.isInteger(d) || d <= 0)) throw nodeError(node, `the output would be [${sizes}]`);
   const rank = shape.length;
+  if (elementCount(sizes) >= 2 ** 24 || shape.some((d) => d >= 2 ** 24)) throw nodeError(node, 'the tensors are too large for the float32 tap indices');
   const axes: AxisPlan[] = [];
   shape.forEach((inLen, axis) => {
     const plan = axisPlan(s, axis, inLen, sizes[axis], scales[axis], [roi?.[axis] ?? 0, roi?.[axis + rank] ?? 1]);
     if (plan) axes.push(plan);
   });
-  if (elementCount(sizes) >= 2 ** 24 || shape.some((d) => d >= 2 ** 24)) throw nodeError(node, 'the tensors are too large for the float32 tap indices');
   return { outShape: sizes, axes };
 }
 
