@@ -3,7 +3,7 @@
 import { PNG, type PNGWithMetadata } from 'pngjs';
 import { readFile } from '../platform/index.js';
 import { imageFormat, type RgbImage } from './image.js';
-import { decodeJpeg } from './jpeg.js';
+import { decodeJpeg } from './jpeg/decode.js';
 import { UserError } from '../errors.js';
 
 export function readImage(path: string): RgbImage {
@@ -15,7 +15,7 @@ export function readImage(path: string): RgbImage {
  * Image.open(p).convert("RGB") gives: PNG alpha is dropped, not composited. `name` labels errors.
  */
 export function decodeImage(bytes: Uint8Array, name = 'image buffer'): RgbImage {
-  return imageFormat(bytes, name) === 'PNG' ? decodeWith('PNG', name, () => decodePng(bytes)) : decodeWith('JPEG', name, () => decodeJpeg(bytes));
+  return imageFormat(bytes, name) === 'PNG' ? decodeWith('PNG', name, () => decodePng(bytes)) : decodeWith('JPEG', name, () => decodeJpeg(bytes).image);
 }
 
 function decodeWith(format: string, name: string, decode: () => RgbImage): RgbImage {

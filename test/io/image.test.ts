@@ -4,22 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { decodeImage, readImage } from '../../src/io/decode.js';
 import { preprocess, resizeAndCrop, rgbToFloat01 } from '../../src/io/image.js';
 import { readNpy, readNpyFloat32 } from '../../src/io/npy.js';
-import { fixture, maxAbsDiff, meanAbsDiff } from './fixtures.js';
+import { fixture, maxAbsDiff } from './fixtures.js';
 
 const PNGS = ['rgb.png', 'rgba.png', 'palette.png', 'grey.png', 'grey1.png', 'greya.png', 'trns.png', 'rgb16.png'];
 const JPEGS = ['photo.jpg', 'photo422.jpg', 'photo444.jpg', 'grey.jpg', 'cmyk.jpg'];
-
-// src/io/jpeg.ts upsamples chroma and converts colour exactly as libjpeg-turbo (Pillow's decoder) does; what is
-// left is jpeg-js's IDCT rounding, ±1 per sample, which the YCbCr->RGB conversion can scale by up to 1.772.
-// Measured on these fixtures: max 3 levels and mean 0.16 for colour, max 1 and mean 0.06 for greyscale.
-// CMYK (an Adobe file, converted by jpeg-js itself): max 1, mean 0.07.
-const JPEG_TOLERANCE: Record<string, { max: number; mean: number }> = {
-  'photo.jpg': { max: 3, mean: 0.25 },
-  'photo422.jpg': { max: 3, mean: 0.25 },
-  'photo444.jpg': { max: 3, mean: 0.25 },
-  'grey.jpg': { max: 1, mean: 0.1 },
-  'cmyk.jpg': { max: 1, mean: 0.1 },
-};
 
 function pillowPixels(name: string): Uint8Array {
   const ref = readNpy(fixture(`${name}.rgb.npy`));
@@ -37,15 +25,10 @@ describe('decodeImage', () => {
   }
 
   for (const name of JPEGS) {
-    it(`decodes ${name} close to Pillow`, () => {
+    it(`decodes ${name} to Pillow's RGB exactly`, () => {
       const image = readImage(fixture(name));
-      const ref = pillowPixels(name);
-      const max = maxAbsDiff(image.data, ref);
-      const mean = meanAbsDiff(image.data, ref);
-      console.log(`${name}: max |jpeg-js - Pillow| = ${max}, mean = ${mean.toFixed(3)}`);
       expect([image.width, image.height]).toEqual([37, 53]);
-      expect(max).toBeLessThanOrEqual(JPEG_TOLERANCE[name].max);
-      expect(mean).toBeLessThanOrEqual(JPEG_TOLERANCE[name].mean);
+      expect(maxAbsDiff(image.data, pillowPixels(name))).toBe(0);
     });
   }
 
@@ -105,12 +88,9 @@ describe('preprocess matches torchvision Resize + CenterCrop + ToTensor + Normal
   }
 
   for (const name of JPEGS) {
-    it(`${name}: within the decoders' difference`, () => {
+    it(`${name}: Resize(24), CenterCrop((20, 16)) bit-identical to torchvision`, () => {
       const out = preprocess(readImage(fixture(name)), { resize: 24, crop: [20, 16] });
-      const err = maxAbsDiff(out, readNpyFloat32(fixture(`${name}.pre.npy`)).data);
-      console.log(`${name}: max |preprocess - torchvision| = ${err.toFixed(4)}`);
-      // Resampling averages the decoders' differences, so they cannot exceed the pixel bound, 1/255/std per level.
-      expect(err).toBeLessThanOrEqual(JPEG_TOLERANCE[name].max / 255 / 0.224 + 1e-6);
+      expect(maxAbsDiff(out, readNpyFloat32(fixture(`${name}.pre.npy`)).data)).toBe(0);
     });
   }
 
