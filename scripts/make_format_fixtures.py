@@ -130,7 +130,7 @@ def make_others(base):
     rgba = im.copy()
     rgba.putalpha(alpha)
     palette = im.quantize(64)
-    grey16 = Image.fromarray((np.asarray(im.convert("L")).astype(np.int32) * 257 + rng.integers(0, 257, base.shape[:2])).astype(np.uint16)).convert("I;16")
+    grey16 = Image.fromarray((np.asarray(im.convert("L")).astype(np.int32) * 256 + rng.integers(0, 256, base.shape[:2])).astype(np.uint16)).convert("I;16")
     files = {
         "rgb.bmp": save(im, "BMP"),
         "palette.bmp": save(palette, "BMP"),

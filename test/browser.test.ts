@@ -96,7 +96,7 @@ describe.skipIf(process.env.GRADCAM_SKIP_BROWSER)('web page in headless Chromium
     const before = (await state()).done;
     await page.setInputFiles('#image-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
     let s = await settled(before + 1);
-    expect(s.error).toBe('notes.png: not a PNG or JPEG image (unrecognised file signature)');
+    expect(s.error).toBe('notes.png: not a PNG, JPEG, GIF, BMP or TIFF image (unrecognised file signature)');
     expect(await page.textContent('#message')).toBe(`gradcam: ${s.error}`);
     await page.setInputFiles('#model-file', { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
     s = await settled(before + 2);

@@ -9,15 +9,29 @@ export interface RgbImage {
   data: Uint8Array;
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
-const JPEG_SIGNATURE = [0xff, 0xd8, 0xff];
+/** The file kinds the engine reads, by their signatures (not the file name). */
+const SIGNATURES = {
+  PNG: [[0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]],
+  JPEG: [[0xff, 0xd8, 0xff]],
+  GIF: [[0x47, 0x49, 0x46, 0x38, 0x37, 0x61], [0x47, 0x49, 0x46, 0x38, 0x39, 0x61]], // GIF87a, GIF89a
+  BMP: [[0x42, 0x4d]],
+  TIFF: [[0x49, 0x49, 0x2a, 0x00], [0x4d, 0x4d, 0x00, 0x2a], [0x49, 0x49, 0x2b, 0x00], [0x4d, 0x4d, 0x00, 0x2b]],
+} as const;
+
+export type ImageFormat = keyof typeof SIGNATURES;
+
+/** The formats imageFormat recognises, as its error names them. */
+export const IMAGE_FORMATS = 'PNG, JPEG, GIF, BMP or TIFF';
 
 /** The image format by its signature (not the file name), or an error naming `name`. */
-export function imageFormat(bytes: Uint8Array, name = 'image buffer'): 'PNG' | 'JPEG' {
-  const startsWith = (sig: number[]) => sig.every((b, i) => bytes[i] === b);
-  if (startsWith(PNG_SIGNATURE)) return 'PNG';
-  if (startsWith(JPEG_SIGNATURE)) return 'JPEG';
-  throw new UserError(`${name}: not a PNG or JPEG image (unrecognised file signature)`);
+export function imageFormat(bytes: Uint8Array, name = 'image buffer'): ImageFormat {
+  const startsWith = (sig: readonly number[]) => sig.every((b, i) => bytes[i] === b);
+  for (const [format, signatures] of Object.entries(SIGNATURES)) {
+    if (signatures.some(startsWith)) return format as ImageFormat;
+  }
+  const webp = String.fromCharCode(...bytes.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...bytes.subarray(8, 12)) === 'WEBP';
+  if (webp) throw new UserError(`${name}: WebP images are not supported yet (convert to PNG)`);
+  throw new UserError(`${name}: not a ${IMAGE_FORMATS} image (unrecognised file signature)`);
 }
 
 export interface PreprocessOptions {
