@@ -73,6 +73,19 @@ describe('gradcam CLI', () => {
     expect(relativeError(readNpy(out).data as Float32Array, readReference(join(net, 'y.npy')))).toBeLessThan(1e-5);
   });
 
+  it('the decoding flags reach the decoder: --exif-rotate and --background change what the model sees', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
+    const images = join(FIXTURES, 'images', 'formats');
+    const infer = async (image: string, ...flags: string[]) => {
+      const out = join(dir, `${flags.join('') || 'plain'}.npy`);
+      const r = await run('infer', '--model', join(net, 'model.onnx'), '--image', join(images, image), '--resize', '40', '--crop', '32,40', '--npy', out, ...flags);
+      expect(r.status, r.stderr).toBe(0);
+      return Array.from(readNpy(out).data as Float32Array);
+    };
+    expect(await infer('exif_rotate6.jpg', '--exif-rotate')).not.toEqual(await infer('exif_rotate6.jpg'));
+    expect(await infer('rgba.png', '--background', '30,60,90')).not.toEqual(await infer('rgba.png'));
+  });
+
   it('explain writes maps, PNGs and a JSON summary for images', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
     const r = await run('explain', '--model', join(net, 'model.onnx'), '--image', image, '--resize', '40', '--crop', '32,40', '--out', dir, '--npy', join(dir, 'maps.npy'), '--json', '--class', '3');
@@ -252,6 +265,9 @@ describe('gradcam CLI', () => {
     ['an unknown layer', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--layer', 'nope'], /unknown layer "nope"; candidates: /],
     ['a class out of range', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '999'], /class 999 is out of range/],
     ['an image that will not decode', ['explain', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'bad', 'not-onnx.onnx')], /not a PNG, JPEG, GIF, BMP or TIFF/],
+    ['a bad --png16', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'rgb.png'), '--png16', 'round'], /--png16 takes scale or clip, not "round"/],
+    ['a bad --background', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'rgb.png'), '--background', '1,2'], /--background takes three integers 0-255/],
+    ['a WebP image', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'formats', 'tiny.webp')], /tiny\.webp: WebP images are not supported yet/],
     ['a missing file', ['explain', '--model', join(net, 'model.onnx'), '--image', '/nonexistent.png'], /no such file/],
     ['a negative class', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '-1'], /class -1 is out of range/],
     ['a bad batch size', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'scorecam', '--batch', '0'], /--batch takes a positive integer, got "0"/],

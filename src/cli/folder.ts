@@ -14,7 +14,7 @@ import { Progress } from '../io/progress.js';
 import type { ModelInput } from './inputs.js';
 import { inShard, type Shard, shardManifest } from './shards.js';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff']);
 export const MANIFEST = 'manifest.jsonl';
 export const DEFAULT_FOLDER_BATCH = 8;
 
@@ -153,7 +153,7 @@ export function decode(dir: string, files: string[], options: PreprocessOptions)
   const decoded: Decoded = { ok: [], failed: [] };
   for (const file of files) {
     try {
-      const image = readImage(join(dir, file));
+      const image = readImage(join(dir, file), options.decode);
       decoded.ok.push({ file, tensor: preprocess(image, options), image: resizeAndCrop(image, options) });
     } catch (e) {
       decoded.failed.push({ file, error: (e as Error).message.replace(join(dir, file), file) });

@@ -3,7 +3,7 @@
 import { basename, extname } from 'node:path';
 import { UserError } from '../errors.js';
 import { readImage } from '../io/decode.js';
-import { DEFAULT_CROP, IMAGENET_MEAN, IMAGENET_STD, preprocess, type PreprocessOptions, resizeAndCrop, type RgbImage } from '../io/image.js';
+import { type DecodeOptions, DEFAULT_CROP, IMAGENET_MEAN, IMAGENET_STD, preprocess, type PreprocessOptions, resizeAndCrop, type RgbImage } from '../io/image.js';
 import { readNpy } from '../io/npy.js';
 import type { Tensor } from '../runtime/model.js';
 import { floatTriple, intList, positiveInt, type Options } from './args.js';
@@ -15,14 +15,22 @@ export const INPUT_OPTIONS: Options = {
   crop: { type: 'string' },
   mean: { type: 'string' },
   std: { type: 'string' },
+  png16: { type: 'string' },
+  'exif-rotate': { type: 'boolean' },
+  background: { type: 'string' },
 };
 
 export const INPUT_HELP = `  --input X.npy        float32 NumPy array of the model input's rank, batch first (NCHW for images)
-  --image FILE...      PNG or JPEG images (repeat the flag or list several files), preprocessed as:
+  --image FILE...      PNG, JPEG, GIF (first frame), BMP or TIFF images (repeat the flag or list several
+                       files), decoded to the pixels Pillow's Image.open(f).convert("RGB") gives, then:
   --resize N           shorter side after resizing (default 256)
   --crop H[,W]         centre crop (default 224)
   --mean R,G,B         normalization mean (default ${IMAGENET_MEAN.join(',')})
-  --std R,G,B          normalization std (default ${IMAGENET_STD.join(',')})`;
+  --std R,G,B          normalization std (default ${IMAGENET_STD.join(',')})
+  --png16 scale|clip   16-bit PNG to 8 bits: scale keeps the high byte (default); clip is Pillow's
+                       (16-bit greyscale clipped at 255, 16-bit colour's high byte)
+  --exif-rotate        apply JPEG/TIFF EXIF orientation (default: ignored, as Image.open does)
+  --background R,G,B   composite transparent pixels over this colour, 0-255 (default: alpha dropped)`;
 
 export interface ModelInput {
   tensor: Tensor;
@@ -39,6 +47,9 @@ export interface InputValues {
   crop?: string;
   mean?: string;
   std?: string;
+  png16?: string;
+  'exif-rotate'?: boolean;
+  background?: string;
 }
 
 export function readModelInput(values: InputValues, positionals: string[] = []): ModelInput {
@@ -63,7 +74,16 @@ function readArray(path: string): ModelInput {
   return { tensor: { shape: array.shape, data: array.data as Float32Array }, names };
 }
 
-/** The preprocessing flags (--resize, --crop, --mean, --std), checked. */
+/** The decoding flags (--png16, --exif-rotate, --background), checked. */
+function decodeOptions(values: InputValues): DecodeOptions {
+  const png16 = values.png16;
+  if (png16 !== undefined && png16 !== 'scale' && png16 !== 'clip') throw new UserError(`--png16 takes scale or clip, not "${png16}"`);
+  const background = intList(values.background, '--background');
+  if (background && (background.length !== 3 || background.some((v) => v < 0 || v > 255))) throw new UserError('--background takes three integers 0-255: R,G,B');
+  return { png16, exifRotate: values['exif-rotate'] || undefined, background: background && [background[0], background[1], background[2]] };
+}
+
+/** The preprocessing flags (--resize, --crop, --mean, --std and the decoding ones), checked. */
 export function imageOptions(values: InputValues): PreprocessOptions {
   const crop = intList(values.crop, '--crop');
   if (crop && (crop.length > 2 || crop.some((c) => c <= 0))) throw new UserError('--crop takes one or two positive integers');
@@ -72,6 +92,7 @@ export function imageOptions(values: InputValues): PreprocessOptions {
     crop: crop ? (crop.length === 1 ? crop[0] : ([crop[0], crop[1]] as [number, number])) : undefined,
     mean: floatTriple(values.mean, '--mean'),
     std: floatTriple(values.std, '--std'),
+    decode: decodeOptions(values),
   };
 }
 
@@ -88,7 +109,7 @@ function readImages(paths: string[], values: InputValues): ModelInput {
   for (const path of paths) {
     let image: RgbImage;
     try {
-      image = readImage(path);
+      image = readImage(path, options.decode);
     } catch (e) {
       throw new UserError((e as Error).message.replace(/^ENOENT.*/, `${path}: no such file`));
     }

@@ -3,26 +3,13 @@
 // with jpeg/ too and the rest with the browser's codecs).
 import { PNG, type PNGWithMetadata } from 'pngjs';
 import { readFile } from '../platform/index.js';
-import { imageFormat, type ImageFormat, type RgbImage } from './image.js';
+import { imageFormat, type DecodeOptions, type ImageFormat, type RgbImage } from './image.js';
 import { decodeJpeg } from './jpeg/decode.js';
 import { decodeBmp } from './formats/bmp.js';
 import { decodeGif } from './formats/gif.js';
 import { decodeTiff } from './formats/tiff.js';
 import type { DecodedPixels } from './formats/pixels.js';
 import { UserError } from '../errors.js';
-
-export interface DecodeOptions {
-  /**
-   * 16-bit PNG samples to 8 bits: 'scale' (default) keeps the high byte, v >> 8, for every colour type;
-   * 'clip' is Pillow's: 16-bit greyscale opens as 32-bit integers that convert("RGB") clips at 255, while
-   * 16-bit RGB(A) and grey-alpha keep their high byte.
-   */
-  png16?: 'scale' | 'clip';
-  /** Apply the EXIF orientation of JPEG and TIFF files (PIL.ImageOps.exif_transpose); off by default, as Image.open. */
-  exifRotate?: boolean;
-  /** Composite transparent pixels over this colour (Image.alpha_composite) instead of dropping alpha. */
-  background?: readonly [number, number, number];
-}
 
 export function readImage(path: string, options: DecodeOptions = {}): RgbImage {
   return decodeImage(readFile(path), path, options);

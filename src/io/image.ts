@@ -34,7 +34,23 @@ export function imageFormat(bytes: Uint8Array, name = 'image buffer'): ImageForm
   throw new UserError(`${name}: not a ${IMAGE_FORMATS} image (unrecognised file signature)`);
 }
 
+/** How a file's pixels are read where Pillow's convention is surprising (src/io/decode.ts applies them). */
+export interface DecodeOptions {
+  /**
+   * 16-bit PNG samples to 8 bits: 'scale' (default) keeps the high byte, v >> 8, for every colour type;
+   * 'clip' is Pillow's: 16-bit greyscale opens as 32-bit integers that convert("RGB") clips at 255, while
+   * 16-bit RGB(A) and grey-alpha keep their high byte.
+   */
+  png16?: 'scale' | 'clip';
+  /** Apply the EXIF orientation of JPEG and TIFF files (PIL.ImageOps.exif_transpose); off by default, as Image.open. */
+  exifRotate?: boolean;
+  /** Composite transparent pixels over this colour (Image.alpha_composite) instead of dropping alpha. */
+  background?: readonly [number, number, number];
+}
+
 export interface PreprocessOptions {
+  /** Decoding options for files read with these settings (preprocess itself takes pixels). */
+  decode?: DecodeOptions;
   /** Length of the shorter side after resizing (torchvision Resize(int)). */
   resize?: number;
   /** Centre crop size: [height, width], or one number for a square. */
