@@ -92,6 +92,19 @@ describe.skipIf(process.env.GRADCAM_SKIP_BROWSER)('web page in headless Chromium
     expect(colours.size).toBeGreaterThan(200);
   });
 
+  it("gives the Node engine's input for a JPEG (its own decoder), a GIF and a BMP (the browser's)", async () => {
+    const config = JSON.parse(readFileSync(join(WEIGHTS_DIR, 'demo.json'), 'utf8')) as { mean: [number, number, number]; std: [number, number, number] };
+    for (const name of ['progressive420.jpg', 'palette.gif', 'rgb.bmp']) {
+      const file = join(import.meta.dirname, 'fixtures', 'images', 'formats', name);
+      const before = (await state()).done;
+      await page.setInputFiles('#image-file', { name, mimeType: 'application/octet-stream', buffer: readFileSync(file) });
+      const s = await settled(before + 1);
+      expect(s.error, name).toBeUndefined();
+      const node = preprocess(readImage(file), { resize: 128, crop: [128, 128], mean: config.mean, std: config.std });
+      expect(Math.max(...node.map((v, i) => Math.abs(v - s.last!.input[i]))), name).toBe(0);
+    }
+  });
+
   it('answers a bad image and a bad model with the CLI\'s one-line messages', async () => {
     const before = (await state()).done;
     await page.setInputFiles('#image-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });

@@ -6,6 +6,7 @@ import { UserError } from '../src/errors.js';
 import { Explainer, METHOD_HELP, METHODS, type Explanation, type Method } from '../src/explain/explainer.js';
 import { createGpuContext, describeAdapter, type GpuContext } from '../src/gpu/context.js';
 import { applyJet, overlay, planarToRgb } from '../src/io/colormap.js';
+import { decodeJpeg } from '../src/io/jpeg/decode.js';
 import { imageFormat, preprocess, resizeAndCrop, rgbToFloat01, type RgbImage } from '../src/io/image.js';
 import { parseLabels } from '../src/io/labels.js';
 import { encodeNpy } from '../src/io/npy.js';
@@ -53,9 +54,19 @@ async function fetchBytes(url: string): Promise<Uint8Array> {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-/** PNG or JPEG bytes to RGB pixels with the browser's decoder, no colour management. */
+/**
+ * Image bytes to RGB pixels: JPEG with the engine's own decoder (the pixels Pillow and the Node CLI get, which
+ * the browser's decoder does not promise), other formats with the browser's, without colour management.
+ */
 async function decode(bytes: Uint8Array, name: string): Promise<RgbImage> {
   const format = imageFormat(bytes, name);
+  if (format === 'JPEG') {
+    try {
+      return decodeJpeg(bytes).image;
+    } catch (e) {
+      throw new UserError(`${name}: cannot decode JPEG: ${(e as Error).message}`);
+    }
+  }
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(new Blob([bytes as Uint8Array<ArrayBuffer>]), { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
