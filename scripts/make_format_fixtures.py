@@ -147,6 +147,10 @@ def make_others(base):
         "grey_lzw.tif": save(im.convert("L"), "TIFF", compression="tiff_lzw"),
         "rgba.tif": save(rgba, "TIFF"),
         "palette.tif": save(palette, "TIFF"),
+        "lossy.webp": save(im, "WEBP", quality=80),
+        "lossy_q20.webp": save(im, "WEBP", quality=20),
+        "lossless.webp": save(im, "WEBP", lossless=True),
+        "alpha.webp": save(rgba, "WEBP", quality=80),
         "grey16.png": save(grey16, "PNG"),
         "rgba.png": save(rgba, "PNG"),
     }

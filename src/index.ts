@@ -7,7 +7,7 @@ export { Evaluator, METRICS, type EvaluateOptions, type Metric, type MethodScore
 export { cascadingRandomization, type SanityResult } from './evaluate/sanity.js';
 export { verify, type VerifyResult } from './evaluate/verify.js';
 export { UserError } from './errors.js';
-export { decodeImage, readImage } from './io/decode.js';
+export { decodeImage, loadImageCodecs, readImage } from './io/decode.js';
 export { preprocess, resizeAndCrop, type PreprocessOptions, type RgbImage } from './io/image.js';
 export { encodeNpy, readNpy, writeNpy } from './io/npy.js';
 export { applyJet, overlay } from './io/colormap.js';

@@ -11,7 +11,7 @@ import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../src/cli/serve.js';
 import { Explainer, type Method } from '../src/explain/explainer.js';
-import { readImage } from '../src/io/decode.js';
+import { loadImageCodecs, readImage } from '../src/io/decode.js';
 import { preprocess } from '../src/io/image.js';
 import { WEIGHTS_DIR } from '../src/io/paths.js';
 import { Model } from '../src/runtime/model.js';
@@ -92,14 +92,15 @@ describe.skipIf(process.env.GRADCAM_SKIP_BROWSER)('web page in headless Chromium
     expect(colours.size).toBeGreaterThan(200);
   });
 
-  it("gives the Node engine's input for a JPEG (its own decoder), a GIF and a BMP (the browser's)", async () => {
+  it("gives the Node engine's input for a JPEG (its own decoder), WebP, GIF and BMP (the browser's)", async () => {
     const config = JSON.parse(readFileSync(join(WEIGHTS_DIR, 'demo.json'), 'utf8')) as { mean: [number, number, number]; std: [number, number, number] };
-    for (const name of ['progressive420.jpg', 'palette.gif', 'rgb.bmp']) {
+    for (const name of ['progressive420.jpg', 'lossy.webp', 'lossless.webp', 'palette.gif', 'rgb.bmp']) {
       const file = join(import.meta.dirname, 'fixtures', 'images', 'formats', name);
       const before = (await state()).done;
       await page.setInputFiles('#image-file', { name, mimeType: 'application/octet-stream', buffer: readFileSync(file) });
       const s = await settled(before + 1);
       expect(s.error, name).toBeUndefined();
+      await loadImageCodecs();
       const node = preprocess(readImage(file), { resize: 128, crop: [128, 128], mean: config.mean, std: config.std });
       expect(Math.max(...node.map((v, i) => Math.abs(v - s.last!.input[i]))), name).toBe(0);
     }
@@ -109,7 +110,7 @@ describe.skipIf(process.env.GRADCAM_SKIP_BROWSER)('web page in headless Chromium
     const before = (await state()).done;
     await page.setInputFiles('#image-file', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('not an image') });
     let s = await settled(before + 1);
-    expect(s.error).toBe('notes.png: not a PNG, JPEG, GIF, BMP or TIFF image (unrecognised file signature)');
+    expect(s.error).toBe('notes.png: not a PNG, JPEG, WebP, GIF, BMP or TIFF image (unrecognised file signature)');
     expect(await page.textContent('#message')).toBe(`gradcam: ${s.error}`);
     await page.setInputFiles('#model-file', { name: 'model.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model') });
     s = await settled(before + 2);

@@ -179,11 +179,11 @@ describe('gradcam CLI', () => {
     const args = ['explain', '--model', join(net, 'model.onnx'), '--resize', '40', '--crop', '32,40', '--class', '2'];
     const r = await run(...args, '--images', images, '--out', out, '--batch', '2', '--save-npy');
     expect(r.status).toBe(0);
-    expect(r.stderr).toMatch(/sub\/broken\.png: not a PNG, JPEG, GIF, BMP or TIFF/);
+    expect(r.stderr).toMatch(/sub\/broken\.png: not a PNG, JPEG, WebP, GIF, BMP or TIFF/);
     const manifest = () => readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const entries = manifest();
     expect(entries.map((e) => e.file).sort()).toEqual(['a.png', 'sub/b.jpg', 'sub/broken.png', 'sub/c.PNG']);
-    expect(entries.find((e) => e.file === 'sub/broken.png').error).toMatch(/not a PNG, JPEG, GIF, BMP or TIFF/);
+    expect(entries.find((e) => e.file === 'sub/broken.png').error).toMatch(/not a PNG, JPEG, WebP, GIF, BMP or TIFF/);
     // The same maps as explaining the files as one batch (batches of 2 and 3 give the same values on
     // lavapipe; 1e-6 leaves room for batch-dependent GEMM variants on other adapters).
     const batch = join(dir, 'batch.npy');
@@ -264,10 +264,9 @@ describe('gradcam CLI', () => {
     ['a wrong channel count', ['infer', '--model', join(net, 'model.onnx'), '--input', fourChannels], /has 4 channels; the model expects 3/],
     ['an unknown layer', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--layer', 'nope'], /unknown layer "nope"; candidates: /],
     ['a class out of range', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '999'], /class 999 is out of range/],
-    ['an image that will not decode', ['explain', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'bad', 'not-onnx.onnx')], /not a PNG, JPEG, GIF, BMP or TIFF/],
+    ['an image that will not decode', ['explain', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'bad', 'not-onnx.onnx')], /not a PNG, JPEG, WebP, GIF, BMP or TIFF/],
     ['a bad --png16', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'rgb.png'), '--png16', 'round'], /--png16 takes scale or clip, not "round"/],
     ['a bad --background', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'rgb.png'), '--background', '1,2'], /--background takes three integers 0-255/],
-    ['a WebP image', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'formats', 'tiny.webp')], /tiny\.webp: WebP images are not supported yet/],
     ['a missing file', ['explain', '--model', join(net, 'model.onnx'), '--image', '/nonexistent.png'], /no such file/],
     ['a negative class', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '-1'], /class -1 is out of range/],
     ['a bad batch size', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'scorecam', '--batch', '0'], /--batch takes a positive integer, got "0"/],

@@ -86,7 +86,7 @@ describe.skipIf(!hasRedis || !built)('the job queue on BullMQ and Redis', () => 
     expect(JSON.parse(merged.stdout)).toMatchObject({ entries: 25, duplicates: [], missingImages: [] });
     const manifest = readFileSync(join(out, 'manifest.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { file: string; error?: string });
     expect(manifest.map((e) => e.file)).toEqual([...names, 'broken.png'].sort());
-    expect(manifest.filter((e) => e.error).map((e) => [e.file, e.error])).toEqual([['broken.png', 'broken.png: not a PNG, JPEG, GIF, BMP or TIFF image (unrecognised file signature)']]);
+    expect(manifest.filter((e) => e.error).map((e) => [e.file, e.error])).toEqual([['broken.png', 'broken.png: not a PNG, JPEG, WebP, GIF, BMP or TIFF image (unrecognised file signature)']]);
 
     const single = join(dir, 'single');
     expect(gradcam('explain', ...common, '--images', images, '--out', single, '--batch', '2').status).toBe(0);

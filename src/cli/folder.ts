@@ -14,7 +14,7 @@ import { Progress } from '../io/progress.js';
 import type { ModelInput } from './inputs.js';
 import { inShard, type Shard, shardManifest } from './shards.js';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.gif', '.bmp', '.tif', '.tiff']);
+const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff']);
 export const MANIFEST = 'manifest.jsonl';
 export const DEFAULT_FOLDER_BATCH = 8;
 

@@ -21,7 +21,7 @@ export const INPUT_OPTIONS: Options = {
 };
 
 export const INPUT_HELP = `  --input X.npy        float32 NumPy array of the model input's rank, batch first (NCHW for images)
-  --image FILE...      PNG, JPEG, GIF (first frame), BMP or TIFF images (repeat the flag or list several
+  --image FILE...      PNG, JPEG, WebP, GIF (first frame), BMP or TIFF images (repeat the flag or list several
                        files), decoded to the pixels Pillow's Image.open(f).convert("RGB") gives, then:
   --resize N           shorter side after resizing (default 256)
   --crop H[,W]         centre crop (default 224)

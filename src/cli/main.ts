@@ -1,6 +1,7 @@
 // The `gradcam` command: a thin layer over the engine and the explanation API.
 import { readFileSync } from 'node:fs';
 import { UsageError, UserError } from '../errors.js';
+import { loadImageCodecs } from '../io/decode.js';
 import { DEMO_HELP, demo } from './demo.js';
 import { EVALUATE_HELP, evaluate } from './evaluate.js';
 import { EXPLAIN_HELP, explain } from './explain.js';
@@ -78,6 +79,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   try {
+    await loadImageCodecs();
     await command.run(rest);
   } catch (e) {
     const error = e as Error;

@@ -8,6 +8,7 @@ import { decodeJpeg } from './jpeg/decode.js';
 import { decodeBmp } from './formats/bmp.js';
 import { decodeGif } from './formats/gif.js';
 import { decodeTiff } from './formats/tiff.js';
+import { decodeWebp, loadWebpCodec } from './formats/webp.js';
 import type { DecodedPixels } from './formats/pixels.js';
 import { UserError } from '../errors.js';
 
@@ -24,7 +25,13 @@ const DECODERS: Record<ImageFormat, (bytes: Uint8Array, options: DecodeOptions) 
   GIF: decodeGif,
   BMP: decodeBmp,
   TIFF: decodeTiff,
+  WebP: decodeWebp,
 };
+
+/** Loads the codecs that WebAssembly provides (WebP); once, before decoding such files. */
+export async function loadImageCodecs(): Promise<void> {
+  await loadWebpCodec();
+}
 
 /**
  * Decodes image bytes, recognised by their signature (not the file name), to the pixels Pillow's

@@ -18,10 +18,12 @@ const SIGNATURES = {
   TIFF: [[0x49, 0x49, 0x2a, 0x00], [0x4d, 0x4d, 0x00, 0x2a], [0x49, 0x49, 0x2b, 0x00], [0x4d, 0x4d, 0x00, 0x2b]],
 } as const;
 
-export type ImageFormat = keyof typeof SIGNATURES;
+const isWebp = (bytes: Uint8Array) => String.fromCharCode(...bytes.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...bytes.subarray(8, 12)) === 'WEBP';
+
+export type ImageFormat = keyof typeof SIGNATURES | 'WebP';
 
 /** The formats imageFormat recognises, as its error names them. */
-export const IMAGE_FORMATS = 'PNG, JPEG, GIF, BMP or TIFF';
+export const IMAGE_FORMATS = 'PNG, JPEG, WebP, GIF, BMP or TIFF';
 
 /** The image format by its signature (not the file name), or an error naming `name`. */
 export function imageFormat(bytes: Uint8Array, name = 'image buffer'): ImageFormat {
@@ -29,8 +31,7 @@ export function imageFormat(bytes: Uint8Array, name = 'image buffer'): ImageForm
   for (const [format, signatures] of Object.entries(SIGNATURES)) {
     if (signatures.some(startsWith)) return format as ImageFormat;
   }
-  const webp = String.fromCharCode(...bytes.subarray(0, 4)) === 'RIFF' && String.fromCharCode(...bytes.subarray(8, 12)) === 'WEBP';
-  if (webp) throw new UserError(`${name}: WebP images are not supported yet (convert to PNG)`);
+  if (isWebp(bytes)) return 'WebP';
   throw new UserError(`${name}: not a ${IMAGE_FORMATS} image (unrecognised file signature)`);
 }
 

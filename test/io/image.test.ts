@@ -46,7 +46,7 @@ describe('decodeImage', () => {
   });
 
   it('names the file when it cannot decode', () => {
-    expect(() => decodeImage(Buffer.from('WEBM....'), 'cat.webm')).toThrow(/^cat\.webm: not a PNG, JPEG, GIF, BMP or TIFF image/);
+    expect(() => decodeImage(Buffer.from('WEBM....'), 'cat.webm')).toThrow(/^cat\.webm: not a PNG, JPEG, WebP, GIF, BMP or TIFF image/);
     const broken = readFileSync(fixture('rgb.png')).subarray(0, 200);
     expect(() => decodeImage(broken, 'broken.png')).toThrow(/^broken\.png: cannot decode PNG: /);
     const brokenJpeg = readFileSync(fixture('photo.jpg')).subarray(0, 120);
