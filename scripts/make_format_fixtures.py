@@ -5,7 +5,8 @@
     /usr/bin/python3 scripts/make_format_fixtures.py
 
 Everything lands in test/fixtures/images/formats/ and is committed: <file> and <file>.rgb.npy, Pillow's
-Image.open(file).convert("RGB") as uint8 HWC (Pillow 9.4 with Debian's libjpeg-turbo 2.1.5). Files Pillow reads
+Image.open(file).convert("RGB") as uint8 HWC (Pillow 9.4 with Debian's libjpeg-turbo 2.1.5), and <file>.pre.npy,
+torchvision's Resize(24), CenterCrop((20, 16)), ToTensor, Normalize(ImageNet) of it, float32 CHW. Files Pillow reads
 but the engine refuses on purpose are listed in REFUSED with the reason the engine gives. Fixed seed.
 """
 import ctypes
@@ -15,10 +16,13 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import torchvision.transforms as T
 from PIL import Image
 
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "images" / "formats"
 rng = np.random.default_rng(2026)
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
 
 
 def photo(width, height):
@@ -173,9 +177,12 @@ def main():
     files = {**jpegs, **make_others(base)}
     for name, data in {**files, **refused}.items():
         (OUT / name).write_bytes(data)
+    pipeline = T.Compose([T.Resize(24), T.CenterCrop((20, 16)), T.ToTensor(), T.Normalize(MEAN, STD)])
     for name in files:
         with Image.open(OUT / name) as image:
-            np.save(OUT / f"{name}.rgb.npy", np.asarray(image.convert("RGB")))
+            rgb = image.convert("RGB")
+            np.save(OUT / f"{name}.rgb.npy", np.asarray(rgb))
+            np.save(OUT / f"{name}.pre.npy", pipeline(rgb).numpy())
     # The two conventions where Pillow's choice is surprising, for the options that select them.
     with Image.open(OUT / "exif_rotate6.jpg") as image:
         from PIL import ImageOps

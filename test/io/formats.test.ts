@@ -1,10 +1,11 @@
 // Every file scripts/make_format_fixtures.py writes decodes to exactly the pixels Pillow 9.4 gives for
-// Image.open(f).convert("RGB") (JPEG through Debian's libjpeg-turbo 2.1.5): no tolerance, a decoder that
-// differs in one sample fails.
+// Image.open(f).convert("RGB") (JPEG through Debian's libjpeg-turbo 2.1.5), and preprocesses to torchvision's
+// tensor bit for bit: no tolerance, a decoder that differs in one sample fails.
 import { readdirSync, readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeImage, loadImageCodecs } from '../../src/io/decode.js';
-import { readNpy } from '../../src/io/npy.js';
+import { preprocess } from '../../src/io/image.js';
+import { readNpy, readNpyFloat32 } from '../../src/io/npy.js';
 import { fixture, maxAbsDiff } from './fixtures.js';
 
 const FILES = readdirSync(fixture('formats')).filter((f) => !f.endsWith('.npy') && readdirSync(fixture('formats')).includes(`${f}.rgb.npy`));
@@ -30,6 +31,16 @@ describe("image files decode to Pillow's pixels", () => {
       const ref = pillow(name);
       expect([image.height, image.width, 3]).toEqual(ref.shape);
       expect(maxAbsDiff(image.data, ref.data)).toBe(0);
+    });
+  }
+
+  for (const name of FILES) {
+    it(`${name}: Resize(24), CenterCrop((20, 16)), ToTensor, Normalize bit-identical to torchvision`, () => {
+      const options = name === 'grey16.png' ? ({ png16: 'clip' } as const) : {};
+      const tensor = preprocess(decodeImage(readFileSync(fixture(`formats/${name}`)), name, options), { resize: 24, crop: [20, 16] });
+      const ref = readNpyFloat32(fixture(`formats/${name}.pre.npy`));
+      expect(ref.shape).toEqual([3, 20, 16]);
+      expect(maxAbsDiff(tensor, ref.data)).toBe(0);
     });
   }
 
