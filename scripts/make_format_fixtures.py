@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes image files of many kinds with the pixels Pillow decodes them to, for test/io/formats.test.ts.
 
-    apt-get install libjpeg-turbo-progs libturbojpeg0   # cjpeg/jpegtran and TurboJPEG, for what Pillow cannot write
+    apt-get install libjpeg-turbo-progs libturbojpeg0 libtiff-tools   # cjpeg, jpegtran, TurboJPEG, tiffcp: what Pillow cannot write
     /usr/bin/python3 scripts/make_format_fixtures.py
 
 Everything lands in test/fixtures/images/formats/ and is committed: <file> and <file>.rgb.npy, Pillow's
