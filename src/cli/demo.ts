@@ -6,7 +6,7 @@ import { Explainer, METHODS, type Method } from '../explain/explainer.js';
 import { UserError } from '../errors.js';
 import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { readImage } from '../io/decode.js';
-import { preprocess, resizeAndCrop, rgbToFloat01, type RgbImage } from '../io/image.js';
+import { IMAGE_EXTENSIONS, preprocess, resizeAndCrop, rgbToFloat01, type RgbImage } from '../io/image.js';
 import { writePng } from '../io/png.js';
 import { Progress } from '../io/progress.js';
 import { makeContactSheet, type SheetTile } from '../io/sheet.js';
@@ -119,10 +119,10 @@ export async function demo(argv: string[]): Promise<void> {
 function imageFiles(dir: string): string[] {
   if (!existsSync(dir)) throw new UserError(`image folder "${dir}" does not exist`);
   const files = readdirSync(dir)
-    .filter((f) => /\.(png|jpe?g)$/i.test(f))
+    .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
     .sort()
     .map((f) => join(dir, f));
-  if (files.length === 0) throw new UserError(`no PNG or JPEG images in "${dir}"`);
+  if (files.length === 0) throw new UserError(`no images (${[...IMAGE_EXTENSIONS].join(' ')}) in "${dir}"`);
   return files;
 }
 

@@ -8,13 +8,12 @@ import { dirname, extname, join, relative } from 'node:path';
 import { UserError } from '../errors.js';
 import type { ExplainLayersOptions, Explanation, Explainer } from '../explain/explainer.js';
 import { readImage } from '../io/decode.js';
-import { preprocess, resizeAndCrop, type PreprocessOptions, type RgbImage } from '../io/image.js';
+import { IMAGE_EXTENSIONS, preprocess, resizeAndCrop, type PreprocessOptions, type RgbImage } from '../io/image.js';
 import { writeNpy } from '../io/npy.js';
 import { Progress } from '../io/progress.js';
 import type { ModelInput } from './inputs.js';
 import { inShard, type Shard, shardManifest } from './shards.js';
 
-const IMAGE_EXTENSIONS = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff']);
 export const MANIFEST = 'manifest.jsonl';
 export const DEFAULT_FOLDER_BATCH = 8;
 

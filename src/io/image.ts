@@ -22,6 +22,9 @@ const isWebp = (bytes: Uint8Array) => String.fromCharCode(...bytes.subarray(0, 4
 
 export type ImageFormat = keyof typeof SIGNATURES | 'WebP';
 
+/** The file name extensions a folder run picks up (decoding still goes by signature). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.png', '.jpg', '.jpeg', '.webp', '.gif', '.bmp', '.tif', '.tiff']);
+
 /** The formats imageFormat recognises, as its error names them. */
 export const IMAGE_FORMATS = 'PNG, JPEG, WebP, GIF, BMP or TIFF';
 
