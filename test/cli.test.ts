@@ -102,7 +102,7 @@ describe('gradcam CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
     const args = ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '3'];
     const plain = await run(...args, '--npy', join(dir, 'plain.npy'));
-    const r = await run(...args, '--npy', join(dir, 'profiled.npy'), '--profile', join(dir, 'profile.json'));
+    const r = await run(...args, '--npy', join(dir, 'profiled.npy'), '--profile', join(dir, 'profile.json'), '--profile-device', 'h200');
     expect(plain.status).toBe(0);
     expect(r.status).toBe(0);
     expect(readNpy(join(dir, 'profiled.npy')).data).toEqual(readNpy(join(dir, 'plain.npy')).data);
@@ -116,8 +116,21 @@ describe('gradcam CLI', () => {
     const gemms = dispatches.filter((d) => d.kernel.includes('gemm'));
     expect(gemms.length).toBeGreaterThan(0);
     expect(gemms.every((d) => d.gflops !== undefined)).toBe(true);
-    expect(r.stdout).toMatch(/GPU ms +share +GFLOP\/s/);
+    expect(r.stdout).toMatch(/GPU ms +share +GFLOP\/s +MB +workgroups +roofline µs +bound +fills/);
     expect(r.stdout).toMatch(new RegExp(`${dispatches.length} dispatches, [0-9.]+ GPU ms`));
+    // The roofline columns follow from each dispatch's FLOPs, bytes and workgroups and the H200's specification.
+    expect(profile.device).toMatch(/H200/);
+    type Estimated = { flops?: number; bytes: number; workgroups: number; roofline: { ms: number; bound: string; fills: boolean } };
+    for (const d of profile.dispatches as Estimated[]) {
+      expect(d.bytes).toBeGreaterThan(0);
+      expect(d.workgroups).toBeGreaterThanOrEqual(1);
+      const compute = (d.flops ?? 0) / 67e12;
+      const memory = d.bytes / 4.8e12;
+      expect(d.roofline.ms).toBeCloseTo(1000 * Math.max(compute, memory), 12);
+      expect(d.roofline.fills).toBe(d.workgroups >= 4 * 132);
+    }
+    // A batch of 2 at 16x20 cannot fill 132 SMs: every dispatch is reported.
+    expect(r.stdout).toMatch(new RegExp(`${dispatches.length} of ${dispatches.length} dispatches launch fewer than 4 workgroups per SM`));
   });
 
   it('explain --out draws a map of magnitude 1e-8 across the whole colormap', async () => {
@@ -267,6 +280,8 @@ describe('gradcam CLI', () => {
     ['an image that will not decode', ['explain', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'bad', 'not-onnx.onnx')], /not a PNG, JPEG, WebP, GIF, BMP or TIFF/],
     ['a bad --png16', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'rgb.png'), '--png16', 'round'], /--png16 takes scale or clip, not "round"/],
     ['a bad --background', ['infer', '--model', join(net, 'model.onnx'), '--image', join(FIXTURES, 'images', 'rgb.png'), '--background', '1,2'], /--background takes three integers 0-255/],
+    ['--profile-device without --profile', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--profile-device', 'h200'], /--profile-device goes with --profile FILE/],
+    ['an unknown GPU', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--profile', '/tmp/p.json', '--profile-device', 'gtx'], /--profile-device: unknown GPU "gtx"; choose from h200, a100, rtx4090, m2/],
     ['a missing file', ['explain', '--model', join(net, 'model.onnx'), '--image', '/nonexistent.png'], /no such file/],
     ['a negative class', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '-1'], /class -1 is out of range/],
     ['a bad batch size', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'scorecam', '--batch', '0'], /--batch takes a positive integer, got "0"/],

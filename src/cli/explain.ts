@@ -5,6 +5,7 @@ import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '
 import { STABLE_MARGIN } from '../explain/stability.js';
 import { describeAdapter } from '../gpu/context.js';
 import type { DispatchProfile } from '../plan/profile.js';
+import { FILL_WORKGROUPS_PER_UNIT, GPUS, gpuSpec, roofline, type GpuSpec } from '../plan/roofline.js';
 import { UsageError, UserError } from '../errors.js';
 import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { rgbToFloat01 } from '../io/image.js';
@@ -58,12 +59,16 @@ ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${
   --npy FILE           the maps after ReLU and resize, before normalization: float32 [N, H, W]
                        (the guided methods: the gradient image, [N, C, H, W])
   --labels FILE        class names, one per line (or a JSON array)
-  --profile FILE       time every dispatch (GPU timestamps): a table slowest first, and FILE as JSON
+  --profile FILE       time every dispatch (GPU timestamps): a table slowest first, and FILE as JSON,
+                       each with its FLOPs (GEMMs), bytes bound and workgroups
+  --profile-device GPU with --profile: each dispatch's roofline time on that GPU and whether it
+                       launches enough workgroups to fill it (${Object.keys(GPUS).join(', ')})
   --json               a JSON summary on stdout (with --profile, the table goes to stderr)
 
 examples:
   gradcam explain --model resnet50.onnx --image cat.jpg --out maps/
   gradcam explain --model resnet50.onnx --image cat.jpg --method guided-gradcam --class 281 --out maps/
+  gradcam explain --model resnet50.onnx --image cat.jpg --profile p.json --profile-device h200
   gradcam explain --model resnet50.onnx --image cat.jpg --layer all --json
   gradcam explain --model resnet50.onnx --image cat.jpg --method scorecam --batch 32 --npy map.npy
   gradcam explain --model resnet50.onnx --image cat.jpg --smooth 25 --noise 0.15 --out maps/
@@ -91,6 +96,7 @@ export async function explain(argv: string[]): Promise<void> {
       npy: { type: 'string' },
       labels: { type: 'string' },
       profile: { type: 'string' },
+      'profile-device': { type: 'string' },
       json: { type: 'boolean' },
       ...INPUT_OPTIONS,
     },
@@ -115,6 +121,7 @@ export async function explain(argv: string[]): Promise<void> {
         batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress(),
       };
       const profilePath = values.profile as string | undefined;
+      const device = profileDevice(values['profile-device'] as string | undefined, profilePath);
       // A profiling plan is compiled and run once first, so that the times are of a warm run.
       if (profilePath) await explainer.explainLayers(input.tensor, { ...options, profile: true });
       const results = await explainer.explainLayers(input.tensor, { ...options, profile: Boolean(profilePath) });
@@ -129,10 +136,12 @@ export async function explain(argv: string[]): Promise<void> {
         return { result, files };
       });
       report(input, written, labels, Boolean(values.json));
-      const profile = results[0].profile;
-      if (profilePath && profile) {
-        writeFileSync(profilePath, `${JSON.stringify({ adapter: describeAdapter(model.gpu.adapter), dispatches: profile }, null, 2)}\n`);
-        (values.json ? console.error : console.log)(profileTable(profile));
+      const measured = results[0].profile;
+      if (profilePath && measured) {
+        const profile = device ? measured.map((p) => ({ ...p, roofline: roofline(p, device) })) : measured;
+        const estimate = device && { device: device.name, fillWorkgroupsPerUnit: FILL_WORKGROUPS_PER_UNIT };
+        writeFileSync(profilePath, `${JSON.stringify({ adapter: describeAdapter(model.gpu.adapter), ...estimate, dispatches: profile }, null, 2)}\n`);
+        (values.json ? console.error : console.log)(profileTable(profile, device));
       }
     } finally {
       explainer.dispose();
@@ -333,19 +342,40 @@ function report(input: ModelInput, written: { result: Explanation; files: string
   console.log(`time: ${phases.map(([k, v]) => `${k} ${(v as number).toFixed(2)} ms`).join(', ')}${phases.length ? ', ' : ''}total ${t.wallMs.toFixed(1)} ms`);
 }
 
-/** Every dispatch, slowest first, with a total line. */
-function profileTable(profile: DispatchProfile[]): string {
+/** --profile-device: a GPU of the roofline table, and only with --profile. */
+function profileDevice(name: string | undefined, profilePath: string | undefined): GpuSpec | undefined {
+  if (name === undefined) return undefined;
+  if (!profilePath) throw new UserError('--profile-device goes with --profile FILE');
+  try {
+    return gpuSpec(name);
+  } catch (e) {
+    throw new UserError(`--profile-device: ${(e as Error).message}`);
+  }
+}
+
+/** Every dispatch, slowest first, with a total line; with a GPU, its roofline columns and totals. */
+function profileTable(profile: DispatchProfile[], device?: GpuSpec): string {
   const total = profile.reduce((a, p) => a + p.ms, 0);
   const rows = profile.map((p) => [
     p.ms.toFixed(3),
     `${(100 * p.share).toFixed(1)}%`,
     p.gflops === undefined ? '-' : p.gflops.toFixed(1),
+    (p.bytes / 1e6).toFixed(2),
+    String(p.workgroups),
+    ...(p.roofline ? [(1000 * p.roofline.ms).toPrecision(3), p.roofline.bound, p.roofline.fills ? 'yes' : 'NO'] : []),
     p.phase,
     p.op ?? '-',
     p.node ?? p.label,
     p.kernel,
     p.shape ? `[${p.shape}]` : '-',
   ]);
-  const header = ['GPU ms', 'share', 'GFLOP/s', 'phase', 'op', 'node', 'kernel', 'output'];
-  return [textTable(header, rows, (c) => c >= 3), `${profile.length} dispatches, ${total.toFixed(2)} GPU ms`].join('\n');
+  const estimate = device ? ['roofline µs', 'bound', 'fills'] : [];
+  const header = ['GPU ms', 'share', 'GFLOP/s', 'MB', 'workgroups', ...estimate, 'phase', 'op', 'node', 'kernel', 'output'];
+  const lines = [textTable(header, rows, (c) => c >= 5 + estimate.length), `${profile.length} dispatches, ${total.toFixed(2)} GPU ms`];
+  if (device) {
+    const rooflineMs = profile.reduce((a, p) => a + (p.roofline?.ms ?? 0), 0);
+    const unfilled = profile.filter((p) => !p.roofline?.fills).length;
+    lines.push(`on ${device.name}: ${(1000 * rooflineMs).toPrecision(3)} µs at the roofline; ${unfilled} of ${profile.length} dispatches launch fewer than ${FILL_WORKGROUPS_PER_UNIT} workgroups per SM`);
+  }
+  return lines.join('\n');
 }
