@@ -1,6 +1,8 @@
 // The engine beside PyTorch and onnxruntime, one run on one machine: 1x3x224x224, seeded weights,
 // Grad-CAM of the top-1 class at the default layer (median of --runs after a warm-up).
-//   npm run bench:compare [-- --runs N --arch resnet18,vgg16 --threads T --torch-device cpu|cuda]
+//   npm run bench:compare [-- --runs N --arch resnet18,vgg16 --threads T --torch-device cpu|cuda --roofline GPU]
+// --roofline h200|a100|rtx4090|m2 adds, per model, one profiled explain: its dispatches' measured GPU time
+// beside the time that GPU's roofline allows them (src/plan/roofline.ts), and how many would not fill it.
 // GRADCAM_PYTHON names the interpreter with PyTorch (default Debian's /usr/bin/python3).
 // PyTorch (Debian's, CPU float32, `bench/compare.py`) exports the models once into .cache/bench and
 // times its forward pass and two Grad-CAMs: parameters frozen with the backward pass stopping at the
@@ -14,12 +16,20 @@ import { parseArgs } from 'node:util';
 import { Explainer } from '../src/explain/explainer.js';
 import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
 import { Model } from '../src/runtime/model.js';
+import { FILL_WORKGROUPS_PER_UNIT, gpuSpec, roofline } from '../src/plan/roofline.js';
 import { fmaCeiling, fmt, median, ROOT, table } from './common.js';
 
 const ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2', 'densenet121', 'efficientnet_b0', 'vgg16'];
 const { values } = parseArgs({
-  options: { runs: { type: 'string', default: '3' }, arch: { type: 'string' }, threads: { type: 'string', default: '2' }, 'torch-device': { type: 'string', default: 'cpu' } },
+  options: {
+    runs: { type: 'string', default: '3' },
+    arch: { type: 'string' },
+    threads: { type: 'string', default: '2' },
+    'torch-device': { type: 'string', default: 'cpu' },
+    roofline: { type: 'string' },
+  },
 });
+const rooflineGpu = values.roofline === undefined ? undefined : gpuSpec(values.roofline);
 const runs = Number(values.runs);
 const archs = values.arch?.split(',') ?? ARCHS;
 const OUT = join(ROOT, '.cache', 'bench');
@@ -73,6 +83,7 @@ const ceiling = await fmaCeiling(gpu);
 const shape = [1, 3, 224, 224];
 const input = { shape, data: seeded(3 * 224 * 224) };
 const rows: string[][] = [];
+const rooflineRows: string[][] = [];
 const results: Record<string, unknown>[] = [];
 for (const arch of archs) {
   const t = torch.models[arch];
@@ -94,6 +105,14 @@ for (const arch of archs) {
     const feed = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, shape) };
     ortForward = await timeMs(() => session.run(feed));
     await session.release();
+  }
+  if (rooflineGpu) {
+    const profile = (await explainer.explain(input, { profile: true })).profile!;
+    const measured = profile.reduce((a, p) => a + p.ms, 0);
+    const estimates = profile.map((p) => roofline(p, rooflineGpu));
+    const allowed = estimates.reduce((a, e) => a + e.ms, 0);
+    const unfilled = estimates.filter((e) => !e.fills).length;
+    rooflineRows.push([arch, String(profile.length), fmt(measured), (1000 * allowed).toFixed(0), `${(measured / allowed).toFixed(0)}x`, `${unfilled} of ${profile.length}`]);
   }
   const rate = t.flops / (gpuForward * 1e6);
   rows.push([
@@ -131,6 +150,10 @@ console.log(
     rows,
   ),
 );
+if (rooflineGpu) {
+  console.log(`\nroofline on ${rooflineGpu.name}, for the kernel variants this adapter chose; a dispatch fills it with ${FILL_WORKGROUPS_PER_UNIT} workgroups per SM`);
+  console.log(table(['model', 'dispatches', 'measured GPU ms', 'roofline µs', 'measured / roofline', 'not filling'], rooflineRows));
+}
 const json = { adapter: describeAdapter(gpu.adapter), ceilingGflops: ceiling, torch: torch.torch, threads: torch.threads, runs, results };
 writeFileSync(join(OUT, 'compare.json'), `${JSON.stringify(json, null, 2)}\n`);
 console.log(`JSON: ${join(OUT, 'compare.json')}`);
