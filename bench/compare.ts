@@ -7,7 +7,7 @@
 // PyTorch (Debian's, CPU float32, `bench/compare.py`) exports the models once into .cache/bench and
 // times its forward pass and two Grad-CAMs: parameters frozen with the backward pass stopping at the
 // layer, and the way pytorch-grad-cam runs it (everything requiring grad, the full backward pass).
-// onnxruntime-node (a devDependency of the benchmark only) times the forward pass. The adapter's FMA
+// onnxruntime-node (installed by the npm script, for this benchmark only) times the forward pass. The adapter's FMA
 // ceiling is measured in the same process; each model's forward rate is given as a share of it.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -56,8 +56,19 @@ if (python.status !== 0) {
 }
 const torch = JSON.parse(python.stdout.toString()) as { torch: string; threads: number; device: string; models: Record<string, TorchEntry> };
 
-type Ort = typeof import('onnxruntime-node');
-const ort: Ort | undefined = await import('onnxruntime-node').catch(() => undefined);
+// onnxruntime-node is installed by the bench:compare script only (it is ~290 MB), so its types are not
+// available to the build: the little of its API used here is declared instead.
+interface OrtSession {
+  inputNames: readonly string[];
+  run(feeds: Record<string, unknown>): Promise<unknown>;
+  release(): Promise<void>;
+}
+interface Ort {
+  InferenceSession: { create(path: string, options: { intraOpNumThreads: number; interOpNumThreads: number }): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: number[]) => unknown;
+}
+const ORT_PACKAGE = 'onnxruntime-node';
+const ort = (await import(ORT_PACKAGE).catch(() => undefined)) as Ort | undefined;
 
 async function timeMs(fn: () => Promise<unknown>): Promise<number> {
   await fn();
