@@ -7,7 +7,7 @@ import { Explainer, METHOD_HELP, METHODS, type Explanation, type Method } from '
 import { createGpuContext, describeAdapter, type GpuContext } from '../src/gpu/context.js';
 import { applyJet, overlay, planarToRgb } from '../src/io/colormap.js';
 import { decodeJpeg } from '../src/io/jpeg/decode.js';
-import { imageFormat, preprocess, resizeAndCrop, rgbToFloat01, type RgbImage } from '../src/io/image.js';
+import { decodeError, imageFormat, preprocess, resizeAndCrop, rgbToFloat01, type RgbImage } from '../src/io/image.js';
 import { parseLabels } from '../src/io/labels.js';
 import { encodeNpy } from '../src/io/npy.js';
 import { Model } from '../src/runtime/model.js';
@@ -64,7 +64,7 @@ async function decode(bytes: Uint8Array, name: string): Promise<RgbImage> {
     try {
       return decodeJpeg(bytes).image;
     } catch (e) {
-      throw new UserError(`${name}: cannot decode JPEG: ${(e as Error).message}`);
+      throw decodeError(name, format, e);
     }
   }
   let bitmap: ImageBitmap;

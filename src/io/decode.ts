@@ -3,14 +3,13 @@
 // with jpeg/ too and the rest with the browser's codecs).
 import { PNG, type PNGWithMetadata } from 'pngjs';
 import { readFile } from '../platform/index.js';
-import { imageFormat, type DecodeOptions, type ImageFormat, type RgbImage } from './image.js';
+import { decodeError, imageFormat, type DecodeOptions, type ImageFormat, type RgbImage } from './image.js';
 import { decodeJpeg } from './jpeg/decode.js';
 import { decodeBmp } from './formats/bmp.js';
 import { decodeGif } from './formats/gif.js';
 import { decodeTiff } from './formats/tiff.js';
 import { decodeWebp, loadWebpCodec } from './formats/webp.js';
 import type { DecodedPixels } from './formats/pixels.js';
-import { UserError } from '../errors.js';
 
 export function readImage(path: string, options: DecodeOptions = {}): RgbImage {
   return decodeImage(readFile(path), path, options);
@@ -44,7 +43,7 @@ export function decodeImage(bytes: Uint8Array, name = 'image buffer', options: D
   try {
     pixels = DECODERS[format](bytes, options);
   } catch (err) {
-    throw new UserError(`${name}: cannot decode ${format}: ${err instanceof Error ? err.message : String(err)}`);
+    throw decodeError(name, format, err);
   }
   let image: RgbImage = { width: pixels.width, height: pixels.height, data: pixels.data };
   if (options.background && pixels.alpha) image = composite(image, pixels.alpha, options.background);

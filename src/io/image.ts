@@ -38,6 +38,11 @@ export function imageFormat(bytes: Uint8Array, name = 'image buffer'): ImageForm
   throw new UserError(`${name}: not a ${IMAGE_FORMATS} image (unrecognised file signature)`);
 }
 
+/** The one-line error for a file whose decoder failed, naming the file and the format. */
+export function decodeError(name: string, format: ImageFormat, err: unknown): UserError {
+  return new UserError(`${name}: cannot decode ${format}: ${err instanceof Error ? err.message : String(err)}`);
+}
+
 /** How a file's pixels are read where Pillow's convention is surprising (src/io/decode.ts applies them). */
 export interface DecodeOptions {
   /**

@@ -36,10 +36,10 @@ export function decodeGif(bytes: Uint8Array): DecodedPixels {
       }
       if (!table) throw new Error('no colour table');
       const minCodeSize = bytes[pos++];
-      const { data: compressed } = readSubBlocks(bytes, pos);
-      const indices = lzwDecode(compressed, minCodeSize, w * h);
+      const indices = lzwDecode(readSubBlocks(bytes, pos), minCodeSize, w * h);
       const rows = frameFlags & 0x40 ? interlacedRows(h) : Array.from({ length: h }, (_, i) => i);
-      // Pixels the frame does not cover show index 0 (or the transparent one), as Pillow fills its first frame.
+      // Pixels a first frame smaller than the screen leaves uncovered take the transparent index, else 0
+      // (the engine's choice: no fixture has such a frame, so this is not checked against Pillow).
       const screen = new Uint8Array(width * height).fill(transparent ?? 0);
       rows.forEach((y, i) => {
         for (let x = 0; x < w; x++) {
@@ -65,7 +65,8 @@ function skipSubBlocks(bytes: Uint8Array, pos: number): number {
   return pos + 1;
 }
 
-function readSubBlocks(bytes: Uint8Array, pos: number): { data: Uint8Array; end: number } {
+/** The concatenated data sub-blocks starting at `pos`. */
+function readSubBlocks(bytes: Uint8Array, pos: number): Uint8Array {
   const parts: Uint8Array[] = [];
   while (pos < bytes.length && bytes[pos] !== 0) {
     parts.push(bytes.subarray(pos + 1, pos + 1 + bytes[pos]));
@@ -78,7 +79,7 @@ function readSubBlocks(bytes: Uint8Array, pos: number): { data: Uint8Array; end:
     data.set(p, o);
     o += p.length;
   }
-  return { data, end: pos + 1 };
+  return data;
 }
 
 /** Rows in the order an interlaced frame stores them: every 8th from 0, every 8th from 4, every 4th from 2, odd. */

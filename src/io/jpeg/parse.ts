@@ -203,7 +203,7 @@ function readScan(data: Uint8Array, pos: number, body: Uint8Array, frame: Frame,
   const approxLow = body[3 + 2 * count] & 15;
   const needsDc = !frame.progressive || spectralStart === 0;
   const needsAc = !frame.progressive || spectralStart > 0;
-  if (frame.progressive ? spectralEnd > 63 || spectralStart > spectralEnd || (spectralStart > 0 && count !== 1) || approxLow > 13 : false) {
+  if (frame.progressive && (spectralEnd > 63 || spectralStart > spectralEnd || (spectralStart > 0 && count !== 1) || approxLow > 13)) {
     throw new Error('bad progressive scan parameters');
   }
   for (const { component, dc, ac } of components) {
