@@ -1,17 +1,20 @@
 // EigenCAM, step 1, one invocation per (image, channel): the layer's values with the channel's mean over
 // positions removed (pytorch-grad-cam centres each channel before its SVD, or the first component is
-// mostly the mean). product = 1 (EigenGrad-CAM): the values are dy/dA * A.
+// mostly the mean), written channel-major, [batch, channels, plane], whatever the layer's layout.
+// product = 1 (EigenGrad-CAM): the values are dy/dA * A.
 
-fn layer_value(i: u32) -> f32 {
+fn layer_value(n: u32, k: u32, p: u32) -> f32 {
+  let i = layer_index(n, k, p);
   let a = activations[i];
   if (P.product == 1u) { return gradient[i] * a; }
   return a;
 }
 
 fn element(row: u32) {
-  let base = row * P.plane;
+  let n = row / P.channels;
+  let k = row % P.channels;
   var sum = 0.0;
-  for (var p = 0u; p < P.plane; p++) { sum += layer_value(base + p); }
+  for (var p = 0u; p < P.plane; p++) { sum += layer_value(n, k, p); }
   let mean = sum / f32(P.plane);
-  for (var p = 0u; p < P.plane; p++) { centred[base + p] = layer_value(base + p) - mean; }
+  for (var p = 0u; p < P.plane; p++) { centred[row * P.plane + p] = layer_value(n, k, p) - mean; }
 }

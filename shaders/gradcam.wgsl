@@ -1,5 +1,5 @@
 // Grad-CAM in one dispatch, one workgroup per image: channel weights (the spatial mean of the
-// gradients), the ReLU of the weighted sum of the activation maps, the bilinear resize to the input
+// gradients), the ReLU of the weighted sum of the activation maps, the (bi/tri)linear resize to the input
 // size, and the min-max normalized copy. The low-resolution map goes through `coarse` (global memory)
 // because a late-layer map can exceed workgroup memory.
 
@@ -12,22 +12,20 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   for (var k = lane; k < P.channels; k += WG) { alpha[k] = channel_weight(n, k, class_index, picked[2u * n + 1u]); }
   workgroupBarrier();
 
-  let plane = P.in_h * P.in_w;
+  let plane = grid_size();
   for (var p = lane; p < plane; p += WG) {
     var sum = 0.0;
-    for (var k = 0u; k < P.channels; k++) { sum += position_term(alpha[k], (n * P.channels + k) * plane + p); }
+    for (var k = 0u; k < P.channels; k++) { sum += position_term(alpha[k], n, k, p); }
     coarse[n * plane + p] = max(sum, 0.0);
   }
   storageBarrier();
   workgroupBarrier();
 
-  let pixels = P.out_h * P.out_w;
+  let pixels = output_size();
   var lo = 3.4e38;
   var hi = -3.4e38;
   for (var q = lane; q < pixels; q += WG) {
-    let t = bilinear_taps(q / P.out_w, q % P.out_w);
-    let base = n * plane;
-    let v = interpolate(t, coarse[base + t.i00], coarse[base + t.i01], coarse[base + t.i10], coarse[base + t.i11]);
+    let v = resized(n * plane, q);
     raw[n * pixels + q] = v;
     lo = min(lo, v);
     hi = max(hi, v);

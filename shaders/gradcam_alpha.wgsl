@@ -1,21 +1,12 @@
 // What each method makes of channel k of image n. The including program declares `activations` (the
-// layer's A, [batch, channels, in_h, in_w]) and `weight_source`: the gradient with respect to the layer,
-// same shape, or, for CAM, the classifier weight. Every method sums one term per channel at each
-// position, then the map is ReLU(sum) (pytorch-grad-cam's convention for all of them):
+// layer's A, read through layer_index(): layer_layout.wgsl) and `weight_source`: the gradient with
+// respect to the layer, same layout, or, for CAM, the classifier weight. Every method sums one term per
+// channel at each position, then the map is ReLU(sum) (pytorch-grad-cam's convention for all of them):
 // - channel-weight methods: term = alpha_k * A_k, alpha_k from channel_weight();
 // - elementwise methods (HIRESCAM to LAYERCAM): term = f(dy/dA_k, A_k) at the position, from position_term().
 // Score-CAM and Ablation-CAM bring one value per (image, channel) in weight_source, [batch, channels],
-// from their perturbed forward passes.
-const MODE_GRADCAM: u32 = 0u;        // alpha = spatial mean of the gradient
-const MODE_COUNTERFACTUAL: u32 = 1u; // alpha = spatial mean of the negated gradient
-const MODE_CAM: u32 = 2u;            // alpha = classifier weight row of the picked class
-const MODE_XGRADCAM: u32 = 3u;       // alpha = sum(g * A) / (sum(A) + 1e-7)
-const MODE_GRADCAM_PP: u32 = 4u;     // alpha = sum(relu(g) * a), a = g^2 / (2 g^2 + sum(A) g^3 + 1e-6), 0 where g = 0
-const MODE_HIRESCAM: u32 = 5u;       // term = g * A
-const MODE_ELEMENTWISE: u32 = 6u;    // term = relu(g * A)
-const MODE_LAYERCAM: u32 = 7u;       // term = relu(g) * A
-const MODE_SCORECAM: u32 = 8u;       // alpha = softmax over channels of the masked inputs' class scores
-const MODE_ABLATIONCAM: u32 = 9u;    // alpha = (y - y_k) / y, y_k the class score with channel k zeroed
+// from their perturbed forward passes. The MODE_* constants come from the kernel's declaration
+// (src/kernels/gradcam.ts: MAP_MODE), the one place that numbers the methods.
 
 // The epsilons are pytorch-grad-cam's, so that its maps and ours agree.
 const XGRADCAM_EPS: f32 = 1e-7;
@@ -43,17 +34,17 @@ fn channel_weight(n: u32, k: u32, class_index: u32, class_score: f32) -> f32 {
     return exp(weight_source[row + k] - top) / total;
   }
   if (elementwise_mode()) { return 1.0; }
-  let plane = P.in_h * P.in_w;
-  let base = (n * P.channels + k) * plane;
+  let plane = grid_size();
   var sum_a = 0.0;
   if (P.mode == MODE_XGRADCAM || P.mode == MODE_GRADCAM_PP) {
-    for (var p = 0u; p < plane; p++) { sum_a += activations[base + p]; }
+    for (var p = 0u; p < plane; p++) { sum_a += activations[layer_index(n, k, p)]; }
   }
   var sum = 0.0;
   for (var p = 0u; p < plane; p++) {
-    let g = weight_source[base + p];
+    let i = layer_index(n, k, p);
+    let g = weight_source[i];
     switch P.mode {
-      case MODE_XGRADCAM: { sum += g * activations[base + p]; }
+      case MODE_XGRADCAM: { sum += g * activations[i]; }
       case MODE_GRADCAM_PP: {
         let g2 = g * g;
         let a = select(0.0, g2 / (2.0 * g2 + sum_a * (g2 * g) + GRADCAM_PP_EPS), g != 0.0);
@@ -70,8 +61,9 @@ fn channel_weight(n: u32, k: u32, class_index: u32, class_score: f32) -> f32 {
   }
 }
 
-// Channel k's term at flat position index i = (n * channels + k) * plane + p.
-fn position_term(alpha_k: f32, i: u32) -> f32 {
+// Channel k's term at position p of image n.
+fn position_term(alpha_k: f32, n: u32, k: u32, p: u32) -> f32 {
+  let i = layer_index(n, k, p);
   let a = activations[i];
   if (!elementwise_mode()) { return alpha_k * a; }
   let g = weight_source[i];

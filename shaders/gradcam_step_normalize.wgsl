@@ -2,7 +2,7 @@
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
-  let pixels = P.out_h * P.out_w;
+  let pixels = output_size();
   let base = wid.x * pixels;
   var lo = 3.4e38;
   var hi = -3.4e38;

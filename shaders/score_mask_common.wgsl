@@ -1,5 +1,6 @@
-// Score-CAM's masks: channel k of image n's activations upsampled to the input with aligned corners
-// (pytorch-grad-cam uses UpsamplingBilinear2d), then min-max normalised.
+// Score-CAM's masks: channel k of image n's activations (read through layer_index(), whatever the
+// layer's layout) upsampled to the input with aligned corners (pytorch-grad-cam uses
+// UpsamplingBilinear2d), then min-max normalised.
 
 fn aligned_source(o: u32, out_size: u32, in_size: u32) -> f32 {
   if (out_size <= 1u) { return 0.0; }
@@ -15,11 +16,10 @@ fn upsampled(n: u32, k: u32, y: u32, x: u32) -> f32 {
   let x1 = min(x0 + 1u, P.in_w - 1u);
   let wy = sy - f32(y0);
   let wx = sx - f32(x0);
-  let base = (n * P.channels + k) * P.in_h * P.in_w;
-  let v00 = activations[base + y0 * P.in_w + x0];
-  let v01 = activations[base + y0 * P.in_w + x1];
-  let v10 = activations[base + y1 * P.in_w + x0];
-  let v11 = activations[base + y1 * P.in_w + x1];
+  let v00 = activations[layer_index(n, k, y0 * P.in_w + x0)];
+  let v01 = activations[layer_index(n, k, y0 * P.in_w + x1)];
+  let v10 = activations[layer_index(n, k, y1 * P.in_w + x0)];
+  let v11 = activations[layer_index(n, k, y1 * P.in_w + x1)];
   let top = v00 + (v01 - v00) * wx;
   let bottom = v10 + (v11 - v10) * wx;
   return top + (bottom - top) * wy;

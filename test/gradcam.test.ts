@@ -365,10 +365,10 @@ describe('Grad-CAM behaviour', () => {
     const explainer = new Explainer(model);
     try {
       await expect(explainer.explain(input(), { layer: 'nope' })).rejects.toThrow(/unknown layer "nope"; candidates: features/);
-      await expect(explainer.explain(input(), { layer: 'flat' })).rejects.toThrow(/not a 4-D feature map upstream of the scores/);
+      await expect(explainer.explain(input(), { layer: 'flat' })).rejects.toThrow(/not a layer the nchw layout reads upstream of the scores/);
       await expect(explainer.explain(input(), { classes: [2] })).rejects.toThrow(/class 2 is out of range/);
       await expect(explainer.explain(input(), { classes: [0, 1, 0] })).rejects.toThrow(/one class for all 2 images or one per image/);
-      await expect(explainer.explain(input(), { method: 'cam', layer: 'x' })).rejects.toThrow(/not a 4-D feature map|cam needs/);
+      await expect(explainer.explain(input(), { method: 'cam', layer: 'x' })).rejects.toThrow(/not a layer the nchw layout reads|cam needs/);
     } finally {
       explainer.dispose();
       model.dispose();

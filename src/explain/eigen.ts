@@ -6,23 +6,24 @@ import { UserError } from '../errors.js';
 import { EIGEN_SQUARINGS, eigenKernels } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { PlanBuilder } from '../plan/builder.js';
+import { type LayerLayout, layoutUniforms, positionsOf } from './layout.js';
 
 /** Keeps the Gram matrices of a batch of two within one binding of every adapter (128 MiB). */
 export const MAX_EIGEN_DIM = 2048;
 
-/** The coarse map [batch, h * w] of the projection; `gradient` given: EigenGrad-CAM. */
-export function addEigenProjection(b: PlanBuilder, activations: TensorRef, gradient: TensorRef | undefined, label: string): TensorRef {
-  const [batch, channels, h, w] = activations.shape;
-  const plane = h * w;
+/** The coarse map [batch, positions] of the projection; `gradient` given: EigenGrad-CAM. */
+export function addEigenProjection(b: PlanBuilder, activations: TensorRef, gradient: TensorRef | undefined, layout: LayerLayout, label: string): TensorRef {
+  const { batch, channels } = layout;
+  const plane = positionsOf(layout);
   const dim = Math.min(plane, channels);
   if (dim > MAX_EIGEN_DIM) {
     throw new UserError(`${label}: the layer's ${channels} channels x ${plane} positions need a ${dim}x${dim} Gram matrix; at most ${MAX_EIGEN_DIM}`);
   }
   const uniforms = { batch, channels, plane, dim, over_channels: plane <= channels ? 1 : 0 };
-  const centred = b.scratch(activations.shape, `${label}: centred values`);
+  const centred = b.scratch([batch, channels, plane], `${label}: centred values`);
   b.dispatch(
     eigenKernels.centre.program({
-      uniforms: { plane, product: gradient ? 1 : 0 },
+      uniforms: { channels, plane, product: gradient ? 1 : 0, ...layoutUniforms(layout) },
       bindings: { activations, gradient: gradient ?? activations, centred },
       count: batch * channels,
     }),

@@ -8,9 +8,11 @@ import { type DispatchProfile, profileOf } from '../plan/profile.js';
 import { dataOf, type Model, shapesOf, type Tensor } from '../runtime/model.js';
 import { nonFiniteOutputError } from '../runtime/finite.js';
 import { DISPOSE } from '../gpu/context.js';
-import type { LayerInfo } from './layers.js';
+import { type LayerInfo, scoreTensor } from './layers.js';
+import type { LayoutName } from './layout.js';
 import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName } from './methods.js';
-import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, layersOf } from './plan.js';
+import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, layersOf, TARGET_AUX_INPUT } from './plan.js';
+import { isClassTarget, requestedClasses, type Target, targetAux } from './targets.js';
 import { classMargins, type Stability, stabilityOf } from './stability.js';
 import { checkSmoothOptions, SMOOTH_IMAGES, SMOOTH_RUN, smoothRun, type SmoothOptions } from './smooth.js';
 import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult } from './perturb.js';
@@ -25,6 +27,12 @@ export interface ExplainOptions {
   classes?: number[];
   /** The class-score output when not the first graph output. */
   output?: string;
+  /** What is explained: the class logit (default), its softmax probability, a binary logit, a segmentation mask's sum, a similarity, an output element. */
+  target?: Target;
+  /** How the layer is read: nchw (default; [N, C, L] and [N, C, D, H, W] too), tokens [N, T, C], channels-last. */
+  layout?: LayoutName;
+  /** The tokens layout's grid [h, w]; default: found from the token count and the input's aspect. */
+  grid?: number[];
   /** Four dispatches instead of the fused kernel (for tests and benchmarks). */
   unfused?: boolean;
   /** Time every dispatch (Explanation.profile); such plans run a little slower. */
@@ -55,14 +63,15 @@ export interface ExplainLayersOptions extends Omit<ExplainOptions, 'method' | 'l
 export interface Explanation {
   method: Method;
   layer: LayerInfo;
-  /** Per image: the explained class and its score (before softmax). */
+  /** Per image: the explained class (0 for a similarity) and the target's score y (the class logit before softmax by default). */
   classes: number[];
   scores: number[];
-  /** All class scores, [N, classes]. */
+  /** The output the target reads, per image flattened: [N, values] (the class scores of a classifier). */
   logits: Tensor;
   /**
-   * [N, H, W]: the method's map, ReLU(sum over channels) resized to the input, unnormalized; for the
-   * guided methods [N, C, H, W], the gradient image at the input.
+   * [N, spatial...] of the input ([N, H, W] for images, [N, L] for signals, [N, D, H, W] for volumes):
+   * the method's map, ReLU(sum over channels) resized to the input, unnormalized; for the guided
+   * methods the input's shape, the gradient image at the input.
    */
   map: Tensor;
   /**
@@ -99,9 +108,11 @@ export class Explainer {
 
   constructor(readonly model: Model) {}
 
-  /** Candidate layers for this input shape, and the default one. */
-  layers(inputShape: Shape, output?: string): { layers: LayerInfo[]; default: LayerInfo; score: string } {
-    return layersOf(this.model.shaped(new Map([[this.model.inputName, inputShape]])), output);
+  /** Candidate layers for this input shape in a layout (default nchw), and the default one. */
+  layers(inputShape: Shape, output?: string, choice: { layout?: LayoutName; grid?: number[] } = {}): { layers: LayerInfo[]; default: LayerInfo; score: string } {
+    const shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
+    const score = scoreTensor(shaped, output);
+    return { ...layersOf(shaped, score, this.model.inputName, choice), score };
   }
 
   async explain(input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {
@@ -144,7 +155,9 @@ export class Explainer {
     }
     if (methods.length === 0) throw new UserError('no method to explain with');
     const layerNames = options.layers ?? [];
-    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : ''].join('|');
+    const target = options.target;
+    const targetShape = [target?.kind ?? 'class', target?.mask?.shape.join('x') ?? '', target?.concept?.shape.join('x') ?? ''].join(' ');
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? ''].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     checkBatchSize(copies);
     if (options.smooth) {
@@ -152,22 +165,27 @@ export class Explainer {
       const unsmoothable = methods.filter((m) => NO_GRADIENT.includes(m));
       if (unsmoothable.length) throw new UserError(`SmoothGrad averages gradients; ${unsmoothable.join(', ')} ${unsmoothable.length === 1 ? 'uses' : 'use'} none`);
       if (options.profile) throw new UserError('profiling times one plain pass; leave out SmoothGrad');
+      if (!isClassTarget(target)) throw new UserError(`SmoothGrad explains the class logit; --target ${target!.kind} is not implemented with it`);
+    }
+    if (!isClassTarget(target) && target!.kind !== 'raw') {
+      const classOnly = methods.filter((m) => m === 'cam' || PERTURBATION_METHODS.includes(m));
+      if (classOnly.length) throw new UserError(`${classOnly.join(', ')} ${classOnly.length === 1 ? 'explains' : 'explain'} a class logit (or --target raw); --target ${target!.kind} needs a gradient method or eigencam`);
     }
     const plan = await this.model.plans.get(this.prefix + key, () => buildExplainerPlan(this.model, input.shape, methods, layerNames, options));
     const batch = input.shape[0];
-    const numClasses = plan.shaped.shapes.get(plan.score)!.reduce((a, b) => a * b, 1) / plan.shaped.shapes.get(this.model.inputName)![0];
-    const requested = requestedClasses(options.classes, batch, numClasses);
+    const numClasses = plan.target.values;
+    const requested = requestedClasses(plan.target, target, options.classes, batch);
     const result = plan.smoothing ? await this.runSmoothed(plan, input, requested, options) : await plan.exe.run(
       new Map<string, ArrayBufferView>([
         [this.model.inputName, input.data],
         [CLASSES_INPUT, requested],
+        [TARGET_AUX_INPUT, targetAux(target)],
       ]),
     );
     const picked = result.outputs.get('picked')!;
     if (Array.from({ length: batch }, (_, n) => picked[2 * n]).some((c) => c < 0)) {
       throw await nonFiniteOutputError(this.model, this.model.shaped(shapesOf(inputs)), data, plan.score);
     }
-    const [, inChannels, outH, outW] = input.shape;
     const perturbed = new Map<string, PerturbationResult>();
     for (const [i, layer] of plan.layers.entries()) {
       for (const method of methods.filter((m): m is PerturbationMethod => PERTURBATION_METHODS.includes(m))) {
@@ -182,7 +200,7 @@ export class Explainer {
     }
     const perturbationMs = perturbed.size ? [...perturbed.values()].reduce((a, r) => a + r.gpuMs, 0) : undefined;
     const perturbationWall = [...perturbed.values()].reduce((a, r) => a + r.wallMs, 0);
-    const mapShape = (m: Method) => (GUIDED.includes(m) ? [batch, inChannels, outH, outW] : [batch, outH, outW]);
+    const mapShape = (m: Method) => (GUIDED.includes(m) ? input.shape : [batch, ...input.shape.slice(2)]);
     const common = {
       classes: Array.from({ length: batch }, (_, n) => picked[2 * n]),
       scores: Array.from({ length: batch }, (_, n) => picked[2 * n + 1]),
@@ -249,6 +267,7 @@ export class Explainer {
           [SMOOTH_IMAGES, input.data],
           [SMOOTH_RUN, smoothRun(t, options.smooth!)],
           [CLASSES_INPUT, classes],
+          [TARGET_AUX_INPUT, targetAux(undefined)],
         ]),
       );
       for (const [phase, ms] of Object.entries(r.gpuMs)) gpuMs[phase as keyof typeof gpuMs] = (gpuMs[phase as keyof typeof gpuMs] ?? 0) + ms;
@@ -275,16 +294,4 @@ export class Explainer {
   [DISPOSE](): void {
     this.dispose();
   }
-}
-
-/** -1 asks the GPU for the top-1 class of that image. */
-function requestedClasses(classes: number[] | undefined, batch: number, numClasses: number): Int32Array {
-  if (!classes || classes.length === 0) return new Int32Array(batch).fill(-1);
-  if (classes.length !== 1 && classes.length !== batch) {
-    throw new UserError(`give one class for all ${batch} images or one per image, not ${classes.length}`);
-  }
-  for (const c of classes) {
-    if (!Number.isInteger(c) || c < 0 || c >= numClasses) throw new UserError(`class ${c} is out of range: the model has ${numClasses} classes (0 to ${numClasses - 1})`);
-  }
-  return Int32Array.from({ length: batch }, (_, n) => classes[classes.length === 1 ? 0 : n]);
 }

@@ -1,14 +1,24 @@
-// Which tensors can be explained: the score tensor (the logits before any final softmax), the 4-D
-// layers upstream of it, the default layer, and the global-average-pooling head that CAM needs.
+// Which tensors can be explained: the score tensor (the logits before any final softmax), the layers
+// upstream of it that the chosen layout can read, the default layer, and the global-average-pooling
+// head that CAM needs.
 import { type Constant, type Node, type Shape, upstreamTensors } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
+import { describeLayer, type LayerLayout, type LayoutName } from './layout.js';
 
 export interface LayerInfo {
   tensor: string;
   node: string;
   opType: string;
   shape: Shape;
+  /** How the layer is read: its channels, its grid of positions, its strides. */
+  layout: LayerLayout;
+}
+
+/** Which layers a call reads, and how: the layout, and the token grid where one is given. */
+export interface LayoutChoice {
+  layout?: LayoutName;
+  grid?: number[];
 }
 
 /** The class scores: `output` (default the first graph output), or the input of a final (Log)Softmax. */
@@ -20,34 +30,60 @@ export function scoreTensor(shaped: ShapedGraph, output?: string): string {
   return name;
 }
 
-/** Every 4-D activation upstream of the scores, in graph order. */
-export function candidateLayers(shaped: ShapedGraph, score: string): LayerInfo[] {
+/**
+ * Every activation upstream of the scores that the layout reads, in graph order, for an input of
+ * spatial size `input`: nchw and channels-last layers have the input's number of spatial axes (a 2-D
+ * input's [N, C, H, W] or [N, H, W, C]); tokens layers are [N, T, C] with T tokens on a grid.
+ */
+export function candidateLayers(shaped: ShapedGraph, score: string, input: readonly number[], choice: LayoutChoice = {}): LayerInfo[] {
+  const name = choice.layout ?? 'nchw';
+  const rank = name === 'tokens' ? 3 : input.length + 2;
   const up = upstreamTensors(shaped.nodes, score);
   const layers: LayerInfo[] = [];
   for (const node of shaped.nodes) {
     for (const out of node.outputs) {
       const shape = shaped.shapes.get(out);
-      if (up.has(out) && out !== score && shape?.length === 4) layers.push({ tensor: out, node: node.name, opType: node.opType, shape });
+      if (!up.has(out) || out === score || shape?.length !== rank) continue;
+      let layout: LayerLayout;
+      try {
+        layout = describeLayer(shape, name, input, choice.grid);
+      } catch (e) {
+        if (e instanceof UserError) continue; // not a grid of this input: not a candidate
+        throw e;
+      }
+      layers.push({ tensor: out, node: node.name, opType: node.opType, shape, layout });
     }
   }
   return layers;
 }
 
-/** The last spatial (H > 1 and W > 1) 4-D tensor before the scores: the input of the final pooling or flatten. */
-export function defaultLayer(layers: LayerInfo[]): LayerInfo {
-  const spatial = layers.filter((l) => l.shape[2] > 1 && l.shape[3] > 1);
-  const layer = spatial.at(-1) ?? layers.at(-1);
-  if (!layer) throw new UserError('the model has no 4-D feature map upstream of its scores to explain');
+/**
+ * The default layer: the last one before the scores whose grid has more than one position on every axis
+ * (the input of the final pooling or flatten). For tokens, the last LayerNormalization that feeds a
+ * matrix product (the last block's norm1, as pytorch-grad-cam's ViT recipe takes: a class-token head
+ * reads the last block's other tokens not at all).
+ */
+export function defaultLayer(shaped: ShapedGraph, layers: LayerInfo[], layout: LayoutName = 'nchw'): LayerInfo {
+  const spatial = layers.filter((l) => l.layout.spatial.every((s) => s > 1));
+  let layer = spatial.at(-1) ?? layers.at(-1);
+  if (layout === 'tokens') {
+    const feedsProduct = (l: LayerInfo) => shaped.nodes.some((n) => n.inputs.includes(l.tensor) && (n.opType === 'MatMul' || n.opType === 'Gemm'));
+    layer = spatial.filter((l) => l.opType === 'LayerNormalization' && feedsProduct(l)).at(-1) ?? layer;
+  }
+  if (!layer) {
+    const what = layout === 'tokens' ? 'token layer [N, T, C] on a grid' : `${layout} feature map`;
+    throw new UserError(`the model has no ${what} upstream of its scores to explain`);
+  }
   return layer;
 }
 
 /** A layer by tensor name or node name; a clear error listing the candidates otherwise. */
-export function findLayer(shaped: ShapedGraph, layers: LayerInfo[], name: string): LayerInfo {
+export function findLayer(shaped: ShapedGraph, layers: LayerInfo[], name: string, layout: LayoutName = 'nchw'): LayerInfo {
   const byTensor = layers.find((l) => l.tensor === name) ?? layers.find((l) => l.node === name);
   if (byTensor) return byTensor;
   const exists = shaped.shapes.has(name) || shaped.nodes.some((n) => n.name === name);
   const list = layers.map((l) => l.tensor).join(', ');
-  if (exists) throw new UserError(`layer "${name}" is not a 4-D feature map upstream of the scores; candidates: ${list}`);
+  if (exists) throw new UserError(`layer "${name}" is not a layer the ${layout} layout reads upstream of the scores; candidates: ${list}`);
   throw new UserError(`unknown layer "${name}"; candidates: ${list}`);
 }
 
@@ -74,10 +110,12 @@ export function camHead(shaped: ShapedGraph, layer: LayerInfo, score: string): C
     if (users.length !== 1) fail(`"${tensor}" feeds ${users.length} nodes`);
     return users[0];
   };
+  if (layer.layout.name !== 'nchw') fail(`layer "${layer.tensor}" is read as ${layer.layout.name}; CAM reads nchw layers`);
   let node = only(layer.tensor);
+  const spatialAxes = layer.layout.spatial.map((_, i) => i + 2);
   const isGap =
     node.opType === 'GlobalAveragePool' ||
-    (node.opType === 'ReduceMean' && sameAxes(node, [2, 3]));
+    (node.opType === 'ReduceMean' && sameAxes(node, spatialAxes, layer.shape.length));
   if (!isGap) fail(`layer "${layer.tensor}" feeds ${node.opType} node "${node.name}"`);
   node = only(node.outputs[0]);
   while (PASS_THROUGH.has(node.opType)) node = only(node.outputs[0]);
@@ -94,14 +132,14 @@ export function camHead(shaped: ShapedGraph, layer: LayerInfo, score: string): C
     if (bias.opType !== 'Add' || bias.outputs[0] !== score) fail(`the dense layer "${node.name}" does not produce the scores`);
     out = bias.outputs[0];
   }
-  const channels = layer.shape[1];
+  const channels = layer.layout.channels;
   if ((transB ? cols : rows) !== channels) fail(`the dense layer's weight [${weight!.shape}] does not match ${channels} channels`);
   return transB ? { weight: weight!, classStride: cols, channelStride: 1 } : { weight: weight!, classStride: 1, channelStride: cols };
 }
 
-function sameAxes(node: Node, axes: number[]): boolean {
+function sameAxes(node: Node, axes: number[], rank: number): boolean {
   const given = node.attributes.get('axes');
   if (!Array.isArray(given)) return false;
-  const norm = (given as number[]).map((a) => (a < 0 ? a + 4 : a)).sort();
+  const norm = (given as number[]).map((a) => (a < 0 ? a + rank : a)).sort();
   return norm.length === axes.length && norm.every((a, i) => a === axes[i]);
 }

@@ -1,22 +1,23 @@
 // The map of a channel-weighted method at one layer: channel weights, the ReLU of the weighted sum,
-// the bilinear resize to the input and the min-max normalized copy. One fused dispatch per batch
+// the (bi/tri)linear resize to the input and the min-max normalized copy. One fused dispatch per batch
 // (shaders/gradcam.wgsl) keeps the channel weights in workgroup memory; where they do not fit the
 // adapter's workgroup storage (WebGPU's default is 16 KiB: 3,584 channels beside the reductions), or
 // when asked, the same arithmetic runs as four dispatches with the weights in a storage buffer.
 import { mapKernel, mapStepKernels } from '../kernels/gradcam.js';
 import { type DeviceTraits, type TensorRef, WORKGROUP_SIZE } from '../kernels/program.js';
 import type { PlanBuilder } from '../plan/builder.js';
+import { grid3, type LayerLayout, layoutUniforms } from './layout.js';
 
-export interface MapUniforms {
-  batch: number;
-  channels: number;
-  in_h: number;
-  in_w: number;
-  out_h: number;
-  out_w: number;
-  mode: number;
-  weight_class_stride: number;
-  weight_channel_stride: number;
+export type MapUniforms = ReturnType<typeof mapUniforms>;
+
+/** The map kernels' uniforms of a layer in `layout` mapped onto an input of spatial size `input`. */
+export function mapUniforms(layout: LayerLayout, input: readonly number[], mode: number, head?: { classStride: number; channelStride: number }) {
+  const [in_d, in_h, in_w] = grid3(layout.spatial);
+  const [out_d, out_h, out_w] = grid3(input);
+  return {
+    batch: layout.batch, channels: layout.channels, ...layoutUniforms(layout), in_d, in_h, in_w, out_d, out_h, out_w, mode,
+    weight_class_stride: head?.classStride ?? 0, weight_channel_stride: head?.channelStride ?? 0,
+  };
 }
 
 export interface MapSources {
@@ -41,17 +42,17 @@ export function fusedMapFits(device: DeviceTraits, channels: number): boolean {
 
 /** Emits the map: fused where it fits and `unfused` is not asked for. */
 export function addMap(b: PlanBuilder, uniforms: MapUniforms, sources: MapSources, label: string, unfused = false): { map: TensorRef; normalized: TensorRef } {
-  const { batch, channels, in_h, in_w, out_h, out_w } = uniforms;
-  const coarse = b.scratch([batch, in_h * in_w], `${label}: coarse map`);
+  const { batch, channels, in_d, in_h, in_w } = uniforms;
+  const coarse = b.scratch([batch, in_d * in_h * in_w], `${label}: coarse map`);
   if (unfused || !fusedMapFits(b.device, channels)) {
     const alpha = b.scratch([batch, channels], `${label}: channel weights`);
     const { activations, weightSource: weight_source, picked } = sources;
     b.dispatch(mapStepKernels.alpha.program({ uniforms, bindings: { activations, weight_source, picked, alpha }, count: batch * channels }), `${label}: channel weights`);
-    b.dispatch(mapStepKernels.sum.program({ uniforms, bindings: { activations, weight_source, alpha, coarse }, count: batch * in_h * in_w }), `${label}: sum`);
+    b.dispatch(mapStepKernels.sum.program({ uniforms, bindings: { activations, weight_source, alpha, coarse }, count: batch * in_d * in_h * in_w }), `${label}: sum`);
     return addResizeNormalize(b, uniforms, coarse, label);
   }
-  const map = b.scratch([batch, out_h, out_w], `${label}: map`);
-  const normalized = b.scratch([batch, out_h, out_w], `${label}: normalized map`);
+  const map = b.scratch(mapShape(uniforms), `${label}: map`);
+  const normalized = b.scratch(mapShape(uniforms), `${label}: normalized map`);
   b.dispatch(
     mapKernel.program({
       uniforms,
@@ -64,12 +65,24 @@ export function addMap(b: PlanBuilder, uniforms: MapUniforms, sources: MapSource
   return { map, normalized };
 }
 
-/** A coarse map [batch, in_h * in_w] resized to the input and normalized: two dispatches. */
+/** [batch, out_d * out_h * out_w]: the map's buffer (the explainer gives it the input's spatial shape). */
+const mapShape = (u: MapUniforms) => [u.batch, u.out_d * u.out_h * u.out_w];
+
+/** A coarse map [batch, positions] resized to the input and normalized: two dispatches. */
 export function addResizeNormalize(b: PlanBuilder, uniforms: MapUniforms, coarse: TensorRef, label: string): { map: TensorRef; normalized: TensorRef } {
-  const { batch, out_h, out_w } = uniforms;
-  const map = b.scratch([batch, out_h, out_w], `${label}: map`);
-  const normalized = b.scratch([batch, out_h, out_w], `${label}: normalized map`);
-  b.dispatch(mapStepKernels.resize.program({ uniforms, bindings: { coarse, raw: map }, count: batch * out_h * out_w }), `${label}: resize`);
-  b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${label}: normalize`);
+  const map = b.scratch(mapShape(uniforms), `${label}: map`);
+  const normalized = b.scratch(mapShape(uniforms), `${label}: normalized map`);
+  b.dispatch(mapStepKernels.resize.program({ uniforms, bindings: { coarse, raw: map }, count: map.shape[0] * map.shape[1] }), `${label}: resize`);
+  addNormalize(b, map, normalized, label);
   return { map, normalized };
+}
+
+/** Per image min-max normalization of maps [batch, positions], one workgroup per image. */
+export function addNormalize(b: PlanBuilder, map: TensorRef, normalized: TensorRef, label: string): void {
+  const [batch, positions] = map.shape;
+  const uniforms = {
+    batch, channels: 1, image_stride: positions, channel_stride: 1, position_stride: 1, layer_offset: 0,
+    in_d: 1, in_h: 1, in_w: positions, out_d: 1, out_h: 1, out_w: positions, mode: 0, weight_class_stride: 0, weight_channel_stride: 0,
+  };
+  b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${label}: normalize`);
 }

@@ -1,5 +1,7 @@
 // The explanation methods: their names and one-line descriptions, what each needs (a gradient at the
 // layer, a guided pass to the input, none at all) and the map kernel's mode of the channel-weighted ones.
+import { MAP_MODE } from '../kernels/gradcam.js';
+
 /** The methods and their one-line descriptions (gradcam explain --help lists them). */
 export const METHOD_HELP = {
   gradcam: 'alpha_k = spatial mean of dy/dA_k; ReLU(sum_k alpha_k A_k)',
@@ -29,17 +31,10 @@ export const NO_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'scorecam', 'a
 /** Methods that need no gradient at the layer. */
 export const NO_LAYER_GRADIENT: readonly Method[] = [...NO_GRADIENT, 'guided-backprop'];
 
-// The map kernel's modes (MODE_* in shaders/gradcam_alpha.wgsl).
-export const MODE: Partial<Record<Method, number>> = {
-  gradcam: 0,
-  counterfactual: 1,
-  cam: 2,
-  xgradcam: 3,
-  'gradcam++': 4,
-  hirescam: 5,
-  'gradcam-elementwise': 6,
-  layercam: 7,
-};
+/** The methods whose map kernel reads the layer's gradient (CAM: the classifier weight), and their modes. */
+export const MODE: Partial<Record<Method, number>> = Object.fromEntries(
+  (['gradcam', 'counterfactual', 'cam', 'xgradcam', 'gradcam++', 'hirescam', 'gradcam-elementwise', 'layercam'] as const).map((m) => [m, MAP_MODE[m]]),
+);
 
 /** Plan output names: per layer, but one for the methods that do not depend on it. */
 export function outputName(method: Method, layer: number): string {

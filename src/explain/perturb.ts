@@ -5,24 +5,22 @@
 // the layer with one channel zeroed), runs the forward pass (Ablation-CAM: only the part after the
 // layer) and writes each copy's class score into its (image, channel) slot; a map plan turns the slots
 // into channel weights and the map.
-import { elementCount, type Shape } from '../graph/ir.js';
+import { elementCount, type Shape, upstreamTensors } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
-import { perturbKernels } from '../kernels/gradcam.js';
+import { MAP_MODE, perturbKernels } from '../kernels/gradcam.js';
 import type { Model } from '../runtime/model.js';
 import type { LayerInfo } from './layers.js';
-import { addMap } from './map.js';
+import { grid3, layoutUniforms } from './layout.js';
+import { addMap, mapUniforms } from './map.js';
 
 export type PerturbationMethod = 'scorecam' | 'ablationcam';
 export const PERTURBATION_METHODS: readonly string[] = ['scorecam', 'ablationcam'];
 
 /** Copies per batch when none is asked for (pytorch-grad-cam runs Score-CAM's masks 16 at a time). */
 export const DEFAULT_PERTURBATION_BATCH = 16;
-
-// The map kernel's modes for the two (MODE_SCORECAM, MODE_ABLATIONCAM in shaders/gradcam_alpha.wgsl).
-const MODE = { scorecam: 8, ablationcam: 9 } as const;
 
 const FIRST_COPY = 'first copy';
 
@@ -36,15 +34,18 @@ export const shareName = {
 
 /**
  * The tensors that the part of the network after `layer` reads besides the layer and what it computes
- * itself (skip connections around the layer, earlier features a concatenation takes again).
+ * itself (skip connections around the layer, earlier features a concatenation takes again). A tensor
+ * computed from constants alone (an attention scale exported as Pow of two constants) is not one: the
+ * batch plan computes it again, the same for any batch.
  */
 export function sideTensors(shaped: ShapedGraph, layer: string, score: string, between: readonly { inputs: string[]; outputs: string[] }[]): string[] {
   const computed = new Set<string>([layer]);
   for (const node of between) for (const out of node.outputs) computed.add(out);
   const side = new Set<string>();
+  const fromInputs = (tensor: string) => shaped.graph.inputs.some((input) => upstreamTensors(shaped.nodes, tensor).has(input.name));
   for (const node of between) {
     for (const input of node.inputs) {
-      if (input !== '' && !computed.has(input) && !shaped.constants.has(input)) side.add(input);
+      if (input !== '' && !computed.has(input) && !shaped.constants.has(input) && fromInputs(input)) side.add(input);
     }
   }
   if (!computed.has(score)) throw new UserError(`the score "${score}" does not depend on layer "${layer}"`);
@@ -93,8 +94,8 @@ export class Perturbation {
     args: { layer: LayerInfo; index: number; inputShape: Shape; score: string; side: string[]; batch: number },
   ): Promise<Perturbation> {
     const { layer, index, inputShape, score } = args;
-    const [images, inChannels, outH, outW] = inputShape;
-    const [, channels, layerH, layerW] = layer.shape;
+    const [images, inChannels, ...inputSpatial] = inputShape;
+    const { channels } = layer.layout;
     const pairs = images * channels;
     const shaped = shapedForCopies(model, inputShape, Math.min(args.batch, pairs));
     const batch = shaped.shapes.get(model.inputName)![0];
@@ -110,12 +111,15 @@ export class Perturbation {
     ]);
     const common = { images, channels };
     if (method === 'scorecam') {
+      if (inputSpatial.length > 2) throw new UserError('scorecam: masks of 3-D volumes are not implemented; use a gradient method or ablationcam');
       const image = b.addExternal(shareName.input, inputShape);
       externals.set(shareName.input, external(shareName.input));
-      const sizes = { in_h: layerH, in_w: layerW, out_h: outH, out_w: outW };
+      const [, in_h, in_w] = grid3(layer.layout.spatial);
+      const [, out_h, out_w] = grid3(inputSpatial);
+      const sizes = { ...layoutUniforms(layer.layout), in_h, in_w, out_h, out_w };
       const maskRange = b.scratch([batch, 2], 'Score-CAM: mask ranges');
       b.dispatch(perturbKernels.maskRange.program({ uniforms: { ...common, ...sizes }, bindings: { activations, first, mask_range: maskRange }, workgroups: [batch, 1, 1] }), 'Score-CAM: mask ranges');
-      const masked = b.scratch([batch, inChannels, outH, outW], 'Score-CAM: masked inputs');
+      const masked = b.scratch([batch, ...inputShape.slice(1)], 'Score-CAM: masked inputs');
       b.dispatch(
         perturbKernels.mask.program({
           uniforms: { ...common, in_channels: inChannels, ...sizes },
@@ -126,9 +130,10 @@ export class Perturbation {
       );
       b.setValue(model.inputName, masked);
     } else {
-      const ablated = b.scratch([batch, channels, layerH, layerW], 'Ablation-CAM: ablated layer');
+      const ablated = b.scratch([batch, ...layer.shape.slice(1)], 'Ablation-CAM: ablated layer');
+      const { imageStride: image_stride, channelStride: channel_stride } = layer.layout;
       b.dispatch(
-        perturbKernels.ablate.program({ uniforms: { ...common, plane: layerH * layerW }, bindings: { activations, first, ablated }, count: elementCount(ablated.shape) }),
+        perturbKernels.ablate.program({ uniforms: { ...common, image_stride, channel_stride }, bindings: { activations, first, ablated }, count: elementCount(ablated.shape) }),
         'Ablation-CAM: ablated layer',
       );
       b.setValue(layer.tensor, ablated);
@@ -158,7 +163,7 @@ export class Perturbation {
     const finishActivations = c.addExternal(shareName.activations(index), layer.shape);
     const finishPicked = c.addExternal(shareName.picked, [images, 2]);
     const weights = c.addExternal('channel scores', [images, channels]);
-    const uniforms = { batch: images, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: MODE[method], weight_class_stride: 0, weight_channel_stride: 0 };
+    const uniforms = mapUniforms(layer.layout, inputSpatial, MAP_MODE[method]);
     const { map, normalized } = addMap(c, uniforms, { activations: finishActivations, weightSource: weights, picked: finishPicked }, method);
     c.addOutput('map', map);
     c.addOutput('normalized', normalized);

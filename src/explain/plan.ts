@@ -6,19 +6,22 @@ import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
-import { classSeedKernel, guidedImageKernel, guidedProductKernel } from '../kernels/gradcam.js';
+import { guidedImageKernel, guidedProductKernel, targetSeedKernel } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { Model } from '../runtime/model.js';
 import { addEigenProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
-import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, scoreTensor } from './layers.js';
-import { addMap, addResizeNormalize } from './map.js';
+import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, type LayoutChoice } from './layers.js';
+import { addMap, addResizeNormalize, mapUniforms } from './map.js';
 import { GUIDED, LAYER_FREE, MODE, type Method, NO_LAYER_GRADIENT, outputName } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
 import { type Accumulated, addAccumulation, addNoisyInput, finishPlan, type Smoothing } from './smooth.js';
 import { MarginProbe } from './stability.js';
+import { planTarget, type TargetPlan } from './targets.js';
 
 export const CLASSES_INPUT = '<classes>';
+/** The target's mask or concept (one zero where it has none). */
+export const TARGET_AUX_INPUT = '<target aux>';
 
 export interface ExplainerPlan {
   /** GPU bytes of its executables (the plan cache's budget), and how to free them. */
@@ -31,6 +34,7 @@ export interface ExplainerPlan {
   layers: LayerInfo[];
   shaped: ShapedGraph;
   score: string;
+  target: TargetPlan;
   /** Score-CAM / Ablation-CAM per layer, made on first use. */
   perturbations: Map<string, Perturbation>;
   sides: string[][];
@@ -38,7 +42,7 @@ export interface ExplainerPlan {
 
 /** The plan of one (input shape, layers, methods, output), and with SmoothGrad its finish plan. */
 export async function buildExplainerPlan(model: Model, imagesShape: Shape, methods: Method[], layerNames: string[], options: ExplainLayersOptions): Promise<ExplainerPlan> {
-  if (imagesShape.length !== 4) throw new UserError(`explanations need a 4-D NCHW input, got [${imagesShape}]`);
+  if (imagesShape.length < 3 || imagesShape.length > 5) throw new UserError(`explanations need an [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got [${imagesShape}]`);
   // SmoothGrad: the plan runs batches of noisy copies, and folds their maps into per-image means.
   const smoothing: Smoothing | undefined = options.smooth && {
     images: imagesShape[0], samples: options.smooth.samples,
@@ -62,13 +66,12 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
     addAccumulation(b, margins, name, smoothing, 'min');
     accumulated.margins.set(name, [smoothing.images]);
   };
-  const { layers: candidates, default: fallback, score } = layersOf(shaped, options.output);
-  const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name)) : [fallback];
+  const [batch, inChannels, ...inputSpatial] = inputShape;
+  const target = planTarget(shaped, options.target, batch, options.output);
+  const { score } = target;
+  const { layers: candidates, default: fallback } = layersOf(shaped, score, model.inputName, options);
+  const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name, options.layout)) : [fallback];
   const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
-  const [batch] = inputShape;
-  const scoreCount = shaped.shapes.get(score)!.reduce((a, b) => a * b, 1);
-  if (scoreCount % batch !== 0) throw new UserError(`scores "${score}" [${shaped.shapes.get(score)}] do not split into ${batch} images`);
-  const numClasses = scoreCount / batch;
   const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
 
   const b = new PlanBuilder(shaped, model.deviceTraits);
@@ -95,11 +98,13 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
 
   b.setPhase('backward');
   const requested = b.addInput(CLASSES_INPUT, [batch], 'i32');
+  const aux = b.addInput(TARGET_AUX_INPUT, [Math.max(target.auxLength, 1)]);
   const seed = b.scratch(shaped.shapes.get(score)!, 'gradient seed');
   const picked = b.scratch([batch, 2], 'picked classes');
+  const { values, positions, mode, auxLength: aux_length, auxStride: aux_stride } = target;
   b.dispatch(
-    classSeedKernel.program({ uniforms: { batch, classes: numClasses }, bindings: { scores, requested, seed, picked }, count: batch * numClasses }),
-    'class selection',
+    targetSeedKernel.program({ uniforms: { batch, values, positions, mode, aux_length, aux_stride }, bindings: { scores, requested, aux, seed, picked }, count: batch * values }),
+    'target and seed',
   );
   b.addOutput('picked', picked);
   if (perturbing) b.addShared(shareName.picked, picked);
@@ -120,14 +125,9 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   }
 
   b.setPhase('cam');
-  const [, inChannels, outH, outW] = inputShape;
+  const pixels = inputSpatial.reduce((a, v) => a * v, 1);
   layers.forEach((layer, i) => {
-    const [, channels, layerH, layerW] = layer.shape;
-    const head = heads?.[i];
-    const uniforms = {
-      batch, channels, in_h: layerH, in_w: layerW, out_h: outH, out_w: outW, mode: 0,
-      weight_class_stride: head?.classStride ?? 0, weight_channel_stride: head?.channelStride ?? 0,
-    };
+    const uniforms = mapUniforms(layer.layout, inputSpatial, 0, heads?.[i]);
     const maps = new Map<Method, TensorRef>();
     // Guided Grad-CAM needs the Grad-CAM map even when Grad-CAM is not asked for.
     const wanted = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
@@ -136,9 +136,9 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
       let result: { map: TensorRef; normalized: TensorRef };
       if (method === 'eigencam' || method === 'eigengradcam') {
         const gradient = method === 'eigengradcam' ? gradients[i] : undefined;
-        result = addResizeNormalize(b, uniforms, addEigenProjection(b, activations[i], gradient, label), label);
+        result = addResizeNormalize(b, uniforms, addEigenProjection(b, activations[i], gradient, layer.layout, label), label);
       } else if (MODE[method] !== undefined) {
-        const weightSource = method === 'cam' ? b.constantTensor(head!.weight, 'classifier weight') : gradients[i];
+        const weightSource = method === 'cam' ? b.constantTensor(heads![i].weight, 'classifier weight') : gradients[i];
         result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: activations[i], weightSource, picked }, label, options.unfused);
       } else continue;
       maps.set(method, result.map);
@@ -147,20 +147,20 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
     }
     for (const method of methods.filter((m) => GUIDED.includes(m))) {
       if (LAYER_FREE.includes(method) && i > 0) continue;
-      const count = batch * inChannels * outH * outW;
+      const count = batch * inChannels * pixels;
       let image = guided!;
       if (method === 'guided-gradcam') {
-        image = b.scratch([batch, inChannels, outH, outW], `guided Grad-CAM at ${layer.tensor}`);
+        image = b.scratch(inputShape, `guided Grad-CAM at ${layer.tensor}`);
         b.dispatch(
           guidedProductKernel.program({
-            uniforms: { channels: inChannels, pixels: outH * outW },
+            uniforms: { channels: inChannels, pixels },
             bindings: { guided: guided!, map: maps.get('gradcam')!, product: image },
             count,
           }),
           `guided Grad-CAM at ${layer.tensor}`,
         );
       }
-      const picture = b.scratch([batch, inChannels, outH, outW], `${method}: picture`);
+      const picture = b.scratch(inputShape, `${method}: picture`);
       b.dispatch(
         guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
         `${method}: picture`,
@@ -178,7 +178,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   }
   const perturbations = new Map<string, Perturbation>();
   return {
-    exe, finish, smoothing, layers, shaped, score, perturbations, sides,
+    exe, finish, smoothing, layers, shaped, score, target, perturbations, sides,
     get bytes() {
       return exe.bytes + (finish?.bytes ?? 0) + [...perturbations.values()].reduce((total, p) => total + p.bytes, 0);
     },
@@ -190,8 +190,8 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   } satisfies ExplainerPlan;
 }
 
-export function layersOf(shaped: ShapedGraph, output?: string): { layers: LayerInfo[]; default: LayerInfo; score: string } {
-  const score = scoreTensor(shaped, output);
-  const layers = candidateLayers(shaped, score);
-  return { layers, default: defaultLayer(layers), score };
+/** The layers the layout reads upstream of the target's `score` tensor for the model input `input`, and the default one. */
+export function layersOf(shaped: ShapedGraph, score: string, input: string, choice: LayoutChoice): { layers: LayerInfo[]; default: LayerInfo } {
+  const layers = candidateLayers(shaped, score, shaped.shapes.get(input)!.slice(2), choice);
+  return { layers, default: defaultLayer(shaped, layers, choice.layout) };
 }

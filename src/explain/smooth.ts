@@ -5,11 +5,12 @@
 // means once every copy has run.
 import { type Shape, elementCount } from '../graph/ir.js';
 import { UserError } from '../errors.js';
-import { guidedImageKernel, mapStepKernels, smoothKernels } from '../kernels/gradcam.js';
+import { guidedImageKernel, smoothKernels } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
 import type { Model } from '../runtime/model.js';
+import { addNormalize } from './map.js';
 import type { ShapedGraph } from '../ops/infer.js';
 
 export interface SmoothOptions {
@@ -113,13 +114,12 @@ export async function finishPlan(model: Model, shaped: ShapedGraph, copiesPlan: 
     const map = external(name, shape);
     const normalized = b.scratch(shape, `normalized ${name}`);
     const [images] = shape;
-    if (shape.length === 4) {
+    // Maps are [images, positions]; the guided methods' images keep the input's shape.
+    if (shape.length > 2) {
       const perImage = elementCount(shape) / images;
       b.dispatch(guidedImageKernel.program({ uniforms: { per_image: perImage }, bindings: { values: map, image: normalized }, workgroups: [images, 1, 1] }), `normalize ${name}`);
     } else {
-      const [, h, w] = shape;
-      const uniforms = { batch: images, channels: 1, in_h: h, in_w: w, out_h: h, out_w: w, mode: 0, weight_class_stride: 0, weight_channel_stride: 0 };
-      b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [images, 1, 1] }), `normalize ${name}`);
+      addNormalize(b, map, normalized, name);
     }
     b.addOutput(name, map);
     b.addOutput(name.replace(/^map:/, 'normalized:'), normalized);

@@ -1,30 +1,73 @@
-// Kernels of the explanations: the class choice and gradient seed, the map kernel of every CAM method
+// Kernels of the explanations: the target's score and gradient seed, the map kernel of every CAM method
 // (fused, and its unfused composition for tests), and the guided-gradient products and pictures.
 import { defineKernel } from './declare.js';
 import { WORKGROUP_SIZE } from './program.js';
 
-export const classSeedKernel = defineKernel({
-  name: 'class_seed',
-  files: ['class_seed'],
+/** The targets the seed kernel forms on the GPU (TARGET_* in shaders/target_seed.wgsl). */
+export const TARGET_MODE = { class: 0, softmax: 1, binary: 2, segmentation: 3, similarity: 4 } as const;
+
+export const targetSeedKernel = defineKernel({
+  name: 'target_seed',
+  files: ['target_seed'],
   grid: 'elements',
-  uniforms: { batch: 'u32', classes: 'u32' },
-  // scores [batch, classes]; requested [batch] (negative: top-1); seed [batch, classes]; picked [batch, 2]: class, score.
-  bindings: { scores: 'read', requested: { access: 'read', element: 'i32' }, seed: 'write', picked: 'write' },
+  uniforms: {
+    // values: the output's values per image; positions: segmentation's positions per class (else 1).
+    batch: 'u32', values: 'u32', positions: 'u32', mode: 'u32',
+    // aux: the mask or the concept; aux_length 0 when there is none, aux_stride 0 when one serves every image.
+    aux_length: 'u32', aux_stride: 'u32',
+  },
+  constants: {
+    TARGET_CLASS: TARGET_MODE.class, TARGET_SOFTMAX: TARGET_MODE.softmax, TARGET_BINARY: TARGET_MODE.binary,
+    TARGET_SEGMENTATION: TARGET_MODE.segmentation, TARGET_SIMILARITY: TARGET_MODE.similarity,
+  },
+  // scores [batch, values]; requested [batch] (negative: top-1); seed [batch, values]; picked [batch, 2]: class, score.
+  bindings: { scores: 'read', requested: { access: 'read', element: 'i32' }, aux: 'read', seed: 'write', picked: 'write' },
 });
 
+/**
+ * Where value (image n, channel k, position p) of a layer lies, whatever its layout:
+ * n * image_stride + layer_offset + k * channel_stride + p * position_stride (shaders/layer_layout.wgsl;
+ * src/explain/layout.ts fills them in).
+ */
+export const LAYER_LAYOUT_UNIFORMS = { image_stride: 'u32', channel_stride: 'u32', position_stride: 'u32', layer_offset: 'u32' } as const;
+
+/** The map kernels' methods: the one numbering (MODE_* in shaders/gradcam_alpha.wgsl). */
+export const MAP_MODE = {
+  gradcam: 0, // alpha = spatial mean of the gradient
+  counterfactual: 1, // alpha = spatial mean of the negated gradient
+  cam: 2, // alpha = classifier weight row of the picked class
+  xgradcam: 3, // alpha = sum(g * A) / (sum(A) + 1e-7)
+  'gradcam++': 4, // alpha = sum(relu(g) * a), a = g^2 / (2 g^2 + sum(A) g^3 + 1e-6), 0 where g = 0
+  hirescam: 5, // term = g * A
+  'gradcam-elementwise': 6, // term = relu(g * A)
+  layercam: 7, // term = relu(g) * A
+  scorecam: 8, // alpha = softmax over channels of the masked inputs' class scores
+  ablationcam: 9, // alpha = (y - y_k) / y, y_k the class score with channel k zeroed
+} as const;
+const MAP_MODE_CONSTANTS = {
+  MODE_GRADCAM: MAP_MODE.gradcam, MODE_COUNTERFACTUAL: MAP_MODE.counterfactual, MODE_CAM: MAP_MODE.cam,
+  MODE_XGRADCAM: MAP_MODE.xgradcam, MODE_GRADCAM_PP: MAP_MODE['gradcam++'], MODE_HIRESCAM: MAP_MODE.hirescam,
+  MODE_ELEMENTWISE: MAP_MODE['gradcam-elementwise'], MODE_LAYERCAM: MAP_MODE.layercam,
+  MODE_SCORECAM: MAP_MODE.scorecam, MODE_ABLATIONCAM: MAP_MODE.ablationcam,
+};
+
 const MAP_UNIFORMS = {
-  // The layer's activations A: [batch, channels, in_h, in_w]; the map's size: the model input's.
-  batch: 'u32', channels: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32',
-  // The method: MODE_* in gradcam_alpha.wgsl.
+  // The layer's activations A: [batch, channels] by a grid of in_d x in_h x in_w positions, laid out as
+  // LAYER_LAYOUT_UNIFORMS say; the map's size: the model input's spatial axes, out_d x out_h x out_w
+  // (1 for the axes a 1-D or 2-D input lacks).
+  batch: 'u32', channels: 'u32', ...LAYER_LAYOUT_UNIFORMS,
+  in_d: 'u32', in_h: 'u32', in_w: 'u32', out_d: 'u32', out_h: 'u32', out_w: 'u32',
+  // The method: MAP_MODE.
   mode: 'u32',
   // CAM: where classifier weight (class, channel) lies in weight_source.
   weight_class_stride: 'u32', weight_channel_stride: 'u32',
 } as const;
 export const mapKernel = defineKernel({
   name: 'gradcam',
-  files: ['gradcam_common', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
+  files: ['layer_layout', 'gradcam_common', 'gradcam_resize', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
   grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
   uniforms: MAP_UNIFORMS,
+  constants: MAP_MODE_CONSTANTS,
   // The length of the channel weights in workgroup memory (src/explain/map.ts chooses it by the limit).
   defines: { ALPHA: '256' },
   bindings: { activations: 'read', weight_source: 'read', picked: 'read', coarse: 'write', raw: 'write', normalized: 'write' },
@@ -33,21 +76,23 @@ export const mapKernel = defineKernel({
 export const mapStepKernels = {
   alpha: defineKernel({
     name: 'gradcam_step_alpha',
-    files: ['gradcam_common', 'gradcam_alpha', 'gradcam_step_alpha'],
+    files: ['layer_layout', 'gradcam_common', 'gradcam_alpha', 'gradcam_step_alpha'],
     grid: 'elements',
     uniforms: MAP_UNIFORMS,
+    constants: MAP_MODE_CONSTANTS,
     bindings: { activations: 'read', weight_source: 'read', picked: 'read', alpha: 'write' },
   }),
   sum: defineKernel({
     name: 'gradcam_step_sum',
-    files: ['gradcam_common', 'gradcam_alpha', 'gradcam_step_sum'],
+    files: ['layer_layout', 'gradcam_common', 'gradcam_alpha', 'gradcam_step_sum'],
     grid: 'elements',
     uniforms: MAP_UNIFORMS,
+    constants: MAP_MODE_CONSTANTS,
     bindings: { activations: 'read', weight_source: 'read', alpha: 'read', coarse: 'write' },
   }),
   resize: defineKernel({
     name: 'gradcam_step_resize',
-    files: ['gradcam_common', 'gradcam_step_resize'],
+    files: ['gradcam_common', 'gradcam_resize', 'gradcam_step_resize'],
     grid: 'elements',
     uniforms: MAP_UNIFORMS,
     bindings: { coarse: 'read', raw: 'write' },
@@ -89,9 +134,9 @@ const EIGEN_UNIFORMS = {
 export const eigenKernels = {
   centre: defineKernel({
     name: 'eigen_centre',
-    files: ['eigen_centre'],
+    files: ['layer_layout', 'eigen_centre'],
     grid: 'elements',
-    uniforms: { plane: 'u32', product: 'u32' },
+    uniforms: { channels: 'u32', plane: 'u32', product: 'u32', ...LAYER_LAYOUT_UNIFORMS },
     bindings: { activations: 'read', gradient: 'read', centred: 'write' },
   }),
   gram: defineKernel({
@@ -127,23 +172,23 @@ const FIRST_COPY = { access: 'read', element: 'i32' } as const;
 export const perturbKernels = {
   maskRange: defineKernel({
     name: 'score_mask_range',
-    files: ['perturb_common', 'score_mask_common', 'workgroup_min_max', 'score_mask_range'],
+    files: ['layer_layout', 'perturb_common', 'score_mask_common', 'workgroup_min_max', 'score_mask_range'],
     grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
-    uniforms: { images: 'u32', channels: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32' },
+    uniforms: { images: 'u32', channels: 'u32', ...LAYER_LAYOUT_UNIFORMS, in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32' },
     bindings: { activations: 'read', first: FIRST_COPY, mask_range: 'write' },
   }),
   mask: defineKernel({
     name: 'score_mask',
-    files: ['perturb_common', 'score_mask_common', 'score_mask'],
+    files: ['layer_layout', 'perturb_common', 'score_mask_common', 'score_mask'],
     grid: 'elements',
-    uniforms: { images: 'u32', channels: 'u32', in_channels: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32' },
+    uniforms: { images: 'u32', channels: 'u32', ...LAYER_LAYOUT_UNIFORMS, in_channels: 'u32', in_h: 'u32', in_w: 'u32', out_h: 'u32', out_w: 'u32' },
     bindings: { image: 'read', activations: 'read', first: FIRST_COPY, mask_range: 'read', masked: 'write' },
   }),
   ablate: defineKernel({
     name: 'ablate_channel',
     files: ['perturb_common', 'ablate_channel'],
     grid: 'elements',
-    uniforms: { images: 'u32', channels: 'u32', plane: 'u32' },
+    uniforms: { images: 'u32', channels: 'u32', image_stride: 'u32', channel_stride: 'u32' },
     bindings: { activations: 'read', first: FIRST_COPY, ablated: 'write' },
   }),
   repeat: defineKernel({

@@ -1,0 +1,116 @@
+// The target: each image's score y (what the explanation explains) and the seed of the backward pass,
+// dy/d(output), from the output's values (`values` per image). Runs on the GPU so that the forward pass,
+// the backward pass and the map stay one submission. The modes (TARGET_* from the kernel's declaration):
+// - CLASS: y = output[c] (the logit before softmax, or any output element: --target raw); seed one-hot.
+// - SOFTMAX: y = p_c = softmax(output)[c]; dy/dz_j = p_c (delta_cj - p_j).
+// - BINARY: one logit z; y = z for class 1, -z for class 0 (pytorch-grad-cam's convention); the default
+//   class is the predicted one, 1 where z >= 0.
+// - SEGMENTATION: output [K, positions]; y = sum_p m_p output[c, p], m the given mask (aux) or, without
+//   one, 1 where c has the largest score at p (the decision is the forward pass's, made here once).
+// - SIMILARITY: y = cos(output, v), v the concept (aux); dy/do = v / (|o| |v|) - y o / |o|^2.
+// A requested class below 0 asks for the top-1 (CLASS, SOFTMAX, BINARY). An image with a score or an
+// output value that is NaN or infinite, or a similarity with a zero vector, gets class -1: the host
+// refuses the whole result. Each image's checks and score are made once, by the invocation of its first
+// value, which writes `picked` (class, y).
+
+fn value(n: u32, j: u32) -> f32 {
+  return scores[n * P.values + j];
+}
+
+fn finite(v: f32) -> bool {
+  return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u;
+}
+
+fn chosen_class(n: u32) -> u32 {
+  if (requested[n] >= 0) { return u32(requested[n]); }
+  if (P.mode == TARGET_BINARY) { return select(0u, 1u, value(n, 0u) >= 0.0); }
+  var best = 0u;
+  for (var c = 1u; c < P.values; c++) {
+    if (value(n, c) > value(n, best)) { best = c; }
+  }
+  return best;
+}
+
+fn finite_values(n: u32) -> bool {
+  for (var j = 0u; j < P.values; j++) {
+    if (!finite(value(n, j))) { return false; }
+  }
+  return true;
+}
+
+// SOFTMAX: the row's largest value and sum of exp(value - largest).
+fn softmax_terms(n: u32) -> vec2<f32> {
+  var top = value(n, 0u);
+  for (var j = 1u; j < P.values; j++) { top = max(top, value(n, j)); }
+  var total = 0.0;
+  for (var j = 0u; j < P.values; j++) { total += exp(value(n, j) - top); }
+  return vec2<f32>(top, total);
+}
+
+// SEGMENTATION: the mask's weight at position p of image n for class c.
+fn mask_weight(n: u32, c: u32, p: u32) -> f32 {
+  if (P.aux_length > 0u) { return aux[n * P.aux_stride + p]; }
+  let classes = P.values / P.positions;
+  var best = 0u;
+  for (var k = 1u; k < classes; k++) {
+    if (value(n, k * P.positions + p) > value(n, best * P.positions + p)) { best = k; }
+  }
+  return select(0.0, 1.0, best == c);
+}
+
+// SIMILARITY: o.v, |o|^2, |v|^2.
+fn similarity_terms(n: u32) -> vec3<f32> {
+  var terms = vec3<f32>(0.0);
+  for (var j = 0u; j < P.values; j++) {
+    let o = value(n, j);
+    let v = aux[n * P.aux_stride + j];
+    terms += vec3<f32>(o * v, o * o, v * v);
+  }
+  return terms;
+}
+
+fn element(index: u32) {
+  let n = index / P.values;
+  let j = index % P.values;
+  let c = chosen_class(n);
+  var seed_value = 0.0;
+  var score = 0.0;
+  var valid = true;
+  switch P.mode {
+    case TARGET_SOFTMAX: {
+      let t = softmax_terms(n);
+      let p_c = exp(value(n, c) - t.x) / t.y;
+      seed_value = p_c * (select(0.0, 1.0, j == c) - exp(value(n, j) - t.x) / t.y);
+      score = p_c;
+    }
+    case TARGET_BINARY: {
+      let sign = select(-1.0, 1.0, c == 1u);
+      seed_value = sign;
+      score = sign * value(n, 0u);
+    }
+    case TARGET_SEGMENTATION: {
+      let p = j % P.positions;
+      seed_value = select(0.0, mask_weight(n, c, p), j / P.positions == c);
+      if (j == 0u) {
+        for (var q = 0u; q < P.positions; q++) { score += mask_weight(n, c, q) * value(n, c * P.positions + q); }
+      }
+    }
+    case TARGET_SIMILARITY: {
+      let t = similarity_terms(n);
+      let norms = sqrt(t.y * t.z);
+      valid = norms > 0.0;
+      score = t.x / norms;
+      seed_value = select(0.0, aux[n * P.aux_stride + j] / norms - score * value(n, j) / t.y, valid);
+    }
+    default: {
+      seed_value = select(0.0, 1.0, j == c);
+      score = value(n, c);
+    }
+  }
+  seed[index] = seed_value;
+  if (j == 0u) {
+    valid = valid && finite_values(n) && finite(score);
+    picked[2u * n] = select(-1.0, f32(select(c, 0u, P.mode == TARGET_SIMILARITY)), valid);
+    picked[2u * n + 1u] = score;
+  }
+}
