@@ -7,7 +7,7 @@ import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Explainer, type Method } from '../src/explain/explainer.js';
 import type { Target } from '../src/explain/targets.js';
-import type { LayoutName } from '../src/explain/layout.js';
+import { describeLayer, type LayoutName, tokenGrid } from '../src/explain/layout.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, readMeta, readReference, readTensor, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
@@ -72,4 +72,83 @@ describe('explanations beyond 2-D classifiers match float64 PyTorch', () => {
       }
     });
   }
+});
+
+describe('layer layouts', () => {
+  it('reads a token grid from the token count and the input aspect, with or without a class token', () => {
+    expect(tokenGrid(197, [224, 224])).toEqual([14, 14]);
+    expect(tokenGrid(196, [224, 224])).toEqual([14, 14]);
+    expect(tokenGrid(49, [32, 24])).toEqual([8, 6]);
+    expect(tokenGrid(35, [20, 28])).toEqual([5, 7]);
+    expect(() => tokenGrid(2, [224, 224])).toThrow(/give it with --grid HxW/);
+    const tokens = describeLayer([2, 49, 16], 'tokens', [32, 24]);
+    expect(tokens).toMatchObject({ channels: 16, spatial: [8, 6], channelStride: 1, positionStride: 16, offset: 16, classToken: true });
+    expect(describeLayer([2, 5, 7, 12], 'channels-last', [20, 28])).toMatchObject({ channels: 12, spatial: [5, 7], channelStride: 1, positionStride: 12, offset: 0 });
+    expect(describeLayer([2, 8, 4, 6, 5], 'nchw', [8, 12, 10])).toMatchObject({ channels: 8, spatial: [4, 6, 5], channelStride: 120, positionStride: 1 });
+    expect(() => describeLayer([2, 49, 16], 'tokens', [32, 24], [7, 6])).toThrow(/grid 7x6 has 42 positions; the layer has 49 tokens/);
+    expect(() => describeLayer([2, 16, 8, 8], 'tokens', [32, 32])).toThrow(/layout tokens needs a 3-D layer/);
+  });
+
+  it('finds the default layer of each layout: the last block\'s norm1 for tokens, the last spatial map otherwise', async () => {
+    for (const [name, layout] of [['vit_tokens_class', 'tokens'], ['swin_channels_last', 'channels-last'], ['cnn1d_signal', 'nchw'], ['cnn3d_volume', 'nchw']] as const) {
+      const dir = join(FIXTURES, 'beyond', name);
+      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+      try {
+        const { default: chosen } = new Explainer(model).layers(readTensor(join(dir, 'x0.npy')).shape, undefined, { layout });
+        expect(chosen.tensor, name).toBe(readMeta<BeyondMeta>(dir).layer);
+      } finally {
+        model.dispose();
+      }
+    }
+  });
+
+  it('gives the fused map kernel\'s map from its unfused steps, bit for bit, on a token layer with a class token', async () => {
+    const dir = join(FIXTURES, 'beyond', 'vit_tokens_class');
+    const meta = readMeta<BeyondMeta>(dir);
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    const explainer = new Explainer(model);
+    try {
+      const input = readTensor(join(dir, 'x0.npy'));
+      const options = { layer: meta.layer, layout: meta.layout, classes: meta.classes, methods: ['gradcam', 'gradcam++', 'layercam'] as Method[] };
+      const fused = await explainer.explainMany(input, options);
+      const unfused = await explainer.explainMany(input, { ...options, unfused: true });
+      for (const [method, e] of fused) expect(Array.from(unfused.get(method)!.map.data), method).toEqual(Array.from(e.map.data));
+      // Read as if it had no class token (a 7x7 grid of the 49 tokens), the map is another one.
+      const wrong = await explainer.explain(input, { layer: meta.layer, layout: 'tokens', grid: [7, 7], classes: meta.classes });
+      expect(relativeError(wrong.map.data.subarray(0, 32 * 24), { shape: [], data: Float64Array.from(fused.get('gradcam')!.map.data.subarray(0, 32 * 24)) })).toBeGreaterThan(0.05);
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
+  });
+
+  it('refuses bad combinations with one-line errors', async () => {
+    const open = (name: string) => {
+      const dir = join(FIXTURES, 'beyond', name);
+      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+      return { model, explainer: new Explainer(model), input: readTensor(join(dir, 'x0.npy')), meta: readMeta<BeyondMeta>(dir) };
+    };
+    const vit = open('vit_tokens_class');
+    const seg = open('seg_argmax_mask');
+    const embed = open('embed_similarity');
+    try {
+      const refuse = (p: Promise<unknown>, pattern: RegExp) => expect(p).rejects.toThrow(pattern);
+      await refuse(vit.explainer.explain(vit.input, { layer: '/patch/Conv_output_0', layout: 'tokens' }), /not a layer the tokens layout reads/);
+      await refuse(vit.explainer.explain(vit.input, { target: { kind: 'binary' } }), /target binary needs one logit per image; output "y" has 5/);
+      await refuse(vit.explainer.explain(vit.input, { layout: 'tokens', method: 'cam' }), /cam explains a class logit|CAM reads nchw layers/);
+      await refuse(vit.explainer.explain(vit.input, { layout: 'tokens', method: 'scorecam', target: { kind: 'softmax' } }), /scorecam explains a class logit/);
+      await refuse(seg.explainer.explain(seg.input, { target: { kind: 'segmentation' } }), /target segmentation needs the class to explain/);
+      const mask = { shape: [5, 5], data: new Float32Array(25) };
+      await refuse(seg.explainer.explain(seg.input, { target: { kind: 'segmentation', mask }, classes: [1] }), /the mask has 5x5 values; the output's positions are 24x20/);
+      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'similarity', concept: { shape: [3], data: new Float32Array(3) } } }), /the concept has 3 values; output "y" has 8 per image/);
+      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'similarity' } }), /needs a concept vector/);
+      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'raw', index: 8 } }), /target raw needs an index from 0 to 7/);
+      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'softmax' }, smooth: { samples: 2, noise: 0.1, seed: 0 } }), /SmoothGrad explains the class logit/);
+    } finally {
+      for (const o of [vit, seg, embed]) {
+        o.explainer.dispose();
+        o.model.dispose();
+      }
+    }
+  });
 });

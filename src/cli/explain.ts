@@ -2,6 +2,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
+import { GUIDED } from '../explain/methods.js';
+import { checkLayout, LAYOUT_HELP, type LayoutName } from '../explain/layout.js';
+import { checkTargetKind, type Target, TARGET_HELP } from '../explain/targets.js';
+import type { Tensor } from '../runtime/model.js';
+import { readImage } from '../io/decode.js';
+import { signalPlot, sliceSheet } from '../io/plots.js';
 import { STABLE_MARGIN } from '../explain/stability.js';
 import { describeAdapter } from '../gpu/context.js';
 import type { DispatchProfile } from '../plan/profile.js';
@@ -9,7 +15,7 @@ import { FILL_WORKGROUPS_PER_UNIT, GPUS, gpuSpec, roofline, type GpuSpec } from 
 import { UsageError, UserError } from '../errors.js';
 import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { rgbToFloat01 } from '../io/image.js';
-import { writeNpy } from '../io/npy.js';
+import { readNpy, writeNpy } from '../io/npy.js';
 import { writePng } from '../io/png.js';
 import { intList, parse, positiveInt, required } from './args.js';
 import { Progress } from '../io/progress.js';
@@ -23,7 +29,8 @@ import { adapterList, BATCH_WORKER, explainFolderOnAdapters, serveBatches } from
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
-                [--method M] [--smooth N [--noise S] [--seed K]] [--batch N] [--out DIR] [--npy FILE] [--json]
+                [--method M] [--layout L [--grid HxW]] [--target T [--mask F | --concept V.npy | --index I]]
+                [--smooth N [--noise S] [--seed K]] [--batch N] [--out DIR] [--npy FILE] [--json]
 gradcam explain --model M.onnx --images DIR --out DIR [--batch N] [--resume] [--save-npy] [...]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
@@ -44,6 +51,15 @@ ${INPUT_HELP}
                        spatial feature map; see 'gradcam layers'); several layers come from one
                        backward pass, and each output file then carries its layer's name
   --class C[,C...]     one class for every image or one per image (default: each image's top-1)
+  --layout L           how the layer is read (default nchw):
+${Object.entries(LAYOUT_HELP).map(([name, what]) => `                         ${name.padEnd(14)} ${what}`).join('\n')}
+  --grid HxW           tokens: the grid of the tokens (default: from their count and the input's aspect)
+  --target T           what is explained (default class):
+${Object.entries(TARGET_HELP).map(([name, what]) => `                         ${name.padEnd(13)} ${what}`).join('\n')}
+  --mask FILE          segmentation: the positions to sum (.npy of the output's spatial size, one or
+                       one per image, or a PNG: non-zero pixels); default: where the class wins
+  --concept V.npy      similarity: the concept vector (one, or one per image)
+  --index I            raw: the element of each image's output (flattened) to explain
   --method M           the method (default gradcam):
 ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
   --smooth N           SmoothGrad (the gradient methods): the map averaged over N noisy copies of
@@ -55,9 +71,13 @@ ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${
                        GPU memory); a progress bar shows when the passes take over a second
   --output NAME        the class-score output when it is not the first graph output
   --out DIR            per image: NAME.heatmap.png and NAME.overlay.png (the guided methods:
-                       NAME.METHOD.png, standardized, x0.1, +0.5, clipped as the papers show it)
+                       NAME.METHOD.png, standardized, x0.1, +0.5, clipped as the papers show it);
+                       a signal [N, C, L]: NAME.signal.png, its channels with the map as a colour
+                       band under them; a volume [N, C, D, H, W]: NAME.slices.png, the depth slices
+                       with the map over each
   --npy FILE           the maps after ReLU and resize, before normalization: float32 [N, H, W]
-                       (the guided methods: the gradient image, [N, C, H, W])
+                       ([N, L] for signals, [N, D, H, W] for volumes; the guided methods: the
+                       gradient at the input, the input's shape)
   --labels FILE        class names, one per line (or a JSON array)
   --profile FILE       time every dispatch (GPU timestamps): a table slowest first, and FILE as JSON,
                        each with its FLOPs (GEMMs), bytes bound and workgroups
@@ -72,7 +92,12 @@ examples:
   gradcam explain --model resnet50.onnx --image cat.jpg --layer all --json
   gradcam explain --model resnet50.onnx --image cat.jpg --method scorecam --batch 32 --npy map.npy
   gradcam explain --model resnet50.onnx --image cat.jpg --smooth 25 --noise 0.15 --out maps/
-  gradcam explain --model resnet50.onnx --images val/ --out maps/ --shard 3/16 --resume`;
+  gradcam explain --model resnet50.onnx --images val/ --out maps/ --shard 3/16 --resume
+  gradcam explain --model vit.onnx --image cat.jpg --layout tokens --target softmax --out maps/
+  gradcam explain --model swin.onnx --image cat.jpg --layout channels-last --out maps/
+  gradcam explain --model unet.onnx --image street.png --target segmentation --class 7 --out maps/
+  gradcam explain --model encoder.onnx --image dog.jpg --target similarity --concept dog.npy --npy m.npy
+  gradcam explain --model ecg.onnx --input beats.npy --class 2 --out maps/`;
 
 export async function explain(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -98,6 +123,12 @@ export async function explain(argv: string[]): Promise<void> {
       profile: { type: 'string' },
       'profile-device': { type: 'string' },
       json: { type: 'boolean' },
+      layout: { type: 'string' },
+      grid: { type: 'string' },
+      target: { type: 'string' },
+      mask: { type: 'string' },
+      concept: { type: 'string' },
+      index: { type: 'string' },
       ...INPUT_OPTIONS,
     },
     true,
@@ -115,9 +146,10 @@ export async function explain(argv: string[]): Promise<void> {
     const explainer = new Explainer(model);
     try {
       const output = values.output as string | undefined;
-      const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output).layers.map((l) => l.tensor));
+      const reading = layoutOptions(values);
+      const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output, reading).layers.map((l) => l.tensor));
       const options = {
-        methods: [method], layers, classes, output, smooth: smoothOptions(values),
+        methods: [method], layers, classes, output, smooth: smoothOptions(values), ...reading, target: targetOptions(values),
         batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress(),
       };
       const profilePath = values.profile as string | undefined;
@@ -135,7 +167,7 @@ export async function explain(argv: string[]): Promise<void> {
         }
         return { result, files };
       });
-      report(input, written, labels, Boolean(values.json));
+      report(input, written, labels, Boolean(values.json), options.target?.kind ?? 'class');
       const measured = results[0].profile;
       if (profilePath && measured) {
         const profile = device ? measured.map((p) => ({ ...p, roofline: roofline(p, device) })) : measured;
@@ -158,6 +190,7 @@ async function explainImages(modelPath: string, method: Method, classes: number[
   if (values.npy !== undefined) throw new UsageError('with --images, --save-npy writes each image\'s map; --npy FILE is for one batch');
   if (classes && classes.length > 1) throw new UserError('with --images, --class takes one class for every image');
   const preprocess = imageOptions(values as InputValues);
+  if (['target', 'mask', 'concept', 'index'].some((k) => values[k] !== undefined)) throw new UsageError('--target and its --mask, --concept, --index explain one batch (--input or --image), not --images');
   const batch = positiveInt(values.batch as string | undefined, '--batch') ?? DEFAULT_FOLDER_BATCH;
   const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
   if (values.adapters !== undefined) return explainOnAdapters({ dir, out, batch, resume: Boolean(values.resume), shard }, argv, values);
@@ -166,8 +199,9 @@ async function explainImages(modelPath: string, method: Method, classes: number[
     try {
       const output = values.output as string | undefined;
       const shape = [1, 3, ...cropSize(preprocess)];
-      const layers = layerList(values.layer as string | undefined, () => explainer.layers(shape, output).layers.map((l) => l.tensor));
-      const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values) };
+      const reading = layoutOptions(values);
+      const layers = layerList(values.layer as string | undefined, () => explainer.layers(shape, output, reading).layers.map((l) => l.tensor));
+      const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values), ...reading };
       if (process.env[BATCH_WORKER] && process.send) {
         await serveBatches(explainer, { dir, out, preprocess, saveNpy: Boolean(values['save-npy']), labels, explain, writeImages, fileTag: fileSafe });
         return;
@@ -233,6 +267,54 @@ function smoothOptions(values: Record<string, unknown>): SmoothOptions | undefin
   return { samples, noise, seed };
 }
 
+/** --layout L [--grid HxW]. */
+export function layoutOptions(values: Record<string, unknown>): { layout?: LayoutName; grid?: number[] } {
+  const layout = values.layout === undefined ? undefined : checkLayout(values.layout as string);
+  if (values.grid === undefined) return { layout };
+  const grid = String(values.grid).split('x').map(Number);
+  if (grid.length !== 2 || grid.some((v) => !Number.isInteger(v) || v <= 0)) throw new UserError(`--grid takes HxW, two positive integers, got "${values.grid}"`);
+  if (layout !== 'tokens') throw new UserError('--grid goes with --layout tokens');
+  return { layout, grid };
+}
+
+/** --target T with its --mask, --concept or --index. */
+function targetOptions(values: Record<string, unknown>): Target | undefined {
+  const given = (['mask', 'concept', 'index'] as const).filter((k) => values[k] !== undefined);
+  if (values.target === undefined) {
+    if (given.length) throw new UserError(`--${given[0]} goes with --target ${given[0] === 'mask' ? 'segmentation' : given[0] === 'concept' ? 'similarity' : 'raw'}`);
+    return undefined;
+  }
+  const kind = checkTargetKind(values.target as string);
+  const index = values.index === undefined ? undefined : Number(values.index);
+  if (index !== undefined && !(Number.isInteger(index) && index >= 0)) throw new UserError(`--index takes an integer >= 0, got "${values.index}"`);
+  return {
+    kind,
+    mask: values.mask === undefined ? undefined : readMask(values.mask as string),
+    concept: values.concept === undefined ? undefined : readFloatArray(values.concept as string, '--concept'),
+    index,
+  };
+}
+
+/** A mask: a float32 .npy, or an image whose non-zero pixels are 1. */
+function readMask(path: string): Tensor {
+  if (path.toLowerCase().endsWith('.npy')) return readFloatArray(path, '--mask');
+  const image = readImage(path);
+  const data = new Float32Array(image.width * image.height);
+  for (let p = 0; p < data.length; p++) data[p] = image.data[3 * p] || image.data[3 * p + 1] || image.data[3 * p + 2] ? 1 : 0;
+  return { shape: [image.height, image.width], data };
+}
+
+function readFloatArray(path: string, flag: string): Tensor {
+  let array;
+  try {
+    array = readNpy(path);
+  } catch (e) {
+    throw new UserError(`${flag}: ${(e as Error).message}`);
+  }
+  if (array.dtype !== 'float32' && array.dtype !== 'float64') throw new UserError(`${flag}: ${path} must hold float32 or float64 values, not ${array.dtype}`);
+  return { shape: array.shape, data: Float32Array.from(array.data as ArrayLike<number>) };
+}
+
 /** Smilkov et al. found 10-20% of the input range best for SmoothGrad. */
 const DEFAULT_NOISE = 0.15;
 
@@ -268,9 +350,15 @@ export function fileSafe(name: string): string {
 
 export function writeImages(dir: string, input: ModelInput, result: Explanation, tag: string): string[][] {
   mkdirSync(dir, { recursive: true });
+  const spatial = input.tensor.shape.slice(2);
+  const guided = GUIDED.includes(result.method);
+  if (spatial.length !== 2) {
+    if (guided) throw new UserError(`--out draws the guided methods' gradients over 2-D images; for this [${input.tensor.shape}] input use --npy`);
+    return writeSignalOrVolume(dir, input, result, tag);
+  }
   const [height, width] = result.map.shape.slice(-2);
   const plane = height * width;
-  if (result.map.shape.length === 4) {
+  if (guided) {
     // A guided gradient: the picture itself, no colormap.
     const channels = result.map.shape[1];
     return input.names.map((name, n) => {
@@ -290,7 +378,22 @@ export function writeImages(dir: string, input: ModelInput, result: Explanation,
   });
 }
 
-function report(input: ModelInput, written: { result: Explanation; files: string[][] }[], labels: string[] | undefined, json: boolean) {
+/** A signal's plot with its map band (NAME.signal.png), or a volume's slices with the map over them (NAME.slices.png). */
+function writeSignalOrVolume(dir: string, input: ModelInput, result: Explanation, tag: string): string[][] {
+  const [, channels, ...spatial] = input.tensor.shape;
+  const positions = spatial.reduce((a, b) => a * b, 1);
+  return input.names.map((name, n) => {
+    const map01 = result.normalized.data.subarray(n * positions, (n + 1) * positions);
+    const values = input.tensor.data.subarray(n * channels * positions, (n + 1) * channels * positions);
+    const [file, picture] = spatial.length === 1
+      ? [join(dir, `${name}${tag}.signal.png`), signalPlot(values, channels, map01)]
+      : [join(dir, `${name}${tag}.slices.png`), sliceSheet(values, spatial[0], spatial[1], spatial[2], map01)];
+    writePng(file, picture.width, picture.height, picture.rgb);
+    return [file];
+  });
+}
+
+function report(input: ModelInput, written: { result: Explanation; files: string[][] }[], labels: string[] | undefined, json: boolean, target: string) {
   const first = written[0].result;
   const t = first.timings;
   const imagesOf = ({ result, files }: (typeof written)[number]) =>
@@ -322,17 +425,18 @@ function report(input: ModelInput, written: { result: Explanation; files: string
     }
   }
   const timingsMs = { forward: t.forwardMs ?? null, backward: t.backwardMs ?? null, cam: t.camMs ?? null, perturbation: t.perturbationMs ?? null, total: t.wallMs };
-  const layerOf = (l: Explanation['layer']) => ({ tensor: l.tensor, node: l.node, shape: l.shape });
+  const layerOf = (l: Explanation['layer']) => ({ tensor: l.tensor, node: l.node, shape: l.shape, layout: l.layout.name, grid: l.layout.spatial });
   if (json) {
     const summary =
       reports.length === 1
-        ? { method: first.method, layer: layerOf(first.layer), timingsMs, images: reports[0].images }
-        : { method: first.method, timingsMs, layers: reports.map((r) => ({ layer: layerOf(r.layer), images: r.images })) };
+        ? { method: first.method, target, layer: layerOf(first.layer), timingsMs, images: reports[0].images }
+        : { method: first.method, target, timingsMs, layers: reports.map((r) => ({ layer: layerOf(r.layer), images: r.images })) };
     console.log(JSON.stringify(summary, null, 2));
     return;
   }
   for (const { layer, images } of reports) {
-    console.log(`${first.method} at layer "${layer.tensor}" [${layer.shape}]`);
+    const reading = layer.layout.name === 'nchw' ? '' : ` read as ${layer.layout.name} (grid ${layer.layout.spatial.join('x')})`;
+    console.log(`${first.method} at layer "${layer.tensor}" [${layer.shape}]${reading}${target === 'class' ? '' : `, target ${target}`}`);
     for (const i of images) {
       const what = i.label ? `${i.class} (${i.label})` : `${i.class}`;
       console.log(`${i.image}: class ${what}, score ${i.score.toFixed(4)}${i.files.length ? ` -> ${i.files.join(', ')}` : ''}`);

@@ -43,7 +43,8 @@ export function candidateLayers(shaped: ShapedGraph, score: string, input: reado
   for (const node of shaped.nodes) {
     for (const out of node.outputs) {
       const shape = shaped.shapes.get(out);
-      if (!up.has(out) || out === score || shape?.length !== rank) continue;
+      // A composite op's inner tensors (named "output::Op/...") are the engine's, not the model's.
+      if (!up.has(out) || out === score || shape?.length !== rank || out.includes('::')) continue;
       let layout: LayerLayout;
       try {
         layout = describeLayer(shape, name, input, choice.grid);
@@ -51,7 +52,8 @@ export function candidateLayers(shaped: ShapedGraph, score: string, input: reado
         if (e instanceof UserError) continue; // not a grid of this input: not a candidate
         throw e;
       }
-      layers.push({ tensor: out, node: node.name, opType: node.opType, shape, layout });
+      const source = node.origin ?? node;
+      layers.push({ tensor: out, node: source.name, opType: source.opType, shape, layout });
     }
   }
   return layers;
@@ -59,16 +61,19 @@ export function candidateLayers(shaped: ShapedGraph, score: string, input: reado
 
 /**
  * The default layer: the last one before the scores whose grid has more than one position on every axis
- * (the input of the final pooling or flatten). For tokens, the last LayerNormalization that feeds a
- * matrix product (the last block's norm1, as pytorch-grad-cam's ViT recipe takes: a class-token head
- * reads the last block's other tokens not at all).
+ * (the input of the final pooling or flatten). For tokens, the last LayerNormalization before the last
+ * attention (a product of two computed tensors): the last block's norm1, as pytorch-grad-cam's ViT
+ * recipe takes. After the last attention a class-token head reads no other token, and their gradient
+ * is zero.
  */
 export function defaultLayer(shaped: ShapedGraph, layers: LayerInfo[], layout: LayoutName = 'nchw'): LayerInfo {
   const spatial = layers.filter((l) => l.layout.spatial.every((s) => s > 1));
   let layer = spatial.at(-1) ?? layers.at(-1);
   if (layout === 'tokens') {
-    const feedsProduct = (l: LayerInfo) => shaped.nodes.some((n) => n.inputs.includes(l.tensor) && (n.opType === 'MatMul' || n.opType === 'Gemm'));
-    layer = spatial.filter((l) => l.opType === 'LayerNormalization' && feedsProduct(l)).at(-1) ?? layer;
+    const computed = (t: string) => !shaped.constants.has(t);
+    const attention = shaped.nodes.filter((n) => n.opType === 'MatMul' && n.inputs.every(computed)).at(-1);
+    const before = attention && upstreamTensors(shaped.nodes, attention.outputs[0]);
+    layer = spatial.filter((l) => l.opType === 'LayerNormalization' && before?.has(l.tensor)).at(-1) ?? layer;
   }
   if (!layer) {
     const what = layout === 'tokens' ? 'token layer [N, T, C] on a grid' : `${layout} feature map`;

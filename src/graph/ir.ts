@@ -24,6 +24,8 @@ export interface Node {
   inputs: string[];
   outputs: string[];
   attributes: Map<string, AttributeValue>;
+  /** A node made by expanding a composite op at load: the model's own node it came from. */
+  origin?: { name: string; opType: string };
 }
 
 export interface GraphInput {

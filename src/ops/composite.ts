@@ -30,6 +30,7 @@ export class NodeMaker {
     readonly opset: number,
   ) {}
 
+  /** Names of the expansion's own tensors and nodes: they contain "::" (no layer list shows them). */
   private fresh(what: string): string {
     return `${this.node.outputs[0]}::${this.node.opType}/${what}${this.count++}`;
   }
@@ -42,7 +43,8 @@ export class NodeMaker {
   add(opType: string, inputs: string[], attributes: Record<string, AttributeValue> = {}, output?: string): string {
     if (this.opset < 7 && LEGACY_BROADCAST.has(opType)) attributes = { ...attributes, broadcast: 1 };
     const out = output ?? this.fresh(opType.toLowerCase());
-    this.nodes.push({ name: this.fresh(opType), opType, inputs, outputs: [out], attributes: new Map(Object.entries(attributes)) });
+    const origin = { name: this.node.name, opType: this.node.opType };
+    this.nodes.push({ name: this.fresh(opType), opType, inputs, outputs: [out], attributes: new Map(Object.entries(attributes)), origin });
     return out;
   }
 
