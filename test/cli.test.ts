@@ -269,7 +269,52 @@ describe('gradcam CLI', () => {
     expect(r.stdout).toMatch(/^\* /m);
   });
 
+  it('explain reads token layers, forms targets from files, and draws signals and volumes', async () => {
+    const beyond = join(FIXTURES, 'beyond');
+    const out = mkdtempSync(join(tmpdir(), 'gradcam-beyond-'));
+    const vit = join(beyond, 'vit_tokens_class');
+    const tokens = await run('explain', '--model', join(vit, 'model.onnx'), '--input', join(vit, 'x0.npy'), '--layout', 'tokens', '--class', '1,3', '--npy', join(out, 'vit.npy'), '--json');
+    expect(tokens.status).toBe(0);
+    expect(JSON.parse(tokens.stdout).layer).toMatchObject({ layout: 'tokens', grid: [8, 6] });
+    const map = readNpy(join(out, 'vit.npy'));
+    expect(map.shape).toEqual([2, 32, 24]);
+    expect(relativeError(map.data as Float32Array, readReference(join(vit, 'gradcam_raw.npy')))).toBeLessThan(1e-4);
+
+    const embed = join(beyond, 'embed_similarity');
+    const similar = await run('explain', '--model', join(embed, 'model.onnx'), '--input', join(embed, 'x0.npy'), '--target', 'similarity', '--concept', join(embed, 'concept.npy'), '--json');
+    expect(similar.status).toBe(0);
+    const scores = JSON.parse(similar.stdout).images.map((i: { score: number }) => i.score);
+    expect(relativeError(scores, readReference(join(embed, 'scores.npy')))).toBeLessThan(1e-5);
+
+    const seg = join(beyond, 'seg_given_mask');
+    const png = join(out, 'mask.png');
+    const mask = new PNG({ width: 20, height: 24 });
+    for (let y = 0; y < 24; y++) for (let x = 0; x < 20; x++) mask.data.set(y >= 4 && y < 14 && x >= 6 && x < 17 ? [255, 255, 255, 255] : [0, 0, 0, 255], (y * 20 + x) * 4);
+    writeFileSync(png, PNG.sync.write(mask));
+    const segmented = await run('explain', '--model', join(seg, 'model.onnx'), '--input', join(seg, 'x0.npy'), '--target', 'segmentation', '--class', '1,2', '--mask', png, '--json');
+    expect(segmented.status).toBe(0);
+    const segScores = JSON.parse(segmented.stdout).images.map((i: { score: number }) => i.score);
+    expect(relativeError(segScores, readReference(join(seg, 'scores.npy')))).toBeLessThan(1e-5);
+
+    for (const [name, file] of [['cnn1d_signal', 'signal'], ['cnn3d_volume', 'slices']]) {
+      const r = await run('explain', '--model', join(beyond, name, 'model.onnx'), '--input', join(beyond, name, 'x0.npy'), '--out', out);
+      expect(r.status).toBe(0);
+      expect(existsSync(join(out, `x0-1.${file}.png`)), name).toBe(true);
+    }
+    const listed = await run('layers', '--model', join(vit, 'model.onnx'), '--shape', '2,3,32,24', '--layout', 'tokens');
+    expect(listed.stdout).toMatch(/^\* \/blocks\/blocks\.1\/norm1\/LayerNormalization_output_0 +\[2, 49, 16\] +grid 8x6 \+ class token/m);
+  });
+
+  const beyond = join(FIXTURES, 'beyond');
+  const vitModel = join(beyond, 'vit_tokens_class', 'model.onnx');
+  const vitInput = join(beyond, 'vit_tokens_class', 'x0.npy');
   const bad: [string, string[], RegExp][] = [
+    ['an unknown layout', ['explain', '--model', vitModel, '--input', vitInput, '--layout', 'nhwc'], /unknown layout "nhwc"; choose one of nchw, tokens, channels-last/],
+    ['a grid without the tokens layout', ['explain', '--model', vitModel, '--input', vitInput, '--grid', '8x6'], /--grid goes with --layout tokens/],
+    ['a grid that does not fit', ['explain', '--model', vitModel, '--input', vitInput, '--layout', 'tokens', '--layer', '/blocks/blocks.1/norm1/LayerNormalization_output_0', '--grid', '5x5'], /not a layer the tokens layout reads/],
+    ['an unknown target', ['explain', '--model', vitModel, '--input', vitInput, '--target', 'logit'], /unknown target "logit"; choose one of class, softmax/],
+    ['a concept without its target', ['explain', '--model', vitModel, '--input', vitInput, '--concept', vitInput], /--concept goes with --target similarity/],
+    ['binary on a 5-class output', ['explain', '--model', vitModel, '--input', vitInput, '--target', 'binary'], /target binary needs one logit per image; output "y" has 5/],
     ['not an ONNX file', ['infer', '--model', join(FIXTURES, 'bad', 'not-onnx.onnx'), '--input', join(net, 'x0.npy')], /not an ONNX model/],
     ['a truncated file', ['infer', '--model', join(FIXTURES, 'bad', 'truncated.onnx'), '--input', join(net, 'x0.npy')], /truncated/],
     ['an unsupported op', ['infer', '--model', join(FIXTURES, 'bad', 'unsupported-op.onnx'), '--input', join(net, 'x0.npy')], /unsupported op Einsum \(node "einsum_node", opset 12\); supported ops: .*Conv/],

@@ -8,10 +8,10 @@ import { type DispatchProfile, profileOf } from '../plan/profile.js';
 import { dataOf, type Model, shapesOf, type Tensor } from '../runtime/model.js';
 import { nonFiniteOutputError } from '../runtime/finite.js';
 import { DISPOSE } from '../gpu/context.js';
-import { type LayerInfo, scoreTensor } from './layers.js';
+import { candidateLayers, defaultLayer, type LayerInfo, scoreTensor } from './layers.js';
 import type { LayoutName } from './layout.js';
 import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName } from './methods.js';
-import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, layersOf, TARGET_AUX_INPUT } from './plan.js';
+import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, TARGET_AUX_INPUT } from './plan.js';
 import { isClassTarget, requestedClasses, type Target, targetAux } from './targets.js';
 import { classMargins, type Stability, stabilityOf } from './stability.js';
 import { checkSmoothOptions, SMOOTH_IMAGES, SMOOTH_RUN, smoothRun, type SmoothOptions } from './smooth.js';
@@ -112,7 +112,8 @@ export class Explainer {
   layers(inputShape: Shape, output?: string, choice: { layout?: LayoutName; grid?: number[] } = {}): { layers: LayerInfo[]; default: LayerInfo; score: string } {
     const shaped = this.model.shaped(new Map([[this.model.inputName, inputShape]]));
     const score = scoreTensor(shaped, output);
-    return { ...layersOf(shaped, score, this.model.inputName, choice), score };
+    const layers = candidateLayers(shaped, score, inputShape.slice(2), choice);
+    return { layers, default: defaultLayer(shaped, layers, choice.layout), score };
   }
 
   async explain(input: Tensor, options: ExplainOptions = {}): Promise<Explanation> {

@@ -11,7 +11,7 @@ import type { TensorRef } from '../kernels/program.js';
 import type { Model } from '../runtime/model.js';
 import { addEigenProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
-import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo, type LayoutChoice } from './layers.js';
+import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
 import { addMap, addResizeNormalize, mapUniforms } from './map.js';
 import { GUIDED, LAYER_FREE, MODE, type Method, NO_LAYER_GRADIENT, outputName } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
@@ -69,8 +69,8 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   const [batch, inChannels, ...inputSpatial] = inputShape;
   const target = planTarget(shaped, options.target, batch, options.output);
   const { score } = target;
-  const { layers: candidates, default: fallback } = layersOf(shaped, score, model.inputName, options);
-  const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name, options.layout)) : [fallback];
+  const candidates = candidateLayers(shaped, score, inputSpatial, options);
+  const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name, options.layout)) : [defaultLayer(shaped, candidates, options.layout)];
   const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
   const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
 
@@ -188,10 +188,4 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
       for (const perturbation of perturbations.values()) perturbation.destroy();
     },
   } satisfies ExplainerPlan;
-}
-
-/** The layers the layout reads upstream of the target's `score` tensor for the model input `input`, and the default one. */
-export function layersOf(shaped: ShapedGraph, score: string, input: string, choice: LayoutChoice): { layers: LayerInfo[]; default: LayerInfo } {
-  const layers = candidateLayers(shaped, score, shaped.shapes.get(input)!.slice(2), choice);
-  return { layers, default: defaultLayer(shaped, layers, choice.layout) };
 }
