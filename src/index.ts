@@ -3,6 +3,8 @@ export { createGpuContext, describeAdapter, type AdapterSummary, type GpuContext
 export { Model, type Tensor } from './runtime/model.js';
 export { Explainer, METHODS, type ExplainOptions, type Explanation, type Method } from './explain/explainer.js';
 export type { LayerInfo } from './explain/layers.js';
+export { LAYOUTS, type LayerLayout, type LayoutName } from './explain/layout.js';
+export { TARGETS, type Target, type TargetKind } from './explain/targets.js';
 export { Evaluator, METRICS, type EvaluateOptions, type Metric, type MethodScores } from './evaluate/evaluator.js';
 export { cascadingRandomization, type SanityResult } from './evaluate/sanity.js';
 export { verify, type VerifyResult } from './evaluate/verify.js';
