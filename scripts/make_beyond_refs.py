@@ -178,6 +178,75 @@ class Cnn3d(nn.Module):
         return self.head(self.features(x).mean((2, 3, 4)))
 
 
+class YoloLike(nn.Module):
+    """A single-stage detector's raw head, decoded in the graph as the exports without NMS are: YOLOv5's
+    [N, A, 5 + K] (anchors x cells; sigmoid; xy = (2s - 0.5 + grid) * stride, wh = (2s)^2 * anchor;
+    objectness; K class scores) or YOLOv8's [N, 4 + K, cells] (anchor-free: xy = (grid + s) * stride,
+    wh = 8 s * stride; K class scores, no objectness). The layer is the neck."""
+
+    def __init__(self, version, size, classes=3, anchors=((16.0, 20.0), (24.0, 18.0))):
+        super().__init__()
+        self.version = version
+        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.SiLU(), nn.Conv2d(8, 12, 3, 2, 1), nn.SiLU())
+        self.neck = nn.Sequential(nn.Conv2d(12, 12, 3, 1, 1), nn.SiLU())
+        self.stride = 4
+        h, w = size[0] // 4, size[1] // 4
+        self.fields = 5 + classes if version == 5 else 4 + classes
+        self.anchors = len(anchors) if version == 5 else 1
+        self.head = nn.Conv2d(12, self.anchors * self.fields, 1)
+        ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
+        self.register_buffer("grid", torch.stack([xs, ys], -1))  # [h, w, 2]
+        self.register_buffer("anchor_wh", torch.tensor(anchors)[:, None, None, :])  # [A, 1, 1, 2]
+
+    def forward(self, x):
+        p = self.head(self.neck(self.backbone(x)))
+        n, _, h, w = p.shape
+        if self.version == 5:
+            s = p.reshape(n, self.anchors, self.fields, h, w).permute(0, 1, 3, 4, 2).sigmoid()
+            xy = (s[..., :2] * 2 - 0.5 + self.grid) * self.stride
+            wh = (s[..., 2:4] * 2) ** 2 * self.anchor_wh
+            return torch.cat([xy, wh, s[..., 4:]], -1).reshape(n, -1, self.fields)
+        s = p.sigmoid().permute(0, 2, 3, 1)  # [N, h, w, 4 + K]
+        xy = (self.grid + s[..., :2]) * self.stride
+        wh = s[..., 2:4] * 8 * self.stride
+        return torch.cat([xy, wh, s[..., 4:]], -1).reshape(n, h * w, self.fields).transpose(1, 2)
+
+
+def detections(y, version):
+    """[N, A, fields]: the predictions of either head."""
+    return y if version == 5 else y.transpose(1, 2)
+
+
+def detection_selection(y, version, boxes, classes):
+    """Per image and prediction, whether its box overlaps the image's box with IoU >= 0.5 and its best
+    class is the requested one (any, below 0), its objectness and its best class's score; and the
+    smallest margin of those decisions."""
+    d = detections(y, version)
+    first = 5 if version == 5 else 4
+    scores = d[..., first:]
+    best = scores.argmax(-1)
+    cls = scores.gather(-1, best[..., None])[..., 0]
+    obj = d[..., 4] if version == 5 else torch.ones_like(cls)
+    b = torch.as_tensor(boxes, dtype=y.dtype)[:, None, :]
+    x1, y1 = d[..., 0] - d[..., 2] / 2, d[..., 1] - d[..., 3] / 2
+    x2, y2 = d[..., 0] + d[..., 2] / 2, d[..., 1] + d[..., 3] / 2
+    ow = (torch.minimum(x2, b[..., 2]) - torch.maximum(x1, b[..., 0])).clamp(min=0)
+    oh = (torch.minimum(y2, b[..., 3]) - torch.maximum(y1, b[..., 1])).clamp(min=0)
+    overlap = ow * oh
+    union = d[..., 2] * d[..., 3] + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]) - overlap
+    iou = overlap / union
+    wanted = torch.ones_like(best, dtype=torch.bool)
+    for i, c in enumerate(classes):
+        if c >= 0:
+            wanted[i] = best[i] == c
+    # The decisions' margins: how far any IoU is from 0.5, and, among the overlapping predictions, the
+    # gap between the best class score and the next.
+    top2 = scores.topk(2, -1)[0]
+    gap = (top2[..., 0] - top2[..., 1])[iou >= 0.5]
+    margin = min(float((iou - 0.5).abs().min()), float(gap.min()) if gap.numel() else 1.0)
+    return (iou >= 0.5) & wanted, obj, cls, margin
+
+
 # ------------------------------------------------------------------------------------------------
 # targets: the score per image whose gradient seeds the backward pass
 
@@ -201,6 +270,12 @@ def target_scores(kind, y, classes, extra):
         return F.cosine_similarity(y, v[None].expand_as(y), dim=1, eps=0.0)
     if kind == "raw":
         return y.flatten(1)[:, extra["index"]]
+    if kind == "detection":
+        version = 5 if extra["format"] == "yolov5" else 8
+        with torch.no_grad():
+            selected, _, _, _ = detection_selection(y, version, extra["box"], classes)
+        _, obj, cls, _ = detection_selection(y, version, extra["box"], classes)
+        return (selected * obj * cls).sum(1)
     raise ValueError(kind)
 
 
@@ -320,7 +395,9 @@ def torch_scope(path):
     return "/".join(out)
 
 
-def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, files=None, perturbations=False):
+def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, files=None, perturbations=False, guided=False):
+    """One fixture folder. guided: the net has no Relu, so guided back-propagation is the plain gradient
+    at the input, written as guided-backprop_raw.npy."""
     d = OUT / name
     if d.exists():
         shutil.rmtree(d)
@@ -331,17 +408,20 @@ def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, fi
     acts = {}
     module = m64.get_submodule(scope)
     hook = module.register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
-    x64 = torch.from_numpy(x).double()
+    x64 = torch.from_numpy(x).double().requires_grad_(guided)
     y = m64(x64)
     hook.remove()
     a = acts["a"]
     a.retain_grad()
-    extra64 = {k: (torch.from_numpy(v).double() if isinstance(v, np.ndarray) else v) for k, v in (extra or {}).items()}
+    extra64 = {k: (torch.from_numpy(v).double() if isinstance(v, np.ndarray) and k != "box" else v) for k, v in (extra or {}).items()}
     scores = target_scores(target, y, classes, extra64)
     scores.sum().backward()
     g = a.grad
     size = x.shape[2:]
     maps = maps_of(a.detach(), g, layout, grid, size)
+    if guided:
+        maps["guided-backprop"] = x64.grad.detach()
+        x64 = x64.detach()
     if perturbations:
         maps.update(perturbation_maps(m64, module, x64, a.detach(), layout, grid, classes, size, len(size) < 3))
     for method, m in maps.items():
@@ -360,6 +440,8 @@ def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, fi
         "mask": "mask.npy" if "mask.npy" in (files or {}) else None,
         "concept": "concept.npy" if "concept.npy" in (files or {}) else None,
         "index": (extra or {}).get("index"),
+        "box": "box.npy" if "box.npy" in (files or {}) else None,
+        "format": (extra or {}).get("format"),
         "methods": sorted(maps),
     }
     (d / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
@@ -378,7 +460,7 @@ def main():
     rng, gen = rng_gen("vit")
     vit = init_weights(ViTLike((8, 6)), gen).eval()
     x = image(rng, 2, 3, 32, 24)
-    case("vit_tokens_class", vit, x, "blocks.1.norm1", "tokens", "class", [1, 3], grid=[8, 6], perturbations=True)
+    case("vit_tokens_class", vit, x, "blocks.1.norm1", "tokens", "class", [1, 3], grid=[8, 6], perturbations=True, guided=True)
     case("vit_tokens_softmax", vit, x, "blocks.1.norm1", "tokens", "softmax", [2, 2], grid=[8, 6])
 
     rng, gen = rng_gen("swin")
@@ -412,6 +494,33 @@ def main():
     binary = init_weights(SmallCnn(1), gen).eval()
     x = image(rng, 2, 3, 16, 18)
     case("binary_head", binary, x, "features", "nchw", "binary", [1, 0])
+
+    for version, classes in ((5, [1, 1]), (8, [-1, -1])):
+        rng, gen = rng_gen(f"yolov{version}")
+        size = (32, 40)
+        net = init_weights(YoloLike(version, size), gen).eval()
+        x = image(rng, 2, 3, *size)
+        with torch.no_grad():
+            y = copy.deepcopy(net).double()(torch.from_numpy(x).double())
+        d = detections(y, version)
+        # The box: each image's strongest prediction's box, a little shifted, so that a few overlap it.
+        strength = d[..., 4] * d[..., 5:].max(-1)[0] if version == 5 else d[..., 4:].max(-1)[0]
+        top = strength.argmax(1)
+        boxes = []
+        for i in range(2):
+            cx, cy, w, h = (float(v) for v in d[i, top[i], :4])
+            boxes.append([cx - w / 2 + 0.6, cy - h / 2 - 0.4, cx + w / 2 + 0.3, cy + h / 2 + 0.5])
+        boxes = np.array(boxes, np.float32)
+        if version == 5:
+            first = 5
+            classes = [int(d[i, top[i], first:].argmax()) for i in range(2)]
+        selected, _, _, margin = detection_selection(y, version, boxes, classes)
+        assert margin > 1e-3, ("an IoU or a class choice within 1e-3 of its threshold", margin)
+        print(f"yolov{version}: predictions selected per image {[int(s.sum()) for s in selected]}, decision margin {margin:.3g}")
+        assert all(int(s.sum()) >= 1 for s in selected), "a box that selects no prediction"
+        fmt = f"yolov{version}"
+        case(f"detector_{fmt}", net, x, "neck", "nchw", "detection", classes,
+             extra={"box": boxes, "format": fmt}, files={"box.npy": boxes}, guided=True)
 
     rng, gen = rng_gen("cnn1d")
     x = image(rng, 2, 2, 64)

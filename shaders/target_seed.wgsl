@@ -8,6 +8,14 @@
 // - SEGMENTATION: output [K, positions]; y = sum_p m_p output[c, p], m the given mask (aux) or, without
 //   one, 1 where c has the largest score at p (the decision is the forward pass's, made here once).
 // - SIMILARITY: y = cos(output, v), v the concept (aux); dy/do = v / (|o| |v|) - y o / |o|^2.
+// - DETECTION_V5 / DETECTION_V8: a single-stage detector's raw head, `positions` predictions of
+//   (cx, cy, w, h, [objectness,] K class scores): YOLOv5's [A, 5 + K] or YOLOv8's [4 + K, A] (no
+//   objectness: it counts as 1). y = sum over the predictions whose box overlaps the given box (aux,
+//   x1 y1 x2 y2) with IoU >= 0.5 and whose best class is the requested one (any, below 0) of
+//   objectness x that class's score. The selection is the forward pass's decision; the gradient flows
+//   through the scores, not through it. The reported class is the requested one, or else the class of
+//   the selected prediction with the largest term. No prediction selected: class -2, which the host
+//   reports.
 // A requested class below 0 asks for the top-1 (CLASS, SOFTMAX, BINARY). An image with a score or an
 // output value that is NaN or infinite, or a similarity with a zero vector, gets class -1: the host
 // refuses the whole result. Each image's checks and score are made once, by the invocation of its first
@@ -69,9 +77,46 @@ fn similarity_terms(n: u32) -> vec3<f32> {
   return terms;
 }
 
+// DETECTION: prediction a's field f (0-3 the box, then the objectness for YOLOv5, then the classes).
+fn field(n: u32, a: u32, f: u32) -> f32 {
+  if (P.mode == TARGET_DETECTION_V8) { return value(n, f * P.positions + a); }
+  return value(n, a * (P.values / P.positions) + f);
+}
+
+struct Prediction { selected: bool, objectness: f32, class_index: u32, class_field: u32 }
+
+fn prediction(n: u32, a: u32) -> Prediction {
+  let first_class = select(5u, 4u, P.mode == TARGET_DETECTION_V8);
+  let classes = P.values / P.positions - first_class;
+  var best = 0u;
+  for (var k = 1u; k < classes; k++) {
+    if (field(n, a, first_class + k) > field(n, a, first_class + best)) { best = k; }
+  }
+  let objectness = select(field(n, a, 4u), 1.0, P.mode == TARGET_DETECTION_V8);
+  let cx = field(n, a, 0u);
+  let cy = field(n, a, 1u);
+  let half_w = 0.5 * field(n, a, 2u);
+  let half_h = 0.5 * field(n, a, 3u);
+  let box = n * P.aux_stride;
+  let x1 = aux[box];
+  let y1 = aux[box + 1u];
+  let x2 = aux[box + 2u];
+  let y2 = aux[box + 3u];
+  let overlap_w = max(min(cx + half_w, x2) - max(cx - half_w, x1), 0.0);
+  let overlap_h = max(min(cy + half_h, y2) - max(cy - half_h, y1), 0.0);
+  let overlap = overlap_w * overlap_h;
+  let area_union = 4.0 * half_w * half_h + (x2 - x1) * (y2 - y1) - overlap;
+  let wanted = requested[n] < 0 || u32(requested[n]) == best;
+  return Prediction(wanted && area_union > 0.0 && overlap >= 0.5 * area_union, objectness, best, first_class + best);
+}
+
 fn element(index: u32) {
   let n = index / P.values;
   let j = index % P.values;
+  if (P.mode == TARGET_DETECTION_V5 || P.mode == TARGET_DETECTION_V8) {
+    detection_element(n, j);
+    return;
+  }
   let c = chosen_class(n);
   var seed_value = 0.0;
   var score = 0.0;
@@ -111,6 +156,40 @@ fn element(index: u32) {
   if (j == 0u) {
     valid = valid && finite_values(n) && finite(score);
     picked[2u * n] = select(-1.0, f32(select(c, 0u, P.mode == TARGET_SIMILARITY)), valid);
+    picked[2u * n + 1u] = score;
+  }
+}
+
+// DETECTION: value j of image n's head: its seed, and from j = 0 the image's score.
+fn detection_element(n: u32, j: u32) {
+  let per = P.values / P.positions;
+  let a = select(j / per, j % P.positions, P.mode == TARGET_DETECTION_V8);
+  let f = select(j % per, j / P.positions, P.mode == TARGET_DETECTION_V8);
+  let p = prediction(n, a);
+  var seed_value = 0.0;
+  if (p.selected) {
+    // d(objectness x class score): the class score for the objectness, the objectness for the class.
+    if (f == p.class_field) { seed_value = p.objectness; }
+    if (f == 4u && P.mode == TARGET_DETECTION_V5) { seed_value = field(n, a, p.class_field); }
+  }
+  seed[n * P.values + j] = seed_value;
+  if (j == 0u) {
+    var score = 0.0;
+    var count = 0u;
+    // The reported class: the requested one, or that of the selected prediction with the largest term.
+    var top = -1.0;
+    var top_class = 0u;
+    for (var b = 0u; b < P.positions; b++) {
+      let q = prediction(n, b);
+      if (q.selected) {
+        let term = q.objectness * field(n, b, q.class_field);
+        score += term;
+        count++;
+        if (term > top) { top = term; top_class = q.class_index; }
+      }
+    }
+    let valid = finite_values(n) && finite(score);
+    picked[2u * n] = select(-1.0, select(-2.0, f32(top_class), count > 0u), valid);
     picked[2u * n + 1u] = score;
   }
 }

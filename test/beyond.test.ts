@@ -21,6 +21,8 @@ interface BeyondMeta {
   mask: string | null;
   concept: string | null;
   index: number | null;
+  box: string | null;
+  format: 'yolov5' | 'yolov8' | null;
   /** The methods with a reference map, <method>_raw.npy. */
   methods: Method[];
 }
@@ -40,11 +42,13 @@ function targetOf(dir: string, meta: BeyondMeta): Target {
     mask: meta.mask ? readTensor(join(dir, meta.mask)) : undefined,
     concept: meta.concept ? readTensor(join(dir, meta.concept)) : undefined,
     index: meta.index ?? undefined,
+    box: meta.box ? readTensor(join(dir, meta.box)) : undefined,
+    format: meta.format ?? undefined,
   };
 }
 
 describe('explanations beyond 2-D classifiers match float64 PyTorch', () => {
-  it('has its fixtures', () => expect(cases.length).toBeGreaterThanOrEqual(11));
+  it('has its fixtures', () => expect(cases.length).toBeGreaterThanOrEqual(13));
 
   for (const dir of cases) {
     it(basename(dir), async () => {
@@ -54,7 +58,7 @@ describe('explanations beyond 2-D classifiers match float64 PyTorch', () => {
       try {
         const input = readTensor(join(dir, 'x0.npy'));
         const target = targetOf(dir, meta);
-        const classes = meta.target === 'raw' || meta.target === 'similarity' ? undefined : meta.classes;
+        const classes = meta.target === 'raw' || meta.target === 'similarity' || meta.classes[0] < 0 ? undefined : meta.classes;
         const options = { layer: meta.layer, layout: meta.layout, target, classes };
         const results = await explainer.explainMany(input, { ...options, methods: meta.methods });
         const gradcam = results.get('gradcam')!;
@@ -99,6 +103,27 @@ describe('layer layouts', () => {
       } finally {
         model.dispose();
       }
+    }
+  });
+
+  it('explains a detector at its neck by default, and says so when no prediction overlaps the box', async () => {
+    const dir = join(FIXTURES, 'beyond', 'detector_yolov8');
+    const meta = readMeta<BeyondMeta>(dir);
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    const explainer = new Explainer(model);
+    try {
+      const input = readTensor(join(dir, 'x0.npy'));
+      const target = targetOf(dir, meta);
+      const result = await explainer.explain(input, { target });
+      expect(result.layer.tensor).toBe(meta.layer);
+      expect(relativeError(result.map.data, readReference(join(dir, 'gradcam_raw.npy')))).toBeLessThan(TOLERANCE);
+      const far = { shape: [4], data: Float32Array.from([0, 0, 1, 1]) };
+      await expect(explainer.explain(input, { target: { ...target, box: far } })).rejects.toThrow(/no prediction overlaps the box with IoU >= 0.5 in images 0, 1/);
+      await expect(explainer.explain(input, { target: { kind: 'detection' } })).rejects.toThrow(/target detection needs a box/);
+      await expect(explainer.explain(input, { target: { ...target, format: 'yolov5' } })).rejects.toThrow(/a yolov5 head has 5 box and score fields and at least one class per prediction; output "y" \[2, 7, 80\] has 80|overlaps/);
+    } finally {
+      explainer.dispose();
+      model.dispose();
     }
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
 import { GUIDED } from '../explain/methods.js';
 import { checkLayout, LAYOUT_HELP, type LayoutName } from '../explain/layout.js';
-import { checkTargetKind, type Target, TARGET_HELP } from '../explain/targets.js';
+import { checkTargetKind, DETECTOR_FORMATS, type DetectorFormat, type Target, TARGET_HELP } from '../explain/targets.js';
 import type { Tensor } from '../runtime/model.js';
 import { readImage } from '../io/decode.js';
 import { signalPlot, sliceSheet } from '../io/plots.js';
@@ -29,7 +29,8 @@ import { adapterList, BATCH_WORKER, explainFolderOnAdapters, serveBatches } from
 import { loadLabels, withModel } from './session.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
-                [--method M] [--layout L [--grid HxW]] [--target T [--mask F | --concept V.npy | --index I]]
+                [--method M] [--layout L [--grid HxW]]
+                [--target T [--mask F | --concept V.npy | --index I | --box X1,Y1,X2,Y2 [--format F]]]
                 [--smooth N [--noise S] [--seed K]] [--batch N] [--out DIR] [--npy FILE] [--json]
 gradcam explain --model M.onnx --images DIR --out DIR [--batch N] [--resume] [--save-npy] [...]
   Explains each image's class score with a heatmap over the input.
@@ -60,6 +61,10 @@ ${Object.entries(TARGET_HELP).map(([name, what]) => `                         ${
                        one per image, or a PNG: non-zero pixels); default: where the class wins
   --concept V.npy      similarity: the concept vector (one, or one per image)
   --index I            raw: the element of each image's output (flattened) to explain
+  --box X1,Y1,X2,Y2    detection: the box in input pixels (the predictions overlapping it with IoU
+                       >= 0.5, of --class C if given, are explained)
+  --format F           detection: yolov5 ([N, A, 5+K]) or yolov8 ([N, 4+K, A]); default: by the
+                       head's shape
   --method M           the method (default gradcam):
 ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
   --smooth N           SmoothGrad (the gradient methods): the map averaged over N noisy copies of
@@ -97,7 +102,8 @@ examples:
   gradcam explain --model swin.onnx --image cat.jpg --layout channels-last --out maps/
   gradcam explain --model unet.onnx --image street.png --target segmentation --class 7 --out maps/
   gradcam explain --model encoder.onnx --image dog.jpg --target similarity --concept dog.npy --npy m.npy
-  gradcam explain --model ecg.onnx --input beats.npy --class 2 --out maps/`;
+  gradcam explain --model ecg.onnx --input beats.npy --class 2 --out maps/
+  gradcam explain --model yolov5s.onnx --image street.jpg --target detection --box 120,40,260,300 --class 0 --out maps/`;
 
 export async function explain(argv: string[]): Promise<void> {
   const { values, positionals } = parse(
@@ -129,6 +135,8 @@ export async function explain(argv: string[]): Promise<void> {
       mask: { type: 'string' },
       concept: { type: 'string' },
       index: { type: 'string' },
+      box: { type: 'string' },
+      format: { type: 'string' },
       ...INPUT_OPTIONS,
     },
     true,
@@ -190,7 +198,7 @@ async function explainImages(modelPath: string, method: Method, classes: number[
   if (values.npy !== undefined) throw new UsageError('with --images, --save-npy writes each image\'s map; --npy FILE is for one batch');
   if (classes && classes.length > 1) throw new UserError('with --images, --class takes one class for every image');
   const preprocess = imageOptions(values as InputValues);
-  if (['target', 'mask', 'concept', 'index'].some((k) => values[k] !== undefined)) throw new UsageError('--target and its --mask, --concept, --index explain one batch (--input or --image), not --images');
+  if (TARGET_FLAGS.some((k) => values[k] !== undefined)) throw new UsageError('--target and its --mask, --concept, --index, --box, --format explain one batch (--input or --image), not --images');
   const batch = positiveInt(values.batch as string | undefined, '--batch') ?? DEFAULT_FOLDER_BATCH;
   const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
   if (values.adapters !== undefined) return explainOnAdapters({ dir, out, batch, resume: Boolean(values.resume), shard }, argv, values);
@@ -277,21 +285,34 @@ export function layoutOptions(values: Record<string, unknown>): { layout?: Layou
   return { layout, grid };
 }
 
-/** --target T with its --mask, --concept or --index. */
+const TARGET_FLAGS = ['target', 'mask', 'concept', 'index', 'box', 'format'] as const;
+const TARGET_OF_FLAG = { mask: 'segmentation', concept: 'similarity', index: 'raw', box: 'detection', format: 'detection' } as const;
+
+/** --target T with its --mask, --concept, --index, or --box and --format. */
 function targetOptions(values: Record<string, unknown>): Target | undefined {
-  const given = (['mask', 'concept', 'index'] as const).filter((k) => values[k] !== undefined);
+  const given = (['mask', 'concept', 'index', 'box', 'format'] as const).filter((k) => values[k] !== undefined);
   if (values.target === undefined) {
-    if (given.length) throw new UserError(`--${given[0]} goes with --target ${given[0] === 'mask' ? 'segmentation' : given[0] === 'concept' ? 'similarity' : 'raw'}`);
+    if (given.length) throw new UserError(`--${given[0]} goes with --target ${TARGET_OF_FLAG[given[0]]}`);
     return undefined;
   }
   const kind = checkTargetKind(values.target as string);
   const index = values.index === undefined ? undefined : Number(values.index);
   if (index !== undefined && !(Number.isInteger(index) && index >= 0)) throw new UserError(`--index takes an integer >= 0, got "${values.index}"`);
+  const format = values.format as string | undefined;
+  if (format !== undefined && !(DETECTOR_FORMATS as readonly string[]).includes(format)) throw new UserError(`--format takes ${DETECTOR_FORMATS.join(' or ')}, got "${format}"`);
+  let box: Tensor | undefined;
+  if (values.box !== undefined) {
+    const corners = String(values.box).split(',').map(Number);
+    if (corners.length !== 4 || corners.some((v) => !Number.isFinite(v))) throw new UserError(`--box takes four numbers X1,Y1,X2,Y2, got "${values.box}"`);
+    box = { shape: [4], data: Float32Array.from(corners) };
+  }
   return {
     kind,
     mask: values.mask === undefined ? undefined : readMask(values.mask as string),
     concept: values.concept === undefined ? undefined : readFloatArray(values.concept as string, '--concept'),
     index,
+    box,
+    format: format as DetectorFormat | undefined,
   };
 }
 

@@ -157,7 +157,7 @@ export class Explainer {
     if (methods.length === 0) throw new UserError('no method to explain with');
     const layerNames = options.layers ?? [];
     const target = options.target;
-    const targetShape = [target?.kind ?? 'class', target?.mask?.shape.join('x') ?? '', target?.concept?.shape.join('x') ?? ''].join(' ');
+    const targetShape = [target?.kind ?? 'class', ...[target?.mask, target?.concept, target?.box].map((t) => t?.shape.join('x') ?? ''), target?.format ?? ''].join(' ');
     const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? ''].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     checkBatchSize(copies);
@@ -184,6 +184,11 @@ export class Explainer {
       ]),
     );
     const picked = result.outputs.get('picked')!;
+    const missed = Array.from({ length: batch }, (_, n) => n).filter((n) => picked[2 * n] === -2);
+    if (missed.length) {
+      const which = options.classes?.length ? ` of the class asked for` : '';
+      throw new UserError(`no prediction${which} overlaps the box with IoU >= 0.5 in image${missed.length > 1 ? 's' : ''} ${missed.join(', ')}: nothing to explain`);
+    }
     if (Array.from({ length: batch }, (_, n) => picked[2 * n]).some((c) => c < 0)) {
       throw await nonFiniteOutputError(this.model, this.model.shaped(shapesOf(inputs)), data, plan.score);
     }

@@ -64,11 +64,16 @@ export function candidateLayers(shaped: ShapedGraph, score: string, input: reado
  * (the input of the final pooling or flatten). For tokens, the last LayerNormalization before the last
  * attention (a product of two computed tensors): the last block's norm1, as pytorch-grad-cam's ViT
  * recipe takes. After the last attention a class-token head reads no other token, and their gradient
- * is zero.
+ * is zero. For a detector (`beforeHead`), the input of the last convolution: the neck, not the head's
+ * raw predictions.
  */
-export function defaultLayer(shaped: ShapedGraph, layers: LayerInfo[], layout: LayoutName = 'nchw'): LayerInfo {
+export function defaultLayer(shaped: ShapedGraph, layers: LayerInfo[], layout: LayoutName = 'nchw', beforeHead = false): LayerInfo {
   const spatial = layers.filter((l) => l.layout.spatial.every((s) => s > 1));
   let layer = spatial.at(-1) ?? layers.at(-1);
+  if (beforeHead) {
+    const head = shaped.nodes.filter((n) => n.opType === 'Conv' && spatial.some((l) => l.tensor === n.outputs[0])).at(-1);
+    layer = spatial.find((l) => l.tensor === head?.inputs[0]) ?? layer;
+  }
   if (layout === 'tokens') {
     const computed = (t: string) => !shaped.constants.has(t);
     const attention = shaped.nodes.filter((n) => n.opType === 'MatMul' && n.inputs.every(computed)).at(-1);

@@ -70,7 +70,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   const target = planTarget(shaped, options.target, batch, options.output);
   const { score } = target;
   const candidates = candidateLayers(shaped, score, inputSpatial, options);
-  const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name, options.layout)) : [defaultLayer(shaped, candidates, options.layout)];
+  const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name, options.layout)) : [defaultLayer(shaped, candidates, options.layout, target.kind === 'detection')];
   const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
   const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
 

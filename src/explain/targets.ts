@@ -17,6 +17,7 @@ export const TARGET_HELP = {
   segmentation: "an [N, K, spatial...] output: the class's scores summed over a mask (default: where the class wins); needs the class",
   similarity: 'the cosine similarity of each image\'s output vector with a concept vector',
   raw: 'the output element at an index (regression heads, any output)',
+  detection: "a single-stage detector's raw head (YOLOv5 [N, A, 5+K] or YOLOv8 [N, 4+K, A], before NMS): objectness x class score summed over the predictions overlapping a box",
 } as const;
 export type TargetKind = keyof typeof TARGET_HELP;
 export const TARGETS = Object.keys(TARGET_HELP) as TargetKind[];
@@ -29,7 +30,14 @@ export interface Target {
   concept?: Tensor;
   /** raw: the element of each image's output (flattened) to explain. */
   index?: number;
+  /** detection: the box, x1, y1, x2, y2 in input pixels, [4] for every image or [N, 4]. */
+  box?: Tensor;
+  /** detection: the head's layout; default: YOLOv5's when its last axis is the shorter, else YOLOv8's. */
+  format?: DetectorFormat;
 }
+
+export const DETECTOR_FORMATS = ['yolov5', 'yolov8'] as const;
+export type DetectorFormat = (typeof DETECTOR_FORMATS)[number];
 
 /** How the seed kernel forms a target on a given output. */
 export interface TargetPlan {
@@ -40,9 +48,11 @@ export interface TargetPlan {
   values: number;
   positions: number;
   mode: number;
-  /** The mask's or concept's values per image (0: none), and its stride per image (0: one for all). */
+  /** The mask's, concept's or box's values (0: none), and its stride per image (0: one for all). */
   auxLength: number;
   auxStride: number;
+  /** The classes a request may name, where not the output's values per position (binary: 2; a detector's K). */
+  classes?: number;
 }
 
 export function checkTargetKind(kind: string): TargetKind {
@@ -66,6 +76,7 @@ export function planTarget(shaped: ShapedGraph, target: Target | undefined, batc
   if (target?.mask && kind !== 'segmentation') throw new UserError('a mask applies to --target segmentation only');
   if (target?.concept && kind !== 'similarity') throw new UserError('a concept applies to --target similarity only');
   if (target?.index !== undefined && kind !== 'raw') throw new UserError('an index applies to --target raw only');
+  if ((target?.box || target?.format) && kind !== 'detection') throw new UserError('a box and a detector format apply to --target detection only');
   switch (kind) {
     case 'binary':
       if (values !== 1) throw new UserError(`target binary needs one logit per image; output "${score}" has ${values}`);
@@ -97,9 +108,30 @@ export function planTarget(shaped: ShapedGraph, target: Target | undefined, batc
       if (index === undefined || !Number.isInteger(index) || index < 0 || index >= values) throw new UserError(`target raw needs an index from 0 to ${values - 1} (--index I) into output "${score}" [${shape}]`);
       return { ...base, mode: TARGET_MODE.class };
     }
+    case 'detection':
+      return planDetection(target!, base, shape, batch);
     default:
       return { ...base, mode: TARGET_MODE.class };
   }
+}
+
+/** YOLOv5's [N, A, 5 + K] (objectness) or YOLOv8's [N, 4 + K, A] head, and the box to overlap. */
+function planDetection(target: Target, base: Omit<TargetPlan, 'mode'>, shape: number[], batch: number): TargetPlan {
+  const { score } = base;
+  if (shape.length !== 3) throw new UserError(`target detection reads a raw head [N, A, 5+K] (yolov5) or [N, 4+K, A] (yolov8); output "${score}" is [${shape}] (--output NAME picks another)`);
+  const format = target.format ?? (shape[2] < shape[1] ? 'yolov5' : 'yolov8');
+  const [predictions, fields] = format === 'yolov5' ? [shape[1], shape[2]] : [shape[2], shape[1]];
+  const least = format === 'yolov5' ? 6 : 5;
+  if (fields < least) throw new UserError(`a ${format} head has ${least - 1} box and score fields and at least one class per prediction; output "${score}" [${shape}] has ${fields}`);
+  const box = target.box;
+  if (!box) throw new UserError('target detection needs a box (--box X1,Y1,X2,Y2)');
+  const given = elementCount(box.shape);
+  if (given !== 4 && given !== 4 * batch) throw new UserError(`a box is 4 values (x1, y1, x2, y2), one for all images or one per image; got ${given}`);
+  for (let i = 0; i < given; i += 4) {
+    const [x1, y1, x2, y2] = box.data.subarray(i, i + 4);
+    if (!(x2 > x1 && y2 > y1)) throw new UserError(`a box needs x1 < x2 and y1 < y2, got ${[x1, y1, x2, y2].join(',')}`);
+  }
+  return { ...base, positions: predictions, mode: TARGET_MODE[format], auxLength: given, auxStride: given === 4 ? 0 : 4, classes: fields - least + 1 };
 }
 
 function outputOf(shaped: ShapedGraph, output?: string): string {
@@ -110,7 +142,7 @@ function outputOf(shaped: ShapedGraph, output?: string): string {
 
 /** The mask's or concept's values for the seed kernel (one zero where there are none). */
 export function targetAux(target: Target | undefined): Float32Array {
-  const aux = target?.mask ?? target?.concept;
+  const aux = target?.mask ?? target?.concept ?? target?.box;
   return aux ? aux.data : new Float32Array(1);
 }
 
@@ -124,7 +156,7 @@ export function requestedClasses(plan: TargetPlan, target: Target | undefined, c
     if (classes?.length) throw new UserError('target similarity explains the concept, not a class');
     return new Int32Array(batch);
   }
-  const count = plan.kind === 'binary' ? 2 : plan.values / plan.positions;
+  const count = plan.classes ?? (plan.kind === 'binary' ? 2 : plan.values / plan.positions);
   if (!classes || classes.length === 0) {
     if (plan.kind === 'segmentation') throw new UserError('target segmentation needs the class to explain (--class C)');
     return new Int32Array(batch).fill(-1);
@@ -137,9 +169,3 @@ export function requestedClasses(plan: TargetPlan, target: Target | undefined, c
   }
   return Int32Array.from({ length: batch }, (_, n) => classes[classes.length === 1 ? 0 : n]);
 }
-
-/** A short key of what a target's plan depends on (not the mask's or concept's values: they are inputs). */
-export function targetKey(t: TargetPlan): string {
-  return `${t.kind} ${t.score} ${t.auxLength}/${t.auxStride}`;
-}
-

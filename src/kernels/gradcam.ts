@@ -4,14 +4,15 @@ import { defineKernel } from './declare.js';
 import { WORKGROUP_SIZE } from './program.js';
 
 /** The targets the seed kernel forms on the GPU (TARGET_* in shaders/target_seed.wgsl). */
-export const TARGET_MODE = { class: 0, softmax: 1, binary: 2, segmentation: 3, similarity: 4 } as const;
+export const TARGET_MODE = { class: 0, softmax: 1, binary: 2, segmentation: 3, similarity: 4, yolov5: 5, yolov8: 6 } as const;
 
 export const targetSeedKernel = defineKernel({
   name: 'target_seed',
   files: ['target_seed'],
   grid: 'elements',
   uniforms: {
-    // values: the output's values per image; positions: segmentation's positions per class (else 1).
+    // values: the output's values per image; positions: segmentation's positions per class, a
+    // detector's predictions (else 1).
     batch: 'u32', values: 'u32', positions: 'u32', mode: 'u32',
     // aux: the mask or the concept; aux_length 0 when there is none, aux_stride 0 when one serves every image.
     aux_length: 'u32', aux_stride: 'u32',
@@ -19,6 +20,7 @@ export const targetSeedKernel = defineKernel({
   constants: {
     TARGET_CLASS: TARGET_MODE.class, TARGET_SOFTMAX: TARGET_MODE.softmax, TARGET_BINARY: TARGET_MODE.binary,
     TARGET_SEGMENTATION: TARGET_MODE.segmentation, TARGET_SIMILARITY: TARGET_MODE.similarity,
+    TARGET_DETECTION_V5: TARGET_MODE.yolov5, TARGET_DETECTION_V8: TARGET_MODE.yolov8,
   },
   // scores [batch, values]; requested [batch] (negative: top-1); seed [batch, values]; picked [batch, 2]: class, score.
   bindings: { scores: 'read', requested: { access: 'read', element: 'i32' }, aux: 'read', seed: 'write', picked: 'write' },
