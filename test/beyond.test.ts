@@ -6,6 +6,7 @@
 import { basename, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Explainer, type Method } from '../src/explain/explainer.js';
+import { Evaluator } from '../src/evaluate/evaluator.js';
 import type { Target } from '../src/explain/targets.js';
 import { describeLayer, type LayoutName, tokenGrid } from '../src/explain/layout.js';
 import { Model } from '../src/runtime/model.js';
@@ -176,4 +177,47 @@ describe('layer layouts', () => {
       }
     }
   });
+});
+
+describe('faithfulness metrics on signals and volumes', () => {
+  // The deletion and insertion curves' copies are made on the GPU along the map's order of positions
+  // (every channel at a position); here they are made on the host in float64 order and run through
+  // the model's forward pass: the class probabilities must agree to float32 rounding of a softmax
+  // of a few values (measured: 1e-8 at most; 1e-5 is that bound with a wide margin, as a probability).
+  for (const name of ['cnn1d_signal', 'cnn3d_volume']) {
+    it(`${name}: deletion and insertion perturb positions across channels in map order`, async () => {
+      const dir = join(FIXTURES, 'beyond', name);
+      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+      const evaluator = new Evaluator(model);
+      try {
+        const input = readTensor(join(dir, 'x0.npy'));
+        const [images, channels, ...spatial] = input.shape;
+        const plane = spatial.reduce((a, b) => a * b, 1);
+        const map = { shape: [images, ...spatial], data: Float32Array.from(readReference(join(dir, 'gradcam_raw.npy')).data) };
+        const classes = readMeta<BeyondMeta>(dir).classes;
+        const steps = 4;
+        const scores = await evaluator.measure(input, map, classes, { metrics: ['deletion', 'insertion'], steps, deletionBaseline: 'zeros', insertionBaseline: 'zeros' });
+        for (const [curve, keepTop] of [['deletion', false], ['insertion', true]] as const) {
+          const got = scores[curve]!;
+          for (let n = 0; n < images; n++) {
+            const order = Array.from({ length: plane }, (_, p) => p).sort((a, b) => map.data[n * plane + b] - map.data[n * plane + a] || a - b);
+            for (const [i, k] of got.pixels.entries()) {
+              const top = new Set(order.slice(0, k));
+              const copy = new Float32Array(channels * plane);
+              for (let c = 0; c < channels; c++) {
+                for (let p = 0; p < plane; p++) copy[c * plane + p] = top.has(p) === keepTop ? input.data[(n * channels + c) * plane + p] : 0;
+              }
+              const logits = (await model.run({ shape: [1, channels, ...spatial], data: copy })).values().next().value!.data;
+              const exps = Array.from(logits, (v) => Math.exp(v - Math.max(...logits)));
+              const expected = exps[classes[n]] / exps.reduce((a, b) => a + b, 0);
+              expect(Math.abs(got.probabilities[n][i] - expected), `${curve} image ${n} at ${k} positions`).toBeLessThan(1e-5);
+            }
+          }
+        }
+      } finally {
+        evaluator.dispose();
+        model.dispose();
+      }
+    });
+  }
 });

@@ -16,6 +16,7 @@ import { intList, parse, positiveInt, required } from './args.js';
 import { imagesUnder } from './folder.js';
 import { imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, readModelInput } from './inputs.js';
 import { withModel } from './session.js';
+import { layoutOptions } from './explain.js';
 import { textTable } from './table.js';
 
 /** Images explained and measured together (bounds memory for a folder of any size). */
@@ -23,7 +24,8 @@ const DEFAULT_GROUP = 8;
 
 export const EVALUATE_HELP = `gradcam evaluate --model M.onnx (--input X.npy | --image FILE... | --images DIR) [--method M[,M...]|all]
                  [--metric M[,M...]] [--steps N] [--deletion-baseline B] [--insertion-baseline B]
-                 [--boxes FILE [--tolerance PX]] [--sanity] [--layer NAME] [--class C[,C...]] [--batch N] [--json] [--out FILE]
+                 [--boxes FILE [--tolerance PX]] [--sanity] [--layer NAME] [--layout L [--grid HxW]] [--class C[,C...]]
+                 [--batch N] [--json] [--out FILE]
   Measures how faithful each method's maps are: the perturbed inputs are made on the GPU from the
   maps and run as batches; per method, the mean over the images.
 ${INPUT_HELP}
@@ -37,7 +39,8 @@ ${Object.entries(METRIC_HELP).map(([name, what]) => `                         ${
   --deletion-baseline B, --insertion-baseline B
                        what replaces pixels: ${BASELINES.join(', ')} (on the model's input: zeros are the
                        normalization's mean colour; blur is RISE's 11x11 Gaussian of sigma 1 pixel);
-                       default ${DEFAULT_BASELINES.deletion} for deletion, ${DEFAULT_BASELINES.insertion} for insertion, as RISE
+                       default ${DEFAULT_BASELINES.deletion} for deletion, ${DEFAULT_BASELINES.insertion} for insertion, as RISE (mean for
+                       signals and volumes)
   --road-noise S       ROAD's imputation noise, standard deviation on the model's input (default ${DEFAULT_ROAD_NOISE})
   --seed K             the generator's seed for ROAD's noise and the sanity checks' weights (default 0)
   --boxes FILE         ground truth, JSON: {"NAME": BOX | [BOX, ...] | {"boxes": [BOX, ...], "label": C}},
@@ -48,6 +51,10 @@ ${Object.entries(METRIC_HELP).map(([name, what]) => `                         ${
                        with a label, localization also needs the explained class to be right
   --tolerance PX       the pointing game's tolerance (default ${POINTING_TOLERANCE}, as Zhang et al.)
   --layer NAME         the layer of the CAM methods (default: the last spatial feature map)
+  --layout L, --grid HxW
+                       how the layer is read: nchw, tokens, channels-last (see 'gradcam explain
+                       --help'); signals [N, C, L] and volumes [N, C, D, H, W] take deletion,
+                       insertion and drop with the zeros or mean baseline
   --class C[,C...]     the class to explain and measure (default: each image's top-1)
   --batch N            perturbed copies per forward pass (default ${DEFAULT_PERTURBATION_BATCH})
   --output NAME        the class-score output when it is not the first graph output
@@ -80,6 +87,8 @@ export async function evaluate(argv: string[]): Promise<void> {
       boxes: { type: 'string' },
       tolerance: { type: 'string' },
       layer: { type: 'string' },
+      layout: { type: 'string' },
+      grid: { type: 'string' },
       class: { type: 'string' },
       batch: { type: 'string' },
       output: { type: 'string' },
@@ -108,6 +117,7 @@ export async function evaluate(argv: string[]): Promise<void> {
     roadNoise: numberFlag(values['road-noise'] as string | undefined, '--road-noise'),
     seed: numberFlag(values.seed as string | undefined, '--seed'),
     tolerance: numberFlag(values.tolerance as string | undefined, '--tolerance'), layer: values.layer as string | undefined, output: values.output as string | undefined,
+    ...layoutOptions(values),
     batch: positiveInt(values.batch as string | undefined, '--batch'),
   };
   const classes = intList(values.class as string | undefined, '--class');

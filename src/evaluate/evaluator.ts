@@ -8,6 +8,7 @@ import type { Baseline } from '../kernels/evaluate.js';
 import { dataOf, type Model, type Tensor } from '../runtime/model.js';
 import { DISPOSE } from '../gpu/context.js';
 import { Explainer, type Method } from '../explain/explainer.js';
+import type { LayoutName } from '../explain/layout.js';
 import { checkBatchSize, DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
 import { checkSeed } from '../explain/smooth.js';
 import { type Box, boxFromMap, iou, POINTING_TOLERANCE, pointingHit } from './localization.js';
@@ -30,6 +31,8 @@ const ON_REQUEST: readonly Metric[] = ['road'];
 
 /** RISE's deletion replaces pixels with zeros (the model input's zeros: the normalization's mean), insertion starts from a blur. */
 export const DEFAULT_BASELINES = { deletion: 'zeros', insertion: 'blur' } as const satisfies Record<string, Baseline>;
+/** Signals and volumes: the blur is a 2-D one, so insertion starts from each channel's mean instead. */
+const FLAT_INSERTION_BASELINE: Baseline = 'mean';
 export const DEFAULT_STEPS = 32;
 
 /** ROAD's removal percentages (Rong et al., and pytorch-grad-cam's averages) and its imputation noise (absolute, on the model's input). */
@@ -75,6 +78,9 @@ export interface MetricOptions {
 export interface EvaluateOptions extends MetricOptions {
   methods: Method[];
   layer?: string;
+  /** How the layer is read (ExplainOptions.layout, .grid). */
+  layout?: LayoutName;
+  grid?: number[];
   /** One class for every image or one per image; default: each image's top-1 class. */
   classes?: number[];
 }
@@ -118,7 +124,8 @@ export class Evaluator {
     return this.model.call(async () => {
       const metrics = checkMetrics(options, input.shape);
       const methods = [...new Set(options.methods)];
-      const explained = await this.explainer.explainManyHeld(input, { methods, layer: options.layer, classes: options.classes, output: options.output, batch: options.batch, onProgress: options.onProgress, signal: options.signal });
+      const { layer, layout, grid, classes, output, batch, onProgress, signal } = options;
+      const explained = await this.explainer.explainManyHeld(input, { methods, layer, layout, grid, classes, output, batch, onProgress, signal });
       const scores: MethodScores[] = [];
       for (const method of methods) {
         const e = explained.get(method)!;
@@ -143,11 +150,13 @@ export class Evaluator {
   /** measure() inside a call, for images already checked (evaluate() explains them first). */
   private async measureHeld(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method): Promise<Omit<MethodScores, 'method'>> {
     const metrics = checkMetrics(options, input.shape);
-    const [images, , height, width] = input.shape;
-    const plane = height * width;
-    if (map.shape[0] !== images || map.shape.at(-1) !== width || map.shape.at(-2) !== height) throw new UserError(`the maps [${map.shape}] do not match the images [${input.shape}]`);
+    const [images, , ...spatial] = input.shape;
+    const plane = spatial.reduce((a, b) => a * b, 1);
+    const [height, width] = spatial;
+    const mapSpatial = map.shape.slice(map.shape.length === input.shape.length ? 2 : 1);
+    if (map.shape[0] !== images || mapSpatial.join('x') !== spatial.join('x')) throw new UserError(`the maps [${map.shape}] do not match the images [${input.shape}]`);
     if (classes.length !== images) throw new UserError(`give one class per image: ${images} images, ${classes.length} classes`);
-    const pixels = pixelMap(map.data, map.shape);
+    const pixels = pixelMap(map.data, map.shape, input.shape.length);
     const result: Omit<MethodScores, 'method'> = { classes };
 
     const steps = options.steps ?? DEFAULT_STEPS;
@@ -201,10 +210,10 @@ export class Evaluator {
 
   private async runsFor(shape: Shape, rows: number, withRoad: boolean, options: MetricOptions): Promise<PerturbedRuns> {
     const deletionBaseline = options.deletionBaseline ?? DEFAULT_BASELINES.deletion;
-    const insertionBaseline = options.insertionBaseline ?? DEFAULT_BASELINES.insertion;
+    const insertionBaseline = options.insertionBaseline ?? (shape.length === 4 ? DEFAULT_BASELINES.insertion : FLAT_INSERTION_BASELINE);
     const batch = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     const road = withRoad
-      ? { noise: options.roadNoise ?? DEFAULT_ROAD_NOISE, seed: options.seed ?? 0, tolerance: ROAD_TOLERANCE, maxIterations: roadIterations(shape[2], shape[3]) }
+      ? { noise: options.roadNoise ?? DEFAULT_ROAD_NOISE, seed: options.seed ?? 0, tolerance: ROAD_TOLERANCE, maxIterations: roadIterations(shape.at(-2)!, shape.at(-1)!) }
       : undefined;
     const key = [shape.join('x'), rows, deletionBaseline, insertionBaseline, batch, options.output ?? '', JSON.stringify(road ?? null)].join('|');
     return this.model.plans.get(this.prefix + key, () => PerturbedRuns.create(this.model, shape, rows, { deletionBaseline, insertionBaseline, batch, output: options.output, road }));
@@ -276,6 +285,7 @@ function checkMetrics(options: MetricOptions, shape: Shape): Metric[] {
   if (boxed.length > 0) {
     if (!options.truth) throw new UserError(`${boxed.join(' and ')} ${boxed.length === 1 ? 'needs' : 'need'} ground-truth boxes (--boxes FILE)`);
     if (options.truth.length !== shape[0]) throw new UserError(`boxes are given for ${options.truth.length} images, the input has ${shape[0]}`);
+    if (shape.length !== 4) throw new UserError(`${boxed.join(' and ')} ${boxed.length === 1 ? 'compares' : 'compare'} maps with boxes on 2-D images; this input is [${shape}]`);
     options.truth.forEach((t, n) => {
       if (t.boxes.length === 0) throw new UserError(`image ${n} has no box`);
     });

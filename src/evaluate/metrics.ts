@@ -48,13 +48,14 @@ export function averageDrop(original: ArrayLike<number>, explained: ArrayLike<nu
 }
 
 /**
- * A map per pixel for ordering and multiplying: the CAM maps as they are; an image-shaped gradient
- * (the guided methods, [N, C, H, W]) as its largest magnitude over channels (Simonyan et al.'s saliency).
+ * A map per position for ordering and multiplying: the CAM maps ([N, spatial...]) as they are; an
+ * input-shaped gradient (the guided methods, [N, C, spatial...]) as its largest magnitude over channels
+ * (Simonyan et al.'s saliency). `inputRank`: the images' rank (4 for [N, C, H, W]).
  */
-export function pixelMap(map: Float32Array, shape: readonly number[]): Float32Array {
-  if (shape.length === 3) return map;
-  const [n, c, h, w] = shape;
-  const plane = h * w;
+export function pixelMap(map: Float32Array, shape: readonly number[], inputRank = 4): Float32Array {
+  if (shape.length === inputRank - 1) return map;
+  const [n, c, ...spatial] = shape;
+  const plane = spatial.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n * plane);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < c; k++) {

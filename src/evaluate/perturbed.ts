@@ -77,9 +77,15 @@ export class PerturbedRuns {
   ) {}
 
   static async create(model: Model, imagesShape: Shape, rows: number, options: PerturbedOptions): Promise<PerturbedRuns> {
-    if (imagesShape.length !== 4) throw new UserError(`faithfulness metrics need a 4-D NCHW input, got [${imagesShape}]`);
-    const [images, channels, height, width] = imagesShape;
-    const plane = height * width;
+    if (imagesShape.length < 3 || imagesShape.length > 5) throw new UserError(`faithfulness metrics need an [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got [${imagesShape}]`);
+    const [images, channels, ...spatial] = imagesShape;
+    const plane = elementCount(spatial);
+    const flat = spatial.length !== 2;
+    // The blur and ROAD's imputation work on 2-D planes; zeros and means on any positions.
+    if (flat && (options.road || options.deletionBaseline === 'blur' || options.insertionBaseline === 'blur')) {
+      throw new UserError(`ROAD and the blur baseline work on 2-D images; this input is [${imagesShape}] (use the zeros or mean baseline, and deletion, insertion or drop)`);
+    }
+    const [height, width] = flat ? [1, plane] : spatial;
 
     const p = new PlanBuilder(model.shaped(new Map([[model.inputName, imagesShape]])), model.deviceTraits);
     const image = p.addInput(INPUT.images, imagesShape);
