@@ -369,7 +369,10 @@ def perturbation_maps(m64, module, x64, a, layout, grid, classes, size, score_ca
 def export(net, x, path):
     buf = io.BytesIO()
     with torch.no_grad():
-        torch.onnx.export(net, (torch.from_numpy(x),), buf, opset_version=OPSET, input_names=["x0"], output_names=["y"])
+        # A dynamic batch, as exports meant for serving have: the page and the perturbed batches run
+        # other batch sizes than the fixture's two images.
+        torch.onnx.export(net, (torch.from_numpy(x),), buf, opset_version=OPSET, input_names=["x0"], output_names=["y"],
+                          dynamic_axes={"x0": {0: "batch"}, "y": {0: "batch"}})
     model = onnx.load_from_string(buf.getvalue())
     onnx.checker.check_model(model)
     path.write_bytes(model.SerializeToString())

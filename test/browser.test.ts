@@ -25,7 +25,10 @@ interface PageState {
   done: number;
   error?: string;
   adapter?: string;
-  last?: { method: Method; layer: string; classes: number[]; inputShape: number[]; input: number[]; mapShape: number[]; map: number[] };
+  last?: {
+    method: Method; layer: string; layout: string; target: string; classes: number[];
+    inputShape: number[]; input: number[]; mapShape: number[]; map: number[]; mask?: number[];
+  };
 }
 
 const gpu = useGpu();
@@ -104,6 +107,46 @@ describe.skipIf(process.env.GRADCAM_SKIP_BROWSER)('web page in headless Chromium
       const node = preprocess(readImage(file), { resize: 128, crop: [128, 128], mean: config.mean, std: config.std });
       expect(Math.max(...node.map((v, i) => Math.abs(v - s.last!.input[i]))), name).toBe(0);
     }
+  });
+
+  it('explains a segmentation class and draws where it wins, and reads token layers, as the Node engine does', async () => {
+    const check = async (name: string, options: { layout: string; target: string; classIndex: string }) => {
+      const file = join(import.meta.dirname, 'fixtures', 'beyond', name, 'model.onnx');
+      let before = (await state()).done;
+      await page.setInputFiles('#model-file', { name: `${name}.onnx`, mimeType: 'application/octet-stream', buffer: readFileSync(file) });
+      await settled(before + 1);
+      before = (await state()).done;
+      await page.selectOption('#layout', options.layout);
+      await settled(before + 1);
+      await page.selectOption('#target', options.target);
+      await page.fill('#class-index', options.classIndex);
+      before = (await state()).done;
+      await page.dispatchEvent('#class-index', 'change');
+      const s = await settled(before + 1);
+      expect(s.error, name).toBeUndefined();
+      const last = s.last!;
+      expect([last.layout, last.target]).toEqual([options.layout, options.target]);
+      const model = Model.fromFile(gpu(), file);
+      const explainer = new Explainer(model);
+      try {
+        const input = { shape: last.inputShape, data: Float32Array.from(last.input) };
+        const result = await explainer.explain(input, { method: last.method, layer: last.layer, layout: last.layout as 'nchw', target: { kind: last.target as 'class' }, classes: last.classes });
+        expect(relativeError(Float32Array.from(last.map), { shape: result.map.shape, data: Float64Array.from(result.map.data) }), name).toBeLessThan(1e-5);
+        return { last, result };
+      } finally {
+        explainer.dispose();
+        model.dispose();
+      }
+    };
+    const seg = await check('seg_argmax_mask', { layout: 'nchw', target: 'segmentation', classIndex: '1' });
+    // The mask drawn is where class 1 has the largest of the output's scores.
+    const scores = seg.result.logits.data;
+    const positions = scores.length / 3;
+    const wins = Array.from({ length: positions }, (_, p) => Number(scores[positions + p] > scores[p] && scores[positions + p] > scores[2 * positions + p]));
+    expect(seg.last.mask).toEqual(wins);
+    expect(wins.some(Boolean)).toBe(true);
+    const vit = await check('swin_tokens_no_class_token', { layout: 'tokens', target: 'softmax', classIndex: '2' });
+    expect(vit.last.layer).toBe('/block/norm1/LayerNormalization_output_0');
   });
 
   it('answers a bad image and a bad model with the CLI\'s one-line messages', async () => {

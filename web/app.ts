@@ -1,9 +1,14 @@
 // The web page (web/index.html): the engine as the CLI runs it, on the user's GPU through navigator.gpu.
 // The demo model and a sample image are preloaded; the user can bring their own image (PNG/JPEG, decoded
-// by the browser's codecs) and ONNX model, pick the method, layer and class, and download the overlay
-// and the raw map. Nothing is uploaded. window.gradcamPage exposes the last result for the browser test.
+// by the browser's codecs) and ONNX model, pick the method, the layer's layout (a transformer's tokens, a
+// Swin's channels-last stages), the layer, the target (class logit, softmax probability, a binary
+// logit, a segmentation class over the positions where it wins, drawn beside the map) and the class,
+// and download the overlay and the raw map. Nothing is uploaded. window.gradcamPage exposes the last
+// result for the browser test.
 import { UserError } from '../src/errors.js';
 import { Explainer, METHOD_HELP, METHODS, type Explanation, type Method } from '../src/explain/explainer.js';
+import { LAYOUT_HELP, LAYOUTS, type LayoutName } from '../src/explain/layout.js';
+import { TARGET_HELP, type TargetKind } from '../src/explain/targets.js';
 import { createGpuContext, describeAdapter, type GpuContext } from '../src/gpu/context.js';
 import { applyJet, overlay, planarToRgb } from '../src/io/colormap.js';
 import { decodeJpeg } from '../src/io/jpeg/decode.js';
@@ -19,8 +24,16 @@ interface PageState {
   done: number;
   error?: string;
   adapter?: string;
-  last?: { method: Method; layer: string; classes: number[]; inputShape: number[]; input: number[]; mapShape: number[]; map: number[] };
+  last?: {
+    method: Method; layer: string; layout: LayoutName; target: TargetKind; classes: number[];
+    inputShape: number[]; input: number[]; mapShape: number[]; map: number[];
+    /** Segmentation: the positions where the class wins, as drawn. */
+    mask?: number[];
+  };
 }
+
+/** The targets the page offers: those that need no file besides the image. */
+const PAGE_TARGETS: TargetKind[] = ['class', 'softmax', 'binary', 'segmentation'];
 
 const state: PageState = { done: 0 };
 (window as unknown as { gradcamPage: PageState }).gradcamPage = state;
@@ -29,6 +42,8 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const message = $<HTMLDivElement>('message');
 const methodSelect = $<HTMLSelectElement>('method');
 const layerSelect = $<HTMLSelectElement>('layer');
+const layoutSelect = $<HTMLSelectElement>('layout');
+const targetSelect = $<HTMLSelectElement>('target');
 const classSelect = $<HTMLSelectElement>('class');
 const classIndex = $<HTMLInputElement>('class-index');
 
@@ -101,10 +116,32 @@ function inputSize(): [number, number] {
 
 function fillLayers(): void {
   const [height, width] = inputSize();
-  const { layers, default: fallback } = explainer.layers([1, 3, height, width]);
+  layerSelect.replaceChildren();
+  let found;
+  try {
+    found = explainer.layers([1, 3, height, width], undefined, { layout: layoutSelect.value as LayoutName });
+  } catch (e) {
+    showError(e);
+    return;
+  }
+  const { layers, default: fallback } = found;
+  const grid = (l: (typeof layers)[number]) => (l.layout.name === 'nchw' ? '' : ` grid ${l.layout.spatial.join('x')}`);
   layerSelect.replaceChildren(
-    ...layers.map((l) => new Option(`${l.tensor} [${l.shape.slice(1)}]${l.tensor === fallback.tensor ? ' (default)' : ''}`, l.tensor, false, l.tensor === fallback.tensor)),
+    ...layers.map((l) => new Option(`${l.tensor} [${l.shape.slice(1)}]${grid(l)}${l.tensor === fallback.tensor ? ' (default)' : ''}`, l.tensor, false, l.tensor === fallback.tensor)),
   );
+}
+
+/** Segmentation's default mask, for drawing: where the class has the largest score, [K, h, w] output. */
+function winningPositions(result: Explanation, classIndex: number, positions: number): Uint8Array {
+  const scores = result.logits.data;
+  const classes = scores.length / positions;
+  const mask = new Uint8Array(positions);
+  for (let p = 0; p < positions; p++) {
+    let best = 0;
+    for (let k = 1; k < classes; k++) if (scores[k * positions + p] > scores[best * positions + p]) best = k;
+    mask[p] = best === classIndex ? 1 : 0;
+  }
+  return mask;
 }
 
 function fillClasses(result: Explanation): void {
@@ -133,8 +170,19 @@ async function explain(): Promise<void> {
     const classes = typed !== '' ? [Number(typed)] : classSelect.value !== '' ? [Number(classSelect.value)] : undefined;
     if (classes && !Number.isInteger(classes[0])) throw new UserError(`class "${typed}" is not a whole number`);
     const method = methodSelect.value as Method;
-    const result = await explainer.explain(input, { method, layer: layerSelect.value, classes });
-    fillClasses(result);
+    const layout = layoutSelect.value as LayoutName;
+    const target = targetSelect.value as TargetKind;
+    const result = await explainer.explain(input, { method, layer: layerSelect.value || undefined, layout, target: { kind: target }, classes });
+    if (target === 'class' || target === 'softmax') fillClasses(result);
+    let mask: Uint8Array | undefined;
+    const maskFigure = $<HTMLElement>('mask-figure');
+    maskFigure.hidden = target !== 'segmentation';
+    if (target === 'segmentation') {
+      const outputShape = model.shaped(new Map([[model.inputName, input.shape]])).shapes.get(model.graph.outputs[0])!;
+      const [outH, outW] = outputShape.slice(-2);
+      mask = winningPositions(result, result.classes[0], outH * outW);
+      draw('mask-view', Uint8Array.from({ length: 3 * mask.length }, (_, i) => (mask![Math.floor(i / 3)] ? [255, 200, 0][i % 3] : 40)), outW, outH);
+    }
     draw('input-view', cropped.data, width, height);
     const guided = result.map.shape.length === 4;
     const picture = guided ? planarToRgb(result.normalized.data, result.map.shape[1], width, height) : applyJet(result.normalized.data, width, height);
@@ -152,8 +200,8 @@ async function explain(): Promise<void> {
     $<HTMLButtonElement>('download-png').disabled = false;
     $<HTMLButtonElement>('download-npy').disabled = false;
     state.last = {
-      method, layer: result.layer.tensor, classes: result.classes, inputShape: input.shape, input: Array.from(input.data),
-      mapShape: result.map.shape, map: Array.from(result.map.data),
+      method, layer: result.layer.tensor, layout, target, classes: result.classes, inputShape: input.shape, input: Array.from(input.data),
+      mapShape: result.map.shape, map: Array.from(result.map.data), mask: mask && Array.from(mask),
     };
   } catch (e) {
     showError(e);
@@ -200,6 +248,8 @@ function download(name: string, blob: Blob): void {
 
 async function start(): Promise<void> {
   methodSelect.replaceChildren(...METHODS.map((m) => Object.assign(new Option(m, m), { title: METHOD_HELP[m] })));
+  layoutSelect.replaceChildren(...LAYOUTS.map((l) => Object.assign(new Option(l, l), { title: LAYOUT_HELP[l] })));
+  targetSelect.replaceChildren(...PAGE_TARGETS.map((t) => Object.assign(new Option(t, t), { title: TARGET_HELP[t] })));
   gpu = await createGpuContext();
   state.adapter = describeAdapter(gpu.adapter);
   config = JSON.parse(new TextDecoder().decode(await fetchBytes('weights/demo.json'))) as DemoConfig;
@@ -208,7 +258,11 @@ async function start(): Promise<void> {
   image = await decode(await fetchBytes('weights/samples/circle.png'), 'circle.png');
   imageName = 'circle.png';
 
-  for (const control of [methodSelect, layerSelect, classSelect]) control.addEventListener('change', () => void explain());
+  for (const control of [methodSelect, layerSelect, classSelect, targetSelect]) control.addEventListener('change', () => void explain());
+  layoutSelect.addEventListener('change', () => {
+    fillLayers();
+    void explain();
+  });
   classIndex.addEventListener('change', () => void explain());
   for (const id of ['image-file', 'model-file']) {
     $<HTMLInputElement>(id).addEventListener('change', (event) => {
