@@ -9,10 +9,15 @@ gradient in the layer's own layout, and the raw maps of Grad-CAM, LayerCAM and E
 pytorch-grad-cam does after its reshape_transform (tokens -> [N, C, h, w], class token dropped), resized
 to the input with torch's interpolate (linear / bilinear / trilinear, align_corners=False).
 
-Usage: /usr/bin/python3 scripts/make_beyond_refs.py   (writes every case; about a minute)
+Usage: /usr/bin/python3 scripts/make_beyond_refs.py   (writes every case; seconds)
+       /usr/bin/python3 scripts/make_beyond_refs.py --torchvision DIR
+           torchvision's vit_b_16, swin_t and r3d_18 with seeded weights (the missing ones; about two
+           minutes and 600 MB), written to DIR (the tests' .cache/references/beyond): too large for git
 """
+import argparse
 import copy
 import io
+import sys
 import warnings
 import json
 import math
@@ -368,11 +373,11 @@ def perturbation_maps(m64, module, x64, a, layout, grid, classes, size, score_ca
 
 def export(net, x, path):
     buf = io.BytesIO()
-    with torch.no_grad():
-        # A dynamic batch, as exports meant for serving have: the page and the perturbed batches run
-        # other batch sizes than the fixture's two images.
-        torch.onnx.export(net, (torch.from_numpy(x),), buf, opset_version=OPSET, input_names=["x0"], output_names=["y"],
-                          dynamic_axes={"x0": {0: "batch"}, "y": {0: "batch"}})
+    # A dynamic batch, as exports meant for serving have: the page and the perturbed batches run other
+    # batch sizes than the fixture's two images. Not under no_grad: there torch's fused attention
+    # (aten::_native_multi_head_attention) takes over, which has no ONNX export.
+    torch.onnx.export(net, (torch.from_numpy(x),), buf, opset_version=OPSET, input_names=["x0"], output_names=["y"],
+                      dynamic_axes={"x0": {0: "batch"}, "y": {0: "batch"}})
     model = onnx.load_from_string(buf.getvalue())
     onnx.checker.check_model(model)
     path.write_bytes(model.SerializeToString())
@@ -398,10 +403,11 @@ def torch_scope(path):
     return "/".join(out)
 
 
-def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, files=None, perturbations=False, guided=False):
+def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, files=None, perturbations=False, guided=False,
+         out=None, float32_error=False):
     """One fixture folder. guided: the net has no Relu, so guided back-propagation is the plain gradient
     at the input, written as guided-backprop_raw.npy."""
-    d = OUT / name
+    d = (out or OUT) / name
     if d.exists():
         shutil.rmtree(d)
     d.mkdir(parents=True)
@@ -435,6 +441,18 @@ def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, fi
     np.save(d / "scores.npy", scores.detach().numpy())
     for file, value in (files or {}).items():
         np.save(d / file, value)
+    errors = {}
+    if float32_error:
+        # How far PyTorch's own float32 lands from these references: the scale of a float32 engine's error.
+        m32 = copy.deepcopy(net).float().eval()
+        held = {}
+        hook = m32.get_submodule(scope).register_forward_hook(lambda mod, inp, out: held.__setitem__("a", out))
+        y32 = m32(torch.from_numpy(x))
+        hook.remove()
+        held["a"].retain_grad()
+        target_scores(target, y32, classes, {k: (v.float() if torch.is_tensor(v) else v) for k, v in extra64.items()}).sum().backward()
+        maps32 = maps_of(held["a"].detach().double(), held["a"].grad.double(), layout, grid, size)
+        errors = {m: float((maps32[m] - maps[m]).abs().max() / maps[m].abs().max()) for m in maps32}
     meta = {
         "case": name, "layer": scope_output(model, torch_scope(scope)), "layout": layout,
         "target": target, "classes": classes, "grid": grid, "input_shape": list(x.shape),
@@ -446,13 +464,64 @@ def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, fi
         "box": "box.npy" if "box.npy" in (files or {}) else None,
         "format": (extra or {}).get("format"),
         "methods": sorted(maps),
+        "torch_float32_rel_err": errors,
     }
     (d / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
     print(f"{name}: layer {meta['layer']} {list(a.shape)} {layout} target {target} scores {scores.detach().numpy()}")
 
 
+def randomize(module, gen):
+    """torchvision's initialisation leaves heads at zero and norms at the identity: draw every norm's
+    affine and statistics, every bias and every zero-initialised weight from the seeded generator, so
+    that scores and gradients are not degenerate."""
+    with torch.no_grad():
+        for name, p in module.named_parameters():
+            if p.dim() == 1 or float(p.abs().max()) == 0:
+                if "norm" in name or name.split(".")[-2:-1] in (["ln"], ["ln_1"], ["ln_2"], ["bn1"], ["bn2"]):
+                    p.copy_(torch.rand(p.shape, generator=gen) * 0.8 + 0.6 if name.endswith("weight") else torch.rand(p.shape, generator=gen) * 0.4 - 0.2)
+                elif p.dim() == 1:
+                    p.copy_(torch.rand(p.shape, generator=gen) * 0.2 - 0.1)
+                else:
+                    p.copy_(torch.randn(p.shape, generator=gen) * math.sqrt(2.0 / p[0].numel()))
+        for m in module.modules():
+            if isinstance(m, (nn.BatchNorm2d, nn.BatchNorm3d)):
+                m.weight.copy_(torch.rand(m.num_features, generator=gen) * 0.8 + 0.6)
+                m.running_mean.copy_(torch.rand(m.num_features, generator=gen) * 0.4 - 0.2)
+                m.running_var.copy_(torch.rand(m.num_features, generator=gen) * 1.0 + 0.5)
+    return module
+
+
+def torchvision_cases(out):
+    """vit_b_16 (tokens, class token, 14x14), swin_t (channels-last), r3d_18 (3-D): the default layers of
+    each layout, pytorch-grad-cam's recipes' layers."""
+    import torchvision
+    specs = {
+        "vit_b_16": (lambda: torchvision.models.vit_b_16(), (1, 3, 224, 224), "encoder.layers.encoder_layer_11.ln_1", "tokens", "class", [14, 14]),
+        "swin_t": (lambda: torchvision.models.swin_t(), (1, 3, 224, 224), "features.7.1.norm1", "channels-last", "softmax", None),
+        "r3d_18": (lambda: torchvision.models.video.r3d_18(), (1, 3, 8, 56, 56), "layer3", "nchw", "class", None),
+    }
+    for name, (make, shape, scope, layout, target, grid) in specs.items():
+        if (out / name / "meta.json").exists():
+            continue
+        s = seed_of(f"torchvision/{name}")
+        gen = torch.Generator().manual_seed(s)
+        torch.manual_seed(s)
+        net = randomize(make().eval(), gen)
+        x = np.random.default_rng(s).standard_normal(shape).astype(np.float32)
+        with torch.no_grad():
+            logits = copy.deepcopy(net).double()(torch.from_numpy(x).double())
+        classes = [int(logits.argmax(1)[0])]
+        case(name, net, x, scope, layout, target, classes, grid=grid, out=out, float32_error=True)
+
+
 def main():
     warnings.filterwarnings("ignore")  # torch.onnx's notes on shape inference
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--torchvision", metavar="DIR", help="write torchvision's cases (the missing ones) to DIR")
+    args = parser.parse_args()
+    if args.torchvision:
+        torchvision_cases(Path(args.torchvision))
+        return
     def rng_gen(key):
         s = seed_of(key)
         return np.random.default_rng(s), torch.Generator().manual_seed(s)

@@ -64,8 +64,9 @@ export function candidateLayers(shaped: ShapedGraph, score: string, input: reado
  * (the input of the final pooling or flatten). For tokens, the last LayerNormalization before the last
  * attention (a product of two computed tensors): the last block's norm1, as pytorch-grad-cam's ViT
  * recipe takes. After the last attention a class-token head reads no other token, and their gradient
- * is zero. For a detector (`beforeHead`), the input of the last convolution: the neck, not the head's
- * raw predictions.
+ * is zero. For channels-last, the last LayerNormalization (over the channels, as Swin's are: an
+ * [N, C, H, W] tensor that a head permutes back is 4-D too, but not channels-last). For a detector
+ * (`beforeHead`), the input of the last convolution: the neck, not the head's raw predictions.
  */
 export function defaultLayer(shaped: ShapedGraph, layers: LayerInfo[], layout: LayoutName = 'nchw', beforeHead = false): LayerInfo {
   const spatial = layers.filter((l) => l.layout.spatial.every((s) => s > 1));
@@ -80,6 +81,7 @@ export function defaultLayer(shaped: ShapedGraph, layers: LayerInfo[], layout: L
     const before = attention && upstreamTensors(shaped.nodes, attention.outputs[0]);
     layer = spatial.filter((l) => l.opType === 'LayerNormalization' && before?.has(l.tensor)).at(-1) ?? layer;
   }
+  if (layout === 'channels-last') layer = spatial.filter((l) => l.opType === 'LayerNormalization').at(-1) ?? layer;
   if (!layer) {
     const what = layout === 'tokens' ? 'token layer [N, T, C] on a grid' : `${layout} feature map`;
     throw new UserError(`the model has no ${what} upstream of its scores to explain`);
