@@ -10,12 +10,12 @@ import { nonFiniteOutputError } from '../runtime/finite.js';
 import { DISPOSE } from '../gpu/context.js';
 import { candidateLayers, defaultLayer, type LayerInfo, scoreTensor } from './layers.js';
 import type { LayoutName } from './layout.js';
-import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName } from './methods.js';
+import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName, PERTURBATION_METHODS } from './methods.js';
 import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, TARGET_AUX_INPUT } from './plan.js';
 import { isClassTarget, requestedClasses, type Target, targetAux } from './targets.js';
 import { classMargins, type Stability, stabilityOf } from './stability.js';
 import { checkSmoothOptions, SMOOTH_IMAGES, SMOOTH_RUN, smoothRun, type SmoothOptions } from './smooth.js';
-import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type PerturbationMethod, Perturbation, type PerturbationResult } from './perturb.js';
+import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, type PerturbationMethod, Perturbation, type PerturbationResult } from './perturb.js';
 
 export { METHOD_HELP, METHODS, type Method } from './methods.js';
 

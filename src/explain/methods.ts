@@ -1,39 +1,63 @@
-// The explanation methods: their names and one-line descriptions, what each needs (a gradient at the
-// layer, a guided pass to the input, none at all) and the map kernel's mode of the channel-weighted ones.
+// The explanation methods, one record each: the one-line description (gradcam explain --help lists
+// them), what the method needs from the plan's passes, and how its map is made. Every list the
+// explainer, the planner and the CLI use is derived from these records.
 import { MAP_MODE } from '../kernels/gradcam.js';
 
-/** The methods and their one-line descriptions (gradcam explain --help lists them). */
-export const METHOD_HELP = {
-  gradcam: 'alpha_k = spatial mean of dy/dA_k; ReLU(sum_k alpha_k A_k)',
-  counterfactual: 'Grad-CAM of the negated gradient: what argues against the class',
-  cam: 'alpha_k = classifier weights (global-average-pooling -> dense head only)',
-  xgradcam: 'alpha_k = sum(dy/dA_k * A_k) / (sum(A_k) + 1e-7)',
-  'gradcam++': 'alpha_k = sum(relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + 1e-6)), g = dy/dA_k',
-  hirescam: 'ReLU(sum_k dy/dA_k * A_k), position by position',
-  'gradcam-elementwise': 'sum_k ReLU(dy/dA_k * A_k)',
-  layercam: 'sum_k ReLU(dy/dA_k) * A_k',
-  eigencam: 'first principal component of the centred activations, sign-corrected (no gradient)',
-  eigengradcam: 'first principal component of the centred dy/dA * A, sign-corrected',
-  scorecam: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)',
-  ablationcam: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)',
-  'guided-backprop': 'guided back-propagation to the input (ReLUs pass positive gradients only); [N, C, H, W]',
-  'guided-gradcam': 'guided back-propagation x the Grad-CAM map; [N, C, H, W]',
-} as const;
-export type Method = keyof typeof METHOD_HELP;
-export const METHODS = Object.keys(METHOD_HELP) as Method[];
+interface MethodRecord {
+  help: string;
+  /**
+   * The gradient it reads: at the layer (from the backward pass), at the input through the guided rule,
+   * both (Guided Grad-CAM: the guided image times the Grad-CAM map), or none.
+   */
+  gradient: 'layer' | 'guided' | 'guided and layer' | 'none';
+  /**
+   * How the map is made: the map kernel in this mode (MAP_MODE, the kernel declaration's numbering),
+   * EigenCAM's projection, the method's own perturbed forward passes, or a guided image at the input.
+   */
+  map: number | 'eigen' | 'perturbation' | 'guided image';
+  /** The map does not depend on the layer (guided back-propagation). */
+  layerFree?: boolean;
+}
 
-/** Methods whose result is an image-shaped gradient at the input, [N, C, H, W]. */
-export const GUIDED: readonly Method[] = ['guided-backprop', 'guided-gradcam'];
+const RECORDS = {
+  gradcam: { help: 'alpha_k = spatial mean of dy/dA_k; ReLU(sum_k alpha_k A_k)', gradient: 'layer', map: MAP_MODE.gradcam },
+  counterfactual: { help: 'Grad-CAM of the negated gradient: what argues against the class', gradient: 'layer', map: MAP_MODE.counterfactual },
+  cam: { help: 'alpha_k = classifier weights (global-average-pooling -> dense head only)', gradient: 'none', map: MAP_MODE.cam },
+  xgradcam: { help: 'alpha_k = sum(dy/dA_k * A_k) / (sum(A_k) + 1e-7)', gradient: 'layer', map: MAP_MODE.xgradcam },
+  'gradcam++': { help: 'alpha_k = sum(relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + 1e-6)), g = dy/dA_k', gradient: 'layer', map: MAP_MODE['gradcam++'] },
+  hirescam: { help: 'ReLU(sum_k dy/dA_k * A_k), position by position', gradient: 'layer', map: MAP_MODE.hirescam },
+  'gradcam-elementwise': { help: 'sum_k ReLU(dy/dA_k * A_k)', gradient: 'layer', map: MAP_MODE['gradcam-elementwise'] },
+  layercam: { help: 'sum_k ReLU(dy/dA_k) * A_k', gradient: 'layer', map: MAP_MODE.layercam },
+  eigencam: { help: 'first principal component of the centred activations, sign-corrected (no gradient)', gradient: 'none', map: 'eigen' },
+  eigengradcam: { help: 'first principal component of the centred dy/dA * A, sign-corrected', gradient: 'layer', map: 'eigen' },
+  scorecam: { help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
+  ablationcam: { help: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)', gradient: 'none', map: 'perturbation' },
+  'guided-backprop': { help: 'guided back-propagation to the input (ReLUs pass positive gradients only); the input\'s shape', gradient: 'guided', map: 'guided image', layerFree: true },
+  'guided-gradcam': { help: 'guided back-propagation x the Grad-CAM map; the input\'s shape', gradient: 'guided and layer', map: 'guided image' },
+} as const satisfies Record<string, MethodRecord>;
+
+export type Method = keyof typeof RECORDS;
+export const METHODS = Object.keys(RECORDS) as Method[];
+const record = (m: Method): MethodRecord => RECORDS[m];
+const where = (test: (r: MethodRecord) => boolean): readonly Method[] => METHODS.filter((m) => test(record(m)));
+
+/** The methods and their one-line descriptions. */
+export const METHOD_HELP = Object.fromEntries(METHODS.map((m) => [m, record(m).help])) as Record<Method, string>;
+/** Methods whose result is a gradient image at the input, of the input's shape. */
+export const GUIDED = where((r) => r.map === 'guided image');
 /** Methods whose map does not depend on the layer. */
-export const LAYER_FREE: readonly Method[] = ['guided-backprop'];
+export const LAYER_FREE = where((r) => r.layerFree === true);
 /** Methods that use no gradient at all (always stable; SmoothGrad does not apply). */
-export const NO_GRADIENT: readonly Method[] = ['cam', 'eigencam', 'scorecam', 'ablationcam'];
+export const NO_GRADIENT = where((r) => r.gradient === 'none');
 /** Methods that need no gradient at the layer. */
-export const NO_LAYER_GRADIENT: readonly Method[] = [...NO_GRADIENT, 'guided-backprop'];
-
+export const NO_LAYER_GRADIENT = where((r) => r.gradient === 'none' || r.gradient === 'guided');
+/** Methods made from their own perturbed forward passes (Score-CAM, Ablation-CAM: src/explain/perturb.ts). */
+export const PERTURBATION_METHODS = where((r) => r.map === 'perturbation');
+/** Methods whose map is EigenCAM's projection. */
+export const EIGEN_METHODS = where((r) => r.map === 'eigen');
 /** The methods whose map kernel reads the layer's gradient (CAM: the classifier weight), and their modes. */
 export const MODE: Partial<Record<Method, number>> = Object.fromEntries(
-  (['gradcam', 'counterfactual', 'cam', 'xgradcam', 'gradcam++', 'hirescam', 'gradcam-elementwise', 'layercam'] as const).map((m) => [m, MAP_MODE[m]]),
+  METHODS.filter((m) => typeof record(m).map === 'number').map((m) => [m, record(m).map as number]),
 );
 
 /** Plan output names: per layer, but one for the methods that do not depend on it. */

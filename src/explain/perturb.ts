@@ -17,7 +17,6 @@ import { grid3, layoutUniforms } from './layout.js';
 import { addMap, mapUniforms } from './map.js';
 
 export type PerturbationMethod = 'scorecam' | 'ablationcam';
-export const PERTURBATION_METHODS: readonly string[] = ['scorecam', 'ablationcam'];
 
 /** Copies per batch when none is asked for (pytorch-grad-cam runs Score-CAM's masks 16 at a time). */
 export const DEFAULT_PERTURBATION_BATCH = 16;

@@ -13,8 +13,8 @@ import { addEigenProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
 import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
 import { addMap, addResizeNormalize, mapUniforms } from './map.js';
-import { GUIDED, LAYER_FREE, MODE, type Method, NO_LAYER_GRADIENT, outputName } from './methods.js';
-import { DEFAULT_PERTURBATION_BATCH, PERTURBATION_METHODS, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
+import { EIGEN_METHODS, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS } from './methods.js';
+import { DEFAULT_PERTURBATION_BATCH, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
 import { type Accumulated, addAccumulation, addNoisyInput, finishPlan, type Smoothing } from './smooth.js';
 import { MarginProbe } from './stability.js';
 import { planTarget, type TargetPlan } from './targets.js';
@@ -134,8 +134,8 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
     for (const method of wanted) {
       const label = `${method} at ${layer.tensor}`;
       let result: { map: TensorRef; normalized: TensorRef };
-      if (method === 'eigencam' || method === 'eigengradcam') {
-        const gradient = method === 'eigengradcam' ? gradients[i] : undefined;
+      if (EIGEN_METHODS.includes(method)) {
+        const gradient = NO_GRADIENT.includes(method) ? undefined : gradients[i];
         result = addResizeNormalize(b, uniforms, addEigenProjection(b, activations[i], gradient, layer.layout, label), label);
       } else if (MODE[method] !== undefined) {
         const weightSource = method === 'cam' ? b.constantTensor(heads![i].weight, 'classifier weight') : gradients[i];
