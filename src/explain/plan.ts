@@ -1,5 +1,6 @@
-// An explainer's plan: the forward pass, the class choice and gradient seed, one backward pass down to
-// the lowest layer (and a guided one to the input where asked), then each method's map per layer;
+// An explainer's plan, in steps: the forward pass (addForward), the target's score and gradient seed
+// (addTarget), one backward pass down to the lowest layer and a guided one to the input where asked
+// (addGradients), then each method's map per layer (addLayerMaps) and the guided images (addGuided);
 // SmoothGrad's copies and their finish plan. What a call then runs is in explainer.ts.
 import { type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
@@ -11,7 +12,7 @@ import type { TensorRef } from '../kernels/program.js';
 import type { Model } from '../runtime/model.js';
 import { addEigenProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
-import { camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
+import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
 import { addMap, addResizeNormalize, mapUniforms } from './map.js';
 import { EIGEN_METHODS, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
@@ -40,6 +41,48 @@ export interface ExplainerPlan {
   sides: string[][];
 }
 
+/** What the steps share: the builder, the graph shaped for this plan, the layers and methods, the outputs. */
+interface Steps {
+  b: PlanBuilder;
+  model: Model;
+  shaped: ShapedGraph;
+  methods: Method[];
+  layers: LayerInfo[];
+  target: TargetPlan;
+  /** The plan's input: the images, or SmoothGrad's batch of copies. */
+  inputShape: Shape;
+  outputs: PlanOutputs;
+}
+
+/**
+ * The maps and margins a plan gives: read back directly, or with SmoothGrad folded into per-image
+ * means (maps) and minima (margins) over the copies, which the finish plan reads back.
+ */
+class PlanOutputs {
+  readonly accumulated: Accumulated = { maps: new Map(), margins: new Map() };
+
+  constructor(
+    private readonly b: PlanBuilder,
+    private readonly smoothing?: Smoothing,
+  ) {}
+
+  map(name: string, map: TensorRef, normalized: TensorRef): void {
+    if (!this.smoothing) {
+      this.b.addOutput(`map:${name}`, map);
+      this.b.addOutput(`normalized:${name}`, normalized);
+      return;
+    }
+    addAccumulation(this.b, map, `map:${name}`, this.smoothing, 'mean');
+    this.accumulated.maps.set(`map:${name}`, [this.smoothing.images, ...map.shape.slice(1)]);
+  }
+
+  margins(name: string, margins: TensorRef): void {
+    if (!this.smoothing) return this.b.addOutput(name, margins);
+    addAccumulation(this.b, margins, name, this.smoothing, 'min');
+    this.accumulated.margins.set(name, [this.smoothing.images]);
+  }
+}
+
 /** The plan of one (input shape, layers, methods, output), and with SmoothGrad its finish plan. */
 export async function buildExplainerPlan(model: Model, imagesShape: Shape, methods: Method[], layerNames: string[], options: ExplainLayersOptions): Promise<ExplainerPlan> {
   if (imagesShape.length < 3 || imagesShape.length > 5) throw new UserError(`explanations need an [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got [${imagesShape}]`);
@@ -51,39 +94,59 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
     ? shapedForCopies(model, imagesShape, Math.min(options.batch ?? DEFAULT_PERTURBATION_BATCH, smoothing.images * smoothing.samples))
     : model.shaped(new Map([[model.inputName, imagesShape]]));
   const inputShape = shaped.shapes.get(model.inputName)!;
-  const accumulated: Accumulated = { maps: new Map(), margins: new Map() };
-  const emitMap = (name: string, map: TensorRef, normalized: TensorRef) => {
-    if (!smoothing) {
-      b.addOutput(`map:${name}`, map);
-      b.addOutput(`normalized:${name}`, normalized);
-      return;
-    }
-    addAccumulation(b, map, `map:${name}`, smoothing, 'mean');
-    accumulated.maps.set(`map:${name}`, [smoothing.images, ...map.shape.slice(1)]);
-  };
-  const emitMargins = (name: string, margins: TensorRef) => {
-    if (!smoothing) return b.addOutput(name, margins);
-    addAccumulation(b, margins, name, smoothing, 'min');
-    accumulated.margins.set(name, [smoothing.images]);
-  };
-  const [batch, inChannels, ...inputSpatial] = inputShape;
+  const [batch, , ...inputSpatial] = inputShape;
   const target = planTarget(shaped, options.target, batch, options.output);
-  const { score } = target;
-  const candidates = candidateLayers(shaped, score, inputSpatial, options);
+  const candidates = candidateLayers(shaped, target.score, inputSpatial, options);
   const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name, options.layout)) : [defaultLayer(shaped, candidates, options.layout, target.kind === 'detection')];
   const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
-  const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, score)) : undefined;
+  const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, target.score)) : undefined;
 
   const b = new PlanBuilder(shaped, model.deviceTraits);
-  const layerGradients = methods.some((m) => !NO_LAYER_GRADIENT.includes(m));
-  const guiding = methods.some((m) => GUIDED.includes(m));
-  // What Score-CAM's and Ablation-CAM's batch plans read (src/explain/perturb.ts).
+  const steps: Steps = { b, model, shaped, methods, layers, target, inputShape, outputs: new PlanOutputs(b, smoothing) };
+  const { scores, activations, sides } = addForward(steps, smoothing);
+  b.setPhase('backward');
+  const { seed, picked } = addTarget(steps, scores);
+  const { gradients, guided } = addGradients(steps, seed);
+  b.setPhase('cam');
+  layers.forEach((_, i) => {
+    const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], picked, head: heads?.[i] }, options.unfused);
+    addGuided(steps, i, guided, maps);
+  });
+
+  const exe = await Executable.create(model.gpu, b.build(), model.weights, { profile: options.profile });
+  let finish: Executable | undefined;
+  try {
+    finish = smoothing && (await finishPlan(model, shaped, exe, steps.outputs.accumulated));
+  } catch (e) {
+    exe.destroy();
+    throw e;
+  }
+  const perturbations = new Map<string, Perturbation>();
+  return {
+    exe, finish, smoothing, layers, shaped, score: target.score, target, perturbations, sides,
+    get bytes() {
+      return exe.bytes + (finish?.bytes ?? 0) + [...perturbations.values()].reduce((total, p) => total + p.bytes, 0);
+    },
+    destroy() {
+      exe.destroy();
+      finish?.destroy();
+      for (const perturbation of perturbations.values()) perturbation.destroy();
+    },
+  } satisfies ExplainerPlan;
+}
+
+/**
+ * The forward pass to the target's scores, keeping the layers (and, for Score-CAM and Ablation-CAM,
+ * what their batch plans read: the input, the layers, the tensors that bypass each layer) as themselves.
+ */
+function addForward({ b, model, shaped, methods, layers, target, inputShape }: Steps, smoothing?: Smoothing) {
+  const { score } = target;
   const perturbing = methods.some((m) => PERTURBATION_METHODS.includes(m));
   const sides = layers.map((layer) => (methods.includes('ablationcam') ? sideTensors(shaped, layer.tensor, score, b.nodesBetween([layer.tensor], score)) : []));
   // Every tensor read below exists as itself: no activation is fused over it.
   b.keep([score, model.inputName, ...layers.map((l) => l.tensor), ...sides.flat()]);
-  if (layerGradients) b.keepBackward(score, layers.map((l) => l.tensor));
-  if (guiding) b.keepBackward(score, [model.inputName]);
+  if (methods.some((m) => !NO_LAYER_GRADIENT.includes(m))) b.keepBackward(score, layers.map((l) => l.tensor));
+  if (methods.some((m) => GUIDED.includes(m))) b.keepBackward(score, [model.inputName]);
   if (smoothing) addNoisyInput(b, model.inputName, inputShape, smoothing);
   const scores = b.value(score);
   const activations = layers.map((layer) => b.value(layer.tensor));
@@ -95,11 +158,15 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
       for (const tensor of sides[i]) b.addShared(shareName.side(i, tensor), b.value(tensor));
     });
   }
+  return { scores, activations, sides };
+}
 
-  b.setPhase('backward');
+/** The target's score per image and the seed of the backward pass, formed on the GPU (shaders/target_seed.wgsl). */
+function addTarget({ b, shaped, methods, target, inputShape }: Steps, scores: TensorRef) {
+  const [batch] = inputShape;
   const requested = b.addInput(CLASSES_INPUT, [batch], 'i32');
   const aux = b.addInput(TARGET_AUX_INPUT, [Math.max(target.auxLength, 1)]);
-  const seed = b.scratch(shaped.shapes.get(score)!, 'gradient seed');
+  const seed = b.scratch(shaped.shapes.get(target.score)!, 'gradient seed');
   const picked = b.scratch([batch, 2], 'picked classes');
   const { values, positions, mode, auxLength: aux_length, auxStride: aux_stride } = target;
   b.dispatch(
@@ -107,85 +174,79 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
     'target and seed',
   );
   b.addOutput('picked', picked);
-  if (perturbing) b.addShared(shareName.picked, picked);
-  let gradients: TensorRef[] = [];
-  if (layerGradients) {
-    // One probe per layer: each layer's map depends only on the decisions between it and the score.
+  if (methods.some((m) => PERTURBATION_METHODS.includes(m))) b.addShared(shareName.picked, picked);
+  return { seed, picked };
+}
+
+/**
+ * One backward pass down to the lowest layer, with a margin probe per layer (each layer's map depends
+ * only on the decisions between it and the score); and the guided pass to the input where asked.
+ */
+function addGradients({ b, model, methods, layers, target, inputShape, outputs }: Steps, seed: TensorRef) {
+  const [batch] = inputShape;
+  const { score } = target;
+  let gradients: (TensorRef | undefined)[] = layers.map(() => undefined);
+  if (methods.some((m) => !NO_LAYER_GRADIENT.includes(m))) {
     const probes = layers.map((layer) => new MarginProbe(b, batch, b.nodesBetween([layer.tensor], score)));
     const found = b.addBackward(score, seed, layers.map((l) => l.tensor), { afterNode: (node, ctx) => probes.forEach((p) => p.visit(node, ctx)) });
     gradients = layers.map((l) => found.get(l.tensor)!);
-    probes.forEach((p, i) => p.any && emitMargins(`margins:${i}`, p.margins));
+    probes.forEach((p, i) => p.any && outputs.margins(`margins:${i}`, p.margins));
   }
-  const input = model.inputName;
   let guided: TensorRef | undefined;
-  if (guiding) {
+  if (methods.some((m) => GUIDED.includes(m))) {
+    const input = model.inputName;
     const probe = new MarginProbe(b, batch);
     guided = b.addBackward(score, seed, [input], { guided: true, afterNode: probe.visit }).get(input)!;
-    if (probe.any) emitMargins('guided margins', probe.margins);
+    if (probe.any) outputs.margins('guided margins', probe.margins);
   }
+  return { gradients, guided };
+}
 
-  b.setPhase('cam');
-  const pixels = inputSpatial.reduce((a, v) => a * v, 1);
-  layers.forEach((layer, i) => {
-    const uniforms = mapUniforms(layer.layout, inputSpatial, 0, heads?.[i]);
-    const maps = new Map<Method, TensorRef>();
-    // Guided Grad-CAM needs the Grad-CAM map even when Grad-CAM is not asked for.
-    const wanted = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
-    for (const method of wanted) {
-      const label = `${method} at ${layer.tensor}`;
-      let result: { map: TensorRef; normalized: TensorRef };
-      if (EIGEN_METHODS.includes(method)) {
-        const gradient = NO_GRADIENT.includes(method) ? undefined : gradients[i];
-        result = addResizeNormalize(b, uniforms, addEigenProjection(b, activations[i], gradient, layer.layout, label), label);
-      } else if (MODE[method] !== undefined) {
-        const weightSource = method === 'cam' ? b.constantTensor(heads![i].weight, 'classifier weight') : gradients[i];
-        result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: activations[i], weightSource, picked }, label, options.unfused);
-      } else continue;
-      maps.set(method, result.map);
-      if (!methods.includes(method)) continue;
-      emitMap(outputName(method, i), result.map, result.normalized);
-    }
-    for (const method of methods.filter((m) => GUIDED.includes(m))) {
-      if (LAYER_FREE.includes(method) && i > 0) continue;
-      const count = batch * inChannels * pixels;
-      let image = guided!;
-      if (method === 'guided-gradcam') {
-        image = b.scratch(inputShape, `guided Grad-CAM at ${layer.tensor}`);
-        b.dispatch(
-          guidedProductKernel.program({
-            uniforms: { channels: inChannels, pixels },
-            bindings: { guided: guided!, map: maps.get('gradcam')!, product: image },
-            count,
-          }),
-          `guided Grad-CAM at ${layer.tensor}`,
-        );
-      }
-      const picture = b.scratch(inputShape, `${method}: picture`);
-      b.dispatch(
-        guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
-        `${method}: picture`,
-      );
-      emitMap(outputName(method, i), image, picture);
-    }
-  });
-  const exe = await Executable.create(model.gpu, b.build(), model.weights, { profile: options.profile });
-  let finish: Executable | undefined;
-  try {
-    finish = smoothing && (await finishPlan(model, shaped, exe, accumulated));
-  } catch (e) {
-    exe.destroy();
-    throw e;
+/** Layer i's maps of the map-kernel and EigenCAM methods (Grad-CAM's too where Guided Grad-CAM needs it). */
+function addLayerMaps(
+  { b, methods, layers, inputShape, outputs }: Steps,
+  i: number,
+  sources: { activations: TensorRef; gradient?: TensorRef; picked: TensorRef; head?: CamHead },
+  unfused?: boolean,
+): Map<Method, TensorRef> {
+  const layer = layers[i];
+  const uniforms = mapUniforms(layer.layout, inputShape.slice(2), 0, sources.head);
+  const maps = new Map<Method, TensorRef>();
+  const wanted = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
+  for (const method of wanted) {
+    const label = `${method} at ${layer.tensor}`;
+    let result: { map: TensorRef; normalized: TensorRef };
+    if (EIGEN_METHODS.includes(method)) {
+      const gradient = NO_GRADIENT.includes(method) ? undefined : sources.gradient;
+      result = addResizeNormalize(b, uniforms, addEigenProjection(b, sources.activations, gradient, layer.layout, label), label);
+    } else if (MODE[method] !== undefined) {
+      const weightSource = method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight') : sources.gradient!;
+      result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: sources.activations, weightSource, picked: sources.picked }, label, unfused);
+    } else continue;
+    maps.set(method, result.map);
+    if (methods.includes(method)) outputs.map(outputName(method, i), result.map, result.normalized);
   }
-  const perturbations = new Map<string, Perturbation>();
-  return {
-    exe, finish, smoothing, layers, shaped, score, target, perturbations, sides,
-    get bytes() {
-      return exe.bytes + (finish?.bytes ?? 0) + [...perturbations.values()].reduce((total, p) => total + p.bytes, 0);
-    },
-    destroy() {
-      exe.destroy();
-      finish?.destroy();
-      for (const perturbation of perturbations.values()) perturbation.destroy();
-    },
-  } satisfies ExplainerPlan;
+  return maps;
+}
+
+/** The guided images at layer i: guided back-propagation (once, with the first layer) and Guided Grad-CAM. */
+function addGuided({ b, methods, layers, inputShape, outputs }: Steps, i: number, guided: TensorRef | undefined, maps: Map<Method, TensorRef>): void {
+  const [batch, channels] = inputShape;
+  const pixels = inputShape.slice(2).reduce((a, v) => a * v, 1);
+  for (const method of methods.filter((m) => GUIDED.includes(m))) {
+    if (LAYER_FREE.includes(method) && i > 0) continue;
+    const count = batch * channels * pixels;
+    let image = guided!;
+    if (method === 'guided-gradcam') {
+      const label = `guided Grad-CAM at ${layers[i].tensor}`;
+      image = b.scratch(inputShape, label);
+      b.dispatch(guidedProductKernel.program({ uniforms: { channels, pixels }, bindings: { guided: guided!, map: maps.get('gradcam')!, product: image }, count }), label);
+    }
+    const picture = b.scratch(inputShape, `${method}: picture`);
+    b.dispatch(
+      guidedImageKernel.program({ uniforms: { per_image: count / batch }, bindings: { values: image, image: picture }, workgroups: [batch, 1, 1] }),
+      `${method}: picture`,
+    );
+    outputs.map(outputName(method, i), image, picture);
+  }
 }
