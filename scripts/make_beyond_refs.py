@@ -31,6 +31,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from make_op_fixtures import eigen_projection  # noqa: E402  (pytorch-grad-cam's projection, any rank)
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "beyond"
 OPSET = 17  # LayerNormalization is exported as itself from opset 17
 
@@ -300,21 +303,6 @@ def resize(coarse, size):
     return F.interpolate(coarse[:, None], size=tuple(size), mode=mode, align_corners=False)[:, 0]
 
 
-def eigen_projection(a):
-    """EigenCAM: per image the positions x channels matrix, each channel centred, on its first right
-    singular vector; the sign flipped where |min| > |max|; ReLU."""
-    maps = []
-    for x in a:
-        X = x.reshape(x.shape[0], -1).T
-        X = X - X.mean(0, keepdim=True)
-        _, _, VT = torch.linalg.svd(X, full_matrices=False)
-        p = X @ VT[0]
-        if -p.min() > p.max():
-            p = -p
-        maps.append(torch.relu(p).reshape(x.shape[1:]))
-    return torch.stack(maps)
-
-
 def maps_of(a, g, layout, grid, size):
     A = to_channels_first(a, layout, grid)
     G = to_channels_first(g, layout, grid)
@@ -323,7 +311,7 @@ def maps_of(a, g, layout, grid, size):
     return {
         "gradcam": resize(torch.relu((alpha * A).sum(1)), size),
         "layercam": resize(torch.relu(G).mul(A).sum(1).relu(), size),
-        "eigencam": resize(eigen_projection(A), size),
+        "eigencam": resize(eigen_projection(A)[0], size),
     }
 
 

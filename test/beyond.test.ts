@@ -27,6 +27,8 @@ interface BeyondMeta {
   format: 'yolov5' | 'yolov8' | null;
   /** The methods with a reference map, <method>_raw.npy. */
   methods: Method[];
+  /** PyTorch's own float32 error per method (the torchvision cases). */
+  torch_float32_rel_err: Record<string, number>;
 }
 
 // Float32 against float64 over nets of two to six layers: the engine's maps and scores land within
@@ -37,6 +39,26 @@ const TOLERANCE = 1e-4;
 
 const gpu = useGpu();
 const cases = caseDirs(join(FIXTURES, 'beyond'));
+
+interface OpenCase {
+  dir: string;
+  meta: BeyondMeta;
+  model: Model;
+  explainer: Explainer;
+  input: ReturnType<typeof readTensor>;
+}
+
+/** A fixture folder's model, explainer and input for `body`; both freed after. */
+async function withCase<T>(dir: string, body: (c: OpenCase) => Promise<T>): Promise<T> {
+  const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+  const explainer = new Explainer(model);
+  try {
+    return await body({ dir, meta: readMeta<BeyondMeta>(dir), model, explainer, input: readTensor(join(dir, 'x0.npy')) });
+  } finally {
+    explainer.dispose();
+    model.dispose();
+  }
+}
 
 function targetOf(dir: string, meta: BeyondMeta): Target {
   return {
@@ -53,12 +75,8 @@ describe('explanations beyond 2-D classifiers match float64 PyTorch', () => {
   it('has its fixtures', () => expect(cases.length).toBeGreaterThanOrEqual(13));
 
   for (const dir of cases) {
-    it(basename(dir), async () => {
-      const meta = readMeta<BeyondMeta>(dir);
-      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
-      const explainer = new Explainer(model);
-      try {
-        const input = readTensor(join(dir, 'x0.npy'));
+    it(basename(dir), () =>
+      withCase(dir, async ({ meta, model, explainer, input }) => {
         const target = targetOf(dir, meta);
         const classes = meta.target === 'raw' || meta.target === 'similarity' || meta.classes[0] < 0 ? undefined : meta.classes;
         const options = { layer: meta.layer, layout: meta.layout, target, classes };
@@ -75,11 +93,7 @@ describe('explanations beyond 2-D classifiers match float64 PyTorch', () => {
         // The layer in its own layout (its gradient is checked through LayerCAM's map, which reads it at every position).
         const layer = (await model.run(input, [meta.layer])).get(meta.layer)!;
         expect(relativeError(layer.data, readReference(join(dir, 'activation.npy')))).toBeLessThan(TOLERANCE);
-      } finally {
-        explainer.dispose();
-        model.dispose();
-      }
-    });
+      }));
   }
 });
 
@@ -100,24 +114,14 @@ describe('layer layouts', () => {
 
   it('finds the default layer of each layout: the last block\'s norm1 for tokens, the last spatial map otherwise', async () => {
     for (const [name, layout] of [['vit_tokens_class', 'tokens'], ['swin_channels_last', 'channels-last'], ['cnn1d_signal', 'nchw'], ['cnn3d_volume', 'nchw']] as const) {
-      const dir = join(FIXTURES, 'beyond', name);
-      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
-      try {
-        const { default: chosen } = new Explainer(model).layers(readTensor(join(dir, 'x0.npy')).shape, undefined, { layout });
-        expect(chosen.tensor, name).toBe(readMeta<BeyondMeta>(dir).layer);
-      } finally {
-        model.dispose();
-      }
+      await withCase(join(FIXTURES, 'beyond', name), async ({ meta, explainer, input }) => {
+        expect(explainer.layers(input.shape, undefined, { layout }).default.tensor, name).toBe(meta.layer);
+      });
     }
   });
 
-  it('explains a detector at its neck by default, and says so when no prediction overlaps the box', async () => {
-    const dir = join(FIXTURES, 'beyond', 'detector_yolov8');
-    const meta = readMeta<BeyondMeta>(dir);
-    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
-    const explainer = new Explainer(model);
-    try {
-      const input = readTensor(join(dir, 'x0.npy'));
+  it('explains a detector at its neck by default, and says so when no prediction overlaps the box', () =>
+    withCase(join(FIXTURES, 'beyond', 'detector_yolov8'), async ({ dir, meta, explainer, input }) => {
       const target = targetOf(dir, meta);
       const result = await explainer.explain(input, { target });
       expect(result.layer.tensor).toBe(meta.layer);
@@ -126,19 +130,10 @@ describe('layer layouts', () => {
       await expect(explainer.explain(input, { target: { ...target, box: far } })).rejects.toThrow(/no prediction overlaps the box with IoU >= 0.5 in images 0, 1/);
       await expect(explainer.explain(input, { target: { kind: 'detection' } })).rejects.toThrow(/target detection needs a box/);
       await expect(explainer.explain(input, { target: { ...target, format: 'yolov5' } })).rejects.toThrow(/a yolov5 head has 5 box and score fields and at least one class per prediction; output "y" \[2, 7, 80\] has 80|overlaps/);
-    } finally {
-      explainer.dispose();
-      model.dispose();
-    }
-  });
+    }));
 
-  it('gives the fused map kernel\'s map from its unfused steps, bit for bit, on a token layer with a class token', async () => {
-    const dir = join(FIXTURES, 'beyond', 'vit_tokens_class');
-    const meta = readMeta<BeyondMeta>(dir);
-    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
-    const explainer = new Explainer(model);
-    try {
-      const input = readTensor(join(dir, 'x0.npy'));
+  it('gives the fused map kernel\'s map from its unfused steps, bit for bit, on a token layer with a class token', () =>
+    withCase(join(FIXTURES, 'beyond', 'vit_tokens_class'), async ({ meta, explainer, input }) => {
       const options = { layer: meta.layer, layout: meta.layout, classes: meta.classes, methods: ['gradcam', 'gradcam++', 'layercam'] as Method[] };
       const fused = await explainer.explainMany(input, options);
       const unfused = await explainer.explainMany(input, { ...options, unfused: true });
@@ -146,40 +141,28 @@ describe('layer layouts', () => {
       // Read as if it had no class token (a 7x7 grid of the 49 tokens), the map is another one.
       const wrong = await explainer.explain(input, { layer: meta.layer, layout: 'tokens', grid: [7, 7], classes: meta.classes });
       expect(relativeError(wrong.map.data.subarray(0, 32 * 24), { shape: [], data: Float64Array.from(fused.get('gradcam')!.map.data.subarray(0, 32 * 24)) })).toBeGreaterThan(0.05);
-    } finally {
-      explainer.dispose();
-      model.dispose();
-    }
-  });
+    }));
 
   it('refuses bad combinations with one-line errors', async () => {
-    const open = (name: string) => {
-      const dir = join(FIXTURES, 'beyond', name);
-      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
-      return { model, explainer: new Explainer(model), input: readTensor(join(dir, 'x0.npy')), meta: readMeta<BeyondMeta>(dir) };
-    };
-    const vit = open('vit_tokens_class');
-    const seg = open('seg_argmax_mask');
-    const embed = open('embed_similarity');
-    try {
-      const refuse = (p: Promise<unknown>, pattern: RegExp) => expect(p).rejects.toThrow(pattern);
-      await refuse(vit.explainer.explain(vit.input, { layer: '/patch/Conv_output_0', layout: 'tokens' }), /not a layer the tokens layout reads/);
-      await refuse(vit.explainer.explain(vit.input, { target: { kind: 'binary' } }), /target binary needs one logit per image; output "y" has 5/);
-      await refuse(vit.explainer.explain(vit.input, { layout: 'tokens', method: 'cam' }), /cam explains a class logit|CAM reads nchw layers/);
-      await refuse(vit.explainer.explain(vit.input, { layout: 'tokens', method: 'scorecam', target: { kind: 'softmax' } }), /scorecam explains a class logit/);
-      await refuse(seg.explainer.explain(seg.input, { target: { kind: 'segmentation' } }), /target segmentation needs the class to explain/);
+    const refuse = (p: Promise<unknown>, pattern: RegExp) => expect(p).rejects.toThrow(pattern);
+    const beyond = (name: string) => join(FIXTURES, 'beyond', name);
+    await withCase(beyond('vit_tokens_class'), async ({ explainer, input }) => {
+      await refuse(explainer.explain(input, { layer: '/patch/Conv_output_0', layout: 'tokens' }), /not a layer the tokens layout reads/);
+      await refuse(explainer.explain(input, { target: { kind: 'binary' } }), /target binary needs one logit per image; output "y" has 5/);
+      await refuse(explainer.explain(input, { layout: 'tokens', method: 'cam' }), /cam explains a class logit|CAM reads nchw layers/);
+      await refuse(explainer.explain(input, { layout: 'tokens', method: 'scorecam', target: { kind: 'softmax' } }), /scorecam explains a class logit/);
+    });
+    await withCase(beyond('seg_argmax_mask'), async ({ explainer, input }) => {
+      await refuse(explainer.explain(input, { target: { kind: 'segmentation' } }), /target segmentation needs the class to explain/);
       const mask = { shape: [5, 5], data: new Float32Array(25) };
-      await refuse(seg.explainer.explain(seg.input, { target: { kind: 'segmentation', mask }, classes: [1] }), /the mask has 5x5 values; the output's positions are 24x20/);
-      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'similarity', concept: { shape: [3], data: new Float32Array(3) } } }), /the concept has 3 values; output "y" has 8 per image/);
-      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'similarity' } }), /needs a concept vector/);
-      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'raw', index: 8 } }), /target raw needs an index from 0 to 7/);
-      await refuse(embed.explainer.explain(embed.input, { target: { kind: 'softmax' }, smooth: { samples: 2, noise: 0.1, seed: 0 } }), /SmoothGrad explains the class logit/);
-    } finally {
-      for (const o of [vit, seg, embed]) {
-        o.explainer.dispose();
-        o.model.dispose();
-      }
-    }
+      await refuse(explainer.explain(input, { target: { kind: 'segmentation', mask }, classes: [1] }), /the mask has 5x5 values; the output's positions are 24x20/);
+    });
+    await withCase(beyond('embed_similarity'), async ({ explainer, input }) => {
+      await refuse(explainer.explain(input, { target: { kind: 'similarity', concept: { shape: [3], data: new Float32Array(3) } } }), /the concept has 3 values; output "y" has 8 per image/);
+      await refuse(explainer.explain(input, { target: { kind: 'similarity' } }), /needs a concept vector/);
+      await refuse(explainer.explain(input, { target: { kind: 'raw', index: 8 } }), /target raw needs an index from 0 to 7/);
+      await refuse(explainer.explain(input, { target: { kind: 'softmax' }, smooth: { samples: 2, noise: 0.1, seed: 0 } }), /SmoothGrad explains the class logit/);
+    });
   });
 });
 
@@ -233,13 +216,8 @@ describe.skipIf(process.env.GRADCAM_SKIP_TORCHVISION)('torchvision\'s vit_b_16, 
   // engine's measured error: 1.5e-6 at most).
   const PYTORCH_FLOAT32_FACTOR = 3;
   for (const name of ['vit_b_16', 'swin_t', 'r3d_18']) {
-    it(name, async () => {
-      const dir = join(BEYOND_REFERENCE_DIR, name);
-      const meta = readMeta<BeyondMeta & { torch_float32_rel_err: Record<string, number> }>(dir);
-      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
-      const explainer = new Explainer(model);
-      try {
-        const input = readTensor(join(dir, 'x0.npy'));
+    it(name, () =>
+      withCase(join(BEYOND_REFERENCE_DIR, name), async ({ dir, meta, explainer, input }) => {
         // pytorch-grad-cam's recipes' layers: ViT's last ln_1 (the tokens layout's default too), Swin's
         // last block's norm1 (the default is the final norm after it), r3d_18's layer4 (2x2x2 for a
         // 16x32x32 clip).
@@ -251,10 +229,6 @@ describe.skipIf(process.env.GRADCAM_SKIP_TORCHVISION)('torchvision\'s vit_b_16, 
           const limit = Math.max(TOLERANCE, PYTORCH_FLOAT32_FACTOR * meta.torch_float32_rel_err[method]);
           expect(relativeError(results.get(method)!.map.data, readReference(join(dir, `${method}_raw.npy`))), method).toBeLessThan(limit);
         }
-      } finally {
-        explainer.dispose();
-        model.dispose();
-      }
-    }, 300_000);
+      }), 300_000);
   }
 });
