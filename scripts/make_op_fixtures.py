@@ -1512,14 +1512,33 @@ def guided_backprop(model, x, classes):
     return g.detach()
 
 
+def fem_weights(A, k=2.0):
+    """FEM (pytorch-grad-cam's fem.py): per channel, the share of positions above mean + k population
+    standard deviations. Also how close any activation comes to its channel's threshold, relative to the
+    layer's largest |A| (a decision: a value within float32 rounding of it may count the other way), over
+    the channels that are not constant (a constant channel equals its threshold exactly in any precision:
+    no position counts)."""
+    axes = tuple(range(2, A.dim()))
+    mean = A.mean(axes, keepdim=True)
+    std = A.std(axes, unbiased=False, keepdim=True)
+    threshold = mean + k * std
+    varying = (std > 0).expand_as(A)
+    margin = float((A - threshold).abs()[varying].min() / A.abs().max())
+    return (A > threshold).double().mean(axes), margin
+
+
 def family_maps(model, cam_attr, x, A, dA, classes):
     """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
     eig, eig_ratio = eigen_projection(A)
     eiggrad, eiggrad_ratio = eigen_projection(dA * A)
+    segeig, segeig_ratio = eigen_projection(dA.abs() * A)
+    fem, fem_margin = fem_weights(A)
     maps = {"eigencam": resize_map(eig, x), "eigengradcam": resize_map(eiggrad, x),
+            "segeigencam": resize_map(segeig, x), "fem": channel_weighted(A, fem, x),
             "scorecam": channel_weighted(A, scorecam_weights(model, cam_attr, x, A, classes), x),
             "ablationcam": channel_weighted(A, ablationcam_weights(model, cam_attr, x, A, classes), x)}
-    return maps, {"eigencam": eig_ratio, "eigengradcam": eiggrad_ratio}
+    return maps, {"eigen_lambda2_over_lambda1": {"eigencam": eig_ratio, "eigengradcam": eiggrad_ratio, "segeigencam": segeig_ratio},
+                  "fem_threshold_margin": fem_margin}
 
 
 def build_net(name, opset):
@@ -1546,7 +1565,7 @@ def build_net(name, opset):
     f32 = gradcam(m32, net.cam, torch.from_numpy(x), classes)
     f32_err = {k: float((u.double() - v).abs().max() / v.abs().max())
                for k, u, v in zip(("logits", "activation", "grad", "gradcam_raw"), f32, (logits, a, grad, raw))}
-    family, eigen_ratios = family_maps(m64, net.cam, x64, a, grad, classes)
+    family, decisions = family_maps(m64, net.cam, x64, a, grad, classes)
     family32, _ = family_maps(m32, net.cam, torch.from_numpy(x), f32[1], f32[2], classes)
     for method, ref in family.items():
         assert all(float(r.max()) > 0 for r in ref), (name, method, "map is all zero for a sample")
@@ -1570,7 +1589,7 @@ def build_net(name, opset):
              "top1": top1,
              "logits": logits_name, "activation_shape": list(a.shape), "params": nparams,
              "onnx_eval_vs_ref_activation": d_act, "torch_float32_rel_err": f32_err,
-             "eigen_lambda2_over_lambda1": eigen_ratios}
+             **decisions}
     meta = write_case("nets", case_name, model, [x], m64, backward=False, notes=notes, extra=extra)
     d = FIX / "nets" / case_name
     np.save(d / "activation.npy", a.numpy())

@@ -1,12 +1,14 @@
 // EigenCAM, step 1, one invocation per (image, channel): the layer's values with the channel's mean over
 // positions removed (pytorch-grad-cam centres each channel before its SVD, or the first component is
 // mostly the mean), written channel-major, [batch, channels, plane], whatever the layer's layout.
-// product = 1 (EigenGrad-CAM): the values are dy/dA * A.
+// product (EIGEN_VALUES in src/kernels/gradcam.ts): the values are A, dy/dA * A (EigenGrad-CAM) or
+// |dy/dA| * A (Seg-Eigen-CAM).
 
 fn layer_value(n: u32, k: u32, p: u32) -> f32 {
   let i = layer_index(n, k, p);
   let a = activations[i];
-  if (P.product == 1u) { return gradient[i] * a; }
+  if (P.product == PRODUCT_GRADIENT) { return gradient[i] * a; }
+  if (P.product == PRODUCT_ABSOLUTE_GRADIENT) { return abs(gradient[i]) * a; }
   return a;
 }
 

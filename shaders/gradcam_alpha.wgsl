@@ -8,6 +8,9 @@
 // from their perturbed forward passes. The MODE_* constants come from the kernel's declaration
 // (src/kernels/gradcam.ts: MAP_MODE), the one place that numbers the methods.
 
+// FEM's threshold: a channel's positions above mean + FEM_K standard deviations (pytorch-grad-cam's k).
+const FEM_K: f32 = 2.0;
+
 // The epsilons are pytorch-grad-cam's, so that its maps and ours agree.
 const XGRADCAM_EPS: f32 = 1e-7;
 const GRADCAM_PP_EPS: f32 = 1e-6;
@@ -34,6 +37,7 @@ fn channel_weight(n: u32, k: u32, class_index: u32, class_score: f32) -> f32 {
     return exp(weight_source[row + k] - top) / total;
   }
   if (elementwise_mode()) { return 1.0; }
+  if (P.mode == MODE_FEM) { return fem_weight(n, k); }
   let plane = grid_size();
   var sum_a = 0.0;
   if (P.mode == MODE_XGRADCAM || P.mode == MODE_GRADCAM_PP) {
@@ -59,6 +63,24 @@ fn channel_weight(n: u32, k: u32, class_index: u32, class_score: f32) -> f32 {
     case MODE_COUNTERFACTUAL: { return -sum / f32(plane); }
     default: { return sum / f32(plane); }
   }
+}
+
+// FEM: the share of channel k's positions where A exceeds its mean by FEM_K population standard
+// deviations (the variance from the centred values, not E[A^2] - E[A]^2, which cancels in float32).
+fn fem_weight(n: u32, k: u32) -> f32 {
+  let plane = grid_size();
+  var sum = 0.0;
+  for (var p = 0u; p < plane; p++) { sum += activations[layer_index(n, k, p)]; }
+  let mean = sum / f32(plane);
+  var squares = 0.0;
+  for (var p = 0u; p < plane; p++) {
+    let d = activations[layer_index(n, k, p)] - mean;
+    squares += d * d;
+  }
+  let threshold = mean + FEM_K * sqrt(squares / f32(plane));
+  var above = 0u;
+  for (var p = 0u; p < plane; p++) { above += select(0u, 1u, activations[layer_index(n, k, p)] > threshold); }
+  return f32(above) / f32(plane);
 }
 
 // Channel k's term at position p of image n.

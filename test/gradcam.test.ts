@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Explainer } from '../src/explain/explainer.js';
+import { STABLE_MARGIN } from '../src/explain/stability.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, type Reference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
@@ -18,6 +19,8 @@ interface NetMeta {
   classes: number[];
   logits: string;
   torch_float32_rel_err: Record<string, number>;
+  /** How close any activation comes to FEM's threshold, relative to the layer's largest |A|. */
+  fem_threshold_margin: number;
 }
 
 /**
@@ -25,7 +28,7 @@ interface NetMeta {
  * model's own forward passes). Each is held to the issue's bound or, where PyTorch's own float32 is
  * further from float64 than a third of it, to three times PyTorch's float32 error on the same case.
  */
-const GENERATED_METHODS = ['eigencam', 'eigengradcam', 'scorecam', 'ablationcam'] as const;
+const GENERATED_METHODS = ['eigencam', 'eigengradcam', 'segeigencam', 'fem', 'scorecam', 'ablationcam'] as const;
 const PYTORCH_FLOAT32_FACTOR = 3;
 
 const gpu = useGpu();
@@ -152,6 +155,11 @@ describe('Grad-CAM on synthetic nets', () => {
         }
         const family = await explainer.explainMany(x, { methods: [...GENERATED_METHODS], layer: meta.gradcam_layer, classes: meta.classes });
         for (const method of GENERATED_METHODS) {
+          // FEM counts the positions above a threshold: where an activation lies within the engine's
+          // decision margin (1e-5 of the layer's largest |A|) of its channel's threshold, a float32
+          // evaluation may count it the other way and move a channel's weight by 1/positions; the
+          // generator measures the closest one. alexnet_like's (4.9e-6) is such a case.
+          if (method === 'fem' && meta.fem_threshold_margin < STABLE_MARGIN) continue;
           const expected = readReference(join(dir, `${method}_raw.npy`));
           const limit = Math.max(MAP_TOLERANCE, PYTORCH_FLOAT32_FACTOR * meta.torch_float32_rel_err[`${method}_raw`]);
           const result = family.get(method)!;

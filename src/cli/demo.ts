@@ -2,7 +2,8 @@
 // the bundled sample images with every method; writes heatmaps, overlays and one contact sheet.
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { Explainer, METHODS, type Method } from '../explain/explainer.js';
+import { Explainer, METHODS } from '../explain/explainer.js';
+import { METHOD_TITLES } from '../explain/methods.js';
 import { UserError } from '../errors.js';
 import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
 import { readImage } from '../io/decode.js';
@@ -26,22 +27,6 @@ examples:
   gradcam demo --out /tmp/demo --images my-shapes/`;
 
 
-const TITLES: Record<Method, string> = {
-  gradcam: 'Grad-CAM',
-  counterfactual: 'counterfactual',
-  cam: 'CAM',
-  xgradcam: 'XGrad-CAM',
-  'gradcam++': 'Grad-CAM++',
-  hirescam: 'HiResCAM',
-  'gradcam-elementwise': 'elementwise',
-  layercam: 'LayerCAM',
-  eigencam: 'EigenCAM',
-  eigengradcam: 'EigenGrad-CAM',
-  scorecam: 'Score-CAM',
-  ablationcam: 'Ablation-CAM',
-  'guided-backprop': 'guided backprop',
-  'guided-gradcam': 'Guided Grad-CAM',
-};
 // Guided back-propagation alone is Guided Grad-CAM's other factor; the sheet shows their product.
 const DEMO_METHODS = METHODS.filter((m) => m !== 'guided-backprop');
 
@@ -81,7 +66,7 @@ export async function demo(argv: string[]): Promise<void> {
             const picture = planarToRgb(explanation.normalized.data, explanation.map.shape[1], width, height);
             writePng(file, width, height, picture);
             written.push(file);
-            tiles.push({ rgb: picture, width, height, title: TITLES[method] });
+            tiles.push({ rgb: picture, width, height, title: METHOD_TITLES[method] });
             continue;
           }
           const map01 = explanation.normalized.data;
@@ -91,7 +76,7 @@ export async function demo(argv: string[]): Promise<void> {
             writePng(file, width, height, rgb);
             written.push(file);
           }
-          tiles.push({ rgb: blended, width, height, title: TITLES[method] });
+          tiles.push({ rgb: blended, width, height, title: METHOD_TITLES[method] });
         }
         const { classes, logits } = explained.get('gradcam')!;
         const predicted = classes[0];
@@ -105,7 +90,7 @@ export async function demo(argv: string[]): Promise<void> {
       explainer.dispose();
     }
     const sheet = makeContactSheet({
-      header: [`gradcam-webgpu demo: input (predicted class), ${DEMO_METHODS.map((m) => TITLES[m]).join(', ')}`, `layer "${config.layer}", ${width}x${height} inputs`],
+      header: [`gradcam-webgpu demo: input (predicted class), ${DEMO_METHODS.map((m) => METHOD_TITLES[m]).join(', ')}`, `layer "${config.layer}", ${width}x${height} inputs`],
       rows,
       textScale: 1,
     });

@@ -3,7 +3,7 @@
 // (shaders/eigen_*.wgsl), sign-corrected and ReLU'd into the coarse map that the shared resize and
 // normalization steps turn into the map.
 import { UserError } from '../errors.js';
-import { EIGEN_SQUARINGS, eigenKernels } from '../kernels/gradcam.js';
+import { EIGEN_SQUARINGS, EIGEN_VALUES, eigenKernels, type EigenValues } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { PlanBuilder } from '../plan/builder.js';
 import { type LayerLayout, layoutUniforms, positionsOf } from './layout.js';
@@ -11,8 +11,8 @@ import { type LayerLayout, layoutUniforms, positionsOf } from './layout.js';
 /** Keeps the Gram matrices of a batch of two within one binding of every adapter (128 MiB). */
 export const MAX_EIGEN_DIM = 2048;
 
-/** The coarse map [batch, positions] of the projection; `gradient` given: EigenGrad-CAM. */
-export function addEigenProjection(b: PlanBuilder, activations: TensorRef, gradient: TensorRef | undefined, layout: LayerLayout, label: string): TensorRef {
+/** The coarse map [batch, positions] of the projection of `values` (the gradient needed for all but the activations). */
+export function addEigenProjection(b: PlanBuilder, values: EigenValues, activations: TensorRef, gradient: TensorRef | undefined, layout: LayerLayout, label: string): TensorRef {
   const { batch, channels } = layout;
   const plane = positionsOf(layout);
   const dim = Math.min(plane, channels);
@@ -23,7 +23,7 @@ export function addEigenProjection(b: PlanBuilder, activations: TensorRef, gradi
   const centred = b.scratch([batch, channels, plane], `${label}: centred values`);
   b.dispatch(
     eigenKernels.centre.program({
-      uniforms: { channels, plane, product: gradient ? 1 : 0, ...layoutUniforms(layout) },
+      uniforms: { channels, plane, product: EIGEN_VALUES[values], ...layoutUniforms(layout) },
       bindings: { activations, gradient: gradient ?? activations, centred },
       count: batch * channels,
     }),

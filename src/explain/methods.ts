@@ -1,9 +1,11 @@
 // The explanation methods, one record each: the one-line description (gradcam explain --help lists
 // them), what the method needs from the plan's passes, and how its map is made. Every list the
 // explainer, the planner and the CLI use is derived from these records.
-import { MAP_MODE } from '../kernels/gradcam.js';
+import { type EigenValues, MAP_MODE } from '../kernels/gradcam.js';
 
 interface MethodRecord {
+  /** The name the demo's contact sheet prints. */
+  title: string;
   help: string;
   /**
    * The gradient it reads: at the layer (from the backward pass), at the input through the guided rule,
@@ -15,25 +17,29 @@ interface MethodRecord {
    * EigenCAM's projection, the method's own perturbed forward passes, or a guided image at the input.
    */
   map: number | 'eigen' | 'perturbation' | 'guided image';
+  /** EigenCAM's projection: of what values. */
+  eigen?: EigenValues;
   /** The map does not depend on the layer (guided back-propagation). */
   layerFree?: boolean;
 }
 
 const RECORDS = {
-  gradcam: { help: 'alpha_k = spatial mean of dy/dA_k; ReLU(sum_k alpha_k A_k)', gradient: 'layer', map: MAP_MODE.gradcam },
-  counterfactual: { help: 'Grad-CAM of the negated gradient: what argues against the class', gradient: 'layer', map: MAP_MODE.counterfactual },
-  cam: { help: 'alpha_k = classifier weights (global-average-pooling -> dense head only)', gradient: 'none', map: MAP_MODE.cam },
-  xgradcam: { help: 'alpha_k = sum(dy/dA_k * A_k) / (sum(A_k) + 1e-7)', gradient: 'layer', map: MAP_MODE.xgradcam },
-  'gradcam++': { help: 'alpha_k = sum(relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + 1e-6)), g = dy/dA_k', gradient: 'layer', map: MAP_MODE['gradcam++'] },
-  hirescam: { help: 'ReLU(sum_k dy/dA_k * A_k), position by position', gradient: 'layer', map: MAP_MODE.hirescam },
-  'gradcam-elementwise': { help: 'sum_k ReLU(dy/dA_k * A_k)', gradient: 'layer', map: MAP_MODE['gradcam-elementwise'] },
-  layercam: { help: 'sum_k ReLU(dy/dA_k) * A_k', gradient: 'layer', map: MAP_MODE.layercam },
-  eigencam: { help: 'first principal component of the centred activations, sign-corrected (no gradient)', gradient: 'none', map: 'eigen' },
-  eigengradcam: { help: 'first principal component of the centred dy/dA * A, sign-corrected', gradient: 'layer', map: 'eigen' },
-  scorecam: { help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
-  ablationcam: { help: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)', gradient: 'none', map: 'perturbation' },
-  'guided-backprop': { help: 'guided back-propagation to the input (ReLUs pass positive gradients only); the input\'s shape', gradient: 'guided', map: 'guided image', layerFree: true },
-  'guided-gradcam': { help: 'guided back-propagation x the Grad-CAM map; the input\'s shape', gradient: 'guided and layer', map: 'guided image' },
+  gradcam: { title: 'Grad-CAM', help: 'alpha_k = spatial mean of dy/dA_k; ReLU(sum_k alpha_k A_k)', gradient: 'layer', map: MAP_MODE.gradcam },
+  counterfactual: { title: 'counterfactual', help: 'Grad-CAM of the negated gradient: what argues against the class', gradient: 'layer', map: MAP_MODE.counterfactual },
+  cam: { title: 'CAM', help: 'alpha_k = classifier weights (global-average-pooling -> dense head only)', gradient: 'none', map: MAP_MODE.cam },
+  xgradcam: { title: 'XGrad-CAM', help: 'alpha_k = sum(dy/dA_k * A_k) / (sum(A_k) + 1e-7)', gradient: 'layer', map: MAP_MODE.xgradcam },
+  'gradcam++': { title: 'Grad-CAM++', help: 'alpha_k = sum(relu(g) * g^2 / (2 g^2 + sum(A_k) g^3 + 1e-6)), g = dy/dA_k', gradient: 'layer', map: MAP_MODE['gradcam++'] },
+  hirescam: { title: 'HiResCAM', help: 'ReLU(sum_k dy/dA_k * A_k), position by position', gradient: 'layer', map: MAP_MODE.hirescam },
+  'gradcam-elementwise': { title: 'elementwise', help: 'sum_k ReLU(dy/dA_k * A_k)', gradient: 'layer', map: MAP_MODE['gradcam-elementwise'] },
+  layercam: { title: 'LayerCAM', help: 'sum_k ReLU(dy/dA_k) * A_k', gradient: 'layer', map: MAP_MODE.layercam },
+  eigencam: { title: 'EigenCAM', help: 'first principal component of the centred activations, sign-corrected (no gradient)', gradient: 'none', map: 'eigen', eigen: 'activations' },
+  eigengradcam: { title: 'EigenGrad-CAM', help: 'first principal component of the centred dy/dA * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: 'gradient x activations' },
+  segeigencam: { title: 'Seg-Eigen-CAM', help: 'Seg-Eigen-CAM: first principal component of the centred |dy/dA| * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: '|gradient| x activations' },
+  fem: { title: 'FEM', help: 'FEM: alpha_k = share of positions where A_k > mean + 2 std of A_k (no gradient)', gradient: 'none', map: MAP_MODE.fem },
+  scorecam: { title: 'Score-CAM', help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
+  ablationcam: { title: 'Ablation-CAM', help: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)', gradient: 'none', map: 'perturbation' },
+  'guided-backprop': { title: 'guided backprop', help: 'guided back-propagation to the input (ReLUs pass positive gradients only); the input\'s shape', gradient: 'guided', map: 'guided image', layerFree: true },
+  'guided-gradcam': { title: 'Guided Grad-CAM', help: 'guided back-propagation x the Grad-CAM map; the input\'s shape', gradient: 'guided and layer', map: 'guided image' },
 } as const satisfies Record<string, MethodRecord>;
 
 export type Method = keyof typeof RECORDS;
@@ -41,6 +47,8 @@ export const METHODS = Object.keys(RECORDS) as Method[];
 const record = (m: Method): MethodRecord => RECORDS[m];
 const where = (test: (r: MethodRecord) => boolean): readonly Method[] => METHODS.filter((m) => test(record(m)));
 
+/** The methods' titles (the demo's contact sheet). */
+export const METHOD_TITLES = Object.fromEntries(METHODS.map((m) => [m, record(m).title])) as Record<Method, string>;
 /** The methods and their one-line descriptions. */
 export const METHOD_HELP = Object.fromEntries(METHODS.map((m) => [m, record(m).help])) as Record<Method, string>;
 /** Methods whose result is a gradient image at the input, of the input's shape. */
@@ -53,9 +61,11 @@ export const NO_GRADIENT = where((r) => r.gradient === 'none');
 export const NO_LAYER_GRADIENT = where((r) => r.gradient === 'none' || r.gradient === 'guided');
 /** Methods made from their own perturbed forward passes (Score-CAM, Ablation-CAM: src/explain/perturb.ts). */
 export const PERTURBATION_METHODS = where((r) => r.map === 'perturbation');
-/** Methods whose map is EigenCAM's projection. */
-export const EIGEN_METHODS = where((r) => r.map === 'eigen');
-/** The methods whose map kernel reads the layer's gradient (CAM: the classifier weight), and their modes. */
+/** Methods whose map is EigenCAM's projection, and of what. */
+export const EIGEN_VALUES_OF: Partial<Record<Method, EigenValues>> = Object.fromEntries(
+  METHODS.filter((m) => record(m).eigen).map((m) => [m, record(m).eigen!]),
+);
+/** The methods made by the map kernel (reading the layer's gradient, CAM's classifier weight or, without a gradient, nothing but A), and their modes. */
 export const MODE: Partial<Record<Method, number>> = Object.fromEntries(
   METHODS.filter((m) => typeof record(m).map === 'number').map((m) => [m, record(m).map as number]),
 );

@@ -14,7 +14,7 @@ import { addEigenProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
 import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
 import { addMap, addResizeNormalize, mapUniforms } from './map.js';
-import { EIGEN_METHODS, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS } from './methods.js';
+import { EIGEN_VALUES_OF, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
 import { type Accumulated, addAccumulation, addNoisyInput, finishPlan, type Smoothing } from './smooth.js';
 import { MarginProbe } from './stability.js';
@@ -216,11 +216,12 @@ function addLayerMaps(
   for (const method of wanted) {
     const label = `${method} at ${layer.tensor}`;
     let result: { map: TensorRef; normalized: TensorRef };
-    if (EIGEN_METHODS.includes(method)) {
-      const gradient = NO_GRADIENT.includes(method) ? undefined : sources.gradient;
-      result = addResizeNormalize(b, uniforms, addEigenProjection(b, sources.activations, gradient, layer.layout, label), label);
+    const eigen = EIGEN_VALUES_OF[method];
+    if (eigen) {
+      result = addResizeNormalize(b, uniforms, addEigenProjection(b, eigen, sources.activations, sources.gradient, layer.layout, label), label);
     } else if (MODE[method] !== undefined) {
-      const weightSource = method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight') : sources.gradient!;
+      // CAM reads the classifier's weights, FEM nothing but A, the others the gradient.
+      const weightSource = method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight') : NO_GRADIENT.includes(method) ? sources.activations : sources.gradient!;
       result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: sources.activations, weightSource, picked: sources.picked }, label, unfused);
     } else continue;
     maps.set(method, result.map);

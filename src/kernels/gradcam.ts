@@ -45,12 +45,13 @@ export const MAP_MODE = {
   layercam: 7, // term = relu(g) * A
   scorecam: 8, // alpha = softmax over channels of the masked inputs' class scores
   ablationcam: 9, // alpha = (y - y_k) / y, y_k the class score with channel k zeroed
+  fem: 10, // alpha = share of positions above mean + 2 std (no gradient)
 } as const;
 const MAP_MODE_CONSTANTS = {
   MODE_GRADCAM: MAP_MODE.gradcam, MODE_COUNTERFACTUAL: MAP_MODE.counterfactual, MODE_CAM: MAP_MODE.cam,
   MODE_XGRADCAM: MAP_MODE.xgradcam, MODE_GRADCAM_PP: MAP_MODE['gradcam++'], MODE_HIRESCAM: MAP_MODE.hirescam,
   MODE_ELEMENTWISE: MAP_MODE['gradcam-elementwise'], MODE_LAYERCAM: MAP_MODE.layercam,
-  MODE_SCORECAM: MAP_MODE.scorecam, MODE_ABLATIONCAM: MAP_MODE.ablationcam,
+  MODE_SCORECAM: MAP_MODE.scorecam, MODE_ABLATIONCAM: MAP_MODE.ablationcam, MODE_FEM: MAP_MODE.fem,
 };
 
 const MAP_UNIFORMS = {
@@ -126,6 +127,10 @@ export const guidedImageKernel = defineKernel({
 
 // EigenCAM / EigenGrad-CAM (shaders/eigen_*.wgsl): centre, Gram matrix, repeated normalized squaring,
 // projection. The resize and normalization are the unfused map's steps.
+/** What EigenCAM's projection is of: A (EigenCAM), dy/dA * A (EigenGrad-CAM), |dy/dA| * A (Seg-Eigen-CAM). */
+export const EIGEN_VALUES = { activations: 0, 'gradient x activations': 1, '|gradient| x activations': 2 } as const;
+export type EigenValues = keyof typeof EIGEN_VALUES;
+
 const EIGEN_UNIFORMS = {
   // The layer: [batch, channels, plane]; dim = min(plane, channels), the Gram matrix's size.
   batch: 'u32', channels: 'u32', plane: 'u32', dim: 'u32',
@@ -139,6 +144,7 @@ export const eigenKernels = {
     files: ['layer_layout', 'eigen_centre'],
     grid: 'elements',
     uniforms: { channels: 'u32', plane: 'u32', product: 'u32', ...LAYER_LAYOUT_UNIFORMS },
+    constants: { PRODUCT_GRADIENT: EIGEN_VALUES['gradient x activations'], PRODUCT_ABSOLUTE_GRADIENT: EIGEN_VALUES['|gradient| x activations'] },
     bindings: { activations: 'read', gradient: 'read', centred: 'write' },
   }),
   gram: defineKernel({
