@@ -1527,18 +1527,58 @@ def fem_weights(A, k=2.0):
     return (A > threshold).double().mean(axes), margin
 
 
+def finer_scores(logits, classes, compare=3, alpha=1.0):
+    """FinerCAM's target (pytorch-grad-cam's FinerWeightedTarget with comparison_categories [1, 2, 3]):
+    per image, the class c against its `compare` classes of smallest |z_j - z_c|, weighted by their
+    softmax probabilities: sum_j p_j (z_c - alpha z_j) / (sum_j p_j + 1e-9). Also the choice's margin:
+    the gap between the last chosen distance and the next, relative to the largest |z| (a near-tie may
+    choose another class in float32)."""
+    p = logits.softmax(-1)
+    scores, margins = [], []
+    for i, c in enumerate(classes):
+        z = logits[i]
+        distance = (z - z[c]).abs().detach()
+        order = sorted((j for j in range(len(z)) if j != c), key=lambda j: (float(distance[j]), j))
+        chosen = order[:compare]
+        numerator = sum(p[i, j] * (z[c] - alpha * z[j]) for j in chosen)
+        scores.append(numerator / (sum(p[i, j] for j in chosen) + 1e-9))
+        margins.append(float((distance[order[compare]] - distance[order[compare - 1]]) / z.abs().max()))
+    return torch.stack(scores), min(margins)
+
+
+def finercam_map(model, cam_attr, x, classes):
+    """FinerCAM with its default base method, Grad-CAM: the map of the gradient of finer_scores."""
+    acts = {}
+    hook = getattr(model, cam_attr).register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
+    if hasattr(model, "logits_only"):
+        model.logits_only = True
+    try:
+        logits = model(x)
+    finally:
+        hook.remove()
+        if hasattr(model, "logits_only"):
+            model.logits_only = False
+    a = acts["a"]
+    a.retain_grad()
+    scores, margin = finer_scores(logits, classes)
+    scores.sum().backward()
+    w = a.grad.mean(dim=(2, 3), keepdim=True)
+    return resize_map(torch.relu((w * a).sum(1)).detach(), x), margin
+
+
 def family_maps(model, cam_attr, x, A, dA, classes):
     """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
     eig, eig_ratio = eigen_projection(A)
     eiggrad, eiggrad_ratio = eigen_projection(dA * A)
     segeig, segeig_ratio = eigen_projection(dA.abs() * A)
     fem, fem_margin = fem_weights(A)
+    finer, finer_margin = finercam_map(model, cam_attr, x, classes)
     maps = {"eigencam": resize_map(eig, x), "eigengradcam": resize_map(eiggrad, x),
-            "segeigencam": resize_map(segeig, x), "fem": channel_weighted(A, fem, x),
+            "segeigencam": resize_map(segeig, x), "fem": channel_weighted(A, fem, x), "finercam": finer,
             "scorecam": channel_weighted(A, scorecam_weights(model, cam_attr, x, A, classes), x),
             "ablationcam": channel_weighted(A, ablationcam_weights(model, cam_attr, x, A, classes), x)}
     return maps, {"eigen_lambda2_over_lambda1": {"eigencam": eig_ratio, "eigengradcam": eiggrad_ratio, "segeigencam": segeig_ratio},
-                  "fem_threshold_margin": fem_margin}
+                  "fem_threshold_margin": fem_margin, "finer_selection_margin": finer_margin}
 
 
 def build_net(name, opset):

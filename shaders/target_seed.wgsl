@@ -16,7 +16,10 @@
 //   through the scores, not through it. The reported class is the requested one, or else the class of
 //   the selected prediction with the largest term. No prediction selected: class -2, which the host
 //   reports.
-// A requested class below 0 asks for the top-1 (CLASS, SOFTMAX, BINARY). An image with a score or an
+// - FINER: FinerCAM's target (Zhang et al. 2025; pytorch-grad-cam's FinerWeightedTarget): with c the
+//   class and J its `compare` most similar classes (smallest |z_j - z_c|, ties to the lower index), p the
+//   softmax, y = sum_J p_j (z_c - alpha z_j) / (sum_J p_j + 1e-9), differentiated through p too.
+// A requested class below 0 asks for the top-1 (CLASS, SOFTMAX, BINARY, FINER). An image with a score or an
 // output value that is NaN or infinite, or a similarity with a zero vector, gets class -1: the host
 // refuses the whole result. Each image's checks and score are made once, by the invocation of its first
 // value, which writes `picked` (class, y).
@@ -75,6 +78,31 @@ fn similarity_terms(n: u32) -> vec3<f32> {
     terms += vec3<f32>(o * v, o * o, v * v);
   }
   return terms;
+}
+
+// FINER: the comparison classes of image n, most similar first; at most MAX_COMPARE (from the kernel's
+// declaration).
+const FINER_EPS: f32 = 1e-9;
+
+fn comparison_classes(n: u32, c: u32) -> array<u32, MAX_COMPARE> {
+  var chosen: array<u32, MAX_COMPARE>;
+  let zc = value(n, c);
+  var last_distance = -1.0;
+  var last_index = 0u;
+  for (var t = 0u; t < P.compare; t++) {
+    var best = P.values;
+    var best_distance = 3.4e38;
+    for (var j = 0u; j < P.values; j++) {
+      let d = abs(value(n, j) - zc);
+      // The next in (distance, index) order after the last chosen.
+      let after = d > last_distance || (d == last_distance && j > last_index && t > 0u);
+      if (j != c && after && (d < best_distance || (d == best_distance && j < best))) { best = j; best_distance = d; }
+    }
+    chosen[t] = best;
+    last_distance = best_distance;
+    last_index = best;
+  }
+  return chosen;
 }
 
 // DETECTION: prediction a's field f (0-3 the box, then the objectness for YOLOv5, then the classes).
@@ -139,6 +167,29 @@ fn element(index: u32) {
       if (j == 0u) {
         for (var q = 0u; q < P.positions; q++) { score += mask_weight(n, c, q) * value(n, c * P.positions + q); }
       }
+    }
+    case TARGET_FINER: {
+      let t = softmax_terms(n);
+      let chosen = comparison_classes(n, c);
+      let zc = value(n, c);
+      let pm = exp(value(n, j) - t.x) / t.y;
+      var numerator = 0.0;
+      var denominator = FINER_EPS;
+      var d_numerator = 0.0;
+      var d_denominator = 0.0;
+      for (var u = 0u; u < P.compare; u++) {
+        let k = chosen[u];
+        let pk = exp(value(n, k) - t.x) / t.y;
+        let term = zc - P.alpha * value(n, k);
+        // d p_k / d z_j = p_k (delta_kj - p_j)
+        let dp = pk * (select(0.0, 1.0, k == j) - pm);
+        numerator += pk * term;
+        denominator += pk;
+        d_numerator += dp * term + pk * (select(0.0, 1.0, j == c) - P.alpha * select(0.0, 1.0, j == k));
+        d_denominator += dp;
+      }
+      score = numerator / denominator;
+      seed_value = (d_numerator * denominator - numerator * d_denominator) / (denominator * denominator);
     }
     case TARGET_SIMILARITY: {
       let t = similarity_terms(n);

@@ -316,6 +316,8 @@ describe('gradcam CLI', () => {
     ['a concept without its target', ['explain', '--model', vitModel, '--input', vitInput, '--concept', vitInput], /--concept goes with --target similarity/],
     ['an inverted box', ['explain', '--model', vitModel, '--input', vitInput, '--target', 'detection', '--box', '20,3,10,30'], /a box needs x1 < x2 and y1 < y2, got 20,3,10,30|target detection reads a raw head/],
     ['an unknown detector format', ['explain', '--model', vitModel, '--input', vitInput, '--target', 'detection', '--box', '0,0,9,9', '--format', 'yolov7'], /--format takes yolov5 or yolov8, got "yolov7"/],
+    ['too many classes to compare', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'finercam', '--compare', '9'], /--compare takes 1 to 8 similar classes \(the output has 10 classes\), got 9/],
+    ['FinerCAM with another target', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'finercam', '--target', 'softmax'], /finercam explains the finer target, not softmax/],
     ['binary on a 5-class output', ['explain', '--model', vitModel, '--input', vitInput, '--target', 'binary'], /target binary needs one logit per image; output "y" has 5/],
     ['not an ONNX file', ['infer', '--model', join(FIXTURES, 'bad', 'not-onnx.onnx'), '--input', join(net, 'x0.npy')], /not an ONNX model/],
     ['a truncated file', ['infer', '--model', join(FIXTURES, 'bad', 'truncated.onnx'), '--input', join(net, 'x0.npy')], /truncated/],

@@ -28,7 +28,7 @@ interface NetMeta {
  * model's own forward passes). Each is held to the issue's bound or, where PyTorch's own float32 is
  * further from float64 than a third of it, to three times PyTorch's float32 error on the same case.
  */
-const GENERATED_METHODS = ['eigencam', 'eigengradcam', 'segeigencam', 'fem', 'scorecam', 'ablationcam'] as const;
+const GENERATED_METHODS = ['eigencam', 'eigengradcam', 'segeigencam', 'fem', 'scorecam', 'ablationcam', 'finercam'] as const;
 const PYTORCH_FLOAT32_FACTOR = 3;
 
 const gpu = useGpu();
@@ -153,6 +153,7 @@ describe('Grad-CAM on synthetic nets', () => {
           expect(relativeError(f.map.data, asReference(u.map)), `${method} fused vs unfused`).toBeLessThan(1e-6);
           expect(maxAbsError(f.normalized.data, asReference(u.normalized)), `${method} fused vs unfused`).toBeLessThan(1e-6);
         }
+        // FinerCAM explains a target of its own: the explainer runs it as a plan of its own.
         const family = await explainer.explainMany(x, { methods: [...GENERATED_METHODS], layer: meta.gradcam_layer, classes: meta.classes });
         for (const method of GENERATED_METHODS) {
           // FEM counts the positions above a threshold: where an activation lies within the engine's

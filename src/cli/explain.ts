@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
-import { GUIDED } from '../explain/methods.js';
+import { GUIDED, OWN_TARGET } from '../explain/methods.js';
 import { checkLayout, LAYOUT_HELP, type LayoutName } from '../explain/layout.js';
 import { checkTargetKind, DETECTOR_FORMATS, type DetectorFormat, type Target, TARGET_HELP } from '../explain/targets.js';
 import type { Tensor } from '../runtime/model.js';
@@ -65,6 +65,9 @@ ${Object.entries(TARGET_HELP).map(([name, what]) => `                         ${
                        >= 0.5, of --class C if given, are explained)
   --format F           detection: yolov5 ([N, A, 5+K]) or yolov8 ([N, 4+K, A]); default: by the
                        head's shape
+  --compare K, --alpha A
+                       finer (and --method finercam): compare with the K most similar classes
+                       (default 3, at most 8), their logits weighted by A (default 1)
   --method M           the method (default gradcam):
 ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${name.padEnd(20)} ${what}`).join('\n')}
   --smooth N           SmoothGrad (the gradient methods): the map averaged over N noisy copies of
@@ -137,6 +140,8 @@ export async function explain(argv: string[]): Promise<void> {
       index: { type: 'string' },
       box: { type: 'string' },
       format: { type: 'string' },
+      compare: { type: 'string' },
+      alpha: { type: 'string' },
       ...INPUT_OPTIONS,
     },
     true,
@@ -157,7 +162,7 @@ export async function explain(argv: string[]): Promise<void> {
       const reading = layoutOptions(values);
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output, reading).layers.map((l) => l.tensor));
       const options = {
-        methods: [method], layers, classes, output, smooth: smoothOptions(values), ...reading, target: targetOptions(values),
+        methods: [method], layers, classes, output, smooth: smoothOptions(values), ...reading, target: targetOptions(values, method),
         batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress(),
       };
       const profilePath = values.profile as string | undefined;
@@ -198,7 +203,7 @@ async function explainImages(modelPath: string, method: Method, classes: number[
   if (values.npy !== undefined) throw new UsageError('with --images, --save-npy writes each image\'s map; --npy FILE is for one batch');
   if (classes && classes.length > 1) throw new UserError('with --images, --class takes one class for every image');
   const preprocess = imageOptions(values as InputValues);
-  if (TARGET_FLAGS.some((k) => values[k] !== undefined)) throw new UsageError('--target and its --mask, --concept, --index, --box, --format explain one batch (--input or --image), not --images');
+  if (TARGET_FLAGS.some((k) => values[k] !== undefined)) throw new UsageError('--target and its --mask, --concept, --index, --box, --format, --compare, --alpha explain one batch (--input or --image), not --images');
   const batch = positiveInt(values.batch as string | undefined, '--batch') ?? DEFAULT_FOLDER_BATCH;
   const shard = values.shard === undefined ? undefined : parseShard(values.shard as string);
   if (values.adapters !== undefined) return explainOnAdapters({ dir, out, batch, resume: Boolean(values.resume), shard }, argv, values);
@@ -285,17 +290,24 @@ export function layoutOptions(values: Record<string, unknown>): { layout?: Layou
   return { layout, grid };
 }
 
-const TARGET_FLAGS = ['target', 'mask', 'concept', 'index', 'box', 'format'] as const;
-const TARGET_OF_FLAG = { mask: 'segmentation', concept: 'similarity', index: 'raw', box: 'detection', format: 'detection' } as const;
+const TARGET_FLAGS = ['target', 'mask', 'concept', 'index', 'box', 'format', 'compare', 'alpha'] as const;
+const TARGET_OF_FLAG = { mask: 'segmentation', concept: 'similarity', index: 'raw', box: 'detection', format: 'detection', compare: 'finer', alpha: 'finer' } as const;
 
-/** --target T with its --mask, --concept, --index, or --box and --format. */
-function targetOptions(values: Record<string, unknown>): Target | undefined {
-  const given = (['mask', 'concept', 'index', 'box', 'format'] as const).filter((k) => values[k] !== undefined);
-  if (values.target === undefined) {
+/** --target T with its --mask, --concept, --index, --box and --format, or --compare and --alpha (also for --method finercam). */
+function targetOptions(values: Record<string, unknown>, method: Method): Target | undefined {
+  const given = (['mask', 'concept', 'index', 'box', 'format', 'compare', 'alpha'] as const).filter((k) => values[k] !== undefined);
+  const implied = OWN_TARGET[method];
+  if (values.target === undefined && !implied) {
     if (given.length) throw new UserError(`--${given[0]} goes with --target ${TARGET_OF_FLAG[given[0]]}`);
     return undefined;
   }
-  const kind = checkTargetKind(values.target as string);
+  const kind = values.target === undefined ? implied! : checkTargetKind(values.target as string);
+  const number = (flag: 'compare' | 'alpha') => {
+    if (values[flag] === undefined) return undefined;
+    const v = Number(values[flag]);
+    if (!Number.isFinite(v)) throw new UserError(`--${flag} takes a number, got "${values[flag]}"`);
+    return v;
+  };
   const index = values.index === undefined ? undefined : Number(values.index);
   if (index !== undefined && !(Number.isInteger(index) && index >= 0)) throw new UserError(`--index takes an integer >= 0, got "${values.index}"`);
   const format = values.format as string | undefined;
@@ -313,6 +325,8 @@ function targetOptions(values: Record<string, unknown>): Target | undefined {
     index,
     box,
     format: format as DetectorFormat | undefined,
+    compare: number('compare'),
+    alpha: number('alpha'),
   };
 }
 

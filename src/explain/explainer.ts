@@ -10,7 +10,7 @@ import { nonFiniteOutputError } from '../runtime/finite.js';
 import { DISPOSE } from '../gpu/context.js';
 import { candidateLayers, defaultLayer, type LayerInfo, scoreTensor } from './layers.js';
 import type { LayoutName } from './layout.js';
-import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName, PERTURBATION_METHODS } from './methods.js';
+import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName, OWN_TARGET, PERTURBATION_METHODS } from './methods.js';
 import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, TARGET_AUX_INPUT } from './plan.js';
 import { isClassTarget, requestedClasses, type Target, targetAux } from './targets.js';
 import { classMargins, type Stability, stabilityOf } from './stability.js';
@@ -155,9 +155,20 @@ export class Explainer {
       if (!METHODS.includes(m)) throw new UserError(`unknown method "${m}"; choose one of ${METHODS.join(', ')}`);
     }
     if (methods.length === 0) throw new UserError('no method to explain with');
+    // A method with a target of its own (FinerCAM) runs as a plan of its own beside the others.
+    const own = methods.filter((m) => OWN_TARGET[m]);
+    if (own.length > 0 && own.length < methods.length) {
+      const parts = [
+        ...(await this.explainLayersHeld(input, { ...options, methods: methods.filter((m) => !OWN_TARGET[m]) })),
+        ...(await this.explainLayersHeld(input, { ...options, methods: own })),
+      ];
+      const layerOrder = [...new Set(parts.map((e) => e.layer.tensor))];
+      const rank = (e: Explanation) => layerOrder.indexOf(e.layer.tensor) * methods.length + methods.indexOf(e.method);
+      return parts.sort((a, b) => rank(a) - rank(b));
+    }
     const layerNames = options.layers ?? [];
-    const target = options.target;
-    const targetShape = [target?.kind ?? 'class', ...[target?.mask, target?.concept, target?.box].map((t) => t?.shape.join('x') ?? ''), target?.format ?? ''].join(' ');
+    const target = targetOf(methods, options.target);
+    const targetShape = [target?.kind ?? 'class', ...[target?.mask, target?.concept, target?.box].map((t) => t?.shape.join('x') ?? ''), target?.format ?? '', target?.compare ?? '', target?.alpha ?? ''].join(' ');
     const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? ''].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     checkBatchSize(copies);
@@ -172,7 +183,7 @@ export class Explainer {
       const classOnly = methods.filter((m) => m === 'cam' || PERTURBATION_METHODS.includes(m));
       if (classOnly.length) throw new UserError(`${classOnly.join(', ')} ${classOnly.length === 1 ? 'explains' : 'explain'} a class logit (or --target raw); --target ${target!.kind} needs a gradient method or eigencam`);
     }
-    const plan = await this.model.plans.get(this.prefix + key, () => buildExplainerPlan(this.model, input.shape, methods, layerNames, options));
+    const plan = await this.model.plans.get(this.prefix + key, () => buildExplainerPlan(this.model, input.shape, methods, layerNames, { ...options, target }));
     const batch = input.shape[0];
     const numClasses = plan.target.values;
     const requested = requestedClasses(plan.target, target, options.classes, batch);
@@ -300,4 +311,13 @@ export class Explainer {
   [DISPOSE](): void {
     this.dispose();
   }
+}
+
+/** The call's target: its methods' own (FinerCAM's: they come in calls of their own), or the one given. */
+function targetOf(methods: Method[], given: Target | undefined): Target | undefined {
+  const own = methods.find((m) => OWN_TARGET[m]);
+  if (!own) return given;
+  const kind = OWN_TARGET[own]!;
+  if (given && given.kind !== kind && given.kind !== 'class') throw new UserError(`${own} explains the ${kind} target, not ${given.kind}`);
+  return { ...given, kind };
 }

@@ -21,6 +21,8 @@ interface MethodRecord {
   eigen?: EigenValues;
   /** The map does not depend on the layer (guided back-propagation). */
   layerFree?: boolean;
+  /** The target the method explains, whatever the call's (FinerCAM's comparison with similar classes). */
+  target?: 'finer';
 }
 
 const RECORDS = {
@@ -35,6 +37,7 @@ const RECORDS = {
   eigencam: { title: 'EigenCAM', help: 'first principal component of the centred activations, sign-corrected (no gradient)', gradient: 'none', map: 'eigen', eigen: 'activations' },
   eigengradcam: { title: 'EigenGrad-CAM', help: 'first principal component of the centred dy/dA * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: 'gradient x activations' },
   segeigencam: { title: 'Seg-Eigen-CAM', help: 'Seg-Eigen-CAM: first principal component of the centred |dy/dA| * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: '|gradient| x activations' },
+  finercam: { title: 'FinerCAM', help: 'Grad-CAM of the class against its most similar classes (target finer: --compare K, --alpha A)', gradient: 'layer', map: MAP_MODE.gradcam, target: 'finer' },
   fem: { title: 'FEM', help: 'FEM: alpha_k = share of positions where A_k > mean + 2 std of A_k (no gradient)', gradient: 'none', map: MAP_MODE.fem },
   scorecam: { title: 'Score-CAM', help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
   ablationcam: { title: 'Ablation-CAM', help: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)', gradient: 'none', map: 'perturbation' },
@@ -69,6 +72,9 @@ export const EIGEN_VALUES_OF: Partial<Record<Method, EigenValues>> = Object.from
 export const MODE: Partial<Record<Method, number>> = Object.fromEntries(
   METHODS.filter((m) => typeof record(m).map === 'number').map((m) => [m, record(m).map as number]),
 );
+
+/** Methods that explain a target of their own. */
+export const OWN_TARGET: Partial<Record<Method, 'finer'>> = Object.fromEntries(METHODS.filter((m) => record(m).target).map((m) => [m, record(m).target!]));
 
 /** Plan output names: per layer, but one for the methods that do not depend on it. */
 export function outputName(method: Method, layer: number): string {

@@ -168,9 +168,9 @@ function addTarget({ b, shaped, methods, target, inputShape }: Steps, scores: Te
   const aux = b.addInput(TARGET_AUX_INPUT, [Math.max(target.auxLength, 1)]);
   const seed = b.scratch(shaped.shapes.get(target.score)!, 'gradient seed');
   const picked = b.scratch([batch, 2], 'picked classes');
-  const { values, positions, mode, auxLength: aux_length, auxStride: aux_stride } = target;
+  const { values, positions, mode, auxLength: aux_length, auxStride: aux_stride, compare, alpha } = target;
   b.dispatch(
-    targetSeedKernel.program({ uniforms: { batch, values, positions, mode, aux_length, aux_stride }, bindings: { scores, requested, aux, seed, picked }, count: batch * values }),
+    targetSeedKernel.program({ uniforms: { batch, values, positions, mode, aux_length, aux_stride, compare, alpha }, bindings: { scores, requested, aux, seed, picked }, count: batch * values }),
     'target and seed',
   );
   b.addOutput('picked', picked);

@@ -5,7 +5,7 @@
 // says which output it reads and what the seed kernel is given.
 import { elementCount } from '../graph/ir.js';
 import { UserError } from '../errors.js';
-import { TARGET_MODE } from '../kernels/gradcam.js';
+import { MAX_COMPARE, TARGET_MODE } from '../kernels/gradcam.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import type { Tensor } from '../runtime/model.js';
 import { scoreTensor } from './layers.js';
@@ -17,6 +17,7 @@ export const TARGET_HELP = {
   segmentation: "an [N, K, spatial...] output: the class's scores summed over a mask (default: where the class wins); needs the class",
   similarity: 'the cosine similarity of each image\'s output vector with a concept vector',
   raw: 'the output element at an index (regression heads, any output)',
+  finer: "FinerCAM's: the class's logit against its --compare K most similar classes' (default 3), weighted by their softmax probabilities and --alpha (default 1)",
   detection: "a single-stage detector's raw head (YOLOv5 [N, A, 5+K] or YOLOv8 [N, 4+K, A], before NMS): objectness x class score summed over the predictions overlapping a box",
 } as const;
 export type TargetKind = keyof typeof TARGET_HELP;
@@ -34,7 +35,14 @@ export interface Target {
   box?: Tensor;
   /** detection: the head's layout; default: YOLOv5's when its last axis is the shorter, else YOLOv8's. */
   format?: DetectorFormat;
+  /** finer: how many of the most similar classes the class is compared with (default 3). */
+  compare?: number;
+  /** finer: the weight of the similar classes' logits (default 1). */
+  alpha?: number;
 }
+
+/** FinerCAM's defaults (pytorch-grad-cam's comparison_categories [1, 2, 3] and alpha 1). */
+export const FINER_DEFAULTS = { compare: 3, alpha: 1 } as const;
 
 export const DETECTOR_FORMATS = ['yolov5', 'yolov8'] as const;
 export type DetectorFormat = (typeof DETECTOR_FORMATS)[number];
@@ -53,6 +61,9 @@ export interface TargetPlan {
   auxStride: number;
   /** The classes a request may name, where not the output's values per position (binary: 2; a detector's K). */
   classes?: number;
+  /** finer: the similar classes compared with, and their weight (0 and 1 for the other targets). */
+  compare: number;
+  alpha: number;
 }
 
 export function checkTargetKind(kind: string): TargetKind {
@@ -66,17 +77,18 @@ export const isClassTarget = (t?: Target) => !t || t.kind === 'class';
 /** The plan of `target` on the model's output (`output`, default the first graph output) for a batch of `batch`. */
 export function planTarget(shaped: ShapedGraph, target: Target | undefined, batch: number, output?: string): TargetPlan {
   const kind = target?.kind ?? 'class';
-  const logits = kind === 'class' || kind === 'softmax' || kind === 'binary';
+  const logits = kind === 'class' || kind === 'softmax' || kind === 'binary' || kind === 'finer';
   const score = logits ? scoreTensor(shaped, output) : outputOf(shaped, output);
   const shape = shaped.shapes.get(score)!;
   const count = elementCount(shape);
   if (count % batch !== 0 || shape[0] !== batch) throw new UserError(`output "${score}" [${shape}] does not split into ${batch} images`);
   const values = count / batch;
-  const base = { kind, score, values, positions: 1, auxLength: 0, auxStride: 0 };
+  const base = { kind, score, values, positions: 1, auxLength: 0, auxStride: 0, compare: 0, alpha: 1 };
   if (target?.mask && kind !== 'segmentation') throw new UserError('a mask applies to --target segmentation only');
   if (target?.concept && kind !== 'similarity') throw new UserError('a concept applies to --target similarity only');
   if (target?.index !== undefined && kind !== 'raw') throw new UserError('an index applies to --target raw only');
   if ((target?.box || target?.format) && kind !== 'detection') throw new UserError('a box and a detector format apply to --target detection only');
+  if ((target?.compare !== undefined || target?.alpha !== undefined) && kind !== 'finer') throw new UserError('--compare and --alpha apply to --target finer (or --method finercam) only');
   switch (kind) {
     case 'binary':
       if (values !== 1) throw new UserError(`target binary needs one logit per image; output "${score}" has ${values}`);
@@ -110,6 +122,14 @@ export function planTarget(shaped: ShapedGraph, target: Target | undefined, batc
     }
     case 'detection':
       return planDetection(target!, base, shape, batch);
+    case 'finer': {
+      const compare = target?.compare ?? FINER_DEFAULTS.compare;
+      const alpha = target?.alpha ?? FINER_DEFAULTS.alpha;
+      const most = Math.min(MAX_COMPARE, values - 1);
+      if (!Number.isInteger(compare) || compare < 1 || compare > most) throw new UserError(`--compare takes 1 to ${most} similar classes (the output has ${values} classes), got ${compare}`);
+      if (!Number.isFinite(alpha)) throw new UserError(`--alpha takes a number, got ${alpha}`);
+      return { ...base, mode: TARGET_MODE.finer, compare, alpha };
+    }
     default:
       return { ...base, mode: TARGET_MODE.class };
   }

@@ -4,7 +4,9 @@ import { defineKernel } from './declare.js';
 import { WORKGROUP_SIZE } from './program.js';
 
 /** The targets the seed kernel forms on the GPU (TARGET_* in shaders/target_seed.wgsl). */
-export const TARGET_MODE = { class: 0, softmax: 1, binary: 2, segmentation: 3, similarity: 4, yolov5: 5, yolov8: 6 } as const;
+export const TARGET_MODE = { class: 0, softmax: 1, binary: 2, segmentation: 3, similarity: 4, yolov5: 5, yolov8: 6, finer: 7 } as const;
+/** FinerCAM: the most similar classes a target compares with, at most (MAX_COMPARE in target_seed.wgsl). */
+export const MAX_COMPARE = 8;
 
 export const targetSeedKernel = defineKernel({
   name: 'target_seed',
@@ -16,11 +18,14 @@ export const targetSeedKernel = defineKernel({
     batch: 'u32', values: 'u32', positions: 'u32', mode: 'u32',
     // aux: the mask or the concept; aux_length 0 when there is none, aux_stride 0 when one serves every image.
     aux_length: 'u32', aux_stride: 'u32',
+    // FINER: how many similar classes, and their weight.
+    compare: 'u32', alpha: 'f32',
   },
   constants: {
     TARGET_CLASS: TARGET_MODE.class, TARGET_SOFTMAX: TARGET_MODE.softmax, TARGET_BINARY: TARGET_MODE.binary,
     TARGET_SEGMENTATION: TARGET_MODE.segmentation, TARGET_SIMILARITY: TARGET_MODE.similarity,
-    TARGET_DETECTION_V5: TARGET_MODE.yolov5, TARGET_DETECTION_V8: TARGET_MODE.yolov8,
+    TARGET_DETECTION_V5: TARGET_MODE.yolov5, TARGET_DETECTION_V8: TARGET_MODE.yolov8, TARGET_FINER: TARGET_MODE.finer,
+    MAX_COMPARE,
   },
   // scores [batch, values]; requested [batch] (negative: top-1); seed [batch, values]; picked [batch, 2]: class, score.
   bindings: { scores: 'read', requested: { access: 'read', element: 'i32' }, aux: 'read', seed: 'write', picked: 'write' },
