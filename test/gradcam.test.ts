@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { Explainer } from '../src/explain/explainer.js';
 import { STABLE_MARGIN } from '../src/explain/stability.js';
 import { Model } from '../src/runtime/model.js';
+import { RANGE_CHUNK } from '../src/kernels/gradcam.js';
+import type { DispatchProfile } from '../src/plan/profile.js';
+import { WEIGHTS_DIR } from '../src/io/paths.js';
 import { caseDirs, FIXTURES, maxAbsError, readInputs, readMeta, readReference, type Reference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
 import { normalDraw } from './support/random.js';
@@ -318,6 +321,46 @@ describe('SmoothGrad', () => {
       model.dispose();
     }
   });
+});
+
+describe('the map spread over workgroups (GPU adapters)', () => {
+  // On a GPU the map's steps run over every (image, channel), position and pixel, and the range over
+  // chunks of RANGE_CHUNK pixels (one workgroup per image would fill one SM of a hundred). Min and max
+  // are exact in any order and every other step is the fused kernel's own arithmetic, so the maps
+  // must equal the CPU adapter's fused ones bit for bit.
+  it('gives the fused kernel\'s maps, launching several workgroups per image', async () => {
+    const [images, height, width] = [2, 128, 128];
+    const shape = [images, 3, height, width];
+    const input = { shape, data: Float32Array.from({ length: images * 3 * height * width }, (_, i) => normalDraw(7, 0, i)) };
+    const methods = ['gradcam', 'layercam', 'eigencam', 'fem'] as const;
+    const maps: Record<string, Map<string, { map: number[]; normalized: number[] }>> = {};
+    const profiles: Record<string, DispatchProfile[]> = {};
+    for (const isCpu of [true, false]) {
+      const model = Model.fromFile(gpu(), join(WEIGHTS_DIR, 'demo.onnx'), { traits: { isCpu } });
+      const explainer = new Explainer(model);
+      try {
+        const results = await explainer.explainMany(input, { methods: [...methods], profile: true });
+        maps[String(isCpu)] = new Map([...results].map(([m, e]) => [m, { map: Array.from(e.map.data), normalized: Array.from(e.normalized.data) }]));
+        profiles[String(isCpu)] = results.get('gradcam')!.profile!.filter((p) => p.phase === 'cam');
+      } finally {
+        explainer.dispose();
+        model.dispose();
+      }
+    }
+    for (const method of methods) expect(maps.false.get(method), method).toEqual(maps.true.get(method));
+    const kernels = (isCpu: boolean) => new Set(profiles[String(isCpu)].map((p) => p.kernel));
+    expect(kernels(true).has('gradcam')).toBe(true);
+    expect(kernels(false).has('gradcam')).toBe(false);
+    const chunks = Math.ceil((height * width) / RANGE_CHUNK);
+    expect(chunks).toBeGreaterThan(1);
+    for (const p of profiles.false.filter((p) => p.kernel === 'gradcam_step_range')) expect(p.workgroups).toBe(images * chunks);
+    // No step is one workgroup per image but EigenCAM's projection: the per-pixel steps launch a
+    // workgroup per 256 pixels of the batch.
+    expect(kernels(false).has('gradcam_step_normalize')).toBe(false);
+    for (const p of profiles.false.filter((p) => p.kernel === 'gradcam_step_resize' || p.kernel === 'gradcam_step_scale')) {
+      expect(p.workgroups, p.kernel).toBe(Math.ceil((images * height * width) / 256));
+    }
+  }, 120_000);
 });
 
 describe('Grad-CAM behaviour', () => {

@@ -1,9 +1,11 @@
 // The map of a channel-weighted method at one layer: channel weights, the ReLU of the weighted sum,
-// the (bi/tri)linear resize to the input and the min-max normalized copy. One fused dispatch per batch
-// (shaders/gradcam.wgsl) keeps the channel weights in workgroup memory; where they do not fit the
-// adapter's workgroup storage (WebGPU's default is 16 KiB: 3,584 channels beside the reductions), or
-// when asked, the same arithmetic runs as four dispatches with the weights in a storage buffer.
-import { mapKernel, mapStepKernels } from '../kernels/gradcam.js';
+// the (bi/tri)linear resize to the input and the min-max normalized copy. On a CPU adapter one fused
+// dispatch per batch (shaders/gradcam.wgsl), one workgroup per image, keeps the channel weights in
+// workgroup memory. On a GPU, where one workgroup per image would fill one SM of a hundred, and where
+// the weights do not fit the adapter's workgroup storage (WebGPU's default is 16 KiB: 3,584 channels
+// beside the reductions), or when asked, the same arithmetic is spread over every (image, channel),
+// every position and every output pixel, with the normalization's range taken over chunks of the map.
+import { mapKernel, mapStepKernels, RANGE_CHUNK } from '../kernels/gradcam.js';
 import { type DeviceTraits, type TensorRef, WORKGROUP_SIZE } from '../kernels/program.js';
 import type { PlanBuilder } from '../plan/builder.js';
 import { grid3, type LayerLayout, layoutUniforms } from './layout.js';
@@ -17,6 +19,7 @@ export function mapUniforms(layout: LayerLayout, input: readonly number[], mode:
   return {
     batch: layout.batch, channels: layout.channels, ...layoutUniforms(layout), in_d, in_h, in_w, out_d, out_h, out_w, mode,
     weight_class_stride: head?.classStride ?? 0, weight_channel_stride: head?.channelStride ?? 0,
+    chunks: Math.ceil((out_d * out_h * out_w) / RANGE_CHUNK),
   };
 }
 
@@ -44,7 +47,7 @@ export function fusedMapFits(device: DeviceTraits, channels: number): boolean {
 export function addMap(b: PlanBuilder, uniforms: MapUniforms, sources: MapSources, label: string, unfused = false): { map: TensorRef; normalized: TensorRef } {
   const { batch, channels, in_d, in_h, in_w } = uniforms;
   const coarse = b.scratch([batch, in_d * in_h * in_w], `${label}: coarse map`);
-  if (unfused || !fusedMapFits(b.device, channels)) {
+  if (unfused || !b.device.isCpu || !fusedMapFits(b.device, channels)) {
     const alpha = b.scratch([batch, channels], `${label}: channel weights`);
     const { activations, weightSource: weight_source, picked } = sources;
     b.dispatch(mapStepKernels.alpha.program({ uniforms, bindings: { activations, weight_source, picked, alpha }, count: batch * channels }), `${label}: channel weights`);
@@ -77,12 +80,22 @@ export function addResizeNormalize(b: PlanBuilder, uniforms: MapUniforms, coarse
   return { map, normalized };
 }
 
-/** Per image min-max normalization of maps [batch, positions], one workgroup per image. */
+/**
+ * Per image min-max normalization of maps [batch, positions]: one workgroup per image on a CPU adapter;
+ * on a GPU the range over chunks of the map (batch x chunks workgroups), then every position at once.
+ */
 export function addNormalize(b: PlanBuilder, map: TensorRef, normalized: TensorRef, label: string): void {
   const [batch, positions] = map.shape;
+  const chunks = Math.ceil(positions / RANGE_CHUNK);
   const uniforms = {
     batch, channels: 1, image_stride: positions, channel_stride: 1, position_stride: 1, layer_offset: 0,
-    in_d: 1, in_h: 1, in_w: positions, out_d: 1, out_h: 1, out_w: positions, mode: 0, weight_class_stride: 0, weight_channel_stride: 0,
+    in_d: 1, in_h: 1, in_w: positions, out_d: 1, out_h: 1, out_w: positions, mode: 0, weight_class_stride: 0, weight_channel_stride: 0, chunks,
   };
-  b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${label}: normalize`);
+  if (b.device.isCpu) {
+    b.dispatch(mapStepKernels.normalize.program({ uniforms, bindings: { raw: map, normalized }, workgroups: [batch, 1, 1] }), `${label}: normalize`);
+    return;
+  }
+  const ranges = b.scratch([batch, chunks, 2], `${label}: ranges`);
+  b.dispatch(mapStepKernels.range.program({ uniforms, bindings: { raw: map, ranges }, workgroups: [chunks, batch, 1] }), `${label}: ranges`);
+  b.dispatch(mapStepKernels.scale.program({ uniforms, bindings: { raw: map, ranges, normalized }, count: batch * positions }), `${label}: normalize`);
 }

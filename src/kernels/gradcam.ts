@@ -69,7 +69,12 @@ const MAP_UNIFORMS = {
   mode: 'u32',
   // CAM: where classifier weight (class, channel) lies in weight_source.
   weight_class_stride: 'u32', weight_channel_stride: 'u32',
+  // The spread normalization: chunks of RANGE_CHUNK positions per image.
+  chunks: 'u32',
 } as const;
+
+/** Positions per workgroup of the spread normalization's range step (16 per invocation). */
+export const RANGE_CHUNK = 16 * WORKGROUP_SIZE;
 export const mapKernel = defineKernel({
   name: 'gradcam',
   files: ['layer_layout', 'gradcam_common', 'gradcam_resize', 'workgroup_min_max', 'gradcam_alpha', 'gradcam'],
@@ -104,6 +109,21 @@ export const mapStepKernels = {
     grid: 'elements',
     uniforms: MAP_UNIFORMS,
     bindings: { coarse: 'read', raw: 'write' },
+  }),
+  range: defineKernel({
+    name: 'gradcam_step_range',
+    files: ['gradcam_common', 'workgroup_min_max', 'gradcam_step_range'],
+    grid: { workgroupSize: [WORKGROUP_SIZE, 1, 1] },
+    uniforms: MAP_UNIFORMS,
+    constants: { RANGE_CHUNK },
+    bindings: { raw: 'read', ranges: 'write' },
+  }),
+  scale: defineKernel({
+    name: 'gradcam_step_scale',
+    files: ['gradcam_common', 'gradcam_step_scale'],
+    grid: 'elements',
+    uniforms: MAP_UNIFORMS,
+    bindings: { raw: 'read', ranges: 'read', normalized: 'write' },
   }),
   normalize: defineKernel({
     name: 'gradcam_step_normalize',
