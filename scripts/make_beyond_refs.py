@@ -479,6 +479,45 @@ def randomize(module, gen):
     return module
 
 
+def refine_case(name, net, x, scopes, classes):
+    """RefineCAM (pytorch-grad-cam's refine_cam.py with its default base, Grad-CAM++): each layer's map
+    normalized per image, multiplied across the layers; the engine's normalization, (m - min) / (max -
+    min) without pytorch-grad-cam's 1e-7, on both sides. refinecam_raw.npy is the product."""
+    d = OUT / name
+    if d.exists():
+        shutil.rmtree(d)
+    d.mkdir(parents=True)
+    model = export(net, x, d / "model.onnx")
+    np.save(d / "x0.npy", x)
+    m64 = copy.deepcopy(net).double().eval()
+    acts = {}
+    hooks = [m64.get_submodule(s).register_forward_hook(lambda mod, inp, out, s=s: acts.__setitem__(s, out)) for s in scopes]
+    x64 = torch.from_numpy(x).double()
+    y = m64(x64)
+    for h in hooks:
+        h.remove()
+    for a in acts.values():
+        a.retain_grad()
+    y[torch.arange(len(classes)), torch.tensor(classes)].sum().backward()
+    product = None
+    for s in scopes:
+        a, g = acts[s].detach(), acts[s].grad
+        axes = tuple(range(2, a.dim()))
+        sum_a = a.sum(axes, keepdim=True)
+        ratio = torch.where(g != 0, g ** 2 / (2 * g ** 2 + sum_a * g ** 3 + 1e-6), torch.zeros_like(g))
+        alpha = (torch.relu(g) * ratio).sum(axes, keepdim=True)
+        m = resize(torch.relu((alpha * a).sum(1)), x.shape[2:])
+        flat = m.flatten(1)
+        lo, hi = flat.min(1)[0], flat.max(1)[0]
+        m = (m - lo[:, None, None]) / (hi - lo)[:, None, None]
+        product = m if product is None else product * m
+    np.save(d / "refinecam_raw.npy", product.numpy())
+    meta = {"case": name, "layers": [scope_output(model, torch_scope(s)) for s in scopes], "classes": classes,
+            "input_shape": list(x.shape), "method": "refinecam"}
+    (d / "meta.json").write_text(json.dumps(meta, indent=1) + "\n")
+    print(f"{name}: RefineCAM over {meta['layers']}")
+
+
 def torchvision_cases(out):
     """vit_b_16 (tokens, class token, 14x14), swin_t (channels-last), r3d_18 (3-D): the default layers of
     each layout, pytorch-grad-cam's recipes' layers."""
@@ -585,6 +624,9 @@ def main():
         fmt = f"yolov{version}"
         case(f"detector_{fmt}", net, x, "neck", "nchw", "detection", classes,
              extra={"box": boxes, "format": fmt}, files={"box.npy": boxes}, guided=True)
+
+    rng, gen = rng_gen("refine")
+    refine_case("refine_two_layers", init_weights(SmallCnn(4), gen).eval(), image(rng, 2, 3, 16, 18), ["features.1", "features.3"], [2, 0])
 
     rng, gen = rng_gen("cnn1d")
     x = image(rng, 2, 2, 64)

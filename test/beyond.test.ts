@@ -38,7 +38,8 @@ interface BeyondMeta {
 const TOLERANCE = 1e-4;
 
 const gpu = useGpu();
-const cases = caseDirs(join(FIXTURES, 'beyond'));
+// The cases of one layer, layout and target; refine_two_layers is RefineCAM's (several layers).
+const cases = caseDirs(join(FIXTURES, 'beyond')).filter((dir) => !readMeta<{ method?: string }>(dir).method);
 
 interface OpenCase {
   dir: string;
@@ -163,6 +164,29 @@ describe('layer layouts', () => {
       await refuse(explainer.explain(input, { target: { kind: 'raw', index: 8 } }), /target raw needs an index from 0 to 7/);
       await refuse(explainer.explain(input, { target: { kind: 'softmax' }, smooth: { samples: 2, noise: 0.1, seed: 0 } }), /SmoothGrad explains the class logit/);
     });
+  });
+});
+
+describe('RefineCAM', () => {
+  it('multiplies the normalized Grad-CAM++ maps of several layers, as float64 PyTorch does', async () => {
+    const dir = join(FIXTURES, 'beyond', 'refine_two_layers');
+    const meta = readMeta<{ layers: string[]; classes: number[] }>(dir);
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    const explainer = new Explainer(model);
+    try {
+      const input = readTensor(join(dir, 'x0.npy'));
+      const results = await explainer.explainLayers(input, { methods: ['refinecam', 'gradcam++'], layers: meta.layers, classes: meta.classes });
+      // One RefineCAM for the call's layers, beside Grad-CAM++ at each.
+      expect(results.map((e) => `${e.method} ${e.layer.tensor}`)).toEqual([`refinecam ${meta.layers[0]}`, `gradcam++ ${meta.layers[0]}`, `gradcam++ ${meta.layers[1]}`]);
+      const refine = results[0];
+      expect(relativeError(refine.map.data, readReference(join(dir, 'refinecam_raw.npy')))).toBeLessThan(TOLERANCE);
+      // Its product is of the normalized maps the call gave for Grad-CAM++.
+      const [a, b] = [results[1].normalized.data, results[2].normalized.data];
+      expect(Array.from(refine.map.data)).toEqual(Array.from(a, (v, i) => Math.fround(v * b[i])));
+    } finally {
+      explainer.dispose();
+      model.dispose();
+    }
   });
 });
 

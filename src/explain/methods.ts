@@ -16,10 +16,10 @@ interface MethodRecord {
    * How the map is made: the map kernel in this mode (MAP_MODE, the kernel declaration's numbering),
    * EigenCAM's projection, the method's own perturbed forward passes, or a guided image at the input.
    */
-  map: number | 'eigen' | 'perturbation' | 'guided image';
+  map: number | 'eigen' | 'perturbation' | 'guided image' | 'layer product';
   /** EigenCAM's projection: of what values. */
   eigen?: EigenValues;
-  /** The map does not depend on the layer (guided back-propagation). */
+  /** The map is one for all the call's layers (guided back-propagation, RefineCAM). */
   layerFree?: boolean;
   /** The target the method explains, whatever the call's (FinerCAM's comparison with similar classes). */
   target?: 'finer';
@@ -38,6 +38,7 @@ const RECORDS = {
   eigengradcam: { title: 'EigenGrad-CAM', help: 'first principal component of the centred dy/dA * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: 'gradient x activations' },
   segeigencam: { title: 'Seg-Eigen-CAM', help: 'Seg-Eigen-CAM: first principal component of the centred |dy/dA| * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: '|gradient| x activations' },
   finercam: { title: 'FinerCAM', help: 'Grad-CAM of the class against its most similar classes (target finer: --compare K, --alpha A)', gradient: 'layer', map: MAP_MODE.gradcam, target: 'finer' },
+  refinecam: { title: 'RefineCAM', help: "RefineCAM: the product of the layers' normalized Grad-CAM++ maps (give several --layer)", gradient: 'layer', map: 'layer product', layerFree: true },
   fem: { title: 'FEM', help: 'FEM: alpha_k = share of positions where A_k > mean + 2 std of A_k (no gradient)', gradient: 'none', map: MAP_MODE.fem },
   scorecam: { title: 'Score-CAM', help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
   ablationcam: { title: 'Ablation-CAM', help: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)', gradient: 'none', map: 'perturbation' },
@@ -72,6 +73,9 @@ export const EIGEN_VALUES_OF: Partial<Record<Method, EigenValues>> = Object.from
 export const MODE: Partial<Record<Method, number>> = Object.fromEntries(
   METHODS.filter((m) => typeof record(m).map === 'number').map((m) => [m, record(m).map as number]),
 );
+
+/** RefineCAM's base method, whose normalized maps at every layer it multiplies (pytorch-grad-cam's default). */
+export const REFINE_BASE: Method = 'gradcam++';
 
 /** Methods that explain a target of their own. */
 export const OWN_TARGET: Partial<Record<Method, 'finer'>> = Object.fromEntries(METHODS.filter((m) => record(m).target).map((m) => [m, record(m).target!]));

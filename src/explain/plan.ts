@@ -13,8 +13,8 @@ import type { Model } from '../runtime/model.js';
 import { addEigenProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
 import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
-import { addMap, addResizeNormalize, mapUniforms } from './map.js';
-import { EIGEN_VALUES_OF, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS } from './methods.js';
+import { addMap, addNormalize, addResizeNormalize, mapUniforms } from './map.js';
+import { EIGEN_VALUES_OF, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS, REFINE_BASE } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
 import { type Accumulated, addAccumulation, addNoisyInput, finishPlan, type Smoothing } from './smooth.js';
 import { MarginProbe } from './stability.js';
@@ -108,10 +108,13 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   const { seed, picked } = addTarget(steps, scores);
   const { gradients, guided } = addGradients(steps, seed);
   b.setPhase('cam');
+  const bases: TensorRef[] = [];
   layers.forEach((_, i) => {
     const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], picked, head: heads?.[i] }, options.unfused);
     addGuided(steps, i, guided, maps);
+    if (methods.includes('refinecam')) bases.push(maps.get(REFINE_BASE)!.normalized);
   });
+  if (bases.length) addRefine(steps, bases);
 
   const exe = await Executable.create(model.gpu, b.build(), model.weights, { profile: options.profile });
   let finish: Executable | undefined;
@@ -208,11 +211,12 @@ function addLayerMaps(
   i: number,
   sources: { activations: TensorRef; gradient?: TensorRef; picked: TensorRef; head?: CamHead },
   unfused?: boolean,
-): Map<Method, TensorRef> {
+): Map<Method, { map: TensorRef; normalized: TensorRef }> {
   const layer = layers[i];
   const uniforms = mapUniforms(layer.layout, inputShape.slice(2), 0, sources.head);
-  const maps = new Map<Method, TensorRef>();
-  const wanted = methods.includes('guided-gradcam') && !methods.includes('gradcam') ? [...methods, 'gradcam' as const] : methods;
+  const maps = new Map<Method, { map: TensorRef; normalized: TensorRef }>();
+  // Guided Grad-CAM multiplies Grad-CAM's map, RefineCAM its base method's: made even when not asked for.
+  const wanted = [...new Set([...methods, ...(methods.includes('guided-gradcam') ? ['gradcam' as const] : []), ...(methods.includes('refinecam') ? [REFINE_BASE] : [])])];
   for (const method of wanted) {
     const label = `${method} at ${layer.tensor}`;
     let result: { map: TensorRef; normalized: TensorRef };
@@ -224,14 +228,14 @@ function addLayerMaps(
       const weightSource = method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight') : NO_GRADIENT.includes(method) ? sources.activations : sources.gradient!;
       result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: sources.activations, weightSource, picked: sources.picked }, label, unfused);
     } else continue;
-    maps.set(method, result.map);
+    maps.set(method, result);
     if (methods.includes(method)) outputs.map(outputName(method, i), result.map, result.normalized);
   }
   return maps;
 }
 
 /** The guided images at layer i: guided back-propagation (once, with the first layer) and Guided Grad-CAM. */
-function addGuided({ b, methods, layers, inputShape, outputs }: Steps, i: number, guided: TensorRef | undefined, maps: Map<Method, TensorRef>): void {
+function addGuided({ b, methods, layers, inputShape, outputs }: Steps, i: number, guided: TensorRef | undefined, maps: Map<Method, { map: TensorRef }>): void {
   const [batch, channels] = inputShape;
   const pixels = inputShape.slice(2).reduce((a, v) => a * v, 1);
   for (const method of methods.filter((m) => GUIDED.includes(m))) {
@@ -241,7 +245,7 @@ function addGuided({ b, methods, layers, inputShape, outputs }: Steps, i: number
     if (method === 'guided-gradcam') {
       const label = `guided Grad-CAM at ${layers[i].tensor}`;
       image = b.scratch(inputShape, label);
-      b.dispatch(guidedProductKernel.program({ uniforms: { channels, pixels }, bindings: { guided: guided!, map: maps.get('gradcam')!, product: image }, count }), label);
+      b.dispatch(guidedProductKernel.program({ uniforms: { channels, pixels }, bindings: { guided: guided!, map: maps.get('gradcam')!.map, product: image }, count }), label);
     }
     const picture = b.scratch(inputShape, `${method}: picture`);
     b.dispatch(
@@ -250,4 +254,22 @@ function addGuided({ b, methods, layers, inputShape, outputs }: Steps, i: number
     );
     outputs.map(outputName(method, i), image, picture);
   }
+}
+
+/**
+ * RefineCAM: the product of the base method's normalized maps at every layer (each in [0, 1], so a
+ * position stays only where every layer agrees), normalized again. One output for the call's layers.
+ */
+function addRefine({ b, inputShape, outputs }: Steps, bases: TensorRef[]): void {
+  const [batch] = inputShape;
+  const pixels = inputShape.slice(2).reduce((a, v) => a * v, 1);
+  let product = bases[0];
+  for (const [i, next] of bases.slice(1).entries()) {
+    const out = b.scratch([batch, pixels], `RefineCAM: product of ${i + 2} layers`);
+    b.dispatch(guidedProductKernel.program({ uniforms: { channels: 1, pixels }, bindings: { guided: product, map: next, product: out }, count: batch * pixels }), `RefineCAM: product of ${i + 2} layers`);
+    product = out;
+  }
+  const normalized = b.scratch([batch, pixels], 'RefineCAM: normalized');
+  addNormalize(b, product, normalized, 'RefineCAM');
+  outputs.map(outputName('refinecam', 0), product, normalized);
 }
