@@ -162,97 +162,21 @@ class SmallCnn(nn.Module):
         return self.head(self.features(x).mean((2, 3)))
 
 
-class Cnn1d(nn.Module):
-    """A 1-D CNN over a 2-channel signal: convs, global average pooling, a dense head."""
+class CnnNd(nn.Module):
+    """A 1-D CNN over a 2-channel signal or a 3-D CNN over a one-channel volume: two convs, global
+    average pooling, a dense head."""
 
-    def __init__(self, classes=4):
+    def __init__(self, dims, classes):
         super().__init__()
-        self.features = nn.Sequential(nn.Conv1d(2, 8, 5, 2, 2), nn.ReLU(), nn.Conv1d(8, 12, 3, 2, 1), nn.ReLU())
-        self.head = nn.Linear(12, classes)
+        conv = {1: nn.Conv1d, 3: nn.Conv3d}[dims]
+        first, mid, last = (2, 8, 12) if dims == 1 else (1, 6, 8)
+        kernel = 5 if dims == 1 else 3
+        second_stride = 2 if dims == 1 else 1
+        self.features = nn.Sequential(conv(first, mid, kernel, 2, kernel // 2), nn.ReLU(), conv(mid, last, 3, second_stride, 1), nn.ReLU())
+        self.head = nn.Linear(last, classes)
 
     def forward(self, x):
-        return self.head(self.features(x).mean(2))
-
-
-class Cnn3d(nn.Module):
-    """A 3-D CNN over a one-channel volume: convs, global average pooling, a dense head."""
-
-    def __init__(self, classes=3):
-        super().__init__()
-        self.features = nn.Sequential(nn.Conv3d(1, 6, 3, 2, 1), nn.ReLU(), nn.Conv3d(6, 8, 3, 1, 1), nn.ReLU())
-        self.head = nn.Linear(8, classes)
-
-    def forward(self, x):
-        return self.head(self.features(x).mean((2, 3, 4)))
-
-
-class YoloLike(nn.Module):
-    """A single-stage detector's raw head, decoded in the graph as the exports without NMS are: YOLOv5's
-    [N, A, 5 + K] (anchors x cells; sigmoid; xy = (2s - 0.5 + grid) * stride, wh = (2s)^2 * anchor;
-    objectness; K class scores) or YOLOv8's [N, 4 + K, cells] (anchor-free: xy = (grid + s) * stride,
-    wh = 8 s * stride; K class scores, no objectness). The layer is the neck."""
-
-    def __init__(self, version, size, classes=3, anchors=((16.0, 20.0), (24.0, 18.0))):
-        super().__init__()
-        self.version = version
-        self.backbone = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.SiLU(), nn.Conv2d(8, 12, 3, 2, 1), nn.SiLU())
-        self.neck = nn.Sequential(nn.Conv2d(12, 12, 3, 1, 1), nn.SiLU())
-        self.stride = 4
-        h, w = size[0] // 4, size[1] // 4
-        self.fields = 5 + classes if version == 5 else 4 + classes
-        self.anchors = len(anchors) if version == 5 else 1
-        self.head = nn.Conv2d(12, self.anchors * self.fields, 1)
-        ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32), torch.arange(w, dtype=torch.float32), indexing="ij")
-        self.register_buffer("grid", torch.stack([xs, ys], -1))  # [h, w, 2]
-        self.register_buffer("anchor_wh", torch.tensor(anchors)[:, None, None, :])  # [A, 1, 1, 2]
-
-    def forward(self, x):
-        p = self.head(self.neck(self.backbone(x)))
-        n, _, h, w = p.shape
-        if self.version == 5:
-            s = p.reshape(n, self.anchors, self.fields, h, w).permute(0, 1, 3, 4, 2).sigmoid()
-            xy = (s[..., :2] * 2 - 0.5 + self.grid) * self.stride
-            wh = (s[..., 2:4] * 2) ** 2 * self.anchor_wh
-            return torch.cat([xy, wh, s[..., 4:]], -1).reshape(n, -1, self.fields)
-        s = p.sigmoid().permute(0, 2, 3, 1)  # [N, h, w, 4 + K]
-        xy = (self.grid + s[..., :2]) * self.stride
-        wh = s[..., 2:4] * 8 * self.stride
-        return torch.cat([xy, wh, s[..., 4:]], -1).reshape(n, h * w, self.fields).transpose(1, 2)
-
-
-def detections(y, version):
-    """[N, A, fields]: the predictions of either head."""
-    return y if version == 5 else y.transpose(1, 2)
-
-
-def detection_selection(y, version, boxes, classes):
-    """Per image and prediction, whether its box overlaps the image's box with IoU >= 0.5 and its best
-    class is the requested one (any, below 0), its objectness and its best class's score; and the
-    smallest margin of those decisions."""
-    d = detections(y, version)
-    first = 5 if version == 5 else 4
-    scores = d[..., first:]
-    best = scores.argmax(-1)
-    cls = scores.gather(-1, best[..., None])[..., 0]
-    obj = d[..., 4] if version == 5 else torch.ones_like(cls)
-    b = torch.as_tensor(boxes, dtype=y.dtype)[:, None, :]
-    x1, y1 = d[..., 0] - d[..., 2] / 2, d[..., 1] - d[..., 3] / 2
-    x2, y2 = d[..., 0] + d[..., 2] / 2, d[..., 1] + d[..., 3] / 2
-    ow = (torch.minimum(x2, b[..., 2]) - torch.maximum(x1, b[..., 0])).clamp(min=0)
-    oh = (torch.minimum(y2, b[..., 3]) - torch.maximum(y1, b[..., 1])).clamp(min=0)
-    overlap = ow * oh
-    union = d[..., 2] * d[..., 3] + (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1]) - overlap
-    iou = overlap / union
-    wanted = torch.ones_like(best, dtype=torch.bool)
-    for i, c in enumerate(classes):
-        if c >= 0:
-            wanted[i] = best[i] == c
-    # The decisions' margins: how far any IoU is from 0.5, and, among the overlapping predictions, the
-    # gap between the best class score and the next.
-    top2 = scores.topk(2, -1)[0]
-    gap = (top2[..., 0] - top2[..., 1])[iou >= 0.5]
-    margin = min(float((iou - 0.5).abs().min()), float(gap.min()) if gap.numel() else 1.0)
-    return (iou >= 0.5) & wanted, obj, cls, margin
+        return self.head(self.features(x).mean(tuple(range(2, x.dim()))))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -630,11 +554,11 @@ def main():
 
     rng, gen = rng_gen("cnn1d")
     x = image(rng, 2, 2, 64)
-    case("cnn1d_signal", init_weights(Cnn1d(), gen).eval(), x, "features", "nchw", "class", [3, 0], perturbations=True)
+    case("cnn1d_signal", init_weights(CnnNd(1, 4), gen).eval(), x, "features", "nchw", "class", [3, 0], perturbations=True)
 
     rng, gen = rng_gen("cnn3d")
     x = image(rng, 2, 1, 8, 12, 10)
-    case("cnn3d_volume", init_weights(Cnn3d(), gen).eval(), x, "features", "nchw", "class", [2, 1], perturbations=True)
+    case("cnn3d_volume", init_weights(CnnNd(3, 3), gen).eval(), x, "features", "nchw", "class", [2, 1], perturbations=True)
 
 
 if __name__ == "__main__":

@@ -1382,9 +1382,10 @@ def find_scope_output(model, attr):
     return nodes[-1].output[0], nodes[-1].op_type
 
 
-def gradcam(model, cam_attr, x, classes):
-    """Logits (pre-softmax), activation A at module `cam_attr`, dA of sum_i logits[i, classes[i]], and the
-    raw Grad-CAM map (bilinear resize to the input size, align_corners=False). classes=None: forward only."""
+def gradcam(model, cam_attr, x, classes, target=None):
+    """Logits (pre-softmax), activation A at module `cam_attr`, dA of sum_i logits[i, classes[i]] (or of
+    target(logits, classes).sum()), and the raw Grad-CAM map (bilinear resize to the input size,
+    align_corners=False). classes=None: forward only."""
     acts = {}
     hook = getattr(model, cam_attr).register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
     if hasattr(model, "logits_only"):
@@ -1399,7 +1400,8 @@ def gradcam(model, cam_attr, x, classes):
     if classes is None:
         return logits.detach(), a.detach(), None, None
     a.retain_grad()
-    logits[torch.arange(len(classes)), torch.tensor(classes)].sum().backward()
+    score = target(logits, classes) if target else logits[torch.arange(len(classes)), torch.tensor(classes)]
+    score.sum().backward()
     grad = a.grad
     w = grad.mean(dim=(2, 3), keepdim=True)
     cam = torch.relu((w * a).sum(1, keepdim=True))
@@ -1546,33 +1548,15 @@ def finer_scores(logits, classes, compare=3, alpha=1.0):
     return torch.stack(scores), min(margins)
 
 
-def finercam_map(model, cam_attr, x, classes):
-    """FinerCAM with its default base method, Grad-CAM: the map of the gradient of finer_scores."""
-    acts = {}
-    hook = getattr(model, cam_attr).register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
-    if hasattr(model, "logits_only"):
-        model.logits_only = True
-    try:
-        logits = model(x)
-    finally:
-        hook.remove()
-        if hasattr(model, "logits_only"):
-            model.logits_only = False
-    a = acts["a"]
-    a.retain_grad()
-    scores, margin = finer_scores(logits, classes)
-    scores.sum().backward()
-    w = a.grad.mean(dim=(2, 3), keepdim=True)
-    return resize_map(torch.relu((w * a).sum(1)).detach(), x), margin
-
-
 def family_maps(model, cam_attr, x, A, dA, classes):
     """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
     eig, eig_ratio = eigen_projection(A)
     eiggrad, eiggrad_ratio = eigen_projection(dA * A)
     segeig, segeig_ratio = eigen_projection(dA.abs() * A)
     fem, fem_margin = fem_weights(A)
-    finer, finer_margin = finercam_map(model, cam_attr, x, classes)
+    # FinerCAM with its default base method, Grad-CAM, of the finer target.
+    finer = gradcam(model, cam_attr, x, classes, target=lambda logits, c: finer_scores(logits, c)[0])[3]
+    finer_margin = finer_scores(logits_with(model, cam_attr, x), classes)[1]
     maps = {"eigencam": resize_map(eig, x), "eigengradcam": resize_map(eiggrad, x),
             "segeigencam": resize_map(segeig, x), "fem": channel_weighted(A, fem, x), "finercam": finer,
             "scorecam": channel_weighted(A, scorecam_weights(model, cam_attr, x, A, classes), x),

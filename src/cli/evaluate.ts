@@ -16,7 +16,7 @@ import { intList, parse, positiveInt, required } from './args.js';
 import { imagesUnder } from './folder.js';
 import { imageOptions, INPUT_HELP, INPUT_OPTIONS, type InputValues, readModelInput } from './inputs.js';
 import { withModel } from './session.js';
-import { layoutOptions } from './explain.js';
+import { layoutOptions } from './targets.js';
 import { textTable } from './table.js';
 
 /** Images explained and measured together (bounds memory for a folder of any size). */

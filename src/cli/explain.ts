@@ -1,22 +1,16 @@
 // `gradcam explain`: Grad-CAM (or another method of its family) maps for each input image.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
-import { GUIDED, OWN_TARGET } from '../explain/methods.js';
-import { checkLayout, LAYOUT_HELP, type LayoutName } from '../explain/layout.js';
-import { checkTargetKind, DETECTOR_FORMATS, type DetectorFormat, type Target, TARGET_HELP } from '../explain/targets.js';
-import type { Tensor } from '../runtime/model.js';
-import { readImage } from '../io/decode.js';
-import { signalPlot, sliceSheet } from '../io/plots.js';
+import { LAYOUT_HELP } from '../explain/layout.js';
+import { TARGET_HELP } from '../explain/targets.js';
+import { layoutOptions, TARGET_FLAGS, targetOptions } from './targets.js';
+import { fileSafe, writeImages } from './pictures.js';
 import { STABLE_MARGIN } from '../explain/stability.js';
 import { describeAdapter } from '../gpu/context.js';
 import type { DispatchProfile } from '../plan/profile.js';
 import { FILL_WORKGROUPS_PER_UNIT, GPUS, gpuSpec, roofline, type GpuSpec } from '../plan/roofline.js';
 import { UsageError, UserError } from '../errors.js';
-import { applyJet, overlay, planarToRgb } from '../io/colormap.js';
-import { rgbToFloat01 } from '../io/image.js';
-import { readNpy, writeNpy } from '../io/npy.js';
-import { writePng } from '../io/png.js';
+import { writeNpy } from '../io/npy.js';
 import { intList, parse, positiveInt, required } from './args.js';
 import { Progress } from '../io/progress.js';
 import type { SmoothOptions } from '../explain/smooth.js';
@@ -280,76 +274,6 @@ function smoothOptions(values: Record<string, unknown>): SmoothOptions | undefin
   return { samples, noise, seed };
 }
 
-/** --layout L [--grid HxW]. */
-export function layoutOptions(values: Record<string, unknown>): { layout?: LayoutName; grid?: number[] } {
-  const layout = values.layout === undefined ? undefined : checkLayout(values.layout as string);
-  if (values.grid === undefined) return { layout };
-  const grid = String(values.grid).split('x').map(Number);
-  if (grid.length !== 2 || grid.some((v) => !Number.isInteger(v) || v <= 0)) throw new UserError(`--grid takes HxW, two positive integers, got "${values.grid}"`);
-  if (layout !== 'tokens') throw new UserError('--grid goes with --layout tokens');
-  return { layout, grid };
-}
-
-const TARGET_FLAGS = ['target', 'mask', 'concept', 'index', 'box', 'format', 'compare', 'alpha'] as const;
-const TARGET_OF_FLAG = { mask: 'segmentation', concept: 'similarity', index: 'raw', box: 'detection', format: 'detection', compare: 'finer', alpha: 'finer' } as const;
-
-/** --target T with its --mask, --concept, --index, --box and --format, or --compare and --alpha (also for --method finercam). */
-function targetOptions(values: Record<string, unknown>, method: Method): Target | undefined {
-  const given = (['mask', 'concept', 'index', 'box', 'format', 'compare', 'alpha'] as const).filter((k) => values[k] !== undefined);
-  const implied = OWN_TARGET[method];
-  if (values.target === undefined && !implied) {
-    if (given.length) throw new UserError(`--${given[0]} goes with --target ${TARGET_OF_FLAG[given[0]]}`);
-    return undefined;
-  }
-  const kind = values.target === undefined ? implied! : checkTargetKind(values.target as string);
-  const number = (flag: 'compare' | 'alpha') => {
-    if (values[flag] === undefined) return undefined;
-    const v = Number(values[flag]);
-    if (!Number.isFinite(v)) throw new UserError(`--${flag} takes a number, got "${values[flag]}"`);
-    return v;
-  };
-  const index = values.index === undefined ? undefined : Number(values.index);
-  if (index !== undefined && !(Number.isInteger(index) && index >= 0)) throw new UserError(`--index takes an integer >= 0, got "${values.index}"`);
-  const format = values.format as string | undefined;
-  if (format !== undefined && !(DETECTOR_FORMATS as readonly string[]).includes(format)) throw new UserError(`--format takes ${DETECTOR_FORMATS.join(' or ')}, got "${format}"`);
-  let box: Tensor | undefined;
-  if (values.box !== undefined) {
-    const corners = String(values.box).split(',').map(Number);
-    if (corners.length !== 4 || corners.some((v) => !Number.isFinite(v))) throw new UserError(`--box takes four numbers X1,Y1,X2,Y2, got "${values.box}"`);
-    box = { shape: [4], data: Float32Array.from(corners) };
-  }
-  return {
-    kind,
-    mask: values.mask === undefined ? undefined : readMask(values.mask as string),
-    concept: values.concept === undefined ? undefined : readFloatArray(values.concept as string, '--concept'),
-    index,
-    box,
-    format: format as DetectorFormat | undefined,
-    compare: number('compare'),
-    alpha: number('alpha'),
-  };
-}
-
-/** A mask: a float32 .npy, or an image whose non-zero pixels are 1. */
-function readMask(path: string): Tensor {
-  if (path.toLowerCase().endsWith('.npy')) return readFloatArray(path, '--mask');
-  const image = readImage(path);
-  const data = new Float32Array(image.width * image.height);
-  for (let p = 0; p < data.length; p++) data[p] = image.data[3 * p] || image.data[3 * p + 1] || image.data[3 * p + 2] ? 1 : 0;
-  return { shape: [image.height, image.width], data };
-}
-
-function readFloatArray(path: string, flag: string): Tensor {
-  let array;
-  try {
-    array = readNpy(path);
-  } catch (e) {
-    throw new UserError(`${flag}: ${(e as Error).message}`);
-  }
-  if (array.dtype !== 'float32' && array.dtype !== 'float64') throw new UserError(`${flag}: ${path} must hold float32 or float64 values, not ${array.dtype}`);
-  return { shape: array.shape, data: Float32Array.from(array.data as ArrayLike<number>) };
-}
-
 /** Smilkov et al. found 10-20% of the input range best for SmoothGrad. */
 const DEFAULT_NOISE = 0.15;
 
@@ -376,56 +300,6 @@ function layerList(value: string | undefined, candidates: () => string[]): strin
   const names = value.split(',').map((s) => s.trim());
   if (names.some((n) => n === '')) throw new UserError(`--layer takes names separated by commas, got "${value}"`);
   return names;
-}
-
-/** A layer's tensor name as part of a file name ("/layer4/relu/Relu_output_0" -> "layer4_relu_Relu_output_0"). */
-export function fileSafe(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^_+|_+$/g, '') || 'layer';
-}
-
-export function writeImages(dir: string, input: ModelInput, result: Explanation, tag: string): string[][] {
-  mkdirSync(dir, { recursive: true });
-  const spatial = input.tensor.shape.slice(2);
-  const guided = GUIDED.includes(result.method);
-  if (spatial.length !== 2) {
-    if (guided) throw new UserError(`--out draws the guided methods' gradients over 2-D images; for this [${input.tensor.shape}] input use --npy`);
-    return writeSignalOrVolume(dir, input, result, tag);
-  }
-  const [height, width] = result.map.shape.slice(-2);
-  const plane = height * width;
-  if (guided) {
-    // A guided gradient: the picture itself, no colormap.
-    const channels = result.map.shape[1];
-    return input.names.map((name, n) => {
-      const file = join(dir, `${name}${tag}.${result.method}.png`);
-      writePng(file, width, height, planarToRgb(result.normalized.data.subarray(n * channels * plane, (n + 1) * channels * plane), channels, width, height));
-      return [file];
-    });
-  }
-  return input.names.map((name, n) => {
-    const map01 = result.normalized.data.subarray(n * plane, (n + 1) * plane);
-    const heatmap = join(dir, `${name}${tag}.heatmap.png`);
-    writePng(heatmap, width, height, applyJet(map01, width, height));
-    if (!input.images) return [heatmap];
-    const blended = join(dir, `${name}${tag}.overlay.png`);
-    writePng(blended, width, height, overlay(rgbToFloat01(input.images[n]), map01, width, height));
-    return [heatmap, blended];
-  });
-}
-
-/** A signal's plot with its map band (NAME.signal.png), or a volume's slices with the map over them (NAME.slices.png). */
-function writeSignalOrVolume(dir: string, input: ModelInput, result: Explanation, tag: string): string[][] {
-  const [, channels, ...spatial] = input.tensor.shape;
-  const positions = spatial.reduce((a, b) => a * b, 1);
-  return input.names.map((name, n) => {
-    const map01 = result.normalized.data.subarray(n * positions, (n + 1) * positions);
-    const values = input.tensor.data.subarray(n * channels * positions, (n + 1) * channels * positions);
-    const [file, picture] = spatial.length === 1
-      ? [join(dir, `${name}${tag}.signal.png`), signalPlot(values, channels, map01)]
-      : [join(dir, `${name}${tag}.slices.png`), sliceSheet(values, spatial[0], spatial[1], spatial[2], map01)];
-    writePng(file, picture.width, picture.height, picture.rgb);
-    return [file];
-  });
 }
 
 function report(input: ModelInput, written: { result: Explanation; files: string[][] }[], labels: string[] | undefined, json: boolean, target: string) {

@@ -2,7 +2,7 @@
 import { Explainer } from '../explain/explainer.js';
 import { UserError } from '../errors.js';
 import { intList, parse, required } from './args.js';
-import { layoutOptions } from './explain.js';
+import { layoutOptions } from './targets.js';
 import { withModel } from './session.js';
 
 export const LAYERS_HELP = `gradcam layers --model M.onnx [--shape N,C,...] [--layout nchw|tokens|channels-last [--grid HxW]] [--output NAME] [--json]

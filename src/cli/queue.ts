@@ -14,7 +14,7 @@ import type { PreprocessOptions } from '../io/image.js';
 import { Model } from '../runtime/model.js';
 import { intList, parse, positiveInt, required } from './args.js';
 import { decode, imagesUnder, startBatch } from './folder.js';
-import { fileSafe, writeImages } from './explain.js';
+import { fileSafe, writeImages } from './pictures.js';
 import { imageOptions, INPUT_OPTIONS, type InputValues } from './inputs.js';
 import { openGpu } from './session.js';
 import { fnv1a } from './shards.js';
