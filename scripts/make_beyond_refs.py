@@ -315,17 +315,22 @@ def torch_scope(path):
     return "/".join(out)
 
 
-def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, files=None, perturbations=False, guided=False,
-         out=None, float32_error=False):
-    """One fixture folder. guided: the net has no Relu, so guided back-propagation is the plain gradient
-    at the input, written as guided-backprop_raw.npy."""
-    d = (out or OUT) / name
+def new_folder(d, net, x):
+    """A fresh fixture folder with the net's export and its input; returns the ONNX model and the net in float64."""
     if d.exists():
         shutil.rmtree(d)
     d.mkdir(parents=True)
     model = export(net, x, d / "model.onnx")
     np.save(d / "x0.npy", x)
-    m64 = copy.deepcopy(net).double().eval()
+    return model, copy.deepcopy(net).double().eval()
+
+
+def case(name, net, x, scope, layout, target, classes, grid=None, extra=None, files=None, perturbations=False, guided=False,
+         out=None, float32_error=False):
+    """One fixture folder. guided: the net has no Relu, so guided back-propagation is the plain gradient
+    at the input, written as guided-backprop_raw.npy."""
+    d = (out or OUT) / name
+    model, m64 = new_folder(d, net, x)
     acts = {}
     module = m64.get_submodule(scope)
     hook = module.register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
@@ -408,12 +413,7 @@ def refine_case(name, net, x, scopes, classes):
     normalized per image, multiplied across the layers; the engine's normalization, (m - min) / (max -
     min) without pytorch-grad-cam's 1e-7, on both sides. refinecam_raw.npy is the product."""
     d = OUT / name
-    if d.exists():
-        shutil.rmtree(d)
-    d.mkdir(parents=True)
-    model = export(net, x, d / "model.onnx")
-    np.save(d / "x0.npy", x)
-    m64 = copy.deepcopy(net).double().eval()
+    model, m64 = new_folder(d, net, x)
     acts = {}
     hooks = [m64.get_submodule(s).register_forward_hook(lambda mod, inp, out, s=s: acts.__setitem__(s, out)) for s in scopes]
     x64 = torch.from_numpy(x).double()
