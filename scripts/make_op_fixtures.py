@@ -1548,20 +1548,90 @@ def finer_scores(logits, classes, compare=3, alpha=1.0):
     return torch.stack(scores), min(margins)
 
 
+def kpca_projection(v, coef0=1.0):
+    """KPCA-CAM (pytorch-grad-cam's get_2d_projection_kernel: scikit-learn's KernelPCA with one component,
+    the sigmoid kernel tanh(gamma <x, y> + coef0), gamma = 1 / channels): per image the positions x
+    channels matrix, each channel centred; the kernel matrix over positions, centred in feature space;
+    its top eigenvector u scaled by sqrt(lambda_1), with the sign that makes its largest |entry| positive
+    (scikit-learn's svd_flip); then ReLU. Also lambda_2 / lambda_1 per image."""
+    maps, ratios = [], []
+    for a in v:
+        X = a.reshape(a.shape[0], -1).T
+        X = X - X.mean(0, keepdim=True)
+        K = torch.tanh(X @ X.T / X.shape[1] + coef0)
+        K = K - K.mean(0, keepdim=True) - K.mean(1, keepdim=True) + K.mean()
+        values, vectors = torch.linalg.eigh(K)
+        u = vectors[:, -1]
+        if u[u.abs().argmax()] < 0:
+            u = -u
+        p = u * values[-1].clamp(min=0).sqrt()
+        maps.append(torch.relu(p).reshape(a.shape[1:]))
+        ratios.append(float(values[-2].abs() / values[-1]))
+    return torch.stack(maps), ratios
+
+
+def fullgrad(model, x, classes):
+    """FullGrad (pytorch-grad-cam's fullgrad_cam.py): |x * dy/dx| and, for every Conv2d with a bias and
+    every BatchNorm2d, |b_k * dy/dz_k| (z the layer's output; BatchNorm's bias b - mean * gamma /
+    sqrt(var + eps)), each channel min-max scaled as (v - min) / (1e-7 + max - min) at its own resolution,
+    resized to the input (bilinear, half-pixel centres), and everything summed."""
+    layers = [m for m in model.modules() if (isinstance(m, nn.Conv2d) and m.bias is not None) or isinstance(m, nn.BatchNorm2d)]
+    outs = []
+    hooks = [m.register_forward_hook(lambda mod, inp, out: outs.append(out)) for m in layers]
+    if hasattr(model, "logits_only"):
+        model.logits_only = True
+    try:
+        x = x.detach().clone().requires_grad_(True)
+        logits = model(x)
+    finally:
+        for h in hooks:
+            h.remove()
+        if hasattr(model, "logits_only"):
+            model.logits_only = False
+    assert len(outs) == len(layers), "a bias layer ran more than once"
+    grads = torch.autograd.grad(sum(logits[i, c] for i, c in enumerate(classes)), [x] + outs)
+
+    def scaled(v):
+        flat = v.flatten(2)
+        lo = flat.min(-1)[0][..., None, None]
+        hi = flat.max(-1)[0][..., None, None]
+        return (v - lo) / (1e-7 + hi - lo)
+
+    total = scaled((grads[0] * x).abs()).sum(1)
+    for m, g in zip(layers, grads[1:]):
+        if isinstance(m, nn.BatchNorm2d):
+            bias = m.bias - m.running_mean * m.weight / torch.sqrt(m.running_var + m.eps)
+        else:
+            bias = m.bias
+        total = total + resize_map(scaled((bias[None, :, None, None] * g).abs()).sum(1), x)
+    return total.detach(), len(layers)
+
+
 def family_maps(model, cam_attr, x, A, dA, classes):
     """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
     eig, eig_ratio = eigen_projection(A)
     eiggrad, eiggrad_ratio = eigen_projection(dA * A)
     segeig, segeig_ratio = eigen_projection(dA.abs() * A)
+    kpca, kpca_ratio = kpca_projection(A)
+    # --smooth-eigen: the projection of the terms whose channel sum is the map (channel-weighted
+    # Grad-CAM's alpha_k A_k, LayerCAM's relu(g) A), instead of their sum.
+    gradcam_eig, gradcam_eig_ratio = eigen_projection(dA.mean((2, 3), keepdim=True) * A)
+    layercam_eig, layercam_eig_ratio = eigen_projection(dA.clamp(min=0) * A)
+    full, full_layers = fullgrad(model, x, classes)
     fem, fem_margin = fem_weights(A)
     # FinerCAM with its default base method, Grad-CAM, of the finer target.
     finer = gradcam(model, cam_attr, x, classes, target=lambda logits, c: finer_scores(logits, c)[0])[3]
     finer_margin = finer_scores(logits_with(model, cam_attr, x), classes)[1]
     maps = {"eigencam": resize_map(eig, x), "eigengradcam": resize_map(eiggrad, x),
-            "segeigencam": resize_map(segeig, x), "fem": channel_weighted(A, fem, x), "finercam": finer,
+            "segeigencam": resize_map(segeig, x), "kpcacam": resize_map(kpca, x),
+            "gradcam_smootheigen": resize_map(gradcam_eig, x), "layercam_smootheigen": resize_map(layercam_eig, x),
+            "fullgrad": full, "fem": channel_weighted(A, fem, x), "finercam": finer,
             "scorecam": channel_weighted(A, scorecam_weights(model, cam_attr, x, A, classes), x),
             "ablationcam": channel_weighted(A, ablationcam_weights(model, cam_attr, x, A, classes), x)}
-    return maps, {"eigen_lambda2_over_lambda1": {"eigencam": eig_ratio, "eigengradcam": eiggrad_ratio, "segeigencam": segeig_ratio},
+    return maps, {"eigen_lambda2_over_lambda1": {"eigencam": eig_ratio, "eigengradcam": eiggrad_ratio, "segeigencam": segeig_ratio,
+                                                 "kpcacam": kpca_ratio, "gradcam_smootheigen": gradcam_eig_ratio,
+                                                 "layercam_smootheigen": layercam_eig_ratio},
+                  "fullgrad_layers": full_layers,
                   "fem_threshold_margin": fem_margin, "finer_selection_margin": finer_margin}
 
 
@@ -2279,7 +2349,9 @@ def verify_all():
             assert meta["fd_vs_autograd"] is not None, d
         if meta["group"] == "nets":
             for f in ("activation.npy", "grad.npy", "gradcam_raw.npy") + tuple(
-                    f"{m}_raw.npy" for m in ("eigencam", "eigengradcam", "scorecam", "ablationcam", "guided")):
+                    f"{m}_raw.npy" for m in ("eigencam", "eigengradcam", "segeigencam", "kpcacam", "gradcam_smootheigen",
+                                       "layercam_smootheigen", "fullgrad", "fem", "finercam", "scorecam",
+                                       "ablationcam", "guided")):
                 assert np.load(d / f).dtype == np.float64, (d, f)
                 expected.add(f)
             a = np.load(d / "activation.npy")
