@@ -170,6 +170,14 @@ describe('Grad-CAM on synthetic nets', () => {
           expect(relativeError(result.map.data, expected), method).toBeLessThan(limit);
           expect(maxAbsError(result.normalized.data, normalizeReference(expected)), `${method} normalized`).toBeLessThan(limit);
         }
+        // --smooth-eigen: the projection of the channels' terms, for a channel-weighted method and an
+        // elementwise one (the two ways gradcam_alpha.wgsl makes a term); the same rule for the limit.
+        const smoothed = await explainer.explainMany(x, { methods: ['gradcam', 'layercam'], layer: meta.gradcam_layer, classes: meta.classes, smoothEigen: true });
+        for (const method of ['gradcam', 'layercam'] as const) {
+          const expected = readReference(join(dir, `${method}_smootheigen_raw.npy`));
+          const limit = Math.max(MAP_TOLERANCE, PYTORCH_FLOAT32_FACTOR * meta.torch_float32_rel_err[`${method}_smootheigen_raw`]);
+          expect(relativeError(smoothed.get(method)!.map.data, expected), `${method} --smooth-eigen`).toBeLessThan(limit);
+        }
         // Guided back-propagation to the input, and Guided Grad-CAM as its product with the float64
         // Grad-CAM map; the same rule for the limit.
         const guidedRef = readReference(join(dir, 'guided_raw.npy'));

@@ -15,11 +15,7 @@ export const MAX_EIGEN_DIM = 2048;
 export function addEigenProjection(b: PlanBuilder, values: EigenValues, activations: TensorRef, gradient: TensorRef | undefined, layout: LayerLayout, label: string): TensorRef {
   const { batch, channels } = layout;
   const plane = positionsOf(layout);
-  const dim = Math.min(plane, channels);
-  if (dim > MAX_EIGEN_DIM) {
-    throw new UserError(`${label}: the layer's ${channels} channels x ${plane} positions need a ${dim}x${dim} Gram matrix; at most ${MAX_EIGEN_DIM}`);
-  }
-  const uniforms = { batch, channels, plane, dim, over_channels: plane <= channels ? 1 : 0 };
+  checkEigenSize(channels, plane, label);
   const centred = b.scratch([batch, channels, plane], `${label}: centred values`);
   b.dispatch(
     eigenKernels.centre.program({
@@ -29,6 +25,25 @@ export function addEigenProjection(b: PlanBuilder, values: EigenValues, activati
     }),
     `${label}: centre`,
   );
+  return addCentredProjection(b, centred, label);
+}
+
+function checkEigenSize(channels: number, plane: number, label: string): void {
+  const dim = Math.min(plane, channels);
+  if (dim > MAX_EIGEN_DIM) {
+    throw new UserError(`${label}: the layer's ${channels} channels x ${plane} positions need a ${dim}x${dim} Gram matrix; at most ${MAX_EIGEN_DIM}`);
+  }
+}
+
+/**
+ * The coarse map [batch, plane] of the first principal component of values already centred per channel,
+ * [batch, channels, plane] (EigenCAM's values, or --smooth-eigen's terms).
+ */
+export function addCentredProjection(b: PlanBuilder, centred: TensorRef, label: string): TensorRef {
+  const [batch, channels, plane] = centred.shape;
+  checkEigenSize(channels, plane, label);
+  const dim = Math.min(plane, channels);
+  const uniforms = { batch, channels, plane, dim, over_channels: plane <= channels ? 1 : 0 };
   const gram = b.scratch([batch, dim, dim], `${label}: Gram matrix`);
   b.dispatch(eigenKernels.gram.program({ uniforms, bindings: { centred, gram }, count: batch * dim * dim }), `${label}: Gram matrix`);
   const powers = [b.scratch([batch, dim, dim], `${label}: power`), b.scratch([batch, dim, dim], `${label}: power`)];

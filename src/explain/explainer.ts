@@ -10,7 +10,7 @@ import { nonFiniteOutputError } from '../runtime/finite.js';
 import { DISPOSE } from '../gpu/context.js';
 import { candidateLayers, defaultLayer, type LayerInfo, scoreTensor } from './layers.js';
 import type { LayoutName } from './layout.js';
-import { GUIDED, LAYER_FREE, type Method, METHODS, NO_GRADIENT, outputName, OWN_TARGET, PERTURBATION_METHODS } from './methods.js';
+import { GUIDED, LAYER_FREE, type Method, METHODS, MODE, NO_GRADIENT, outputName, OWN_TARGET, PERTURBATION_METHODS } from './methods.js';
 import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, TARGET_AUX_INPUT } from './plan.js';
 import { isClassTarget, requestedClasses, type Target, targetAux } from './targets.js';
 import { classMargins, type Stability, stabilityOf } from './stability.js';
@@ -41,6 +41,11 @@ export interface ExplainOptions {
   batch?: number;
   /** Score-CAM and Ablation-CAM: called after each batch of forward passes (SmoothGrad: of copies). */
   onProgress?: (done: number, total: number, method: Method) => void;
+  /**
+   * pytorch-grad-cam's eigen_smooth: the first principal component of the channels' terms (alpha_k A_k,
+   * or an elementwise method's f(dy/dA_k, A_k)) instead of their sum; for the map-kernel methods.
+   */
+  smoothEigen?: boolean;
   /** SmoothGrad for the gradient methods: the map averaged over noisy copies of each image. */
   smooth?: SmoothOptions;
   /**
@@ -169,9 +174,13 @@ export class Explainer {
     const layerNames = options.layers ?? [];
     const target = targetOf(methods, options.target);
     const targetShape = [target?.kind ?? 'class', ...[target?.mask, target?.concept, target?.box].map((t) => t?.shape.join('x') ?? ''), target?.format ?? '', target?.compare ?? '', target?.alpha ?? ''].join(' ');
-    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? ''].join('|');
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? '', options.smoothEigen ? 'smooth eigen' : ''].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     checkBatchSize(copies);
+    if (options.smoothEigen) {
+      const unprojected = methods.filter((m) => MODE[m] === undefined && !PERTURBATION_METHODS.includes(m));
+      if (unprojected.length) throw new UserError(`--smooth-eigen projects the channels' terms of a channel-weighted method; ${unprojected.join(', ')} ${unprojected.length === 1 ? 'has' : 'have'} none`);
+    }
     if (options.smooth) {
       checkSmoothOptions(options.smooth);
       const unsmoothable = methods.filter((m) => NO_GRADIENT.includes(m));
@@ -209,7 +218,7 @@ export class Explainer {
         const name = outputName(method, i);
         let perturbation = plan.perturbations.get(name);
         if (!perturbation) {
-          perturbation = await Perturbation.create(this.model, plan.exe, method, { layer, index: i, inputShape: input.shape, score: plan.score, side: plan.sides[i], batch: copies });
+          perturbation = await Perturbation.create(this.model, plan.exe, method, { layer, index: i, inputShape: input.shape, score: plan.score, side: plan.sides[i], batch: copies, smoothEigen: options.smoothEigen });
           plan.perturbations.set(name, perturbation);
         }
         perturbed.set(name, await perturbation.run((done, total) => options.onProgress?.(done, total, method), options.signal));

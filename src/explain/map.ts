@@ -8,6 +8,7 @@
 import { mapKernel, mapStepKernels, RANGE_CHUNK } from '../kernels/gradcam.js';
 import { type DeviceTraits, type TensorRef, WORKGROUP_SIZE } from '../kernels/program.js';
 import type { PlanBuilder } from '../plan/builder.js';
+import { addCentredProjection } from './eigen.js';
 import { grid3, type LayerLayout, layoutUniforms } from './layout.js';
 
 export type MapUniforms = ReturnType<typeof mapUniforms>;
@@ -43,17 +44,31 @@ export function fusedMapFits(device: DeviceTraits, channels: number): boolean {
   return 4 * alphaLength(channels) + REDUCTION_BYTES <= device.maxWorkgroupStorageBytes;
 }
 
-/** Emits the map: fused where it fits and `unfused` is not asked for. */
-export function addMap(b: PlanBuilder, uniforms: MapUniforms, sources: MapSources, label: string, unfused = false): { map: TensorRef; normalized: TensorRef } {
+export interface MapChoice {
+  /** The four steps instead of the fused kernel (tests, benchmarks). */
+  unfused?: boolean;
+  /** --smooth-eigen: the first principal component of the channels' terms instead of their sum. */
+  smoothEigen?: boolean;
+}
+
+/** Emits the map: fused where it fits and neither the steps nor the projection are asked for. */
+export function addMap(b: PlanBuilder, uniforms: MapUniforms, sources: MapSources, label: string, choice: MapChoice = {}): { map: TensorRef; normalized: TensorRef } {
   const { batch, channels, in_d, in_h, in_w } = uniforms;
-  const coarse = b.scratch([batch, in_d * in_h * in_w], `${label}: coarse map`);
-  if (unfused || !b.device.isCpu || !fusedMapFits(b.device, channels)) {
+  const positions = in_d * in_h * in_w;
+  if (choice.unfused || choice.smoothEigen || !b.device.isCpu || !fusedMapFits(b.device, channels)) {
     const alpha = b.scratch([batch, channels], `${label}: channel weights`);
     const { activations, weightSource: weight_source, picked } = sources;
     b.dispatch(mapStepKernels.alpha.program({ uniforms, bindings: { activations, weight_source, picked, alpha }, count: batch * channels }), `${label}: channel weights`);
-    b.dispatch(mapStepKernels.sum.program({ uniforms, bindings: { activations, weight_source, alpha, coarse }, count: batch * in_d * in_h * in_w }), `${label}: sum`);
+    if (choice.smoothEigen) {
+      const centred = b.scratch([batch, channels, positions], `${label}: centred terms`);
+      b.dispatch(mapStepKernels.terms.program({ uniforms, bindings: { activations, weight_source, alpha, centred }, count: batch * channels }), `${label}: centred terms`);
+      return addResizeNormalize(b, uniforms, addCentredProjection(b, centred, label), label);
+    }
+    const coarse = b.scratch([batch, positions], `${label}: coarse map`);
+    b.dispatch(mapStepKernels.sum.program({ uniforms, bindings: { activations, weight_source, alpha, coarse }, count: batch * positions }), `${label}: sum`);
     return addResizeNormalize(b, uniforms, coarse, label);
   }
+  const coarse = b.scratch([batch, positions], `${label}: coarse map`);
   const map = b.scratch(mapShape(uniforms), `${label}: map`);
   const normalized = b.scratch(mapShape(uniforms), `${label}: normalized map`);
   b.dispatch(

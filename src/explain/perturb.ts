@@ -90,7 +90,7 @@ export class Perturbation {
     model: Model,
     explainerPlan: Executable,
     method: PerturbationMethod,
-    args: { layer: LayerInfo; index: number; inputShape: Shape; score: string; side: string[]; batch: number },
+    args: { layer: LayerInfo; index: number; inputShape: Shape; score: string; side: string[]; batch: number; smoothEigen?: boolean },
   ): Promise<Perturbation> {
     const { layer, index, inputShape, score } = args;
     const [images, inChannels, ...inputSpatial] = inputShape;
@@ -163,7 +163,7 @@ export class Perturbation {
     const finishPicked = c.addExternal(shareName.picked, [images, 2]);
     const weights = c.addExternal('channel scores', [images, channels]);
     const uniforms = mapUniforms(layer.layout, inputSpatial, MAP_MODE[method]);
-    const { map, normalized } = addMap(c, uniforms, { activations: finishActivations, weightSource: weights, picked: finishPicked }, method);
+    const { map, normalized } = addMap(c, uniforms, { activations: finishActivations, weightSource: weights, picked: finishPicked }, method, { smoothEigen: args.smoothEigen });
     c.addOutput('map', map);
     c.addOutput('normalized', normalized);
     try {

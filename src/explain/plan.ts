@@ -13,7 +13,7 @@ import type { Model } from '../runtime/model.js';
 import { addEigenProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
 import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
-import { addMap, addNormalize, addResizeNormalize, mapUniforms } from './map.js';
+import { addMap, addNormalize, addResizeNormalize, type MapChoice, mapUniforms } from './map.js';
 import { EIGEN_VALUES_OF, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS, REFINE_BASE } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
 import { type Accumulated, addAccumulation, addNoisyInput, finishPlan, type Smoothing } from './smooth.js';
@@ -110,7 +110,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   b.setPhase('cam');
   const bases: TensorRef[] = [];
   layers.forEach((_, i) => {
-    const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], picked, head: heads?.[i] }, options.unfused);
+    const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], picked, head: heads?.[i] }, { unfused: options.unfused, smoothEigen: options.smoothEigen });
     addGuided(steps, i, guided, maps);
     if (methods.includes('refinecam')) bases.push(maps.get(REFINE_BASE)!.normalized);
   });
@@ -210,7 +210,7 @@ function addLayerMaps(
   { b, methods, layers, inputShape, outputs }: Steps,
   i: number,
   sources: { activations: TensorRef; gradient?: TensorRef; picked: TensorRef; head?: CamHead },
-  unfused?: boolean,
+  choice: MapChoice,
 ): Map<Method, { map: TensorRef; normalized: TensorRef }> {
   const layer = layers[i];
   const uniforms = mapUniforms(layer.layout, inputShape.slice(2), 0, sources.head);
@@ -226,7 +226,9 @@ function addLayerMaps(
     } else if (MODE[method] !== undefined) {
       // CAM reads the classifier's weights, FEM nothing but A, the others the gradient.
       const weightSource = method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight') : NO_GRADIENT.includes(method) ? sources.activations : sources.gradient!;
-      result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: sources.activations, weightSource, picked: sources.picked }, label, unfused);
+      // RefineCAM's base maps stay plain: --smooth-eigen applies to the methods asked for.
+      const own = methods.includes(method) ? choice : { unfused: choice.unfused };
+      result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: sources.activations, weightSource, picked: sources.picked }, label, own);
     } else continue;
     maps.set(method, result);
     if (methods.includes(method)) outputs.map(outputName(method, i), result.map, result.normalized);

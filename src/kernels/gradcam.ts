@@ -103,6 +103,15 @@ export const mapStepKernels = {
     constants: MAP_MODE_CONSTANTS,
     bindings: { activations: 'read', weight_source: 'read', alpha: 'read', coarse: 'write' },
   }),
+  // --smooth-eigen: the channels' centred terms, which EigenCAM's projection replaces the sum with.
+  terms: defineKernel({
+    name: 'gradcam_step_terms',
+    files: ['layer_layout', 'gradcam_common', 'gradcam_alpha', 'gradcam_step_terms'],
+    grid: 'elements',
+    uniforms: MAP_UNIFORMS,
+    constants: MAP_MODE_CONSTANTS,
+    bindings: { activations: 'read', weight_source: 'read', alpha: 'read', centred: 'write' },
+  }),
   resize: defineKernel({
     name: 'gradcam_step_resize',
     files: ['gradcam_common', 'gradcam_resize', 'gradcam_step_resize'],
