@@ -1,9 +1,10 @@
-// EigenCAM and EigenGrad-CAM in a plan: the first principal component of the layer's centred values
-// (A, or dy/dA * A) per image, found by repeated normalized squaring of the smaller Gram matrix
-// (shaders/eigen_*.wgsl), sign-corrected and ReLU'd into the coarse map that the shared resize and
-// normalization steps turn into the map.
+// The projection methods in a plan: the first principal component of a layer's centred values per image
+// (EigenCAM's A, EigenGrad-CAM's dy/dA * A, Seg-Eigen-CAM's |dy/dA| * A, --smooth-eigen's terms), found
+// by repeated normalized squaring of the smaller Gram matrix (shaders/eigen_*.wgsl), or KPCA-CAM's in
+// the sigmoid kernel's feature space (shaders/kpca_*.wgsl); sign-corrected and ReLU'd into the coarse
+// map that the shared resize and normalization steps turn into the map.
 import { UserError } from '../errors.js';
-import { EIGEN_SQUARINGS, EIGEN_VALUES, eigenKernels, type EigenValues } from '../kernels/gradcam.js';
+import { EIGEN_SQUARINGS, EIGEN_VALUES, eigenKernels, type EigenValues, kpcaKernels } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { PlanBuilder } from '../plan/builder.js';
 import { type LayerLayout, layoutUniforms, positionsOf } from './layout.js';
@@ -46,8 +47,61 @@ export function addCentredProjection(b: PlanBuilder, centred: TensorRef, label: 
   const uniforms = { batch, channels, plane, dim, over_channels: plane <= channels ? 1 : 0 };
   const gram = b.scratch([batch, dim, dim], `${label}: Gram matrix`);
   b.dispatch(eigenKernels.gram.program({ uniforms, bindings: { centred, gram }, count: batch * dim * dim }), `${label}: Gram matrix`);
+  return addTopComponent(b, uniforms, centred, gram, gram, label);
+}
+
+/**
+ * KPCA-CAM's coarse map [batch, plane]: the activations centred per channel, their Gram matrix over
+ * positions, the sigmoid kernel of it centred in feature space and shifted (shaders/kpca_common.wgsl),
+ * its top eigenvector scaled by sqrt(lambda_1).
+ */
+export function addKernelProjection(b: PlanBuilder, activations: TensorRef, layout: LayerLayout, label: string): TensorRef {
+  const { batch, channels } = layout;
+  const plane = positionsOf(layout);
+  if (plane > MAX_EIGEN_DIM) throw new UserError(`${label}: the layer's ${plane} positions need a ${plane}x${plane} kernel matrix; at most ${MAX_EIGEN_DIM}`);
+  const centred = b.scratch([batch, channels, plane], `${label}: centred values`);
+  b.dispatch(
+    eigenKernels.centre.program({
+      uniforms: { channels, plane, product: EIGEN_VALUES.activations, ...layoutUniforms(layout) },
+      bindings: { activations, gradient: activations, centred },
+      count: batch * channels,
+    }),
+    `${label}: centre`,
+  );
+  const uniforms = { batch, channels, plane, dim: plane, over_channels: 1 };
+  const kernelUniforms = { ...uniforms, gamma: 1 / channels, coef0: KPCA_COEF0 };
+  const square = batch * plane * plane;
+  const gram = b.scratch([batch, plane, plane], `${label}: Gram matrix`);
+  b.dispatch(eigenKernels.gram.program({ uniforms, bindings: { centred, gram }, count: square }), `${label}: Gram matrix`);
+  const rows = b.scratch([batch, plane], `${label}: kernel row means`);
+  b.dispatch(kpcaKernels.rows.program({ uniforms: kernelUniforms, bindings: { gram, rows }, count: batch * plane }), `${label}: kernel row means`);
+  const kernel = b.scratch([batch, plane, plane], `${label}: centred kernel`);
+  b.dispatch(kpcaKernels.centre.program({ uniforms: kernelUniforms, bindings: { gram, rows, centred_kernel: kernel }, count: square }), `${label}: centred kernel`);
+  const bounds = b.scratch([batch, plane], `${label}: Gershgorin bounds`);
+  b.dispatch(kpcaKernels.bound.program({ uniforms, bindings: { centred_kernel: kernel, bounds }, count: batch * plane }), `${label}: Gershgorin bounds`);
+  const shifted = b.scratch([batch, plane, plane], `${label}: shifted kernel`);
+  b.dispatch(kpcaKernels.shift.program({ uniforms, bindings: { centred_kernel: kernel, bounds, shifted }, count: square }), `${label}: shifted kernel`);
+  return addTopComponent(b, uniforms, centred, kernel, shifted, label);
+}
+
+/** scikit-learn's sigmoid kernel's coef0 (its default, and pytorch-grad-cam's). */
+const KPCA_COEF0 = 1;
+
+/**
+ * The repeated squaring of `start` and the projection with `gram` (the matrix whose top eigenvector is
+ * sought; `start` is it or a shifted copy with the same eigenvectors).
+ */
+function addTopComponent(
+  b: PlanBuilder,
+  uniforms: { batch: number; channels: number; plane: number; dim: number; over_channels: number },
+  centred: TensorRef,
+  gram: TensorRef,
+  start: TensorRef,
+  label: string,
+): TensorRef {
+  const { batch, plane, dim } = uniforms;
   const powers = [b.scratch([batch, dim, dim], `${label}: power`), b.scratch([batch, dim, dim], `${label}: power`)];
-  let source = gram;
+  let source = start;
   for (let s = 0; s < EIGEN_SQUARINGS; s++) {
     const squared = powers[s % 2];
     b.dispatch(eigenKernels.square.program({ uniforms, bindings: { source, squared }, count: batch * dim * dim }), `${label}: squaring ${s + 1}`);

@@ -16,7 +16,7 @@ interface MethodRecord {
    * How the map is made: the map kernel in this mode (MAP_MODE, the kernel declaration's numbering),
    * EigenCAM's projection, the method's own perturbed forward passes, or a guided image at the input.
    */
-  map: number | 'eigen' | 'perturbation' | 'guided image' | 'layer product';
+  map: number | 'eigen' | 'kernel eigen' | 'perturbation' | 'guided image' | 'layer product';
   /** EigenCAM's projection: of what values. */
   eigen?: EigenValues;
   /** The map is one for all the call's layers (guided back-propagation, RefineCAM). */
@@ -37,6 +37,7 @@ const RECORDS = {
   eigencam: { title: 'EigenCAM', help: 'first principal component of the centred activations, sign-corrected (no gradient)', gradient: 'none', map: 'eigen', eigen: 'activations' },
   eigengradcam: { title: 'EigenGrad-CAM', help: 'first principal component of the centred dy/dA * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: 'gradient x activations' },
   segeigencam: { title: 'Seg-Eigen-CAM', help: 'Seg-Eigen-CAM: first principal component of the centred |dy/dA| * A, sign-corrected', gradient: 'layer', map: 'eigen', eigen: '|gradient| x activations' },
+  kpcacam: { title: 'KPCA-CAM', help: 'KPCA-CAM: EigenCAM in the feature space of the sigmoid kernel tanh(<x, y> / channels + 1) (no gradient)', gradient: 'none', map: 'kernel eigen' },
   finercam: { title: 'FinerCAM', help: 'Grad-CAM of the class against its most similar classes (target finer: --compare K, --alpha A)', gradient: 'layer', map: MAP_MODE.gradcam, target: 'finer' },
   refinecam: { title: 'RefineCAM', help: "RefineCAM: the product of the layers' normalized Grad-CAM++ maps (give several --layer)", gradient: 'layer', map: 'layer product', layerFree: true },
   fem: { title: 'FEM', help: 'FEM: alpha_k = share of positions where A_k > mean + 2 std of A_k (no gradient)', gradient: 'none', map: MAP_MODE.fem },

@@ -10,7 +10,7 @@ import { Executable } from '../plan/executable.js';
 import { guidedImageKernel, guidedProductKernel, targetSeedKernel } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { Model } from '../runtime/model.js';
-import { addEigenProjection } from './eigen.js';
+import { addEigenProjection, addKernelProjection } from './eigen.js';
 import type { ExplainLayersOptions } from './explainer.js';
 import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
 import { addMap, addNormalize, addResizeNormalize, type MapChoice, mapUniforms } from './map.js';
@@ -223,6 +223,8 @@ function addLayerMaps(
     const eigen = EIGEN_VALUES_OF[method];
     if (eigen) {
       result = addResizeNormalize(b, uniforms, addEigenProjection(b, eigen, sources.activations, sources.gradient, layer.layout, label), label);
+    } else if (method === 'kpcacam') {
+      result = addResizeNormalize(b, uniforms, addKernelProjection(b, sources.activations, layer.layout, label), label);
     } else if (MODE[method] !== undefined) {
       // CAM reads the classifier's weights, FEM nothing but A, the others the gradient.
       const weightSource = method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight') : NO_GRADIENT.includes(method) ? sources.activations : sources.gradient!;

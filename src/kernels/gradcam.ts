@@ -204,6 +204,40 @@ export const eigenKernels = {
   }),
 };
 
+const KPCA_UNIFORMS = { ...EIGEN_UNIFORMS, gamma: 'f32', coef0: 'f32' } as const;
+
+/** KPCA-CAM's kernel matrix over positions, centred and shifted (shaders/kpca_*.wgsl), between EigenCAM's Gram and squaring steps. */
+export const kpcaKernels = {
+  rows: defineKernel({
+    name: 'kpca_rows',
+    files: ['eigen_common', 'kpca_common', 'kpca_rows'],
+    grid: 'elements',
+    uniforms: KPCA_UNIFORMS,
+    bindings: { gram: 'read', rows: 'write' },
+  }),
+  centre: defineKernel({
+    name: 'kpca_centre',
+    files: ['eigen_common', 'kpca_common', 'kpca_centre'],
+    grid: 'elements',
+    uniforms: KPCA_UNIFORMS,
+    bindings: { gram: 'read', rows: 'read', centred_kernel: 'write' },
+  }),
+  bound: defineKernel({
+    name: 'kpca_bound',
+    files: ['eigen_common', 'kpca_bound'],
+    grid: 'elements',
+    uniforms: EIGEN_UNIFORMS,
+    bindings: { centred_kernel: 'read', bounds: 'write' },
+  }),
+  shift: defineKernel({
+    name: 'kpca_shift',
+    files: ['eigen_common', 'kpca_shift'],
+    grid: 'elements',
+    uniforms: EIGEN_UNIFORMS,
+    bindings: { centred_kernel: 'read', bounds: 'read', shifted: 'write' },
+  }),
+};
+
 /** Normalized squarings of the Gram matrix: the top eigenvalue's lead over the next, to the power 4096. */
 export const EIGEN_SQUARINGS = 12;
 
