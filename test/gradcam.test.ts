@@ -31,7 +31,7 @@ interface NetMeta {
  * model's own forward passes). Each is held to the issue's bound or, where PyTorch's own float32 is
  * further from float64 than a third of it, to three times PyTorch's float32 error on the same case.
  */
-const GENERATED_METHODS = ['eigencam', 'eigengradcam', 'segeigencam', 'kpcacam', 'fem', 'scorecam', 'ablationcam', 'finercam'] as const;
+const GENERATED_METHODS = ['eigencam', 'eigengradcam', 'segeigencam', 'kpcacam', 'fullgrad', 'fem', 'scorecam', 'ablationcam', 'finercam'] as const;
 const PYTORCH_FLOAT32_FACTOR = 3;
 
 const gpu = useGpu();

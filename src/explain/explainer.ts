@@ -240,6 +240,7 @@ export class Explainer {
       const margins = result.outputs.get(`margins:${i}`);
       if (NO_GRADIENT.includes(method)) return stabilityOf(undefined, batch, topChoice);
       if (method === 'guided-backprop') return stabilityOf(guidedMargins, batch, topChoice);
+      if (method === 'fullgrad') return stabilityOf(result.outputs.get('fullgrad margins'), batch, topChoice);
       if (method === 'guided-gradcam') {
         const both = margins && guidedMargins ? margins.map((m, n) => Math.min(m, guidedMargins[n])) : (margins ?? guidedMargins);
         return stabilityOf(both, batch, topChoice);

@@ -9,17 +9,18 @@ interface MethodRecord {
   help: string;
   /**
    * The gradient it reads: at the layer (from the backward pass), at the input through the guided rule,
-   * both (Guided Grad-CAM: the guided image times the Grad-CAM map), or none.
+   * both (Guided Grad-CAM: the guided image times the Grad-CAM map), at the input and every biased
+   * layer (FullGrad), or none.
    */
-  gradient: 'layer' | 'guided' | 'guided and layer' | 'none';
+  gradient: 'layer' | 'guided' | 'guided and layer' | 'biases' | 'none';
   /**
    * How the map is made: the map kernel in this mode (MAP_MODE, the kernel declaration's numbering),
    * EigenCAM's projection, the method's own perturbed forward passes, or a guided image at the input.
    */
-  map: number | 'eigen' | 'kernel eigen' | 'perturbation' | 'guided image' | 'layer product';
+  map: number | 'eigen' | 'kernel eigen' | 'perturbation' | 'guided image' | 'layer product' | 'bias terms';
   /** EigenCAM's projection: of what values. */
   eigen?: EigenValues;
-  /** The map is one for all the call's layers (guided back-propagation, RefineCAM). */
+  /** The map is one for all the call's layers (guided back-propagation, RefineCAM, FullGrad). */
   layerFree?: boolean;
   /** The target the method explains, whatever the call's (FinerCAM's comparison with similar classes). */
   target?: 'finer';
@@ -40,6 +41,7 @@ const RECORDS = {
   kpcacam: { title: 'KPCA-CAM', help: 'KPCA-CAM: EigenCAM in the feature space of the sigmoid kernel tanh(<x, y> / channels + 1) (no gradient)', gradient: 'none', map: 'kernel eigen' },
   finercam: { title: 'FinerCAM', help: 'Grad-CAM of the class against its most similar classes (target finer: --compare K, --alpha A)', gradient: 'layer', map: MAP_MODE.gradcam, target: 'finer' },
   refinecam: { title: 'RefineCAM', help: "RefineCAM: the product of the layers' normalized Grad-CAM++ maps (give several --layer)", gradient: 'layer', map: 'layer product', layerFree: true },
+  fullgrad: { title: 'FullGrad', help: "FullGrad: |x dy/dx| + sum over biased conv/BatchNorm outputs z of |b dy/dz|, each channel scaled to [0, 1] (any --layer is ignored)", gradient: 'biases', map: 'bias terms', layerFree: true },
   fem: { title: 'FEM', help: 'FEM: alpha_k = share of positions where A_k > mean + 2 std of A_k (no gradient)', gradient: 'none', map: MAP_MODE.fem },
   scorecam: { title: 'Score-CAM', help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
   ablationcam: { title: 'Ablation-CAM', help: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)', gradient: 'none', map: 'perturbation' },
@@ -63,7 +65,7 @@ export const LAYER_FREE = where((r) => r.layerFree === true);
 /** Methods that use no gradient at all (always stable; SmoothGrad does not apply). */
 export const NO_GRADIENT = where((r) => r.gradient === 'none');
 /** Methods that need no gradient at the layer. */
-export const NO_LAYER_GRADIENT = where((r) => r.gradient === 'none' || r.gradient === 'guided');
+export const NO_LAYER_GRADIENT = where((r) => r.gradient === 'none' || r.gradient === 'guided' || r.gradient === 'biases');
 /** Methods made from their own perturbed forward passes (Score-CAM, Ablation-CAM: src/explain/perturb.ts). */
 export const PERTURBATION_METHODS = where((r) => r.map === 'perturbation');
 /** Methods whose map is EigenCAM's projection, and of what. */

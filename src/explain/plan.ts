@@ -11,6 +11,7 @@ import { guidedImageKernel, guidedProductKernel, targetSeedKernel } from '../ker
 import type { TensorRef } from '../kernels/program.js';
 import type { Model } from '../runtime/model.js';
 import { addEigenProjection, addKernelProjection } from './eigen.js';
+import { addFullGrad, type BiasLayer, biasLayers } from './fullgrad.js';
 import type { ExplainLayersOptions } from './explainer.js';
 import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
 import { addMap, addNormalize, addResizeNormalize, type MapChoice, mapUniforms } from './map.js';
@@ -51,6 +52,8 @@ interface Steps {
   target: TargetPlan;
   /** The plan's input: the images, or SmoothGrad's batch of copies. */
   inputShape: Shape;
+  /** FullGrad's biased layers, where it is asked for. */
+  biases?: BiasLayer[];
   outputs: PlanOutputs;
 }
 
@@ -102,12 +105,17 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, target.score)) : undefined;
 
   const b = new PlanBuilder(shaped, model.deviceTraits);
-  const steps: Steps = { b, model, shaped, methods, layers, target, inputShape, outputs: new PlanOutputs(b, smoothing) };
+  const biases = methods.includes('fullgrad') ? biasLayers(shaped, target.score, inputShape.length) : undefined;
+  const steps: Steps = { b, model, shaped, methods, layers, target, inputShape, biases, outputs: new PlanOutputs(b, smoothing) };
   const { scores, activations, sides } = addForward(steps, smoothing);
   b.setPhase('backward');
   const { seed, picked } = addTarget(steps, scores);
-  const { gradients, guided } = addGradients(steps, seed);
+  const { gradients, guided, biasGradients } = addGradients(steps, seed);
   b.setPhase('cam');
+  if (biasGradients) {
+    const full = addFullGrad(b, { value: b.value(model.inputName), gradient: biasGradients.get(model.inputName)! }, biases!.map((layer) => ({ layer, gradient: biasGradients.get(layer.tensor)! })));
+    steps.outputs.map(outputName('fullgrad', 0), full.map, full.normalized);
+  }
   const bases: TensorRef[] = [];
   layers.forEach((_, i) => {
     const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], picked, head: heads?.[i] }, { unfused: options.unfused, smoothEigen: options.smoothEigen });
@@ -142,13 +150,14 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
  * The forward pass to the target's scores, keeping the layers (and, for Score-CAM and Ablation-CAM,
  * what their batch plans read: the input, the layers, the tensors that bypass each layer) as themselves.
  */
-function addForward({ b, model, shaped, methods, layers, target, inputShape }: Steps, smoothing?: Smoothing) {
+function addForward({ b, model, shaped, methods, layers, target, inputShape, biases }: Steps, smoothing?: Smoothing) {
   const { score } = target;
   const perturbing = methods.some((m) => PERTURBATION_METHODS.includes(m));
   const sides = layers.map((layer) => (methods.includes('ablationcam') ? sideTensors(shaped, layer.tensor, score, b.nodesBetween([layer.tensor], score)) : []));
   // Every tensor read below exists as itself: no activation is fused over it.
   b.keep([score, model.inputName, ...layers.map((l) => l.tensor), ...sides.flat()]);
-  if (methods.some((m) => !NO_LAYER_GRADIENT.includes(m))) b.keepBackward(score, layers.map((l) => l.tensor));
+  const { all } = backwardTargets({ model, methods, layers, biases });
+  if (all.length) b.keepBackward(score, all);
   if (methods.some((m) => GUIDED.includes(m))) b.keepBackward(score, [model.inputName]);
   if (smoothing) addNoisyInput(b, model.inputName, inputShape, smoothing);
   const scores = b.value(score);
@@ -182,18 +191,28 @@ function addTarget({ b, shaped, methods, target, inputShape }: Steps, scores: Te
 }
 
 /**
- * One backward pass down to the lowest layer, with a margin probe per layer (each layer's map depends
- * only on the decisions between it and the score); and the guided pass to the input where asked.
+ * One backward pass down to the lowest layer (and, for FullGrad, to the input through every biased
+ * layer), with a margin probe per layer (each layer's map depends only on the decisions between it and
+ * the score) and one over the whole pass for FullGrad; and the guided pass to the input where asked.
  */
-function addGradients({ b, model, methods, layers, target, inputShape, outputs }: Steps, seed: TensorRef) {
+function addGradients({ b, model, methods, layers, target, inputShape, biases, outputs }: Steps, seed: TensorRef) {
   const [batch] = inputShape;
   const { score } = target;
   let gradients: (TensorRef | undefined)[] = layers.map(() => undefined);
-  if (methods.some((m) => !NO_LAYER_GRADIENT.includes(m))) {
-    const probes = layers.map((layer) => new MarginProbe(b, batch, b.nodesBetween([layer.tensor], score)));
-    const found = b.addBackward(score, seed, layers.map((l) => l.tensor), { afterNode: (node, ctx) => probes.forEach((p) => p.visit(node, ctx)) });
-    gradients = layers.map((l) => found.get(l.tensor)!);
+  const { layerTensors, all } = backwardTargets({ model, methods, layers, biases });
+  let biasGradients: Map<string, TensorRef> | undefined;
+  if (all.length > 0) {
+    const probes = layerTensors.map((tensor) => new MarginProbe(b, batch, b.nodesBetween([tensor], score)));
+    const whole = biases && new MarginProbe(b, batch);
+    const found = b.addBackward(score, seed, all, {
+      afterNode: (node, ctx) => [...probes, ...(whole ? [whole] : [])].forEach((p) => p.visit(node, ctx)),
+    });
+    if (layerTensors.length) gradients = layers.map((l) => found.get(l.tensor)!);
     probes.forEach((p, i) => p.any && outputs.margins(`margins:${i}`, p.margins));
+    if (whole) {
+      biasGradients = found;
+      if (whole.any) outputs.margins('fullgrad margins', whole.margins);
+    }
   }
   let guided: TensorRef | undefined;
   if (methods.some((m) => GUIDED.includes(m))) {
@@ -202,7 +221,14 @@ function addGradients({ b, model, methods, layers, target, inputShape, outputs }
     guided = b.addBackward(score, seed, [input], { guided: true, afterNode: probe.visit }).get(input)!;
     if (probe.any) outputs.margins('guided margins', probe.margins);
   }
-  return { gradients, guided };
+  return { gradients, guided, biasGradients };
+}
+
+/** What the one backward pass reaches: the layers (for the methods that read their gradient) and FullGrad's tensors. */
+function backwardTargets({ model, methods, layers, biases }: Pick<Steps, 'model' | 'methods' | 'layers' | 'biases'>) {
+  const layerTensors = methods.some((m) => !NO_LAYER_GRADIENT.includes(m)) ? layers.map((l) => l.tensor) : [];
+  const biasTensors = biases ? [model.inputName, ...biases.map((l) => l.tensor)] : [];
+  return { layerTensors, all: [...new Set([...layerTensors, ...biasTensors])] };
 }
 
 /** Layer i's maps of the map-kernel and EigenCAM methods (Grad-CAM's too where Guided Grad-CAM needs it). */

@@ -143,6 +143,38 @@ export const mapStepKernels = {
   }),
 };
 
+// FullGrad (shaders/fullgrad_*.wgsl): each bias term's per-channel range, its scaled channel sum, and the
+// resize that adds a layer's sum to the map.
+const FULLGRAD_UNIFORMS = {
+  // The term's tensor [batch, channels, plane]; per_channel: the factor is a bias [channels] (1) or the
+  // input itself (0).
+  batch: 'u32', channels: 'u32', plane: 'u32', per_channel: 'u32',
+} as const;
+
+export const fullGradKernels = {
+  range: defineKernel({
+    name: 'fullgrad_range',
+    files: ['fullgrad_common', 'fullgrad_range'],
+    grid: 'elements',
+    uniforms: FULLGRAD_UNIFORMS,
+    bindings: { gradient: 'read', factor: 'read', ranges: 'write' },
+  }),
+  sum: defineKernel({
+    name: 'fullgrad_sum',
+    files: ['fullgrad_common', 'fullgrad_sum'],
+    grid: 'elements',
+    uniforms: FULLGRAD_UNIFORMS,
+    bindings: { gradient: 'read', factor: 'read', ranges: 'read', coarse: 'write' },
+  }),
+  resizeAdd: defineKernel({
+    name: 'fullgrad_resize_add',
+    files: ['gradcam_common', 'gradcam_resize', 'fullgrad_resize_add'],
+    grid: 'elements',
+    uniforms: MAP_UNIFORMS,
+    bindings: { coarse: 'read', raw: 'write' },
+  }),
+};
+
 export const guidedProductKernel = defineKernel({
   name: 'guided_product',
   files: ['guided_product'],
