@@ -164,6 +164,9 @@ describe('Grad-CAM on synthetic nets', () => {
           // evaluation may count it the other way and move a channel's weight by 1/positions; the
           // generator measures the closest one. alexnet_like's (4.9e-6) is such a case.
           if (method === 'fem' && meta.fem_threshold_margin < STABLE_MARGIN) continue;
+          // FullGrad's backward pass crosses the whole network, so its decisions include the stem's: on
+          // denseinception_like, image 1 has a max-pool/ReLU margin of 9e-6 (reported unstable), and
+          // the map lands 2.3e-5 from float64 there (2e-7 elsewhere); still inside the bound.
           const expected = readReference(join(dir, `${method}_raw.npy`));
           const limit = Math.max(MAP_TOLERANCE, PYTORCH_FLOAT32_FACTOR * meta.torch_float32_rel_err[`${method}_raw`]);
           const result = family.get(method)!;

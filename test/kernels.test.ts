@@ -17,7 +17,7 @@ describe('kernel declarations', () => {
     // 5 pool, 16 conv (four GEMM variants each for forward, backward-data and phase-wise strided backward-data,
     // two depthwise, two Winograd), 4 matmul, 5 elementwise,
     // 4 layout, 4 normalization, 5 reduce/softmax, 2 resize, 20 explanation kernels (4 of them EigenCAM's, 5 the perturbed batches of Score-CAM and Ablation-CAM, 3 SmoothGrad's), the FMA probe, the non-finite check.
-    expect(kernels.length).toBe(75);
+    expect(kernels.length).toBe(83);
     expect(new Set(kernels.map((k) => k.name)).size).toBe(kernels.length);
     for (const kernel of kernels) {
       const pipeline = await compile(gpu().device, kernel, kernel.spec.defines ?? {});
