@@ -16,7 +16,7 @@ describe('kernel declarations', () => {
     const kernels = declaredKernels();
     // 5 pool, 16 conv (four GEMM variants each for forward, backward-data and phase-wise strided backward-data,
     // two depthwise, two Winograd), 4 matmul, 5 elementwise,
-    // 4 layout, 4 normalization, 5 reduce/softmax, 2 resize, 20 explanation kernels (4 of them EigenCAM's, 5 the perturbed batches of Score-CAM and Ablation-CAM, 3 SmoothGrad's), the FMA probe, the non-finite check.
+    // 4 layout, 4 normalization, 5 reduce/softmax, 2 resize, 36 explanation kernels (among them 4 EigenCAM's, 4 KPCA-CAM's, 3 FullGrad's, 5 the perturbed batches of Score-CAM and Ablation-CAM, 3 SmoothGrad's), the FMA probe, the non-finite check.
     expect(kernels.length).toBe(83);
     expect(new Set(kernels.map((k) => k.name)).size).toBe(kernels.length);
     for (const kernel of kernels) {
