@@ -1607,6 +1607,25 @@ def fullgrad(model, x, classes):
     return total.detach(), len(layers)
 
 
+def aug_smooth_gradcam(model, cam_attr, x, classes):
+    """--smooth-aug (pytorch-grad-cam's aug_smooth: ttach's HorizontalFlip x Multiply [0.9, 1, 1.1]) of
+    Grad-CAM: the map of each of the six augmented inputs, flipped back where the input was flipped, and
+    averaged; the raw maps and the per-image min-max normalized ones (pytorch-grad-cam averages the
+    latter, normalized with 1e-7 added to the range: 1e-7 of a map's range at most)."""
+    raws, normalized = [], []
+    for flip in (False, True):
+        for factor in (0.9, 1.0, 1.1):
+            augmented = (x.flip(-1) if flip else x) * factor
+            raw = gradcam(model, cam_attr, augmented, classes)[3]
+            if flip:
+                raw = raw.flip(-1)
+            flat = raw.flatten(1)
+            lo, hi = flat.min(1)[0][:, None, None], flat.max(1)[0][:, None, None]
+            raws.append(raw)
+            normalized.append((raw - lo) / (hi - lo))
+    return torch.stack(raws).mean(0), torch.stack(normalized).mean(0)
+
+
 def family_maps(model, cam_attr, x, A, dA, classes):
     """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
     eig, eig_ratio = eigen_projection(A)
@@ -1618,6 +1637,7 @@ def family_maps(model, cam_attr, x, A, dA, classes):
     gradcam_eig, gradcam_eig_ratio = eigen_projection(dA.mean((2, 3), keepdim=True) * A)
     layercam_eig, layercam_eig_ratio = eigen_projection(dA.clamp(min=0) * A)
     full, full_layers = fullgrad(model, x, classes)
+    aug, aug_normalized = aug_smooth_gradcam(model, cam_attr, x, classes)
     fem, fem_margin = fem_weights(A)
     # FinerCAM with its default base method, Grad-CAM, of the finer target.
     finer = gradcam(model, cam_attr, x, classes, target=lambda logits, c: finer_scores(logits, c)[0])[3]
@@ -1625,7 +1645,7 @@ def family_maps(model, cam_attr, x, A, dA, classes):
     maps = {"eigencam": resize_map(eig, x), "eigengradcam": resize_map(eiggrad, x),
             "segeigencam": resize_map(segeig, x), "kpcacam": resize_map(kpca, x),
             "gradcam_smootheigen": resize_map(gradcam_eig, x), "layercam_smootheigen": resize_map(layercam_eig, x),
-            "fullgrad": full, "fem": channel_weighted(A, fem, x), "finercam": finer,
+            "fullgrad": full, "gradcam_smoothaug": aug, "gradcam_smoothaug_normalized": aug_normalized, "fem": channel_weighted(A, fem, x), "finercam": finer,
             "scorecam": channel_weighted(A, scorecam_weights(model, cam_attr, x, A, classes), x),
             "ablationcam": channel_weighted(A, ablationcam_weights(model, cam_attr, x, A, classes), x)}
     return maps, {"eigen_lambda2_over_lambda1": {"eigencam": eig_ratio, "eigengradcam": eiggrad_ratio, "segeigencam": segeig_ratio,
@@ -2350,7 +2370,8 @@ def verify_all():
         if meta["group"] == "nets":
             for f in ("activation.npy", "grad.npy", "gradcam_raw.npy") + tuple(
                     f"{m}_raw.npy" for m in ("eigencam", "eigengradcam", "segeigencam", "kpcacam", "gradcam_smootheigen",
-                                       "layercam_smootheigen", "fullgrad", "fem", "finercam", "scorecam",
+                                       "layercam_smootheigen", "fullgrad", "gradcam_smoothaug",
+                                       "gradcam_smoothaug_normalized", "fem", "finercam", "scorecam",
                                        "ablationcam", "guided")):
                 assert np.load(d / f).dtype == np.float64, (d, f)
                 expected.add(f)

@@ -181,6 +181,14 @@ describe('Grad-CAM on synthetic nets', () => {
           const limit = Math.max(MAP_TOLERANCE, PYTORCH_FLOAT32_FACTOR * meta.torch_float32_rel_err[`${method}_smootheigen_raw`]);
           expect(relativeError(smoothed.get(method)!.map.data, expected), `${method} --smooth-eigen`).toBeLessThan(limit);
         }
+        // --smooth-aug: the six flipped and brightened copies' maps, mirrored back and averaged, raw and
+        // normalized; the same rule for the limit.
+        const augmented = await explainer.explain(x, { layer: meta.gradcam_layer, classes: meta.classes, smoothAug: true, batch: 4 });
+        for (const [which, got] of [['raw', augmented.map], ['normalized', augmented.normalized]] as const) {
+          const name = which === 'raw' ? 'gradcam_smoothaug_raw' : 'gradcam_smoothaug_normalized_raw';
+          const limit = Math.max(MAP_TOLERANCE, PYTORCH_FLOAT32_FACTOR * meta.torch_float32_rel_err[name]);
+          expect(relativeError(got.data, readReference(join(dir, `${name}.npy`))), `--smooth-aug ${which}`).toBeLessThan(limit);
+        }
         // Guided back-propagation to the input, and Guided Grad-CAM as its product with the float64
         // Grad-CAM map; the same rule for the limit.
         const guidedRef = readReference(join(dir, 'guided_raw.npy'));

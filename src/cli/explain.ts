@@ -25,7 +25,7 @@ import { loadLabels, withModel } from './session.js';
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
                 [--method M] [--layout L [--grid HxW]]
                 [--target T [--mask F | --concept V.npy | --index I | --box X1,Y1,X2,Y2 [--format F]]]
-                [--smooth N [--noise S] [--seed K]] [--smooth-eigen] [--batch N] [--out DIR] [--npy FILE] [--json]
+                [--smooth N [--noise S] [--seed K] | --smooth-aug] [--smooth-eigen] [--batch N] [--out DIR] [--npy FILE] [--json]
 gradcam explain --model M.onnx --images DIR --out DIR [--batch N] [--resume] [--save-npy] [...]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
@@ -69,10 +69,14 @@ ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${
   --noise S            SmoothGrad's noise: standard deviation as a fraction of each image's value
                        range (default 0.15)
   --seed K             SmoothGrad's generator seed (default 0)
+  --smooth-aug         pytorch-grad-cam's aug_smooth: the mean of the maps of six copies of each image
+                       (mirrored or not, x 0.9, 1, 1.1), each mirrored back; the heatmap is the mean
+                       of the copies' normalized maps
   --smooth-eigen       pytorch-grad-cam's eigen_smooth: the first principal component of the
                        channels' terms (alpha_k A_k, or LayerCAM's relu(g) A ...) instead of their sum
-  --batch N            scorecam, ablationcam, --smooth: copies per forward pass (default 16; bounds
-                       GPU memory); a progress bar shows when the passes take over a second
+  --batch N            scorecam, ablationcam, --smooth, --smooth-aug: copies per forward pass
+                       (default 16; bounds GPU memory); a progress bar shows when the passes take
+                       over a second
   --output NAME        the class-score output when it is not the first graph output
   --out DIR            per image: NAME.heatmap.png and NAME.overlay.png (the guided methods:
                        NAME.METHOD.png, standardized, x0.1, +0.5, clipped as the papers show it);
@@ -97,6 +101,7 @@ examples:
   gradcam explain --model resnet50.onnx --image cat.jpg --method scorecam --batch 32 --npy map.npy
   gradcam explain --model resnet50.onnx --image cat.jpg --smooth 25 --noise 0.15 --out maps/
   gradcam explain --model resnet50.onnx --image cat.jpg --method layercam --smooth-eigen --out maps/
+  gradcam explain --model resnet50.onnx --image cat.jpg --smooth-aug --out maps/
   gradcam explain --model resnet50.onnx --images val/ --out maps/ --shard 3/16 --resume
   gradcam explain --model vit.onnx --image cat.jpg --layout tokens --target softmax --out maps/
   gradcam explain --model swin.onnx --image cat.jpg --layout channels-last --out maps/
@@ -118,6 +123,7 @@ export async function explain(argv: string[]): Promise<void> {
       noise: { type: 'string' },
       seed: { type: 'string' },
       'smooth-eigen': { type: 'boolean' },
+      'smooth-aug': { type: 'boolean' },
       images: { type: 'string' },
       resume: { type: 'boolean' },
       'save-npy': { type: 'boolean' },
@@ -160,7 +166,7 @@ export async function explain(argv: string[]): Promise<void> {
       const reading = layoutOptions(values);
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output, reading).layers.map((l) => l.tensor));
       const options = {
-        methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), ...reading, target: targetOptions(values, method),
+        methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), smoothAug: Boolean(values['smooth-aug']), ...reading, target: targetOptions(values, method),
         batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress(),
       };
       const profilePath = values.profile as string | undefined;
@@ -212,7 +218,7 @@ async function explainImages(modelPath: string, method: Method, classes: number[
       const shape = [1, 3, ...cropSize(preprocess)];
       const reading = layoutOptions(values);
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(shape, output, reading).layers.map((l) => l.tensor));
-      const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), ...reading };
+      const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), smoothAug: Boolean(values['smooth-aug']), ...reading };
       if (process.env[BATCH_WORKER] && process.send) {
         await serveBatches(explainer, { dir, out, preprocess, saveNpy: Boolean(values['save-npy']), labels, explain, writeImages, fileTag: fileSafe });
         return;

@@ -49,6 +49,12 @@ export interface ExplainOptions {
   /** SmoothGrad for the gradient methods: the map averaged over noisy copies of each image. */
   smooth?: SmoothOptions;
   /**
+   * pytorch-grad-cam's aug_smooth: the map averaged over six copies of each image (flipped along its last
+   * axis or not, x 0.9, 1, 1.1), each map mirrored back; `normalized` is the mean of the copies'
+   * normalized maps, as pytorch-grad-cam returns it. The class is the clean image's.
+   */
+  smoothAug?: boolean;
+  /**
    * Stops a long call (Score-CAM's and Ablation-CAM's batches, SmoothGrad's copies) between two
    * submissions: the call rejects with the signal's reason and the next call runs as usual.
    */
@@ -174,12 +180,19 @@ export class Explainer {
     const layerNames = options.layers ?? [];
     const target = targetOf(methods, options.target);
     const targetShape = [target?.kind ?? 'class', ...[target?.mask, target?.concept, target?.box].map((t) => t?.shape.join('x') ?? ''), target?.format ?? '', target?.compare ?? '', target?.alpha ?? ''].join(' ');
-    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? '', options.smoothEigen ? 'smooth eigen' : ''].join('|');
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', options.smoothAug ? 'smooth aug' : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? '', options.smoothEigen ? 'smooth eigen' : ''].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     checkBatchSize(copies);
     if (options.smoothEigen) {
       const unprojected = methods.filter((m) => MODE[m] === undefined && !PERTURBATION_METHODS.includes(m));
       if (unprojected.length) throw new UserError(`--smooth-eigen projects the channels' terms of a channel-weighted method; ${unprojected.join(', ')} ${unprojected.length === 1 ? 'has' : 'have'} none`);
+    }
+    if (options.smooth && options.smoothAug) throw new UserError('--smooth and --smooth-aug are two smoothings: choose one');
+    if (options.smoothAug) {
+      const perturbing = methods.filter((m) => PERTURBATION_METHODS.includes(m));
+      if (perturbing.length) throw new UserError(`--smooth-aug is not implemented for ${perturbing.join(', ')}`);
+      if (options.profile) throw new UserError('profiling times one plain pass; leave out --smooth-aug');
+      if (!isClassTarget(target)) throw new UserError(`--smooth-aug explains the class logit; --target ${target!.kind} is not implemented with it`);
     }
     if (options.smooth) {
       checkSmoothOptions(options.smooth);
@@ -268,7 +281,7 @@ export class Explainer {
   }
 
   /**
-   * SmoothGrad's runs: the clean images' classes (the requested ones, or each clean image's top-1),
+   * SmoothGrad's (or --smooth-aug's) runs: the clean images' classes (the requested ones, or each clean image's top-1),
    * every batch of noisy copies, then the finish plan. Returns what a plain run returns: the clean
    * logits and classes, the mean maps and the smallest margins over the copies.
    */
@@ -292,7 +305,7 @@ export class Explainer {
       const r = await plan.exe.run(
         new Map<string, ArrayBufferView>([
           [SMOOTH_IMAGES, input.data],
-          [SMOOTH_RUN, smoothRun(t, options.smooth!)],
+          [SMOOTH_RUN, smoothRun(t, options.smooth ?? { samples: s.samples, noise: 0 })],
           [CLASSES_INPUT, classes],
           [TARGET_AUX_INPUT, targetAux(undefined)],
         ]),

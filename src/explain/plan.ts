@@ -17,7 +17,7 @@ import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type L
 import { addMap, addNormalize, addResizeNormalize, type MapChoice, mapUniforms } from './map.js';
 import { EIGEN_VALUES_OF, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS, REFINE_BASE } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
-import { type Accumulated, addAccumulation, addNoisyInput, finishPlan, type Smoothing } from './smooth.js';
+import { type Accumulated, addAccumulation, addCopiedInput, AUGMENTATIONS, finishPlan, type Smoothing } from './smooth.js';
 import { MarginProbe } from './stability.js';
 import { planTarget, type TargetPlan } from './targets.js';
 
@@ -62,7 +62,7 @@ interface Steps {
  * means (maps) and minima (margins) over the copies, which the finish plan reads back.
  */
 class PlanOutputs {
-  readonly accumulated: Accumulated = { maps: new Map(), margins: new Map() };
+  readonly accumulated: Accumulated = { maps: new Map(), margins: new Map(), normalized: new Set() };
 
   constructor(
     private readonly b: PlanBuilder,
@@ -77,6 +77,11 @@ class PlanOutputs {
     }
     addAccumulation(this.b, map, `map:${name}`, this.smoothing, 'mean');
     this.accumulated.maps.set(`map:${name}`, [this.smoothing.images, ...map.shape.slice(1)]);
+    // --smooth-aug averages the normalized maps too, as pytorch-grad-cam does (its result).
+    if (this.smoothing.augment) {
+      addAccumulation(this.b, normalized, `normalized:${name}`, this.smoothing, 'mean');
+      this.accumulated.normalized.add(`normalized:${name}`);
+    }
   }
 
   margins(name: string, margins: TensorRef): void {
@@ -90,9 +95,9 @@ class PlanOutputs {
 export async function buildExplainerPlan(model: Model, imagesShape: Shape, methods: Method[], layerNames: string[], options: ExplainLayersOptions): Promise<ExplainerPlan> {
   if (imagesShape.length < 3 || imagesShape.length > 5) throw new UserError(`explanations need an [N, C, L], [N, C, H, W] or [N, C, D, H, W] input, got [${imagesShape}]`);
   // SmoothGrad: the plan runs batches of noisy copies, and folds their maps into per-image means.
-  const smoothing: Smoothing | undefined = options.smooth && {
-    images: imagesShape[0], samples: options.smooth.samples,
-  };
+  const smoothing: Smoothing | undefined = options.smooth
+    ? { images: imagesShape[0], samples: options.smooth.samples }
+    : options.smoothAug ? { images: imagesShape[0], samples: AUGMENTATIONS, augment: { width: imagesShape.at(-1)! } } : undefined;
   const shaped = smoothing
     ? shapedForCopies(model, imagesShape, Math.min(options.batch ?? DEFAULT_PERTURBATION_BATCH, smoothing.images * smoothing.samples))
     : model.shaped(new Map([[model.inputName, imagesShape]]));
@@ -159,7 +164,7 @@ function addForward({ b, model, shaped, methods, layers, target, inputShape, bia
   const { all } = backwardTargets({ model, methods, layers, biases });
   if (all.length) b.keepBackward(score, all);
   if (methods.some((m) => GUIDED.includes(m))) b.keepBackward(score, [model.inputName]);
-  if (smoothing) addNoisyInput(b, model.inputName, inputShape, smoothing);
+  if (smoothing) addCopiedInput(b, model.inputName, inputShape, smoothing);
   const scores = b.value(score);
   const activations = layers.map((layer) => b.value(layer.tensor));
   b.addOutput('logits', scores);

@@ -1,8 +1,10 @@
 // SmoothGrad (Smilkov et al. 2017) for the gradient methods: each image's explanation averaged over
-// `samples` noisy copies, x + N(0, (noise * (max x - min x))^2). The explainer's plan runs on a batch of
-// copies: it draws them on the GPU from the clean images (shaders/smooth_noise.wgsl) and, instead of
-// reading its maps back, folds them into per-image means that it shares; a finish plan normalizes the
-// means once every copy has run.
+// `samples` noisy copies, x + N(0, (noise * (max x - min x))^2); and --smooth-aug, pytorch-grad-cam's
+// test-time augmentation, averaged over flipped and brightened copies. The explainer's plan runs on a
+// batch of copies: it makes them on the GPU from the clean images (shaders/smooth_noise.wgsl,
+// smooth_augment.wgsl) and, instead of reading its maps back, folds them into per-image means that it
+// shares; a finish plan normalizes the means (or reads the averaged normalized maps) once every copy
+// has run.
 import { type Shape, elementCount } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import { guidedImageKernel, smoothKernels } from '../kernels/gradcam.js';
@@ -25,12 +27,18 @@ export interface SmoothOptions {
 /**
  * A plan's smoothing: `images` clean images, explained as batches of noisy copies. The noise level and
  * the seed are not part of it: they travel with each run (smoothRun), so a sweep over seeds or noise
- * levels reuses one plan.
+ * levels reuses one plan. With `augment`, the copies are --smooth-aug's instead (AUGMENTATIONS per
+ * image: flipped along the last axis, of size `width`, or not, times a brightness factor), their maps
+ * mirrored back before the mean, and the normalized maps averaged too (pytorch-grad-cam's result).
  */
 export interface Smoothing {
   images: number;
   samples: number;
+  augment?: { width: number };
 }
+
+/** --smooth-aug's copies per image: ttach's HorizontalFlip x Multiply [0.9, 1, 1.1] (shaders/smooth_augment.wgsl). */
+export const AUGMENTATIONS = 6;
 
 export const SMOOTH_IMAGES = '<smooth: images>';
 /** A run's [first copy, seed, noise]: an i32, a u32 and an f32 in one i32 tensor (shaders/smooth_noise.wgsl reads them). */
@@ -55,12 +63,25 @@ export function checkSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`the seed must be an integer from 0 to 4294967295, got ${seed}`);
 }
 
-/** Makes the plan's model input a batch of noisy copies drawn from the clean images. */
-export function addNoisyInput(b: PlanBuilder, inputName: string, copiesShape: Shape, s: Smoothing): void {
+/** Makes the plan's model input a batch of copies of the clean images: noisy, or --smooth-aug's. */
+export function addCopiedInput(b: PlanBuilder, inputName: string, copiesShape: Shape, s: Smoothing): void {
   const [, ...image] = copiesShape;
   const perImage = elementCount(image);
   const images = b.addInput(SMOOTH_IMAGES, [s.images, ...image]);
   const first = b.addInput(SMOOTH_RUN, [3], 'i32');
+  if (s.augment) {
+    const augmented = b.scratch(copiesShape, '--smooth-aug: copies');
+    b.dispatch(
+      smoothKernels.augment.program({
+        uniforms: { images: s.images, samples: s.samples, per_image: perImage, width: s.augment.width },
+        bindings: { image: images, first, augmented },
+        count: elementCount(copiesShape),
+      }),
+      '--smooth-aug: copies',
+    );
+    b.setValue(inputName, augmented);
+    return;
+  }
   const range = b.scratch([s.images, 2], 'SmoothGrad: image ranges');
   b.dispatch(smoothKernels.range.program({ uniforms: { per_image: perImage }, bindings: { image: images, image_range: range }, workgroups: [s.images, 1, 1] }), 'SmoothGrad: image ranges');
   const noisy = b.scratch(copiesShape, 'SmoothGrad: noisy copies');
@@ -86,7 +107,7 @@ export function addAccumulation(b: PlanBuilder, perCopy: TensorRef, name: string
   const result = b.scratch([s.images, ...rest], `SmoothGrad: ${name}`);
   b.dispatch(
     smoothKernels.accumulate.program({
-      uniforms: { images: s.images, samples: s.samples, batch: copies, per_image: perImage, mode: mode === 'min' ? 1 : 0 },
+      uniforms: { images: s.images, samples: s.samples, batch: copies, per_image: perImage, mode: mode === 'min' ? 1 : 0, mirror: mode === 'mean' && s.augment ? s.augment.width : 0 },
       bindings: { per_copy: perCopy, first, result },
       count: s.images * perImage,
     }),
@@ -95,10 +116,14 @@ export function addAccumulation(b: PlanBuilder, perCopy: TensorRef, name: string
   b.addShared(name, result);
 }
 
-/** What the finish plan reads: each mean map (its shape), and each minimum margin. */
+/**
+ * What the finish plan reads: each mean map (its shape), each minimum margin, and the normalized maps
+ * that were averaged themselves (--smooth-aug) rather than normalized from the mean.
+ */
 export interface Accumulated {
   maps: Map<string, Shape>;
   margins: Map<string, Shape>;
+  normalized: Set<string>;
 }
 
 /** The finish plan: every mean map normalized as the plain plan normalizes it, and read back with the margins. */
@@ -112,6 +137,12 @@ export async function finishPlan(model: Model, shaped: ShapedGraph, copiesPlan: 
   };
   for (const [name, shape] of accumulated.maps) {
     const map = external(name, shape);
+    const normalizedName = name.replace(/^map:/, 'normalized:');
+    b.addOutput(name, map);
+    if (accumulated.normalized.has(normalizedName)) {
+      b.addOutput(normalizedName, external(normalizedName, shape));
+      continue;
+    }
     const normalized = b.scratch(shape, `normalized ${name}`);
     const [images] = shape;
     // Maps are [images, positions]; the guided methods' images keep the input's shape.
@@ -121,8 +152,7 @@ export async function finishPlan(model: Model, shaped: ShapedGraph, copiesPlan: 
     } else {
       addNormalize(b, map, normalized, name);
     }
-    b.addOutput(name, map);
-    b.addOutput(name.replace(/^map:/, 'normalized:'), normalized);
+    b.addOutput(normalizedName, normalized);
   }
   for (const [name, shape] of accumulated.margins) b.addOutput(name, external(name, shape));
   return Executable.create(model.gpu, b.build(), model.weights, { externals });

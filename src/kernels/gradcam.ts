@@ -334,11 +334,19 @@ export const smoothKernels = {
     uniforms: { ...SMOOTH_COPIES, per_image: 'u32' },
     bindings: { image: 'read', image_range: 'read', first: FIRST_COPY, noisy: 'write' },
   }),
+  augment: defineKernel({
+    name: 'smooth_augment',
+    files: ['smooth_common', 'smooth_augment'],
+    grid: 'elements',
+    // width: the input's last axis, which the flipped copies mirror.
+    uniforms: { ...SMOOTH_COPIES, per_image: 'u32', width: 'u32' },
+    bindings: { image: 'read', first: FIRST_COPY, augmented: 'write' },
+  }),
   accumulate: defineKernel({
     name: 'smooth_accumulate',
     files: ['smooth_accumulate'],
     grid: 'elements',
-    uniforms: { ...SMOOTH_COPIES, batch: 'u32', per_image: 'u32', mode: 'u32' },
+    uniforms: { ...SMOOTH_COPIES, batch: 'u32', per_image: 'u32', mode: 'u32', mirror: 'u32' },
     bindings: { per_copy: 'read', first: FIRST_COPY, result: 'write' },
   }),
 };
