@@ -1655,6 +1655,91 @@ def family_maps(model, cam_attr, x, A, dA, classes):
                   "fem_threshold_margin": fem_margin, "finer_selection_margin": finer_margin}
 
 
+def target_scores(logits, classes, target):
+    """Per image the target's score y: the class logit, its softmax probability, or ReST (pytorch-grad-cam's
+    ClassifierOutputReST, per image: the logit minus the cross-entropy of the class)."""
+    rows = torch.arange(len(classes))
+    c = torch.tensor(classes)
+    if target == "softmax":
+        return logits.softmax(-1)[rows, c]
+    if target == "rest":
+        return logits[rows, c] + logits.log_softmax(-1)[rows, c]
+    return logits[rows, c]
+
+
+def hessian_vector_product(model, attr, x, classes, target, v=None):
+    """dy/dA and (d^2 y / dA^2) v at module `attr`'s output A (v default A, ShapleyCAM's direction), by
+    double back-propagation (pytorch-grad-cam's create_graph=True); y summed over the images."""
+    acts = {}
+    hook = getattr(model, attr).register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
+    if hasattr(model, "logits_only"):
+        model.logits_only = True
+    try:
+        x = x.detach().clone().requires_grad_(True)
+        logits = model(x)
+    finally:
+        hook.remove()
+        if hasattr(model, "logits_only"):
+            model.logits_only = False
+    a = acts["a"]
+    (g,) = torch.autograd.grad(target_scores(logits, classes, target).sum(), a, create_graph=True)
+    (hv,) = torch.autograd.grad(g, a, grad_outputs=(a if v is None else v).detach())
+    return g.detach(), hv.detach(), a.detach()
+
+
+def hvp_central_difference(model, attr, x, classes, target, v, h):
+    """(dy/dA (A + h v) - dy/dA (A - h v)) / 2h, A replaced at module `attr`: the second check."""
+    grads = []
+    for sign in (1, -1):
+        held = {}
+
+        def replace(mod, inp, out):
+            held["a"] = (out.detach() + sign * h * v).requires_grad_(True)
+            return held["a"]
+
+        hook = getattr(model, attr).register_forward_hook(replace)
+        if hasattr(model, "logits_only"):
+            model.logits_only = True
+        try:
+            logits = model(x)
+        finally:
+            hook.remove()
+            if hasattr(model, "logits_only"):
+                model.logits_only = False
+        grads.append(torch.autograd.grad(target_scores(logits, classes, target).sum(), held["a"])[0])
+    return (grads[0] - grads[1]) / (2 * h)
+
+
+# Hessian-vector products: the layers (modules) per net and the targets, where every op between the
+# layer and the logits is linear or piecewise linear (the engine's tangent rules).
+HVP_CASES = {
+    "resnet_like": [("stem", "rest"), ("layer1", "rest"), ("layer2", "rest"), ("layer2", "softmax")],
+    "denseinception_like": [("stem", "rest"), ("inception", "rest")],
+    "shufflenet_like": [("stem", "rest"), ("conv5_act", "rest")],
+}
+# Central differences in float64: a step of 1e-5 of the direction leaves O(h^2) = 1e-10 of the curvature
+# and crosses no kink of these nets' ReLUs and max-pools (checked: the difference is reported).
+HVP_STEP = 1e-5
+
+
+def write_hvp(d, name, m64, m32, x, classes):
+    cases = []
+    for attr, target in HVP_CASES.get(name, []):
+        g, hv, a = hessian_vector_product(m64, attr, t64(x), classes, target)
+        fd = hvp_central_difference(m64, attr, t64(x), classes, target, a, HVP_STEP)
+        g32, hv32, _ = hessian_vector_product(m32, attr, torch.from_numpy(x), classes, target)
+        scale = float(hv.abs().max())
+        assert scale > 0, (name, attr, target, "zero Hessian-vector product")
+        np.save(d / f"hvp_{target}_{attr}.npy", hv.numpy())
+        np.save(d / f"hvp_grad_{target}_{attr}.npy", g.numpy())
+        cases.append({"module": attr, "target": target, "file": f"hvp_{target}_{attr}.npy", "gradient_file": f"hvp_grad_{target}_{attr}.npy",
+                      "central_difference_vs_autograd": float((fd - hv).abs().max()) / scale,
+                      "torch_float32_rel_err": float((hv32.double() - hv).abs().max()) / scale})
+        print(f"   hvp {attr} {target}: |Hv| {scale:.3g}, central difference {cases[-1]['central_difference_vs_autograd']:.1e}, "
+              f"float32 {cases[-1]['torch_float32_rel_err']:.1e}")
+    return cases
+
+
 def build_net(name, opset):
     make, export_kw, notes = NETS[name]
     key = f"nets/{name}"  # same seed for every opset: identical weights, inputs and references
@@ -1712,6 +1797,12 @@ def build_net(name, opset):
     for method, ref in family.items():
         np.save(d / f"{method}_raw.npy", ref.numpy())
     np.save(d / "guided_raw.npy", guided.numpy())
+    hvp = write_hvp(d, name, m64, m32, x, classes)
+    if hvp:
+        for case in hvp:
+            case["layer"] = find_scope_output(model, case["module"])[0]
+        meta["hvp"] = hvp
+        write_meta(d, meta)
     size = (d / "model.onnx").stat().st_size
     assert size < 300_000, (case_name, size)
     print(f"   layer {layer} ({layer_op}) {list(a.shape)} classes {classes} params {nparams} model {size} B; "
@@ -2380,6 +2471,10 @@ def verify_all():
             raw = np.load(d / "gradcam_raw.npy")
             assert raw.shape == (xs[0].shape[0],) + xs[0].shape[2:], d
             assert len(meta["classes"]) == xs[0].shape[0], d
+            for case in meta.get("hvp", []):
+                for f in (case["file"], case["gradient_file"]):
+                    assert np.load(d / f).dtype == np.float64, (d, f)
+                    expected.add(f)
             names = {o for nd in model.graph.node for o in nd.output}
             assert meta["gradcam_layer"] in names and meta["logits"] in names | {model.graph.output[0].name}, d
         present = {p.name for p in d.iterdir()}

@@ -5,6 +5,7 @@ export * from './evaluate.js';
 export * from './finite.js';
 export * from './gemm.js';
 export * from './gradcam.js';
+export * from './hessian.js';
 export * from './layout.js';
 export * from './normalization.js';
 export * from './pool.js';

@@ -26,6 +26,14 @@ export const maxPoolBackwardKernel = defineKernel({
   bindings: { dy: 'read', argmax: { access: 'read', element: 'u32' }, dx: 'accumulate' },
 });
 
+export const maxPoolTangentKernel = defineKernel({
+  name: 'max_pool_tangent',
+  files: ['pool_common', 'max_pool_tangent'],
+  grid: 'elements',
+  uniforms: POOL_UNIFORMS,
+  bindings: { tangent_in: 'read', argmax: { access: 'read', element: 'u32' }, tangent_out: 'write' },
+});
+
 export const maxPoolMarginKernel = defineKernel({
   name: 'max_pool_margin',
   files: ['pool_common', 'workgroup_min_max', 'max_pool_margin'],

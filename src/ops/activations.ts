@@ -3,6 +3,7 @@
 // rule). One template runs them all with the formula as a define (one pipeline per op kind) and the
 // op's constants as the uniforms alpha and beta; the backward multiplies dy by the derivative taken from
 // x or y, whichever gives it exactly.
+import { diagonalTangent } from './tangent.js';
 import { attrFloat, attrString, type Constant, elementCount, type Node, shapeString } from '../graph/ir.js';
 import { decisionMarginKernel, unaryBackwardKernel, unaryKernel } from '../kernels/elementwise.js';
 import type { FusedActivation } from '../kernels/fused.js';
@@ -185,9 +186,17 @@ function activationUniforms(ctx: KernelContext<Constants>) {
   return { alpha, beta };
 }
 
+/** The activations whose second derivative is zero away from their kinks: the ones with a tangent rule. */
+const PIECEWISE_LINEAR = new Set(['Relu', 'LeakyRelu', 'Clip', 'HardSigmoid', 'Abs', 'Neg', 'Ceil', 'Floor', 'ThresholdedRelu']);
+
 export const activations: OpDef<Constants> = {
   versions: Object.fromEntries(Object.entries(ACTIVATIONS).map(([type, a]) => [type, a.versions])),
   dataInputs: [0],
+
+  tangent(ctx) {
+    if (!PIECEWISE_LINEAR.has(ctx.node.opType)) throw nodeError(ctx.node, `${ctx.node.opType} has a second derivative; Hessian-vector products through it are not implemented yet`);
+    diagonalTangent(ctx, activations.backward!);
+  },
   // The op's constants (alpha, beta), read once; bad Clip bounds are rejected at load time.
   geometry: ({ node, opset, constant }) => ACTIVATIONS[node.opType].constants?.(node, opset, constant) ?? [0, 0],
   asFusedActivation: (node, constants) => ACTIVATIONS[node.opType].fused?.(constants),

@@ -1,5 +1,6 @@
 // Concat (any axis, any number of inputs): one strided copy per input into its slab of the output;
 // backward copies each slab of dY back out.
+import { linearTangent } from './tangent.js';
 import { attrInt, elementCount, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
 import { contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy } from './common.js';
 import { copyStrided, like } from './fold.js';
@@ -59,6 +60,8 @@ export const concat: OpDef<ConcatLayout> = {
       if (x) stridedCopy(ctx, x.shape, contiguousView(x.ref), { ref: y.ref, ...slab(ctx.geometry, i) }, false);
     });
   },
+
+  tangent: (ctx) => linearTangent(ctx, concat.forward, { linear: ctx.inputs.map((_, i) => i) }),
 
   backward(ctx: BackwardContext<ConcatLayout>) {
     const dy = ctx.gradOutput(0);

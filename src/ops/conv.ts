@@ -1,6 +1,7 @@
 // Conv (2-D, any kernel, stride, pads, dilation, groups, optional bias). Dense and grouped convolutions
 // run as an implicit GEMM (gemm_tiled on GPUs, gemm_registers on CPU adapters); depthwise ones run a
 // direct kernel. Backward: data gradient only (the weights are constants of the explained model).
+import { linearTangent } from './tangent.js';
 import { attrInt, type Constant } from '../graph/ir.js';
 import {
   conv2dBackwardDataKernels, conv2dBackwardDataPhaseKernels, conv2dKernels, DEPTHWISE_BACKWARD_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, depthwiseRun, winogradInputKernel, winogradOutputKernel,
@@ -238,6 +239,10 @@ export const conv: OpDef<ConvGeometry> = {
     }
     const { kernel, workgroups } = conv2dKernels.pick(ctx.device, g.outC / g.groups, g.batch * g.outH * g.outW, g.groups);
     ctx.dispatch(kernel.program({ uniforms, bindings, workgroups, flops: convFlops(g) }));
+  },
+
+  tangent(ctx) {
+    linearTangent(ctx, conv.forward, { linear: [0], optional: [2] });
   },
 
   backward(ctx: BackwardContext<ConvGeometry>) {

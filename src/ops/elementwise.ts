@@ -2,6 +2,7 @@
 // and PRelu broadcast like numpy (before opset 7, as the `broadcast` and `axis` attributes say); the
 // gradient of a broadcast input is reduced over its broadcast dims by a gather. Identity and
 // inference-mode Dropout are views.
+import { diagonalTangent, linearTangent } from './tangent.js';
 import { attrInt, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
 import { binaryBackwardKernel, binaryKernel, decisionMarginKernel } from '../kernels/elementwise.js';
 import { MAX_RANK } from '../kernels/layout.js';
@@ -169,6 +170,18 @@ export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
         count: elementCount(ctx.outputs[0].shape),
       }),
     );
+  },
+
+  // Linear in each input for Add and Sub, in the one that varies for Mul, in the numerator for Div;
+  // PRelu's Jacobian in x is diagonal. The others (and a product of two varying inputs) have a second
+  // derivative.
+  tangent(ctx) {
+    const varying = [0, 1].filter((i) => ctx.tangentInput(i));
+    const type = ctx.node.opType;
+    if (type === 'Add' || type === 'Sub') return linearTangent(ctx, binary.forward, { linear: [0, 1] });
+    if ((type === 'Mul' && varying.length === 1) || (type === 'Div' && varying.join() === '0')) return linearTangent(ctx, binary.forward, { linear: varying });
+    if (type === 'PRelu' && varying.join() === '0') return diagonalTangent(ctx, binary.backward!);
+    throw nodeError(ctx.node, `${type} of ${varying.length === 2 ? 'two inputs that vary with the layer' : 'this input'} has a second derivative; Hessian-vector products through it are not implemented yet`);
   },
 
   backward(ctx) {

@@ -3,12 +3,13 @@
 // weight larger than one storage binding (VGG's 392 MiB fc6) runs as several dispatches, each binding
 // a byte range of it. Backward: gradients of A and B where they are activations, and of C (bias) when
 // it is one; the weights of the explained model are constants and get none.
+import { linearTangent } from './tangent.js';
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { matmulKernels } from '../kernels/gemm.js';
 import { type FusedActivation, fusedUniforms } from '../kernels/fused.js';
 import type { TensorRef } from '../kernels/program.js';
 import { broadcastShapes, broadcastStrides, nodeError, ONE, ZERO } from './common.js';
-import type { BackwardContext, GradientTarget, KernelContext, OpDef } from './types.js';
+import type { BackwardContext, TangentContext, GradientTarget, KernelContext, OpDef } from './types.js';
 
 /** A matrix inside a tensor: element (batch, row, col) is at offset + batch*batch + row*row + col*col. */
 export interface MatrixView {
@@ -99,6 +100,9 @@ export const gemm: OpDef<GemmGeometry> = {
     dispatchGemm(ctx, gemmCall(ctx));
   },
 
+  // Linear in the input that varies with the layer (the other a weight), C a constant term.
+  tangent: (ctx) => linearTangent(ctx, gemm.forward, { linear: varyingFactor(ctx), additive: [2] }),
+
   backward(ctx: BackwardContext<GemmGeometry>) {
     const dy = ctx.gradOutput(0);
     if (!dy) return;
@@ -186,6 +190,8 @@ export const matmul: OpDef<MatMulGeometry> = {
     dispatchGemm(ctx, matmulCall(ctx));
   },
 
+  tangent: (ctx) => linearTangent(ctx, matmul.forward, { linear: varyingFactor(ctx) }),
+
   backward(ctx: BackwardContext<MatMulGeometry>) {
     const dy = ctx.gradOutput(0);
     if (dy) inputGradients(ctx, matmulCall(ctx), dy);
@@ -193,6 +199,13 @@ export const matmul: OpDef<MatMulGeometry> = {
 };
 
 // ---------------------------------------------------------------- shared
+
+/** The one factor of a product that varies with the layer; a product of two is not linear. */
+function varyingFactor(ctx: TangentContext): number[] {
+  const varying = [0, 1].filter((i) => ctx.tangentInput(i));
+  if (varying.length > 1) throw nodeError(ctx.node, 'a product of two inputs that vary with the layer has a second derivative; Hessian-vector products through it are not implemented yet');
+  return varying;
+}
 
 /** For out = alpha * A . B: dA = alpha * dY . B^T and dB = alpha * A^T . dY, written in A's and B's layouts. */
 function inputGradients(ctx: BackwardContext, call: GemmCall, dy: TensorRef): void {

@@ -1,6 +1,7 @@
 // Normalizations over the channel axis of [N, C, ...] tensors: LRN (AlexNet, GoogLeNet) and
 // BatchNormalization in inference mode (running statistics). BatchNormalization after a Conv is
 // usually folded into the conv at load time (ops/optimize.ts); this op runs the ones that remain.
+import { diagonalTangent } from './tangent.js';
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { batchNormBackwardKernel, batchNormKernel, lrnBackwardKernel, lrnKernel } from '../kernels/normalization.js';
 import { nodeError } from './common.js';
@@ -82,6 +83,9 @@ function batchNormUniforms(ctx: KernelContext) {
 export const batchNormalization: OpDef = {
   versions: { BatchNormalization: [1, 6, 7, 9, 14, 15] },
   dataInputs: [0],
+
+  // Inference: x scale / sqrt(var + eps) plus constants, a diagonal Jacobian.
+  tangent: (ctx) => diagonalTangent(ctx, batchNormalization.backward!),
 
   inferShapes({ node, opset, inputShapes }) {
     const unsupported = unsupportedBatchNorm(node, opset);

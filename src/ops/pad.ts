@@ -1,6 +1,7 @@
 // Pad in constant, reflect and edge modes: pads and the constant value as attributes (opset < 11) or
 // load-time constant inputs (opset >= 11, with optional axes from opset 18). Forward: one invocation
 // per output element; backward: one per input element, summing the outputs that read it.
+import { linearTangent } from './tangent.js';
 import { attrFloat, attrInts, attrString, type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { padBackwardKernel, padKernel } from '../kernels/layout.js';
 import { constantInts, nodeError, normalizeAxis, requireRank } from './common.js';
@@ -56,6 +57,9 @@ export const pad: OpDef<PadGeometry> = {
     const g = ctx.geometry;
     ctx.dispatch(padKernel.program({ uniforms: padUniforms(g, x.shape), bindings: { x: x.ref, y: ctx.outputs[0].ref }, count: elementCount(g.outShape) }));
   },
+
+  // Linear in x; the padding constant is a constant term, 0 in the tangent.
+  tangent: (ctx) => linearTangent({ ...ctx, geometry: { ...ctx.geometry, value: 0 } }, pad.forward, { linear: [0] }),
 
   backward(ctx: BackwardContext<PadGeometry>) {
     const dy = ctx.gradOutput(0);

@@ -2,7 +2,8 @@
 // and their global forms, which pool each channel plane of any rank >= 3 as one 1 x (H*W...) window.
 // Backward runs as gathers: one invocation per input element collects from the windows that cover it.
 import { attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { averagePoolBackwardKernel, averagePoolKernel, maxPoolBackwardKernel, maxPoolKernel, maxPoolMarginKernel } from '../kernels/pool.js';
+import { averagePoolBackwardKernel, averagePoolKernel, maxPoolBackwardKernel, maxPoolKernel, maxPoolMarginKernel, maxPoolTangentKernel } from '../kernels/pool.js';
+import { linearTangent } from './tangent.js';
 import { nodeError } from './common.js';
 import type { BackwardContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
@@ -86,6 +87,19 @@ export const maxPool: OpDef<PoolGeometry> = {
     );
   },
 
+  tangent(ctx) {
+    const argmax = ctx.saved.argmax;
+    if (!argmax) throw new Error(`${ctx.node.opType} node "${ctx.node.name}": tangent before forward`);
+    const g = ctx.geometry;
+    ctx.dispatch(
+      maxPoolTangentKernel.program({
+        uniforms: poolUniforms(g),
+        bindings: { tangent_in: ctx.tangentInput(0)!, argmax, tangent_out: ctx.tangentOutput(0) },
+        count: g.planes * g.outH * g.outW,
+      }),
+    );
+  },
+
   decisionMargin(ctx, target) {
     const dy = ctx.gradOutput(0);
     if (!dy) return false;
@@ -131,5 +145,9 @@ export const averagePool: OpDef<PoolGeometry> = {
         count: g.planes * g.inH * g.inW,
       }),
     );
+  },
+
+  tangent(ctx) {
+    linearTangent(ctx, averagePool.forward, { linear: [0] });
   },
 };

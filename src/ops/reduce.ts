@@ -4,6 +4,7 @@
 // (REDUCTIONS); the backward of the sums takes one invocation per input element, that of Max, Min and
 // Prod one per output element with its group's statistics (ties, zeros). torch exports LayerNorm's
 // statistics as ReduceMean(axes=[-1]) and some nets their global average pool as ReduceMean(axes=[2,3]).
+import { linearTangent } from './tangent.js';
 import { attrInt, attrInts, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { MAX_GROUPS, reduceBackwardKernel, reduceGroupBackwardKernel, reduceKernel } from '../kernels/reduce.js';
 import { constantInts, nodeError, normalizeAxis } from './common.js';
@@ -128,6 +129,11 @@ export const reduce: OpDef<ReduceGeometry> = {
         count: elementCount(ctx.outputs[0].shape),
       }),
     );
+  },
+
+  tangent(ctx) {
+    if (ctx.node.opType !== 'ReduceSum' && ctx.node.opType !== 'ReduceMean') throw nodeError(ctx.node, `${ctx.node.opType} is not linear; Hessian-vector products through it are not implemented yet`);
+    linearTangent(ctx, reduce.forward, { linear: [0] });
   },
 
   backward(ctx: BackwardContext<ReduceGeometry>) {

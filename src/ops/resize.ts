@@ -4,6 +4,7 @@
 // an extrapolation bias for tf_crop_and_resize) is computed here in float64 from ONNX's formulas, and
 // the backward pass gathers through the transposed table. Gradients do not depend on the input (the
 // weights are fixed by the positions), so there are no decision margins.
+import { linearTangent } from './tangent.js';
 import { attrFloat, attrInt, attrString, type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { resizeBackwardKernel, resizeKernel } from '../kernels/resize.js';
 import type { TensorRef } from '../kernels/program.js';
@@ -262,6 +263,9 @@ export const resize: OpDef<ResizeGeometry> = {
       source = target;
     });
   },
+
+  // Every mode weighs the input's values with weights that do not depend on them: linear in x.
+  tangent: (ctx) => linearTangent(ctx, resize.forward, { linear: [0] }),
 
   backward(ctx: BackwardContext<ResizeGeometry>) {
     const { axes } = ctx.geometry;

@@ -1,6 +1,7 @@
 // Slice: starts/ends/axes as attributes (opset < 10) or load-time constant inputs with steps (opset >= 10),
 // negative indices and steps included. Forward is a strided gather; backward a gather into zeros where
 // each input element works out whether, and to which output position, it was sliced.
+import { linearTangent } from './tangent.js';
 import { attrInts, type Constant, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { sliceBackwardKernel } from '../kernels/layout.js';
 import { constantInts, contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy } from './common.js';
@@ -73,6 +74,8 @@ export const slice: OpDef<SliceGeometry> = {
   forward(ctx) {
     stridedCopy(ctx, ctx.geometry.outShape, { ref: ctx.inputs[0]!.ref, ...source(ctx.geometry) }, contiguousView(ctx.outputs[0].ref), false);
   },
+
+  tangent: (ctx) => linearTangent(ctx, slice.forward, { linear: [0] }),
 
   backward(ctx: BackwardContext<SliceGeometry>) {
     const dy = ctx.gradOutput(0);

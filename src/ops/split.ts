@@ -1,6 +1,7 @@
 // Split (any axis, any number of outputs): sizes from the 'split' attribute (opset < 13), the 'split'
 // input (opset >= 13), 'num_outputs' (opset 18) or equal parts. Each output is a strided copy of its
 // slab of the input; backward assembles dX from the outputs' gradients, zeros where none flows.
+import { linearTangent } from './tangent.js';
 import { attrInt, attrInts, type Constant, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
 import { constantInts, contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy, zeros } from './common.js';
 import type { BackwardContext, OpDef } from './types.js';
@@ -55,6 +56,8 @@ export const split: OpDef<SplitLayout> = {
       stridedCopy(ctx, y.shape, { ref: x.ref, offset: starts[i] * strides[axis], strides }, contiguousView(y.ref), false);
     });
   },
+
+  tangent: (ctx) => linearTangent(ctx, split.forward, { linear: [0] }),
 
   backward(ctx: BackwardContext<SplitLayout>) {
     const dx = ctx.gradInput(0);

@@ -1,5 +1,6 @@
 // Transpose (any permutation, rank <= 8) as a strided gather; backward gathers dY through the inverse
 // permutation.
+import { linearTangent } from './tangent.js';
 import { attrInts, type Node, type Shape, contiguousStrides } from '../graph/ir.js';
 import { contiguousView, nodeError, requireRank, stridedCopy } from './common.js';
 import { copyStrided, like } from './fold.js';
@@ -36,6 +37,8 @@ export const transpose: OpDef<number[]> = {
     const y = ctx.outputs[0];
     stridedCopy(ctx, y.shape, { ref: x.ref, offset: 0, strides: sourceStrides(x.shape, ctx.geometry) }, contiguousView(y.ref), false);
   },
+
+  tangent: (ctx) => linearTangent(ctx, transpose.forward, { linear: [0] }),
 
   backward(ctx: BackwardContext<number[]>) {
     const dy = ctx.gradOutput(0);

@@ -62,6 +62,18 @@ export interface BackwardContext<G = unknown> extends KernelContext<G> {
   guided: boolean;
 }
 
+/**
+ * Forward mode: the tangents of a node's data inputs along a direction (x' = d/de x(A + e v), A the
+ * layer), and where its outputs' tangents go. Used by Hessian-vector products (src/plan/builder.ts,
+ * addTangent).
+ */
+export interface TangentContext<G = unknown> extends KernelContext<G> {
+  /** The tangent of input i; undefined where it is zero (a constant, or a tensor that the layer does not reach). */
+  tangentInput(i: number): TensorRef | undefined;
+  /** Where to write the tangent of output i. */
+  tangentOutput(i: number): TensorRef;
+}
+
 export interface OpDef<G = unknown> {
   /**
    * The ONNX op types this module runs, each with the versions (ONNX's since-versions, src/ops/versions.ts)
@@ -83,6 +95,15 @@ export interface OpDef<G = unknown> {
   /** Emits the forward programs. View ops (Reshape, Flatten, ...) emit none. */
   forward(ctx: KernelContext<G>): void;
   backward?(ctx: BackwardContext<G>): void;
+  /**
+   * The forward-mode rule, d/de op(x + e x'), of an op whose second derivative is zero away from its
+   * kinks (linear and piecewise-linear ops): for those, back-propagating the tangent of a gradient is
+   * the tangent of back-propagating it, so that a Hessian-vector product is one backward pass of the
+   * score's tangent (src/plan/builder.ts). Ops without one refuse Hessian-vector products through them.
+   * src/ops/tangent.ts has the rules' shapes: the forward pass itself on the tangents (linear ops), the
+   * backward pass on them (a diagonal Jacobian), a gather at the forward pass's choices (MaxPool).
+   */
+  tangent?(ctx: TangentContext<G>): void;
   /** Output 0 is input 0's data under another shape: it shares the buffer and no kernel runs. */
   view?: boolean;
   /** Inputs that carry data rather than shapes or axes; the others never receive gradients. */

@@ -317,6 +317,38 @@ export class PlanBuilder {
     return result;
   }
 
+  /**
+   * Forward mode from `from` along `direction` (a tensor of from's shape) to `to`: the tangent
+   * d/de x(from + e direction) of every tensor between them, through the nodes' tangent rules
+   * (OpDef.tangent; views share their input's tangent). Emitted after the forward pass, which it
+   * reads; a node without a rule refuses with its name.
+   */
+  addTangent(from: string, direction: TensorRef, to: string): Map<string, TensorRef> {
+    const tangents = new Map<string, TensorRef>([[from, direction]]);
+    for (const node of this.nodesBetween([from], to)) {
+      const op = opFor(node, this.shaped.graph.opset);
+      const dataInputs = op.dataInputs ?? node.inputs.map((_, i) => i);
+      const tangentInput = (i: number) => (dataInputs.includes(i) ? tangents.get(node.inputs[i]) : undefined);
+      if (!node.inputs.some((_, i) => tangentInput(i))) continue;
+      const produced = node.outputs.filter((name) => this.shaped.shapes.has(name));
+      if (op.view) {
+        const input = this.tensors[tangentInput(0)!.id];
+        tangents.set(produced[0], this.newView(input, this.shaped.shapes.get(produced[0])!, `tangent:${produced[0]}`));
+        continue;
+      }
+      if (!op.tangent) {
+        throw new UserError(`${node.opType} node "${node.name}" lies between the layer and the score, and ${node.opType} has no forward-mode rule: Hessian-vector products through it are not implemented`);
+      }
+      const inputs = node.inputs.map((name) => (name === '' ? undefined : this.operand(name)));
+      const outputs = produced.map((name) => this.operand(name));
+      const out = produced.map((name) => this.scratch(this.shaped.shapes.get(name)!, `tangent:${name}`));
+      op.tangent({ ...this.kernelContext(node, inputs, outputs), tangentInput, tangentOutput: (i) => out[i] });
+      produced.forEach((name, i) => tangents.set(name, out[i]));
+    }
+    if (!tangents.has(to)) throw new UserError(`the score "${to}" does not depend on tensor "${from}"`);
+    return tangents;
+  }
+
   /** Nodes, in graph order, that consume a descendant of `from` and are ancestors of `to`. */
   nodesBetween(from: string[], to: string): Node[] {
     const down = this.descendantsOf(from);

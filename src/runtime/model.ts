@@ -11,6 +11,7 @@ import { PlanCache } from '../plan/cache.js';
 import { DISPOSE } from '../gpu/context.js';
 import type { DeviceTraits } from '../kernels/program.js';
 import { checkFinite, checkFiniteWeights, firstNonFinite, nonFiniteOutputError } from './finite.js';
+import { hessianVectorProduct, type HessianOptions, type HessianResult } from './hessian.js';
 
 export interface Tensor {
   shape: Shape;
@@ -178,6 +179,17 @@ export class Model {
       out.set(name, { shape: shaped.shapes.get(name)!, data: gradient });
     }
     return out;
+  }
+
+  /**
+   * The exact Hessian-vector product (d^2 y / dA^2) v at a layer A, for a class target y (logit,
+   * softmax or ReST), with dy/dA: forward mode along v, then one backward pass (src/runtime/hessian.ts).
+   */
+  hessianVectorProduct(input: Tensor, options: HessianOptions): Promise<HessianResult> {
+    return this.call(() => {
+      dataOf(new Map([[this.inputName, input]]));
+      return hessianVectorProduct(this, input, options);
+    });
   }
 
   /** The kernels that this model's plans dispatch (what `gradcam verify` reports on). */

@@ -1,0 +1,87 @@
+// Exact Hessian-vector products (Model.hessianVectorProduct: forward mode along v, the target's second
+// derivative, one backward pass) against float64 PyTorch double back-propagation on the small nets, at
+// layers from the stem to the last block (scripts/make_op_fixtures.py; the generator also checks each
+// reference against float64 central differences: within 3.3e-10 of |Hv|).
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Model } from '../src/runtime/model.js';
+import { caseDirs, FIXTURES, readInputs, readMeta, readReference, relativeError } from './support/fixtures.js';
+import { useGpu } from './support/gpu.js';
+
+interface HvpCase {
+  module: string;
+  layer: string;
+  target: 'rest' | 'softmax';
+  file: string;
+  gradient_file: string;
+  torch_float32_rel_err: number;
+}
+
+interface NetMeta {
+  classes: number[];
+  logits: string;
+  gradcam_layer: string;
+  hvp?: HvpCase[];
+}
+
+// The issue's bound, relative to the largest |Hv|: PyTorch's own float32 lands within 6.7e-6 of float64
+// on these cases and the engine within 7.9e-6 (measured on lavapipe, denseinception_like's stem), a
+// margin of 12.
+const TOLERANCE = 1e-4;
+
+const gpu = useGpu();
+
+describe('Hessian-vector products', () => {
+  for (const dir of caseDirs(join(FIXTURES, 'nets')).filter((d) => readMeta<NetMeta>(d).hvp)) {
+    const meta = readMeta<NetMeta>(dir);
+    it(`${dir.split('/').at(-1)}: ${meta.hvp!.map((c) => `${c.module} (${c.target})`).join(', ')}`, async () => {
+      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+      try {
+        const x = readInputs(dir).get('x0')!;
+        for (const c of meta.hvp!) {
+          const result = await model.hessianVectorProduct(x, { layer: c.layer, score: meta.logits, classes: meta.classes, target: c.target });
+          expect(relativeError(result.hvp.data, readReference(join(dir, c.file))), `${c.module} ${c.target} H v`).toBeLessThan(TOLERANCE);
+          expect(relativeError(result.gradient.data, readReference(join(dir, c.gradient_file))), `${c.module} ${c.target} gradient`).toBeLessThan(TOLERANCE);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('is exactly zero for a class logit through piecewise-linear ops, and follows a given direction linearly', async () => {
+    const dir = join(FIXTURES, 'nets', 'resnet_like_opset13');
+    const meta = readMeta<NetMeta>(dir);
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    try {
+      const x = readInputs(dir).get('x0')!;
+      const c = meta.hvp!.find((h) => h.target === 'rest')!;
+      const logit = await model.hessianVectorProduct(x, { layer: c.layer, score: meta.logits, classes: meta.classes });
+      expect(logit.hvp.data.every((v) => v === 0)).toBe(true);
+      // H (2 A) = 2 H A: the direction enters linearly (a power of two: exact in float32).
+      const plain = await model.hessianVectorProduct(x, { layer: c.layer, score: meta.logits, classes: meta.classes, target: 'rest' });
+      const a = (await model.run(x, [c.layer])).get(c.layer)!;
+      const doubled = await model.hessianVectorProduct(x, {
+        layer: c.layer, score: meta.logits, classes: meta.classes, target: 'rest', direction: { shape: a.shape, data: a.data.map((v) => 2 * v) },
+      });
+      expect(Array.from(doubled.hvp.data)).toEqual(Array.from(plain.hvp.data, (v) => 2 * v));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('refuses a path through an op with a second derivative, naming it', async () => {
+    const dir = join(FIXTURES, 'nets', 'alexnet_like_opset13');
+    const meta = readMeta<NetMeta>(dir);
+    const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+    try {
+      const x = readInputs(dir).get('x0')!;
+      await expect(model.hessianVectorProduct(x, { layer: meta.gradcam_layer, score: meta.logits, classes: meta.classes, target: 'rest' })).rejects.toThrow(
+        /Tanh node ".*": Tanh has a second derivative; Hessian-vector products through it are not implemented yet/,
+      );
+      await expect(model.hessianVectorProduct(x, { layer: meta.gradcam_layer, score: meta.logits, classes: [99] })).rejects.toThrow(/class 99 is out of range/);
+    } finally {
+      model.dispose();
+    }
+  });
+});
