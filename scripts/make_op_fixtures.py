@@ -1722,7 +1722,12 @@ HVP_CASES = {
 HVP_STEP = 1e-5
 
 
-def write_hvp(d, name, m64, m32, x, classes):
+def shapleycam(A, g, hv, x):
+    """ShapleyCAM (pytorch-grad-cam's shapley_cam.py): channel weights the spatial mean of g - H A / 2."""
+    return channel_weighted(A, (g - 0.5 * hv).mean((2, 3)), x)
+
+
+def write_hvp(d, name, cam, m64, m32, x, classes):
     cases = []
     for attr, target in HVP_CASES.get(name, []):
         g, hv, a = hessian_vector_product(m64, attr, t64(x), classes, target)
@@ -1735,6 +1740,14 @@ def write_hvp(d, name, m64, m32, x, classes):
         cases.append({"module": attr, "target": target, "file": f"hvp_{target}_{attr}.npy", "gradient_file": f"hvp_grad_{target}_{attr}.npy",
                       "central_difference_vs_autograd": float((fd - hv).abs().max()) / scale,
                       "torch_float32_rel_err": float((hv32.double() - hv).abs().max()) / scale})
+        if attr == cam:
+            ref = shapleycam(a, g, hv, t64(x))
+            a32 = hessian_vector_product(m32, attr, torch.from_numpy(x), classes, target)[2]
+            ref32 = shapleycam(a32, g32, hv32, torch.from_numpy(x))
+            assert all(float(r.max()) > 0 for r in ref), (name, "ShapleyCAM map is all zero for a sample")
+            cases[-1]["shapleycam_file"] = f"shapleycam_{target}_raw.npy"
+            cases[-1]["shapleycam_torch_float32_rel_err"] = float((ref32.double() - ref).abs().max() / ref.abs().max())
+            np.save(d / cases[-1]["shapleycam_file"], ref.numpy())
         print(f"   hvp {attr} {target}: |Hv| {scale:.3g}, central difference {cases[-1]['central_difference_vs_autograd']:.1e}, "
               f"float32 {cases[-1]['torch_float32_rel_err']:.1e}")
     return cases
@@ -1797,7 +1810,7 @@ def build_net(name, opset):
     for method, ref in family.items():
         np.save(d / f"{method}_raw.npy", ref.numpy())
     np.save(d / "guided_raw.npy", guided.numpy())
-    hvp = write_hvp(d, name, m64, m32, x, classes)
+    hvp = write_hvp(d, name, net.cam, m64, m32, x, classes)
     if hvp:
         for case in hvp:
             case["layer"] = find_scope_output(model, case["module"])[0]
@@ -2472,7 +2485,7 @@ def verify_all():
             assert raw.shape == (xs[0].shape[0],) + xs[0].shape[2:], d
             assert len(meta["classes"]) == xs[0].shape[0], d
             for case in meta.get("hvp", []):
-                for f in (case["file"], case["gradient_file"]):
+                for f in (case["file"], case["gradient_file"]) + ((case["shapleycam_file"],) if "shapleycam_file" in case else ()):
                     assert np.load(d / f).dtype == np.float64, (d, f)
                     expected.add(f)
             names = {o for nd in model.graph.node for o in nd.output}

@@ -3,6 +3,8 @@
 // the backward pass and the map stay one submission. The modes (TARGET_* from the kernel's declaration):
 // - CLASS: y = output[c] (the logit before softmax, or any output element: --target raw); seed one-hot.
 // - SOFTMAX: y = p_c = softmax(output)[c]; dy/dz_j = p_c (delta_cj - p_j).
+// - REST: ClassifierOutputReST (Cai et al. 2025, ShapleyCAM's): y = z_c - cross-entropy(z, c)
+//   = 2 z_c - logsumexp(z); dy/dz_j = 2 delta_cj - p_j.
 // - BINARY: one logit z; y = z for class 1, -z for class 0 (pytorch-grad-cam's convention); the default
 //   class is the predicted one, 1 where z >= 0.
 // - SEGMENTATION: output [K, positions]; y = sum_p m_p output[c, p], m the given mask (aux) or, without
@@ -19,7 +21,7 @@
 // - FINER: FinerCAM's target (Zhang et al. 2025; pytorch-grad-cam's FinerWeightedTarget): with c the
 //   class and J its `compare` most similar classes (smallest |z_j - z_c|, ties to the lower index), p the
 //   softmax, y = sum_J p_j (z_c - alpha z_j) / (sum_J p_j + 1e-9), differentiated through p too.
-// A requested class below 0 asks for the top-1 (CLASS, SOFTMAX, BINARY, FINER). An image with a score or an
+// A requested class below 0 asks for the top-1 (CLASS, SOFTMAX, REST, BINARY, FINER). An image with a score or an
 // output value that is NaN or infinite, or a similarity with a zero vector, gets class -1: the host
 // refuses the whole result. Each image's checks and score are made once, by the invocation of its first
 // value, which writes `picked` (class, y).
@@ -155,6 +157,11 @@ fn element(index: u32) {
       let p_c = exp(value(n, c) - t.x) / t.y;
       seed_value = p_c * (select(0.0, 1.0, j == c) - exp(value(n, j) - t.x) / t.y);
       score = p_c;
+    }
+    case TARGET_REST: {
+      let t = softmax_terms(n);
+      seed_value = 2.0 * select(0.0, 1.0, j == c) - exp(value(n, j) - t.x) / t.y;
+      score = 2.0 * value(n, c) - t.x - log(t.y);
     }
     case TARGET_BINARY: {
       let sign = select(-1.0, 1.0, c == 1u);

@@ -4,6 +4,7 @@
 // reference against float64 central differences: within 3.3e-10 of |Hv|).
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { Explainer } from '../src/explain/explainer.js';
 import { Model } from '../src/runtime/model.js';
 import { caseDirs, FIXTURES, readInputs, readMeta, readReference, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
@@ -15,6 +16,9 @@ interface HvpCase {
   file: string;
   gradient_file: string;
   torch_float32_rel_err: number;
+  /** At the Grad-CAM layer: ShapleyCAM's raw map, and PyTorch's float32 error on it. */
+  shapleycam_file?: string;
+  shapleycam_torch_float32_rel_err?: number;
 }
 
 interface NetMeta {
@@ -48,6 +52,32 @@ describe('Hessian-vector products', () => {
       }
     });
   }
+
+  it('gives ShapleyCAM its weights: the maps of the ReST and softmax targets match float64, the logit\'s is Grad-CAM\'s', async () => {
+    let compared = 0;
+    for (const dir of caseDirs(join(FIXTURES, 'nets')).filter((d) => d.endsWith('opset13') && readMeta<NetMeta>(d).hvp)) {
+      const meta = readMeta<NetMeta>(dir);
+      const model = Model.fromFile(gpu(), join(dir, 'model.onnx'));
+      const explainer = new Explainer(model);
+      try {
+        const x = readInputs(dir).get('x0')!;
+        for (const c of meta.hvp!.filter((h) => h.shapleycam_file)) {
+          const e = await explainer.explain(x, { method: 'shapleycam', layer: meta.gradcam_layer, classes: meta.classes, target: { kind: c.target } });
+          // The same rule as the other generated maps: the bound, or three times PyTorch's float32 error.
+          const limit = Math.max(TOLERANCE, 3 * c.shapleycam_torch_float32_rel_err!);
+          expect(relativeError(e.map.data, readReference(join(dir, c.shapleycam_file!))), `${dir} ${c.target}`).toBeLessThan(limit);
+          compared++;
+        }
+        // Through piecewise-linear ops a logit's Hessian is zero: ShapleyCAM is Grad-CAM, bit for bit.
+        const both = await explainer.explainMany(x, { methods: ['shapleycam', 'gradcam'], layer: meta.gradcam_layer, classes: meta.classes });
+        expect(Array.from(both.get('shapleycam')!.map.data)).toEqual(Array.from(both.get('gradcam')!.map.data));
+      } finally {
+        explainer.dispose();
+        model.dispose();
+      }
+    }
+    expect(compared).toBe(4);
+  });
 
   it('is exactly zero for a class logit through piecewise-linear ops, and follows a given direction linearly', async () => {
     const dir = join(FIXTURES, 'nets', 'resnet_like_opset13');

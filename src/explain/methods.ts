@@ -22,6 +22,8 @@ interface MethodRecord {
   eigen?: EigenValues;
   /** The map is one for all the call's layers (guided back-propagation, RefineCAM, FullGrad). */
   layerFree?: boolean;
+  /** Its channel weights read dy/dA - (d^2 y / dA^2) A / 2 (ShapleyCAM): a Hessian-vector product per layer. */
+  hessian?: boolean;
   /** The target the method explains, whatever the call's (FinerCAM's comparison with similar classes). */
   target?: 'finer';
 }
@@ -41,6 +43,7 @@ const RECORDS = {
   kpcacam: { title: 'KPCA-CAM', help: 'KPCA-CAM: EigenCAM in the feature space of the sigmoid kernel tanh(<x, y> / channels + 1) (no gradient)', gradient: 'none', map: 'kernel eigen' },
   finercam: { title: 'FinerCAM', help: 'Grad-CAM of the class against its most similar classes (target finer: --compare K, --alpha A)', gradient: 'layer', map: MAP_MODE.gradcam, target: 'finer' },
   refinecam: { title: 'RefineCAM', help: "RefineCAM: the product of the layers' normalized Grad-CAM++ maps (give several --layer)", gradient: 'layer', map: 'layer product', layerFree: true },
+  shapleycam: { title: 'ShapleyCAM', help: 'ShapleyCAM: Grad-CAM of dy/dA - H A / 2, H the exact Hessian of y in A (use --target rest, its target)', gradient: 'layer', map: MAP_MODE.gradcam, hessian: true },
   fullgrad: { title: 'FullGrad', help: "FullGrad: |x dy/dx| + sum over biased conv/BatchNorm outputs z of |b dy/dz|, each channel scaled to [0, 1] (any --layer is ignored)", gradient: 'biases', map: 'bias terms', layerFree: true },
   fem: { title: 'FEM', help: 'FEM: alpha_k = share of positions where A_k > mean + 2 std of A_k (no gradient)', gradient: 'none', map: MAP_MODE.fem },
   scorecam: { title: 'Score-CAM', help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
@@ -79,6 +82,9 @@ export const MODE: Partial<Record<Method, number>> = Object.fromEntries(
 
 /** RefineCAM's base method, whose normalized maps at every layer it multiplies (pytorch-grad-cam's default). */
 export const REFINE_BASE: Method = 'gradcam++';
+
+/** Methods that read a Hessian-vector product at the layer. */
+export const HESSIAN_METHODS = where((r) => r.hessian === true);
 
 /** Methods that explain a target of their own. */
 export const OWN_TARGET: Partial<Record<Method, 'finer'>> = Object.fromEntries(METHODS.filter((m) => record(m).target).map((m) => [m, record(m).target!]));

@@ -2,12 +2,13 @@
 // (addTarget), one backward pass down to the lowest layer and a guided one to the input where asked
 // (addGradients), then each method's map per layer (addLayerMaps) and the guided images (addGuided);
 // SmoothGrad's copies and their finish plan. What a call then runs is in explainer.ts.
-import { type Shape } from '../graph/ir.js';
+import { elementCount, type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
-import { guidedImageKernel, guidedProductKernel, targetSeedKernel } from '../kernels/gradcam.js';
+import { guidedImageKernel, guidedProductKernel, shapleyWeightsKernel, targetSeedKernel } from '../kernels/gradcam.js';
+import { HESSIAN_TARGET, hessianSeedKernel } from '../kernels/hessian.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { Model } from '../runtime/model.js';
 import { addEigenProjection, addKernelProjection } from './eigen.js';
@@ -15,7 +16,7 @@ import { addFullGrad, type BiasLayer, biasLayers } from './fullgrad.js';
 import type { ExplainLayersOptions } from './explainer.js';
 import { type CamHead, camHead, candidateLayers, defaultLayer, findLayer, type LayerInfo } from './layers.js';
 import { addMap, addNormalize, addResizeNormalize, type MapChoice, mapUniforms } from './map.js';
-import { EIGEN_VALUES_OF, GUIDED, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS, REFINE_BASE } from './methods.js';
+import { EIGEN_VALUES_OF, GUIDED, HESSIAN_METHODS, LAYER_FREE, MODE, type Method, NO_GRADIENT, NO_LAYER_GRADIENT, outputName, PERTURBATION_METHODS, REFINE_BASE } from './methods.js';
 import { DEFAULT_PERTURBATION_BATCH, type Perturbation, shapedForCopies, shareName, sideTensors } from './perturb.js';
 import { type Accumulated, addAccumulation, addCopiedInput, AUGMENTATIONS, finishPlan, type Smoothing } from './smooth.js';
 import { MarginProbe } from './stability.js';
@@ -116,6 +117,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   b.setPhase('backward');
   const { seed, picked } = addTarget(steps, scores);
   const { gradients, guided, biasGradients } = addGradients(steps, seed);
+  const shapley = methods.some((m) => HESSIAN_METHODS.includes(m)) ? addShapleyWeights(steps, activations, gradients, picked) : [];
   b.setPhase('cam');
   if (biasGradients) {
     const full = addFullGrad(b, { value: b.value(model.inputName), gradient: biasGradients.get(model.inputName)! }, biases!.map((layer) => ({ layer, gradient: biasGradients.get(layer.tensor)! })));
@@ -123,7 +125,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   }
   const bases: TensorRef[] = [];
   layers.forEach((_, i) => {
-    const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], picked, head: heads?.[i] }, { unfused: options.unfused, smoothEigen: options.smoothEigen });
+    const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], shapley: shapley[i], picked, head: heads?.[i] }, { unfused: options.unfused, smoothEigen: options.smoothEigen });
     addGuided(steps, i, guided, maps);
     if (methods.includes('refinecam')) bases.push(maps.get(REFINE_BASE)!.normalized);
   });
@@ -163,6 +165,8 @@ function addForward({ b, model, shaped, methods, layers, target, inputShape, bia
   b.keep([score, model.inputName, ...layers.map((l) => l.tensor), ...sides.flat()]);
   const { all } = backwardTargets({ model, methods, layers, biases });
   if (all.length) b.keepBackward(score, all);
+  // ShapleyCAM: one more backward pass per layer, of the score's tangent along that layer's A.
+  if (methods.some((m) => HESSIAN_METHODS.includes(m))) for (const layer of layers) b.keepBackward(score, [layer.tensor]);
   if (methods.some((m) => GUIDED.includes(m))) b.keepBackward(score, [model.inputName]);
   if (smoothing) addCopiedInput(b, model.inputName, inputShape, smoothing);
   const scores = b.value(score);
@@ -229,6 +233,36 @@ function addGradients({ b, model, methods, layers, target, inputShape, biases, o
   return { gradients, guided, biasGradients };
 }
 
+/**
+ * ShapleyCAM's weight source per layer, dy/dA - (d^2 y / dA^2) A / 2: forward mode from the layer along
+ * A to the score (the ops' tangent rules), the target's second derivative there
+ * (shaders/hessian_seed.wgsl), one backward pass of that tangent (src/runtime/hessian.ts does the same
+ * for Model.hessianVectorProduct).
+ */
+function addShapleyWeights({ b, layers, target, inputShape }: Steps, activations: TensorRef[], gradients: (TensorRef | undefined)[], picked: TensorRef): TensorRef[] {
+  const [batch] = inputShape;
+  const { score, values } = target;
+  const mode = HESSIAN_TARGET_OF[target.kind];
+  if (mode === undefined) throw new UserError(`ShapleyCAM's second derivatives are implemented for the targets ${Object.keys(HESSIAN_TARGET_OF).join(', ')}, not ${target.kind}`);
+  return layers.map((layer, i) => {
+    const label = `ShapleyCAM at ${layer.tensor}`;
+    const tangent = b.addTangent(layer.tensor, activations[i], score).get(score)!;
+    const seed = b.scratch(tangent.shape, `${label}: seed`);
+    const seedTangent = b.scratch(tangent.shape, `${label}: seed tangent`);
+    b.dispatch(
+      hessianSeedKernel.program({ uniforms: { batch, values, mode }, bindings: { scores: b.value(score), tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
+      `${label}: target's second derivative`,
+    );
+    const hvp = b.addBackward(score, seedTangent, [layer.tensor]).get(layer.tensor)!;
+    const weights = b.scratch(hvp.shape, `${label}: weights`);
+    b.dispatch(shapleyWeightsKernel.program({ uniforms: {}, bindings: { gradient: gradients[i]!, hvp, weights }, count: elementCount(hvp.shape) }), `${label}: weights`);
+    return weights;
+  });
+}
+
+/** The explainer's targets whose second derivative in the scores the Hessian's seed kernel knows. */
+const HESSIAN_TARGET_OF: Partial<Record<string, number>> = { class: HESSIAN_TARGET.logit, softmax: HESSIAN_TARGET.softmax, rest: HESSIAN_TARGET.rest };
+
 /** What the one backward pass reaches: the layers (for the methods that read their gradient) and FullGrad's tensors. */
 function backwardTargets({ model, methods, layers, biases }: Pick<Steps, 'model' | 'methods' | 'layers' | 'biases'>) {
   const layerTensors = methods.some((m) => !NO_LAYER_GRADIENT.includes(m)) ? layers.map((l) => l.tensor) : [];
@@ -240,7 +274,7 @@ function backwardTargets({ model, methods, layers, biases }: Pick<Steps, 'model'
 function addLayerMaps(
   { b, methods, layers, inputShape, outputs }: Steps,
   i: number,
-  sources: { activations: TensorRef; gradient?: TensorRef; picked: TensorRef; head?: CamHead },
+  sources: { activations: TensorRef; gradient?: TensorRef; shapley?: TensorRef; picked: TensorRef; head?: CamHead },
   choice: MapChoice,
 ): Map<Method, { map: TensorRef; normalized: TensorRef }> {
   const layer = layers[i];
@@ -257,8 +291,12 @@ function addLayerMaps(
     } else if (method === 'kpcacam') {
       result = addResizeNormalize(b, uniforms, addKernelProjection(b, sources.activations, layer.layout, label), label);
     } else if (MODE[method] !== undefined) {
-      // CAM reads the classifier's weights, FEM nothing but A, the others the gradient.
-      const weightSource = method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight') : NO_GRADIENT.includes(method) ? sources.activations : sources.gradient!;
+      // CAM reads the classifier's weights, FEM nothing but A, ShapleyCAM dy/dA - H A / 2, the others the gradient.
+      const weightSource =
+        method === 'cam' ? b.constantTensor(sources.head!.weight, 'classifier weight')
+        : NO_GRADIENT.includes(method) ? sources.activations
+        : HESSIAN_METHODS.includes(method) ? sources.shapley!
+        : sources.gradient!;
       // RefineCAM's base maps stay plain: --smooth-eigen applies to the methods asked for.
       const own = methods.includes(method) ? choice : { unfused: choice.unfused };
       result = addMap(b, { ...uniforms, mode: MODE[method]! }, { activations: sources.activations, weightSource, picked: sources.picked }, label, own);

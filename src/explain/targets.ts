@@ -13,6 +13,7 @@ import { scoreTensor } from './layers.js';
 export const TARGET_HELP = {
   class: "the class's logit (before any final softmax); default class: each image's top-1",
   softmax: "the class's softmax probability over the output's last axis (computed on the GPU)",
+  rest: "ClassifierOutputReST (ShapleyCAM's): the class's logit minus its cross-entropy, 2 z_c - logsumexp(z)",
   binary: 'a single-logit output z: z for class 1, -z for class 0; default: the predicted class (1 where z >= 0)',
   segmentation: "an [N, K, spatial...] output: the class's scores summed over a mask (default: where the class wins); needs the class",
   similarity: 'the cosine similarity of each image\'s output vector with a concept vector',
@@ -77,7 +78,7 @@ export const isClassTarget = (t?: Target) => !t || t.kind === 'class';
 /** The plan of `target` on the model's output (`output`, default the first graph output) for a batch of `batch`. */
 export function planTarget(shaped: ShapedGraph, target: Target | undefined, batch: number, output?: string): TargetPlan {
   const kind = target?.kind ?? 'class';
-  const logits = kind === 'class' || kind === 'softmax' || kind === 'binary' || kind === 'finer';
+  const logits = kind === 'class' || kind === 'softmax' || kind === 'rest' || kind === 'binary' || kind === 'finer';
   const score = logits ? scoreTensor(shaped, output) : outputOf(shaped, output);
   const shape = shaped.shapes.get(score)!;
   const count = elementCount(shape);
@@ -94,8 +95,9 @@ export function planTarget(shaped: ShapedGraph, target: Target | undefined, batc
       if (values !== 1) throw new UserError(`target binary needs one logit per image; output "${score}" has ${values}`);
       return { ...base, mode: TARGET_MODE.binary };
     case 'softmax':
-      if (values < 2) throw new UserError(`target softmax needs two or more classes; output "${score}" has ${values} (use --target binary)`);
-      return { ...base, mode: TARGET_MODE.softmax };
+    case 'rest':
+      if (values < 2) throw new UserError(`target ${kind} needs two or more classes; output "${score}" has ${values} (use --target binary)`);
+      return { ...base, mode: TARGET_MODE[kind] };
     case 'segmentation': {
       if (shape.length < 3) throw new UserError(`target segmentation needs an [N, K, spatial...] output; "${score}" is [${shape}]`);
       const positions = elementCount(shape.slice(2));

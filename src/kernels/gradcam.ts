@@ -4,7 +4,7 @@ import { defineKernel } from './declare.js';
 import { WORKGROUP_SIZE } from './program.js';
 
 /** The targets the seed kernel forms on the GPU (TARGET_* in shaders/target_seed.wgsl). */
-export const TARGET_MODE = { class: 0, softmax: 1, binary: 2, segmentation: 3, similarity: 4, yolov5: 5, yolov8: 6, finer: 7 } as const;
+export const TARGET_MODE = { class: 0, softmax: 1, binary: 2, segmentation: 3, similarity: 4, yolov5: 5, yolov8: 6, finer: 7, rest: 8 } as const;
 /** FinerCAM: the most similar classes a target compares with, at most (MAX_COMPARE in target_seed.wgsl). */
 export const MAX_COMPARE = 8;
 
@@ -24,7 +24,7 @@ export const targetSeedKernel = defineKernel({
   constants: {
     TARGET_CLASS: TARGET_MODE.class, TARGET_SOFTMAX: TARGET_MODE.softmax, TARGET_BINARY: TARGET_MODE.binary,
     TARGET_SEGMENTATION: TARGET_MODE.segmentation, TARGET_SIMILARITY: TARGET_MODE.similarity,
-    TARGET_DETECTION_V5: TARGET_MODE.yolov5, TARGET_DETECTION_V8: TARGET_MODE.yolov8, TARGET_FINER: TARGET_MODE.finer,
+    TARGET_DETECTION_V5: TARGET_MODE.yolov5, TARGET_DETECTION_V8: TARGET_MODE.yolov8, TARGET_FINER: TARGET_MODE.finer, TARGET_REST: TARGET_MODE.rest,
     MAX_COMPARE,
   },
   // scores [batch, values]; requested [batch] (negative: top-1); seed [batch, values]; picked [batch, 2]: class, score.
@@ -174,6 +174,14 @@ export const fullGradKernels = {
     bindings: { coarse: 'read', raw: 'write' },
   }),
 };
+
+export const shapleyWeightsKernel = defineKernel({
+  name: 'shapley_weights',
+  files: ['shapley_weights'],
+  grid: 'elements',
+  uniforms: {},
+  bindings: { gradient: 'read', hvp: 'read', weights: 'write' },
+});
 
 export const guidedProductKernel = defineKernel({
   name: 'guided_product',
