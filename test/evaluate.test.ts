@@ -54,7 +54,7 @@ describe('faithfulness metrics against float64 PyTorch', () => {
           const truth = ref.boxes.map((boxes) => ({ boxes }));
           const got = await evaluator.measure(images, maps, ref.classes, {
             steps: ref.steps, deletionBaseline: expected.baselines.deletion, insertionBaseline: expected.baselines.insertion,
-            batch: 4, truth, tolerance: ref.tolerance, metrics: ['deletion', 'insertion', 'drop', 'pointing', 'localization'],
+            batch: 4, truth, tolerance: ref.tolerance, metrics: ['deletion', 'insertion', 'drop', 'confidence', 'pointing', 'localization'],
           });
           expect(got.deletion!.pixels, config).toEqual(expected.pixels);
           let worst = 0;
@@ -72,6 +72,8 @@ describe('faithfulness metrics against float64 PyTorch', () => {
           const smallest = Math.min(...expected.images.map((e) => e.original));
           expect(Math.abs(got.drop!.averageDrop - expected.average_drop)).toBeLessThanOrEqual((200 * LIMIT) / smallest);
           expect(got.drop!.increase).toBe(expected.increase);
+          // CamMultImage's confidence change, from the same two probabilities: two limits at most.
+          expected.images.forEach((e, n) => expect(Math.abs(got.confidence!.change[n] - (e.explained - e.original))).toBeLessThanOrEqual(2 * LIMIT));
           expect(got.pointing!.hits).toEqual(ref.pointing);
           // Ratios of pixel counts, in float64 on both sides: equal but for the last bit.
           got.localization!.iou.forEach((v, n) => expect(v).toBeCloseTo(ref.iou[n], 12));

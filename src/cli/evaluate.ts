@@ -279,6 +279,7 @@ function summaryTable(rows: MethodScores[], images: number): string {
     ['insertion AUC (higher better)', (r) => r.insertion?.meanArea.toFixed(4)],
     ['Average Drop %', (r) => r.drop?.averageDrop.toFixed(2)],
     ['Increase in Conf. %', (r) => r.drop?.increase.toFixed(2)],
+    ['conf. change', (r) => r.confidence?.mean.toFixed(4)],
     ['ROAD MoRF (lower)', (r) => r.road?.morfMean.toFixed(4)],
     ['ROAD LeRF (higher)', (r) => r.road?.lerfMean.toFixed(4)],
     ['ROAD combined', (r) => r.road?.combined.toFixed(4)],

@@ -20,14 +20,15 @@ export const METRIC_HELP = {
   insertion: 'RISE insertion: the probability as the most relevant pixels are put into the baseline; area under the curve (higher is better)',
   road: 'ROAD: the probability with the most (MoRF, lower is better) or least (LeRF, higher) relevant 10..90% of pixels imputed from their neighbours plus noise; combined (LeRF - MoRF) / 2, higher is better',
   drop: 'Average Drop % (lower is better) and Increase in Confidence % (higher is better) of the image times its map',
+  confidence: "CamMultImage confidence change: the class probability of the image times its map minus the image's (pytorch-grad-cam's CamMultImageConfidenceChange, softmax target; higher is better)",
   pointing: "pointing game: the map's maximum within the tolerance of a box (needs boxes)",
   localization: "Grad-CAM paper's box: map > 15% of its max, largest component, IoU >= 0.5 and the right class (needs boxes)",
 } as const;
 export type Metric = keyof typeof METRIC_HELP;
 export const METRICS = Object.keys(METRIC_HELP) as Metric[];
 const NEEDS_BOXES: readonly Metric[] = ['pointing', 'localization'];
-/** Asked for by name only: ROAD solves 18 imputations an image before its forward passes. */
-const ON_REQUEST: readonly Metric[] = ['road'];
+/** Asked for by name only: ROAD solves 18 imputations an image before its forward passes; the confidence change repeats drop's passes. */
+const ON_REQUEST: readonly Metric[] = ['road', 'confidence'];
 
 /** RISE's deletion replaces pixels with zeros (the model input's zeros: the normalization's mean), insertion starts from a blur. */
 export const DEFAULT_BASELINES = { deletion: 'zeros', insertion: 'blur' } as const satisfies Record<string, Baseline>;
@@ -102,6 +103,8 @@ export interface MethodScores {
   insertion?: Curve;
   /** Per image the probability of the image (original) and of the image times its map (explained). */
   drop?: { original: number[]; explained: number[]; averageDrop: number; increase: number };
+  /** Per image the probability of the image times its map minus the image's, and their mean. */
+  confidence?: { change: number[]; mean: number };
   /** Per image the probability at each percentage removed, most and least relevant first; their means over images and percentages. */
   road?: { percentiles: number[]; pixels: number[]; morf: number[][]; lerf: number[][]; morfMean: number; lerfMean: number; combined: number };
   pointing?: { hits: boolean[]; accuracy: number; tolerance: number };
@@ -164,9 +167,11 @@ export class Evaluator {
     const rows: CopyRow[] = [];
     const roadPixels = ROAD_PERCENTILES.map((f) => Math.floor((plane * f) / 100 + 0.5));
     const curves = (['deletion', 'insertion'] as const).filter((m) => metrics.includes(m));
+    // Average Drop and the confidence change read the same two passes: the image, and it times its map.
+    const multiplies = metrics.includes('drop') || metrics.includes('confidence');
     for (let n = 0; n < images; n++) {
       for (const curve of curves) for (const k of counts) rows.push({ image: n, kind: curve === 'deletion' ? 'delete' : 'insert', pixels: k, class: classes[n] });
-      if (metrics.includes('drop')) rows.push({ image: n, kind: 'delete', pixels: 0, class: classes[n] }, { image: n, kind: 'multiply', pixels: 0, class: classes[n] });
+      if (multiplies) rows.push({ image: n, kind: 'delete', pixels: 0, class: classes[n] }, { image: n, kind: 'multiply', pixels: 0, class: classes[n] });
       if (metrics.includes('road')) {
         for (const kind of ['road-morf', 'road-lerf'] as const) for (const k of roadPixels) rows.push({ image: n, kind, pixels: k, class: classes[n] });
       }
@@ -181,14 +186,15 @@ export class Evaluator {
       curves.forEach((curve, c) => {
         result[curve] = curveOf(counts, Array.from({ length: images }, (_, n) => counts.map((_, i) => at(n, c * counts.length + i))));
       });
-      if (metrics.includes('drop')) {
+      if (multiplies) {
         const base = curves.length * counts.length;
         const original = Array.from({ length: images }, (_, n) => at(n, base));
         const explained = Array.from({ length: images }, (_, n) => at(n, base + 1));
-        result.drop = dropOf(original, explained);
+        if (metrics.includes('drop')) result.drop = dropOf(original, explained);
+        if (metrics.includes('confidence')) result.confidence = confidenceOf(explained.map((e, n) => e - original[n]));
       }
       if (metrics.includes('road')) {
-        const base = curves.length * counts.length + (metrics.includes('drop') ? 2 : 0);
+        const base = curves.length * counts.length + (multiplies ? 2 : 0);
         const per = (order: number) => Array.from({ length: images }, (_, n) => roadPixels.map((_, i) => at(n, base + order * roadPixels.length + i)));
         result.road = roadOf(roadPixels, per(0), per(1));
       }
@@ -243,6 +249,8 @@ export function mergeScores(parts: MethodScores[]): MethodScores {
   }
   const drop = measured('drop');
   if (drop.length > 0) merged.drop = dropOf(drop.flatMap((d) => d.original), drop.flatMap((d) => d.explained));
+  const confidence = measured('confidence');
+  if (confidence.length > 0) merged.confidence = confidenceOf(confidence.flatMap((c) => c.change));
   const road = measured('road');
   if (road.length > 0) merged.road = roadOf(road[0].pixels, road.flatMap((r) => r.morf), road.flatMap((r) => r.lerf));
   const pointing = measured('pointing');
@@ -263,6 +271,7 @@ const roadOf = (pixels: number[], morf: number[][], lerf: number[][]) => {
   const lerfMean = mean(lerf.flat());
   return { percentiles: ROAD_PERCENTILES, pixels, morf, lerf, morfMean, lerfMean, combined: (lerfMean - morfMean) / 2 };
 };
+const confidenceOf = (change: number[]) => ({ change, mean: mean(change) });
 const pointingOf = (hits: boolean[], tolerance: number) => ({ hits, accuracy: mean(hits.map(Number)), tolerance });
 const localizationOf = (iou: number[], localized: boolean[]) => ({ iou, localized, error: 1 - mean(localized.map(Number)), meanIou: mean(iou) });
 
