@@ -1382,20 +1382,26 @@ def find_scope_output(model, attr):
     return nodes[-1].output[0], nodes[-1].op_type
 
 
+def logits_of(model, x, hooks=()):
+    """The logits (pre-softmax) of x, with forward hooks [(module, fn)] in place for this call only."""
+    handles = [module.register_forward_hook(fn) for module, fn in hooks]
+    if hasattr(model, "logits_only"):
+        model.logits_only = True
+    try:
+        return model(x)
+    finally:
+        for handle in handles:
+            handle.remove()
+        if hasattr(model, "logits_only"):
+            model.logits_only = False
+
+
 def gradcam(model, cam_attr, x, classes, target=None):
     """Logits (pre-softmax), activation A at module `cam_attr`, dA of sum_i logits[i, classes[i]] (or of
     target(logits, classes).sum()), and the raw Grad-CAM map (bilinear resize to the input size,
     align_corners=False). classes=None: forward only."""
     acts = {}
-    hook = getattr(model, cam_attr).register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
-    if hasattr(model, "logits_only"):
-        model.logits_only = True
-    try:
-        logits = model(x)
-    finally:
-        hook.remove()
-        if hasattr(model, "logits_only"):
-            model.logits_only = False
+    logits = logits_of(model, x, [(getattr(model, cam_attr), lambda mod, inp, out: acts.__setitem__("a", out))])
     a = acts["a"]
     if classes is None:
         return logits.detach(), a.detach(), None, None
@@ -1411,17 +1417,8 @@ def gradcam(model, cam_attr, x, classes, target=None):
 
 def logits_with(model, cam_attr, x, replace=None):
     """The logits (pre-softmax) of x; replace(out) -> tensor substitutes the output of module cam_attr."""
-    hook = getattr(model, cam_attr).register_forward_hook(
-        lambda mod, inp, out: replace(out) if replace is not None else None)
-    if hasattr(model, "logits_only"):
-        model.logits_only = True
-    try:
-        with torch.no_grad():
-            return model(x)
-    finally:
-        hook.remove()
-        if hasattr(model, "logits_only"):
-            model.logits_only = False
+    with torch.no_grad():
+        return logits_of(model, x, [(getattr(model, cam_attr), lambda mod, inp, out: replace(out) if replace is not None else None)])
 
 
 def resize_map(coarse, x):
@@ -1577,17 +1574,8 @@ def fullgrad(model, x, classes):
     resized to the input (bilinear, half-pixel centres), and everything summed."""
     layers = [m for m in model.modules() if (isinstance(m, nn.Conv2d) and m.bias is not None) or isinstance(m, nn.BatchNorm2d)]
     outs = []
-    hooks = [m.register_forward_hook(lambda mod, inp, out: outs.append(out)) for m in layers]
-    if hasattr(model, "logits_only"):
-        model.logits_only = True
-    try:
-        x = x.detach().clone().requires_grad_(True)
-        logits = model(x)
-    finally:
-        for h in hooks:
-            h.remove()
-        if hasattr(model, "logits_only"):
-            model.logits_only = False
+    x = x.detach().clone().requires_grad_(True)
+    logits = logits_of(model, x, [(m, lambda mod, inp, out: outs.append(out)) for m in layers])
     assert len(outs) == len(layers), "a bias layer ran more than once"
     grads = torch.autograd.grad(sum(logits[i, c] for i, c in enumerate(classes)), [x] + outs)
 
@@ -1671,16 +1659,7 @@ def hessian_vector_product(model, attr, x, classes, target, v=None):
     """dy/dA and (d^2 y / dA^2) v at module `attr`'s output A (v default A, ShapleyCAM's direction), by
     double back-propagation (pytorch-grad-cam's create_graph=True); y summed over the images."""
     acts = {}
-    hook = getattr(model, attr).register_forward_hook(lambda mod, inp, out: acts.__setitem__("a", out))
-    if hasattr(model, "logits_only"):
-        model.logits_only = True
-    try:
-        x = x.detach().clone().requires_grad_(True)
-        logits = model(x)
-    finally:
-        hook.remove()
-        if hasattr(model, "logits_only"):
-            model.logits_only = False
+    logits = logits_of(model, x.detach().clone().requires_grad_(True), [(getattr(model, attr), lambda mod, inp, out: acts.__setitem__("a", out))])
     a = acts["a"]
     (g,) = torch.autograd.grad(target_scores(logits, classes, target).sum(), a, create_graph=True)
     (hv,) = torch.autograd.grad(g, a, grad_outputs=(a if v is None else v).detach())
@@ -1697,15 +1676,7 @@ def hvp_central_difference(model, attr, x, classes, target, v, h):
             held["a"] = (out.detach() + sign * h * v).requires_grad_(True)
             return held["a"]
 
-        hook = getattr(model, attr).register_forward_hook(replace)
-        if hasattr(model, "logits_only"):
-            model.logits_only = True
-        try:
-            logits = model(x)
-        finally:
-            hook.remove()
-            if hasattr(model, "logits_only"):
-                model.logits_only = False
+        logits = logits_of(model, x, [(getattr(model, attr), replace)])
         grads.append(torch.autograd.grad(target_scores(logits, classes, target).sum(), held["a"])[0])
     return (grads[0] - grads[1]) / (2 * h)
 
