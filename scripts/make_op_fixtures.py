@@ -1655,14 +1655,28 @@ def target_scores(logits, classes, target):
     return logits[rows, c]
 
 
+class twice_differentiable:
+    """PyTorch 1.13 has no double backward for hardsigmoid's and hardswish's kernels: within this block they
+    are their formulas, x * clamp(x / 6 + 1/2, 0, 1) and clamp(x / 6 + 1/2, 0, 1), the same functions."""
+
+    def __enter__(self):
+        self.saved = F.hardswish, F.hardsigmoid
+        F.hardsigmoid = lambda t, inplace=False: torch.clamp(t / 6 + 0.5, 0, 1)
+        F.hardswish = lambda t, inplace=False: t * torch.clamp(t / 6 + 0.5, 0, 1)
+
+    def __exit__(self, *exc):
+        F.hardswish, F.hardsigmoid = self.saved
+
+
 def hessian_vector_product(model, attr, x, classes, target, v=None):
     """dy/dA and (d^2 y / dA^2) v at module `attr`'s output A (v default A, ShapleyCAM's direction), by
     double back-propagation (pytorch-grad-cam's create_graph=True); y summed over the images."""
     acts = {}
-    logits = logits_of(model, x.detach().clone().requires_grad_(True), [(getattr(model, attr), lambda mod, inp, out: acts.__setitem__("a", out))])
-    a = acts["a"]
-    (g,) = torch.autograd.grad(target_scores(logits, classes, target).sum(), a, create_graph=True)
-    (hv,) = torch.autograd.grad(g, a, grad_outputs=(a if v is None else v).detach())
+    with twice_differentiable():
+        logits = logits_of(model, x.detach().clone().requires_grad_(True), [(getattr(model, attr), lambda mod, inp, out: acts.__setitem__("a", out))])
+        a = acts["a"]
+        (g,) = torch.autograd.grad(target_scores(logits, classes, target).sum(), a, create_graph=True)
+        (hv,) = torch.autograd.grad(g, a, grad_outputs=(a if v is None else v).detach())
     return g.detach(), hv.detach(), a.detach()
 
 
@@ -1682,8 +1696,12 @@ def hvp_central_difference(model, attr, x, classes, target, v, h):
 
 
 # Hessian-vector products: the layers (modules) per net and the targets, where every op between the
-# layer and the logits is linear or piecewise linear (the engine's tangent rules).
+# layer and the logits has the engine's tangent and second-order rules: linear and piecewise-linear ops
+# (resnet, dense/inception, shufflenet), Tanh (alexnet's head), and MobileNetV3's products x * gate(x)
+# (SiLU as x * Sigmoid(x), HardSwish as x * HardSigmoid(x), squeeze-excitation).
 HVP_CASES = {
+    "alexnet_like": [("conv2", "rest"), ("conv3_act", "rest")],
+    "mobilenetv3_like": [("block1", "rest"), ("last_act", "rest")],
     "resnet_like": [("stem", "rest"), ("layer1", "rest"), ("layer2", "rest"), ("layer2", "softmax")],
     "denseinception_like": [("stem", "rest"), ("inception", "rest")],
     "shufflenet_like": [("stem", "rest"), ("conv5_act", "rest")],

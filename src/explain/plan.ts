@@ -117,7 +117,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   b.setPhase('backward');
   const { seed, picked } = addTarget(steps, scores);
   const { gradients, guided, biasGradients } = addGradients(steps, seed);
-  const shapley = methods.some((m) => HESSIAN_METHODS.includes(m)) ? addShapleyWeights(steps, activations, gradients, picked) : [];
+  const shapley = methods.some((m) => HESSIAN_METHODS.includes(m)) ? addShapleyWeights(steps, activations, picked) : [];
   b.setPhase('cam');
   if (biasGradients) {
     const full = addFullGrad(b, { value: b.value(model.inputName), gradient: biasGradients.get(model.inputName)! }, biases!.map((layer) => ({ layer, gradient: biasGradients.get(layer.tensor)! })));
@@ -234,28 +234,28 @@ function addGradients({ b, model, methods, layers, target, inputShape, biases, o
 }
 
 /**
- * ShapleyCAM's weight source per layer, dy/dA - (d^2 y / dA^2) A / 2: forward mode from the layer along
- * A to the score (the ops' tangent rules), the target's second derivative there
- * (shaders/hessian_seed.wgsl), one backward pass of that tangent (src/runtime/hessian.ts does the same
- * for Model.hessianVectorProduct).
+ * ShapleyCAM's weight source per layer, dy/dA - (d^2 y / dA^2) A / 2: the Hessian-vector product along
+ * A (PlanBuilder.addHessianVectorProduct) with the target's second derivative at the score
+ * (shaders/hessian_seed.wgsl), as Model.hessianVectorProduct computes it.
  */
-function addShapleyWeights({ b, layers, target, inputShape }: Steps, activations: TensorRef[], gradients: (TensorRef | undefined)[], picked: TensorRef): TensorRef[] {
+function addShapleyWeights({ b, layers, target, inputShape }: Steps, activations: TensorRef[], picked: TensorRef): TensorRef[] {
   const [batch] = inputShape;
   const { score, values } = target;
   const mode = HESSIAN_TARGET_OF[target.kind];
   if (mode === undefined) throw new UserError(`ShapleyCAM's second derivatives are implemented for the targets ${Object.keys(HESSIAN_TARGET_OF).join(', ')}, not ${target.kind}`);
   return layers.map((layer, i) => {
     const label = `ShapleyCAM at ${layer.tensor}`;
-    const tangent = b.addTangent(layer.tensor, activations[i], score).get(score)!;
-    const seed = b.scratch(tangent.shape, `${label}: seed`);
-    const seedTangent = b.scratch(tangent.shape, `${label}: seed tangent`);
-    b.dispatch(
-      hessianSeedKernel.program({ uniforms: { batch, values, mode }, bindings: { scores: b.value(score), tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
-      `${label}: target's second derivative`,
-    );
-    const hvp = b.addBackward(score, seedTangent, [layer.tensor]).get(layer.tensor)!;
+    const { gradient, hvp } = b.addHessianVectorProduct(score, layer.tensor, activations[i], (tangent) => {
+      const seed = b.scratch(tangent.shape, `${label}: seed`);
+      const seedTangent = b.scratch(tangent.shape, `${label}: seed tangent`);
+      b.dispatch(
+        hessianSeedKernel.program({ uniforms: { batch, values, mode }, bindings: { scores: b.value(score), tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
+        `${label}: target's second derivative`,
+      );
+      return { seed, seedTangent };
+    });
     const weights = b.scratch(hvp.shape, `${label}: weights`);
-    b.dispatch(shapleyWeightsKernel.program({ uniforms: {}, bindings: { gradient: gradients[i]!, hvp, weights }, count: elementCount(hvp.shape) }), `${label}: weights`);
+    b.dispatch(shapleyWeightsKernel.program({ uniforms: {}, bindings: { gradient, hvp, weights }, count: elementCount(hvp.shape) }), `${label}: weights`);
     return weights;
   });
 }

@@ -25,6 +25,15 @@ export const unaryBackwardKernel = defineKernel({
   defines: { GRAD: 'select(0.0, 1.0, v > 0.0)', PASS: 'true' },
 });
 
+export const unarySecondOrderKernel = defineKernel({
+  name: 'unary_second_order',
+  files: ['erf', 'activation_functions', 'unary_second_order'],
+  grid: 'elements',
+  uniforms: ACTIVATION_UNIFORMS,
+  bindings: { saved: 'read', tangent: 'read', dy: 'read', dx: 'accumulate' },
+  defines: { SECOND: '0.0' },
+});
+
 const dims = array('u32', MAX_RANK);
 
 export const binaryKernel = defineKernel({

@@ -5,7 +5,7 @@
 // x or y, whichever gives it exactly.
 import { diagonalTangent } from './tangent.js';
 import { attrFloat, attrString, type Constant, elementCount, type Node, shapeString } from '../graph/ir.js';
-import { decisionMarginKernel, unaryBackwardKernel, unaryKernel } from '../kernels/elementwise.js';
+import { decisionMarginKernel, unaryBackwardKernel, unaryKernel, unarySecondOrderKernel } from '../kernels/elementwise.js';
 import type { FusedActivation } from '../kernels/fused.js';
 import { nodeError } from './common.js';
 import type { KernelContext, OpDef } from './types.js';
@@ -21,6 +21,12 @@ interface Activation {
   /** f' in WGSL, in terms of v: the saved forward value, x or y. */
   derivative: string;
   saved: 'x' | 'y';
+  /**
+   * f'' in WGSL, in terms of the same v (Hessian-vector products' second-order term,
+   * shaders/unary_second_order.wgsl); none for the piecewise-linear ops, whose f'' is zero away from
+   * their kinks, and for the ops that refuse Hessian-vector products.
+   */
+  second?: string;
   /** The op's constants (alpha, beta) from its attributes or inputs; default none. */
   constants?: ConstantReader;
   /** Where the derivative jumps, for the decision margins (src/explain/stability.ts). */
@@ -81,7 +87,7 @@ export const ACTIVATIONS: Record<string, Activation> = {
     kinks: ([low, high]) => [low, high].filter(Number.isFinite),
     fused: ([low, high]) => ({ kind: 'clamp', low, high }),
   },
-  Sigmoid: { versions: [1, 6, 13], formula: '1.0 / (1.0 + exp(-x))', derivative: 'v * (1.0 - v)', saved: 'y' },
+  Sigmoid: { versions: [1, 6, 13], formula: '1.0 / (1.0 + exp(-x))', derivative: 'v * (1.0 - v)', saved: 'y', second: 'v * (1.0 - v) * (1.0 - 2.0 * v)' },
   HardSigmoid: {
     versions: [1, 6],
     formula: 'clamp(P.alpha * x + P.beta, 0.0, 1.0)',
@@ -94,20 +100,21 @@ export const ACTIVATIONS: Record<string, Activation> = {
     versions: [14],
     formula: 'x * clamp(x / 6.0 + 0.5, 0.0, 1.0)',
     derivative: 'clamp(v / 6.0 + 0.5, 0.0, 1.0) + select(0.0, v / 6.0, abs(v) < 3.0)',
+    second: 'select(0.0, 1.0 / 3.0, abs(v) < 3.0)',
     saved: 'x',
     kinks: () => [-3, 3],
     fused: () => ({ kind: 'hardswish' }),
   },
   // tanh(+-10) is already +-1 in float32; the clamp guards drivers whose tanh goes through exp(2x) (inf/inf).
-  Tanh: { versions: [1, 6, 13], formula: 'tanh(clamp(x, -10.0, 10.0))', derivative: '1.0 - v * v', saved: 'y' },
-  Erf: { versions: [9, 13], formula: 'erf(x)', derivative: '1.1283791671 * exp(-v * v)', saved: 'x' },
-  Sqrt: { versions: [1, 6, 13], formula: 'sqrt(x)', derivative: '0.5 / v', saved: 'y' },
+  Tanh: { versions: [1, 6, 13], formula: 'tanh(clamp(x, -10.0, 10.0))', derivative: '1.0 - v * v', saved: 'y', second: '-2.0 * v * (1.0 - v * v)' },
+  Erf: { versions: [9, 13], formula: 'erf(x)', derivative: '1.1283791671 * exp(-v * v)', saved: 'x', second: '-2.2567583342 * v * exp(-v * v)' },
+  Sqrt: { versions: [1, 6, 13], formula: 'sqrt(x)', derivative: '0.5 / v', saved: 'y', second: '-0.25 / (v * v * v)' },
   // sign(0) is 0: the subgradient PyTorch takes at the kink.
   Abs: { versions: [1, 6, 13], formula: 'abs(x)', derivative: 'sign(v)', saved: 'x', kinks: ZERO },
   Neg: { versions: [1, 6, 13], formula: '-x', derivative: '-1.0', saved: 'x' },
-  Exp: { versions: [1, 6, 13], formula: 'exp(x)', derivative: 'v', saved: 'y' },
-  Log: { versions: [1, 6, 13], formula: 'log(x)', derivative: '1.0 / v', saved: 'x' },
-  Reciprocal: { versions: [1, 6, 13], formula: '1.0 / x', derivative: '-v * v', saved: 'y' },
+  Exp: { versions: [1, 6, 13], formula: 'exp(x)', derivative: 'v', saved: 'y', second: 'v' },
+  Log: { versions: [1, 6, 13], formula: 'log(x)', derivative: '1.0 / v', saved: 'x', second: '-1.0 / (v * v)' },
+  Reciprocal: { versions: [1, 6, 13], formula: '1.0 / x', derivative: '-v * v', saved: 'y', second: '2.0 * v * v * v' },
   // Steps: the derivative is 0 wherever it exists, so no gradient reaches past them.
   Ceil: { versions: [1, 6, 13], formula: 'ceil(x)', derivative: '0.0', saved: 'x' },
   Floor: { versions: [1, 6, 13], formula: 'floor(x)', derivative: '0.0', saved: 'x' },
@@ -135,7 +142,7 @@ export const ACTIVATIONS: Record<string, Activation> = {
     constants: attrs(['alpha', SELU_ALPHA], ['gamma', SELU_GAMMA]),
     kinks: ZERO,
   },
-  Softplus: { versions: [1], formula: SOFTPLUS, derivative: '1.0 / (1.0 + exp(-v))', saved: 'x' },
+  Softplus: { versions: [1], formula: SOFTPLUS, derivative: '1.0 / (1.0 + exp(-v))', saved: 'x', second: 'exp(-abs(v)) / ((1.0 + exp(-abs(v))) * (1.0 + exp(-abs(v))))' },
   Softsign: { versions: [1], formula: 'x / (1.0 + abs(x))', derivative: '1.0 / ((1.0 + abs(v)) * (1.0 + abs(v)))', saved: 'x' },
   ThresholdedRelu: {
     versions: [10],
@@ -157,6 +164,8 @@ export const ACTIVATIONS: Record<string, Activation> = {
     versions: [20],
     formula: 'gelu(x, P.alpha)',
     derivative: 'gelu_derivative(v, P.alpha)',
+    // The exact form's (the tangent rule refuses the tanh approximation): phi(x) (2 - x^2).
+    second: '0.3989422804 * exp(-0.5 * v * v) * (2.0 - v * v)',
     saved: 'x',
     constants: geluMode,
   },
@@ -186,7 +195,7 @@ function activationUniforms(ctx: KernelContext<Constants>) {
   return { alpha, beta };
 }
 
-/** The activations whose second derivative is zero away from their kinks: the ones with a tangent rule. */
+/** The activations whose second derivative is zero away from their kinks: exact tangents with no second-order term. */
 const PIECEWISE_LINEAR = new Set(['Relu', 'LeakyRelu', 'Clip', 'HardSigmoid', 'Abs', 'Neg', 'Ceil', 'Floor', 'ThresholdedRelu']);
 
 export const activations: OpDef<Constants> = {
@@ -194,8 +203,25 @@ export const activations: OpDef<Constants> = {
   dataInputs: [0],
 
   tangent(ctx) {
-    if (!PIECEWISE_LINEAR.has(ctx.node.opType)) throw nodeError(ctx.node, `${ctx.node.opType} has a second derivative; Hessian-vector products through it are not implemented yet`);
+    const type = ctx.node.opType;
+    const exact = PIECEWISE_LINEAR.has(type) || (ACTIVATIONS[type].second && !(type === 'Gelu' && ctx.geometry[0] !== 0));
+    if (!exact) throw nodeError(ctx.node, `${type}${type === 'Gelu' ? "'s tanh approximation" : ''} has no second-derivative rule; Hessian-vector products through it are not implemented yet`);
     diagonalTangent(ctx, activations.backward!);
+  },
+
+  secondOrder(ctx) {
+    const act = ACTIVATIONS[ctx.node.opType];
+    const [tangent, dy, dx] = [ctx.tangentInput(0), ctx.firstGradOutput(0), ctx.gradInput(0)];
+    if (!act.second || !tangent || !dy || !dx) return;
+    ctx.dispatch(
+      unarySecondOrderKernel.program({
+        uniforms: activationUniforms(ctx),
+        bindings: { saved: act.saved === 'x' ? ctx.inputs[0]!.ref : ctx.outputs[0].ref, tangent, dy, dx: dx.ref },
+        defines: { SECOND: act.second },
+        accumulate: dx.accumulate,
+        count: elementCount(dy.shape),
+      }),
+    );
   },
   // The op's constants (alpha, beta), read once; bad Clip bounds are rejected at load time.
   geometry: ({ node, opset, constant }) => ACTIVATIONS[node.opType].constants?.(node, opset, constant) ?? [0, 0],

@@ -8,7 +8,7 @@ import { binaryBackwardKernel, binaryKernel, decisionMarginKernel } from '../ker
 import { MAX_RANK } from '../kernels/layout.js';
 import { broadcastShapes, broadcastStrides, copyGradient, mergeDims, nodeError } from './common.js';
 import { FLOAT_TYPES } from './fold.js';
-import type { OpDef } from './types.js';
+import type { OpDef, Operand, TangentContext } from './types.js';
 
 function requireInput(node: Node, shape: Shape | undefined, what = 'input'): Shape {
   if (!shape) throw nodeError(node, `missing ${what}`);
@@ -125,6 +125,20 @@ function broadcastLayout(outShape: Shape, aShape: Shape, bShape: Shape): Broadca
   return { shape, a: strides[0], b: strides[1] };
 }
 
+/** (a b)' = a' b + a b' for two inputs that vary: two products into scratch, then their sum. */
+function productTangent(ctx: TangentContext<{ outShape: Shape; layout: BroadcastLayout }>): void {
+  const [a, b] = ctx.inputs as Operand[];
+  const out = ctx.outputs[0];
+  const terms = [0, 1].map((i) => {
+    const ref = ctx.scratch(out.shape, `tangent term ${i + 1}`);
+    const inputs = i === 0 ? [{ ...a, ref: ctx.tangentInput(0)! }, b] : [a, { ...b, ref: ctx.tangentInput(1)! }];
+    binary.forward({ ...ctx, inputs, outputs: [{ ref, shape: out.shape }] });
+    return { ref, shape: out.shape };
+  });
+  const sum = { ...ctx.node, opType: 'Add' };
+  binary.forward({ ...ctx, node: sum, geometry: { outShape: out.shape, layout: broadcastLayout(out.shape, out.shape, out.shape) }, inputs: terms, outputs: [{ ref: ctx.tangentOutput(0), shape: out.shape }] });
+}
+
 export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
   versions: BINARY_VERSIONS,
   dataInputs: [0, 1],
@@ -180,8 +194,18 @@ export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
     const type = ctx.node.opType;
     if (type === 'Add' || type === 'Sub') return linearTangent(ctx, binary.forward, { linear: [0, 1] });
     if ((type === 'Mul' && varying.length === 1) || (type === 'Div' && varying.join() === '0')) return linearTangent(ctx, binary.forward, { linear: varying });
+    if (type === 'Mul') return productTangent(ctx);
     if (type === 'PRelu' && varying.join() === '0') return diagonalTangent(ctx, binary.backward!);
     throw nodeError(ctx.node, `${type} of ${varying.length === 2 ? 'two inputs that vary with the layer' : 'this input'} has a second derivative; Hessian-vector products through it are not implemented yet`);
+  },
+
+  // A product of two varying inputs: the tangent pass's gradients of a and b gain dy b' and dy a' (Mul's
+  // backward pass with the tangents in place of the inputs, and the first pass's dy).
+  secondOrder(ctx) {
+    const [ta, tb, dy] = [ctx.tangentInput(0), ctx.tangentInput(1), ctx.firstGradOutput(0)];
+    if (ctx.node.opType !== 'Mul' || !ta || !tb || !dy) return;
+    const [a, b] = ctx.inputs;
+    binary.backward!({ ...ctx, inputs: [{ ...a!, ref: ta }, { ...b!, ref: tb }], gradOutput: (i) => (i === 0 ? dy : undefined) });
   },
 
   backward(ctx) {

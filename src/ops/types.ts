@@ -74,6 +74,17 @@ export interface TangentContext<G = unknown> extends KernelContext<G> {
   tangentOutput(i: number): TensorRef;
 }
 
+/**
+ * The tangent backward pass of a Hessian-vector product at a node whose derivative varies with its
+ * inputs: the ordinary backward context of that pass (its gradOutput is the tangent of the gradient),
+ * the first pass's gradient of the outputs, and the inputs' tangents.
+ */
+export interface SecondOrderContext<G = unknown> extends BackwardContext<G> {
+  /** The first backward pass's gradient of output i (undefined where none flowed). */
+  firstGradOutput(i: number): TensorRef | undefined;
+  tangentInput(i: number): TensorRef | undefined;
+}
+
 export interface OpDef<G = unknown> {
   /**
    * The ONNX op types this module runs, each with the versions (ONNX's since-versions, src/ops/versions.ts)
@@ -96,14 +107,21 @@ export interface OpDef<G = unknown> {
   forward(ctx: KernelContext<G>): void;
   backward?(ctx: BackwardContext<G>): void;
   /**
-   * The forward-mode rule, d/de op(x + e x'), of an op whose second derivative is zero away from its
-   * kinks (linear and piecewise-linear ops): for those, back-propagating the tangent of a gradient is
-   * the tangent of back-propagating it, so that a Hessian-vector product is one backward pass of the
-   * score's tangent (src/plan/builder.ts). Ops without one refuse Hessian-vector products through them.
+   * The forward-mode rule, d/de op(x + e x'): with the second-order term below, the tangent backward
+   * pass of a Hessian-vector product is the ordinary backward pass of the score's tangent plus those
+   * terms (src/plan/builder.ts, addHessianVectorProduct). Ops without one refuse Hessian-vector
+   * products through them.
    * src/ops/tangent.ts has the rules' shapes: the forward pass itself on the tangents (linear ops), the
    * backward pass on them (a diagonal Jacobian), a gather at the forward pass's choices (MaxPool).
    */
   tangent?(ctx: TangentContext<G>): void;
+  /**
+   * The second-order term of an op whose derivative varies with its inputs (Sigmoid, a product of two
+   * activations): added to the input gradients of the tangent backward pass, it makes that pass the
+   * exact tangent of the first. An op with a tangent rule and no second-order term must be linear or
+   * piecewise linear in what varies (the tangent rule refuses otherwise).
+   */
+  secondOrder?(ctx: SecondOrderContext<G>): void;
   /** Output 0 is input 0's data under another shape: it shares the buffer and no kernel runs. */
   view?: boolean;
   /** Inputs that carry data rather than shapes or axes; the others never receive gradients. */

@@ -349,6 +349,37 @@ export class PlanBuilder {
     return tangents;
   }
 
+  /**
+   * The exact Hessian-vector product at `layer`, (d^2 y / dA^2) v with v = `direction`, and dy/dA:
+   * forward mode along v to the score (addTangent), the seed and its tangent there (`seeds`, from the
+   * score's tangent: the target's first and second derivatives), the ordinary backward pass of the seed
+   * (keeping each node's output gradient), then the backward pass of the seed's tangent with each node's
+   * second-order term added (OpDef.secondOrder: f''(x) x' dy for an activation, the product rule's
+   * cross terms for a product), which makes it the tangent of the first pass.
+   */
+  addHessianVectorProduct(
+    score: string,
+    layer: string,
+    direction: TensorRef,
+    seeds: (scoreTangent: TensorRef) => { seed: TensorRef; seedTangent: TensorRef },
+  ): { gradient: TensorRef; hvp: TensorRef } {
+    const tangents = this.addTangent(layer, direction, score);
+    const { seed, seedTangent } = seeds(tangents.get(score)!);
+    const first = new Map<string, TensorRef>();
+    const keep = (node: Node, ctx: BackwardContext) => node.outputs.forEach((name, i) => {
+      const g = ctx.gradOutput(i);
+      if (g) first.set(name, g);
+    });
+    const gradient = this.addBackward(score, seed, [layer], { afterNode: keep }).get(layer)!;
+    const secondOrder = (node: Node, ctx: BackwardContext) => opFor(node, this.shaped.graph.opset).secondOrder?.({
+      ...ctx,
+      firstGradOutput: (i) => first.get(node.outputs[i]),
+      tangentInput: (i) => tangents.get(node.inputs[i]),
+    });
+    const hvp = this.addBackward(score, seedTangent, [layer], { afterNode: secondOrder }).get(layer)!;
+    return { gradient, hvp };
+  }
+
   /** Nodes, in graph order, that consume a descendant of `from` and are ancestors of `to`. */
   nodesBetween(from: string[], to: string): Node[] {
     const down = this.descendantsOf(from);

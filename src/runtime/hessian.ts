@@ -1,9 +1,8 @@
 // Exact Hessian-vector products at a layer, H v = d/de grad_A y(A + e v), for researchers and for
 // ShapleyCAM: forward mode from the layer along v to the scores (each op's tangent rule), the target's
-// second derivative there (shaders/hessian_seed.wgsl), then one backward pass of that tangent. The ops
-// between the layer and the score must be linear or piecewise linear (their second derivative is zero
-// away from their kinks), so that back-propagating the tangent is exactly the tangent of the gradient;
-// a path through another op is refused with its name.
+// second derivative there (shaders/hessian_seed.wgsl), then the backward pass of that tangent with each
+// op's second-order term (PlanBuilder.addHessianVectorProduct). A path through an op without those
+// rules is refused with its name.
 import { type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import { HESSIAN_TARGET, type HessianTarget, hessianSeedKernel } from '../kernels/hessian.js';
@@ -65,16 +64,18 @@ export async function hessianVectorProduct(model: Model, input: Tensor, options:
     b.addOutput('scores', scores);
     b.setPhase('backward');
     const direction = options.direction ? b.addInput(DIRECTION, layerShape) : b.value(layer);
-    const tangent = b.addTangent(layer, direction, score).get(score)!;
     const picked = b.addInput(PICKED, [batch, 2]);
-    const seed = b.scratch(scoreShape, 'seed');
-    const seedTangent = b.scratch(scoreShape, 'seed tangent');
-    b.dispatch(
-      hessianSeedKernel.program({ uniforms: { batch, values, mode: HESSIAN_TARGET[target] }, bindings: { scores, tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
-      'target seed and its tangent',
-    );
-    b.addOutput('gradient', b.addBackward(score, seed, [layer]).get(layer)!);
-    b.addOutput('hvp', b.addBackward(score, seedTangent, [layer]).get(layer)!);
+    const { gradient, hvp } = b.addHessianVectorProduct(score, layer, direction, (tangent) => {
+      const seed = b.scratch(scoreShape, 'seed');
+      const seedTangent = b.scratch(scoreShape, 'seed tangent');
+      b.dispatch(
+        hessianSeedKernel.program({ uniforms: { batch, values, mode: HESSIAN_TARGET[target] }, bindings: { scores, tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
+        'target seed and its tangent',
+      );
+      return { seed, seedTangent };
+    });
+    b.addOutput('gradient', gradient);
+    b.addOutput('hvp', hvp);
     return Executable.create(model.gpu, b.build(), model.weights);
   });
   const feeds = new Map<string, ArrayBufferView>([
