@@ -116,8 +116,8 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   const { scores, activations, sides } = addForward(steps, smoothing);
   b.setPhase('backward');
   const { seed, picked } = addTarget(steps, scores);
-  const { gradients, guided, biasGradients } = addGradients(steps, seed);
-  const shapley = methods.some((m) => HESSIAN_METHODS.includes(m)) ? addShapleyWeights(steps, activations, picked) : [];
+  const { gradients, guided, biasGradients, first } = addGradients(steps, seed);
+  const shapley = first ? addShapleyWeights(steps, activations, gradients, first, picked) : [];
   b.setPhase('cam');
   if (biasGradients) {
     const full = addFullGrad(b, { value: b.value(model.inputName), gradient: biasGradients.get(model.inputName)! }, biases!.map((layer) => ({ layer, gradient: biasGradients.get(layer.tensor)! })));
@@ -209,12 +209,15 @@ function addGradients({ b, model, methods, layers, target, inputShape, biases, o
   const { score } = target;
   let gradients: (TensorRef | undefined)[] = layers.map(() => undefined);
   const { layerTensors, all } = backwardTargets({ model, methods, layers, biases });
+  // ShapleyCAM's second passes read this pass's gradients at every node.
+  const first = methods.some((m) => HESSIAN_METHODS.includes(m)) ? new Map<string, TensorRef>() : undefined;
   let biasGradients: Map<string, TensorRef> | undefined;
   if (all.length > 0) {
     const probes = layerTensors.map((tensor) => new MarginProbe(b, batch, b.nodesBetween([tensor], score)));
     const whole = biases && new MarginProbe(b, batch);
     const found = b.addBackward(score, seed, all, {
       afterNode: (node, ctx) => [...probes, ...(whole ? [whole] : [])].forEach((p) => p.visit(node, ctx)),
+      keepGradients: first,
     });
     if (layerTensors.length) gradients = layers.map((l) => found.get(l.tensor)!);
     probes.forEach((p, i) => p.any && outputs.margins(`margins:${i}`, p.margins));
@@ -230,32 +233,40 @@ function addGradients({ b, model, methods, layers, target, inputShape, biases, o
     guided = b.addBackward(score, seed, [input], { guided: true, afterNode: probe.visit }).get(input)!;
     if (probe.any) outputs.margins('guided margins', probe.margins);
   }
-  return { gradients, guided, biasGradients };
+  return { gradients, guided, biasGradients, first };
 }
 
 /**
- * ShapleyCAM's weight source per layer, dy/dA - (d^2 y / dA^2) A / 2: the Hessian-vector product along
- * A (PlanBuilder.addHessianVectorProduct) with the target's second derivative at the score
- * (shaders/hessian_seed.wgsl), as Model.hessianVectorProduct computes it.
+ * ShapleyCAM's weight source per layer, dy/dA - (d^2 y / dA^2) A / 2: forward mode along A to the score,
+ * the target's second derivative there (shaders/hessian_seed.wgsl), and the tangent backward pass
+ * (PlanBuilder.addTangentBackward) over the plan's one ordinary backward pass (`first`, `gradients`),
+ * as Model.hessianVectorProduct computes it.
  */
-function addShapleyWeights({ b, layers, target, inputShape }: Steps, activations: TensorRef[], picked: TensorRef): TensorRef[] {
+function addShapleyWeights(
+  { b, layers, target, inputShape }: Steps,
+  activations: TensorRef[],
+  gradients: (TensorRef | undefined)[],
+  first: Map<string, TensorRef>,
+  picked: TensorRef,
+): TensorRef[] {
   const [batch] = inputShape;
   const { score, values } = target;
   const mode = HESSIAN_TARGET_OF[target.kind];
   if (mode === undefined) throw new UserError(`ShapleyCAM's second derivatives are implemented for the targets ${Object.keys(HESSIAN_TARGET_OF).join(', ')}, not ${target.kind}`);
   return layers.map((layer, i) => {
     const label = `ShapleyCAM at ${layer.tensor}`;
-    const { gradient, hvp } = b.addHessianVectorProduct(score, layer.tensor, activations[i], (tangent) => {
-      const seed = b.scratch(tangent.shape, `${label}: seed`);
-      const seedTangent = b.scratch(tangent.shape, `${label}: seed tangent`);
-      b.dispatch(
-        hessianSeedKernel.program({ uniforms: { batch, values, mode }, bindings: { scores: b.value(score), tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
-        `${label}: target's second derivative`,
-      );
-      return { seed, seedTangent };
-    });
+    const tangents = b.addTangent(layer.tensor, activations[i], score);
+    const tangent = tangents.get(score)!;
+    // The kernel writes the seed too; the plan's target kernel made the one the first pass used.
+    const seed = b.scratch(tangent.shape, `${label}: seed`);
+    const seedTangent = b.scratch(tangent.shape, `${label}: seed tangent`);
+    b.dispatch(
+      hessianSeedKernel.program({ uniforms: { batch, values, mode }, bindings: { scores: b.value(score), tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
+      `${label}: target's second derivative`,
+    );
+    const hvp = b.addTangentBackward(score, layer.tensor, seedTangent, tangents, first);
     const weights = b.scratch(hvp.shape, `${label}: weights`);
-    b.dispatch(shapleyWeightsKernel.program({ uniforms: {}, bindings: { gradient, hvp, weights }, count: elementCount(hvp.shape) }), `${label}: weights`);
+    b.dispatch(shapleyWeightsKernel.program({ uniforms: {}, bindings: { gradient: gradients[i]!, hvp, weights }, count: elementCount(hvp.shape) }), `${label}: weights`);
     return weights;
   });
 }

@@ -109,7 +109,7 @@ export interface OpDef<G = unknown> {
   /**
    * The forward-mode rule, d/de op(x + e x'): with the second-order term below, the tangent backward
    * pass of a Hessian-vector product is the ordinary backward pass of the score's tangent plus those
-   * terms (src/plan/builder.ts, addHessianVectorProduct). Ops without one refuse Hessian-vector
+   * terms (src/plan/builder.ts, addTangentBackward). Ops without one refuse Hessian-vector
    * products through them.
    * src/ops/tangent.ts has the rules' shapes: the forward pass itself on the tangents (linear ops), the
    * backward pass on them (a diagonal Jacobian), a gather at the forward pass's choices (MaxPool).

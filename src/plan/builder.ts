@@ -256,13 +256,14 @@ export class PlanBuilder {
    * nodes that lie on a path between them only. Returns the gradient tensor of every target.
    * `afterNode` sees each node once its backward programs are emitted, while its output gradient is
    * still alive (the explainer measures decision margins there); `guided` asks every ReLU for the
-   * guided back-propagation rule.
+   * guided back-propagation rule; `keepGradients` receives the gradient of every node output the pass
+   * reaches (what a Hessian-vector product's second pass reads, addTangentBackward).
    */
   addBackward(
     scoreName: string,
     seed: TensorRef,
     targets: string[],
-    options: { afterNode?: (node: Node, ctx: BackwardContext) => void; guided?: boolean } = {},
+    options: { afterNode?: (node: Node, ctx: BackwardContext) => void; guided?: boolean; keepGradients?: Map<string, TensorRef> } = {},
   ): Map<string, TensorRef> {
     if (!this.declaredBackward.has(backwardKey(scoreName, targets))) {
       throw new Error(`PlanBuilder: addBackward from "${scoreName}" was not announced with keepBackward() before the forward pass`);
@@ -303,6 +304,10 @@ export class PlanBuilder {
         },
       };
       if (node.outputs.some((_, i) => ctx.gradOutput(i))) {
+        node.outputs.forEach((name, i) => {
+          const g = ctx.gradOutput(i);
+          if (g) options.keepGradients?.set(name, g);
+        });
         op.backward(ctx);
         options.afterNode?.(node, ctx);
       }
@@ -350,34 +355,19 @@ export class PlanBuilder {
   }
 
   /**
-   * The exact Hessian-vector product at `layer`, (d^2 y / dA^2) v with v = `direction`, and dy/dA:
-   * forward mode along v to the score (addTangent), the seed and its tangent there (`seeds`, from the
-   * score's tangent: the target's first and second derivatives), the ordinary backward pass of the seed
-   * (keeping each node's output gradient), then the backward pass of the seed's tangent with each node's
+   * The second backward pass of a Hessian-vector product at `layer`: back-propagates `seedTangent` (the
+   * tangent of the score's seed along the direction whose `tangents` addTangent gave) with each node's
    * second-order term added (OpDef.secondOrder: f''(x) x' dy for an activation, the product rule's
-   * cross terms for a product), which makes it the tangent of the first pass.
+   * cross terms for a product), which makes it the tangent of the first backward pass, whose output
+   * gradients `first` holds (addBackward's keepGradients). Returns (d^2 y / dA^2) v.
    */
-  addHessianVectorProduct(
-    score: string,
-    layer: string,
-    direction: TensorRef,
-    seeds: (scoreTangent: TensorRef) => { seed: TensorRef; seedTangent: TensorRef },
-  ): { gradient: TensorRef; hvp: TensorRef } {
-    const tangents = this.addTangent(layer, direction, score);
-    const { seed, seedTangent } = seeds(tangents.get(score)!);
-    const first = new Map<string, TensorRef>();
-    const keep = (node: Node, ctx: BackwardContext) => node.outputs.forEach((name, i) => {
-      const g = ctx.gradOutput(i);
-      if (g) first.set(name, g);
-    });
-    const gradient = this.addBackward(score, seed, [layer], { afterNode: keep }).get(layer)!;
+  addTangentBackward(score: string, layer: string, seedTangent: TensorRef, tangents: Map<string, TensorRef>, first: Map<string, TensorRef>): TensorRef {
     const secondOrder = (node: Node, ctx: BackwardContext) => opFor(node, this.shaped.graph.opset).secondOrder?.({
       ...ctx,
       firstGradOutput: (i) => first.get(node.outputs[i]),
       tangentInput: (i) => tangents.get(node.inputs[i]),
     });
-    const hvp = this.addBackward(score, seedTangent, [layer], { afterNode: secondOrder }).get(layer)!;
-    return { gradient, hvp };
+    return this.addBackward(score, seedTangent, [layer], { afterNode: secondOrder }).get(layer)!;
   }
 
   /** Nodes, in graph order, that consume a descendant of `from` and are ancestors of `to`. */

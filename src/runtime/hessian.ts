@@ -1,11 +1,12 @@
 // Exact Hessian-vector products at a layer, H v = d/de grad_A y(A + e v), for researchers and for
 // ShapleyCAM: forward mode from the layer along v to the scores (each op's tangent rule), the target's
-// second derivative there (shaders/hessian_seed.wgsl), then the backward pass of that tangent with each
-// op's second-order term (PlanBuilder.addHessianVectorProduct). A path through an op without those
-// rules is refused with its name.
+// second derivative there (shaders/hessian_seed.wgsl), the ordinary backward pass of the seed, then the
+// backward pass of the seed's tangent with each op's second-order term (PlanBuilder.addTangentBackward).
+// A path through an op without those rules is refused with its name.
 import { type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import { HESSIAN_TARGET, type HessianTarget, hessianSeedKernel } from '../kernels/hessian.js';
+import type { TensorRef } from '../kernels/program.js';
 import { PlanBuilder } from '../plan/builder.js';
 import { Executable } from '../plan/executable.js';
 import { checkFinite, firstNonFinite } from './finite.js';
@@ -64,18 +65,17 @@ export async function hessianVectorProduct(model: Model, input: Tensor, options:
     b.addOutput('scores', scores);
     b.setPhase('backward');
     const direction = options.direction ? b.addInput(DIRECTION, layerShape) : b.value(layer);
+    const tangents = b.addTangent(layer, direction, score);
     const picked = b.addInput(PICKED, [batch, 2]);
-    const { gradient, hvp } = b.addHessianVectorProduct(score, layer, direction, (tangent) => {
-      const seed = b.scratch(scoreShape, 'seed');
-      const seedTangent = b.scratch(scoreShape, 'seed tangent');
-      b.dispatch(
-        hessianSeedKernel.program({ uniforms: { batch, values, mode: HESSIAN_TARGET[target] }, bindings: { scores, tangent, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
-        'target seed and its tangent',
-      );
-      return { seed, seedTangent };
-    });
-    b.addOutput('gradient', gradient);
-    b.addOutput('hvp', hvp);
+    const seed = b.scratch(scoreShape, 'seed');
+    const seedTangent = b.scratch(scoreShape, 'seed tangent');
+    b.dispatch(
+      hessianSeedKernel.program({ uniforms: { batch, values, mode: HESSIAN_TARGET[target] }, bindings: { scores, tangent: tangents.get(score)!, picked, seed, seed_tangent: seedTangent }, count: batch * values }),
+      'target seed and its tangent',
+    );
+    const first = new Map<string, TensorRef>();
+    b.addOutput('gradient', b.addBackward(score, seed, [layer], { keepGradients: first }).get(layer)!);
+    b.addOutput('hvp', b.addTangentBackward(score, layer, seedTangent, tangents, first));
     return Executable.create(model.gpu, b.build(), model.weights);
   });
   const feeds = new Map<string, ArrayBufferView>([
