@@ -14,9 +14,13 @@ export const MAX_EIGEN_DIM = 2048;
 
 /** The coarse map [batch, positions] of the projection of `values` (the gradient needed for all but the activations). */
 export function addEigenProjection(b: PlanBuilder, values: EigenValues, activations: TensorRef, gradient: TensorRef | undefined, layout: LayerLayout, label: string): TensorRef {
+  return addCentredProjection(b, addCentred(b, values, activations, gradient, layout, label), label);
+}
+
+/** The layer's values (A, or a product with the gradient), each channel centred: [batch, channels, plane]. */
+function addCentred(b: PlanBuilder, values: EigenValues, activations: TensorRef, gradient: TensorRef | undefined, layout: LayerLayout, label: string): TensorRef {
   const { batch, channels } = layout;
   const plane = positionsOf(layout);
-  checkEigenSize(channels, plane, label);
   const centred = b.scratch([batch, channels, plane], `${label}: centred values`);
   b.dispatch(
     eigenKernels.centre.program({
@@ -26,7 +30,7 @@ export function addEigenProjection(b: PlanBuilder, values: EigenValues, activati
     }),
     `${label}: centre`,
   );
-  return addCentredProjection(b, centred, label);
+  return centred;
 }
 
 function checkEigenSize(channels: number, plane: number, label: string): void {
@@ -59,15 +63,7 @@ export function addKernelProjection(b: PlanBuilder, activations: TensorRef, layo
   const { batch, channels } = layout;
   const plane = positionsOf(layout);
   if (plane > MAX_EIGEN_DIM) throw new UserError(`${label}: the layer's ${plane} positions need a ${plane}x${plane} kernel matrix; at most ${MAX_EIGEN_DIM}`);
-  const centred = b.scratch([batch, channels, plane], `${label}: centred values`);
-  b.dispatch(
-    eigenKernels.centre.program({
-      uniforms: { channels, plane, product: EIGEN_VALUES.activations, ...layoutUniforms(layout) },
-      bindings: { activations, gradient: activations, centred },
-      count: batch * channels,
-    }),
-    `${label}: centre`,
-  );
+  const centred = addCentred(b, 'activations', activations, undefined, layout, label);
   const uniforms = { batch, channels, plane, dim: plane, over_channels: 1 };
   const kernelUniforms = { ...uniforms, gamma: 1 / channels, coef0: KPCA_COEF0 };
   const square = batch * plane * plane;

@@ -191,15 +191,17 @@ export class Explainer {
     if (options.smoothAug) {
       const perturbing = methods.filter((m) => PERTURBATION_METHODS.includes(m));
       if (perturbing.length) throw new UserError(`--smooth-aug is not implemented for ${perturbing.join(', ')}`);
-      if (options.profile) throw new UserError('profiling times one plain pass; leave out --smooth-aug');
-      if (!isClassTarget(target)) throw new UserError(`--smooth-aug explains the class logit; --target ${target!.kind} is not implemented with it`);
     }
     if (options.smooth) {
       checkSmoothOptions(options.smooth);
       const unsmoothable = methods.filter((m) => NO_GRADIENT.includes(m));
       if (unsmoothable.length) throw new UserError(`SmoothGrad averages gradients; ${unsmoothable.join(', ')} ${unsmoothable.length === 1 ? 'uses' : 'use'} none`);
-      if (options.profile) throw new UserError('profiling times one plain pass; leave out SmoothGrad');
-      if (!isClassTarget(target)) throw new UserError(`SmoothGrad explains the class logit; --target ${target!.kind} is not implemented with it`);
+    }
+    // Both smoothings run batches of copies of the clean images, for their class.
+    const smoothing = options.smooth ? 'SmoothGrad' : options.smoothAug ? '--smooth-aug' : undefined;
+    if (smoothing) {
+      if (options.profile) throw new UserError(`profiling times one plain pass; leave out ${smoothing}`);
+      if (!isClassTarget(target)) throw new UserError(`${smoothing} explains the class logit; --target ${target!.kind} is not implemented with it`);
     }
     if (!isClassTarget(target) && target!.kind !== 'raw') {
       const classOnly = methods.filter((m) => m === 'cam' || PERTURBATION_METHODS.includes(m));

@@ -3,7 +3,7 @@
 // each channel scaled to [0, 1], summed over channels, resized to the input and added
 // (shaders/fullgrad_*.wgsl). The layers are the ONNX graph's: a BatchNormalization that an exporter
 // folded into its conv is that conv's bias, which for a bias-free conv (the usual case) is the same term.
-import { type Constant, type Shape, upstreamTensors } from '../graph/ir.js';
+import { type Constant, elementCount, type Shape, upstreamTensors } from '../graph/ir.js';
 import type { ShapedGraph } from '../ops/infer.js';
 import { fullGradKernels } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
@@ -58,7 +58,7 @@ export function addFullGrad(
 ): { map: TensorRef; normalized: TensorRef } {
   const inputShape = input.value.shape;
   const [batch, , ...spatial] = inputShape;
-  const pixels = spatial.reduce((a, v) => a * v, 1);
+  const pixels = elementCount(spatial);
   const map = b.scratch([batch, pixels], 'FullGrad: map');
   addTerm(b, { gradient: input.gradient, factor: input.value, perChannel: false }, map, 'FullGrad: input term');
   for (const { layer, gradient } of layers) {
@@ -74,7 +74,7 @@ export function addFullGrad(
   return { map, normalized };
 }
 
-const positions = (shape: Shape) => shape.slice(2).reduce((a, v) => a * v, 1);
+const positions = (shape: Shape) => elementCount(shape.slice(2));
 
 /** A term's scaled channel sum, written into `out` [batch, positions]. */
 function addTerm(b: PlanBuilder, term: Term, out: TensorRef, label: string): void {

@@ -11,6 +11,10 @@ import type { BackwardContext, KernelContext, Operand, TangentContext } from './
 
 const zeros = (shape: Shape) => ({ dtype: 'float32' as const, shape, data: new Float32Array(elementCount(shape)) });
 
+/** A rule's refusal of an input it takes as a constant parameter that varies with the layer. */
+const varyingParameter = (ctx: TangentContext, i: number) =>
+  nodeError(ctx.node, `input ${i} varies with the layer; ${ctx.node.opType}'s Hessian-vector products are implemented for a constant one`);
+
 /**
  * The forward pass on the tangents: `linear` inputs take their tangents (zeros where they have none),
  * `additive` ones are dropped (an optional bias) or zeroed; every other input is a parameter the op is
@@ -21,7 +25,7 @@ export function linearTangent<G>(ctx: TangentContext<G>, forward: (c: KernelCont
     if (!operand) return undefined;
     const tangent = ctx.tangentInput(i);
     if (inputs.linear.includes(i)) return { ref: tangent ?? ctx.constant(zeros(operand.shape), 'zero tangent'), shape: operand.shape };
-    if (tangent) throw nodeError(ctx.node, `input ${i} varies with the layer; ${ctx.node.opType}'s Hessian-vector products are implemented for a constant one`);
+    if (tangent) throw varyingParameter(ctx, i);
     if (inputs.optional?.includes(i)) return undefined;
     if (inputs.additive?.includes(i)) {
       const zero = zeros(operand.shape);
@@ -35,7 +39,7 @@ export function linearTangent<G>(ctx: TangentContext<G>, forward: (c: KernelCont
 /** The backward pass of input 0 applied to its tangent: f'(x) x' for an op with a diagonal Jacobian. */
 export function diagonalTangent<G>(ctx: TangentContext<G>, backward: (c: BackwardContext<G>) => void): void {
   ctx.inputs.forEach((_, i) => {
-    if (i > 0 && ctx.tangentInput(i)) throw nodeError(ctx.node, `input ${i} varies with the layer; ${ctx.node.opType}'s Hessian-vector products are implemented for a constant one`);
+    if (i > 0 && ctx.tangentInput(i)) throw varyingParameter(ctx, i);
   });
   const tangent = ctx.tangentInput(0);
   if (!tangent) throw new Error(`${ctx.node.opType} node "${ctx.node.name}": a tangent rule called without a tangent`);
