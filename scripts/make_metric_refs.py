@@ -43,6 +43,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from counter_random import normal_draw, pcg_hash
+
 OUT = Path(__file__).resolve().parent.parent / "test" / "fixtures" / "metrics"
 N, C, H, W = 3, 3, 12, 10
 CLASSES = 5
@@ -180,19 +182,6 @@ def localization(m, boxes, tolerance):
 ROAD_PERCENTILES = [10, 20, 30, 40, 50, 60, 70, 80, 90]
 ROAD_NOISE = 0.01
 ROAD_SEED = 5
-M32 = 0xFFFFFFFF
-
-
-def pcg_hash(x):
-    state = (x * 747796405 + 2891336453) & M32
-    word = (((state >> ((state >> 28) + 4)) ^ state) * 277803737) & M32
-    return ((word >> 22) ^ word) & M32
-
-
-def normal_draw(seed, stream, i):
-    def unit(counter):
-        return ((pcg_hash(pcg_hash(pcg_hash(seed) ^ stream) ^ counter) >> 8) + 1) / 2.0 ** 24
-    return math.sqrt(-2 * math.log(unit(2 * i))) * math.cos(2 * math.pi * unit(2 * i + 1))
 
 
 def impute(image, removed, n, pixels, kind):

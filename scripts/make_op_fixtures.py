@@ -37,6 +37,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from onnx import TensorProto, helper, numpy_helper
 
+from counter_random import unit_draw
+
 warnings.filterwarnings("ignore")
 torch.set_num_threads(1)
 torch.use_deterministic_algorithms(True)
@@ -1614,6 +1616,76 @@ def aug_smooth_gradcam(model, cam_attr, x, classes):
     return torch.stack(raws).mean(0), torch.stack(normalized).mean(0)
 
 
+# Deep Feature Factorization (src/explain/dff.ts): concepts per image, multiplicative-update steps,
+# and the seed of the starting factors (shaders/dff_init.wgsl).
+DFF_COMPONENTS = 5
+DFF_ITERATIONS = 200
+DFF_SEED = 7
+DFF_EPSILON = np.float32(np.finfo(np.float32).eps)
+# The nets whose layer feeds global average pooling -> one Linear `fc` that makes the logits: the head
+# that scores the concepts (pytorch-grad-cam's computation_on_concepts=model.fc).
+DFF_NETS = ("resnet_like", "shufflenet_like")
+
+
+def dff_reference(A, fc, classes, dtype=np.float64):
+    """DFF per image, as pytorch-grad-cam's dff() computes it with scikit-learn's NMF replaced by Lee and
+    Seung's multiplicative updates (Frobenius norm, W then H, eps = float32's epsilon) from the engine's
+    start: every entry sqrt(mean(X) / K) times a counter-based uniform draw (W: stream 0, counter
+    c * K + k; H: stream 1, counter k * plane + p). X is the layer [C, positions] less each channel's
+    minimum; the concepts W + minima go through fc. Returns per image: H [K, h, w], scores [K, classes],
+    the chosen concept (fc's highest score for the class), the relative lead of its score over the
+    runner-up's, and |X - W H| / |X|. In `dtype` throughout (float32: how far a float32 engine lands)."""
+    K = DFF_COMPONENTS
+    weight, bias = fc.weight.detach().double().numpy(), fc.bias.detach().double().numpy()
+    out = []
+    for a, c in zip(A.numpy(), classes):
+        C, h, w = a.shape
+        X = a.reshape(C, -1).astype(dtype)
+        P = X.shape[1]
+        offset = X.min(1)
+        X = X - offset[:, None]
+        scale = np.sqrt(X.mean() / K)
+        W = np.array([[scale * unit_draw(DFF_SEED, 0, i * K + k) for k in range(K)] for i in range(C)], dtype)
+        H = np.array([[scale * unit_draw(DFF_SEED, 1, k * P + p) for p in range(P)] for k in range(K)], dtype)
+        eps = dtype(DFF_EPSILON)
+        for _ in range(DFF_ITERATIONS):
+            W = W * (X @ H.T) / (W @ (H @ H.T) + eps)
+            H = H * (W.T @ X) / ((W.T @ W) @ H + eps)
+        scores = (weight @ (W.astype(np.float64) + offset[:, None]) + bias[:, None]).T
+        column = scores[:, c]
+        chosen = int(column.argmax())
+        runner_up = max((column[k] for k in range(K) if k != chosen), default=column[chosen])
+        error = np.linalg.norm(X - W @ H) / np.linalg.norm(X)
+        out.append({"H": torch.from_numpy(H.astype(np.float64).reshape(K, h, w)), "scores": scores, "chosen": chosen,
+                    "lead": float((column[chosen] - runner_up) / np.abs(column).max()), "error": float(error)})
+    return out
+
+
+def write_dff(d, name, net, a, a32, classes, x):
+    """DFF's float64 references for a net with a GAP -> fc head: the chosen concept's raw map, every
+    concept's normalized map, their scores, and per image the choice, its lead and the relative error;
+    also how far the same steps in float32 land (maps and error)."""
+    if name not in DFF_NETS:
+        return None
+    ref, ref32 = dff_reference(a, net.fc, classes), dff_reference(a32, net.fc, classes, np.float32)
+    concepts = torch.stack([resize_map(r["H"], x) for r in ref])
+    flat = concepts.flatten(2)
+    lo, hi = flat.min(-1)[0][..., None, None], flat.max(-1)[0][..., None, None]
+    np.save(d / "dff_concepts.npy", ((concepts - lo) / (hi - lo)).numpy())
+    np.save(d / "dff_raw.npy", torch.stack([concepts[n, r["chosen"]] for n, r in enumerate(ref)]).numpy())
+    np.save(d / "dff_scores.npy", np.stack([r["scores"] for r in ref]))
+    chosen_maps = lambda rs: torch.stack([resize_map(r["H"][r["chosen"]][None], x)[0] for r in rs])
+    raw = chosen_maps(ref)
+    meta = {"components": DFF_COMPONENTS, "iterations": DFF_ITERATIONS, "chosen": [r["chosen"] for r in ref],
+            "lead": [r["lead"] for r in ref], "reconstruction_error": [r["error"] for r in ref],
+            "float32_map_rel_err": float((chosen_maps(ref32) - raw).abs().max() / raw.abs().max()),
+            "float32_reconstruction_error_diff": max(abs(r["error"] - q["error"]) for r, q in zip(ref, ref32))}
+    assert [r["chosen"] for r in ref32] == meta["chosen"], (name, "float32 chooses another concept")
+    print(f"   dff: chosen {meta['chosen']} lead {min(meta['lead']):.2g} error {meta['reconstruction_error']} "
+          f"float32 map {meta['float32_map_rel_err']:.1e}")
+    return meta
+
+
 def family_maps(model, cam_attr, x, A, dA, classes):
     """The raw maps [N, H, W] of the methods beyond the gradient-weighted ones, by their definitions."""
     eig, eig_ratio = eigen_projection(A)
@@ -1799,6 +1871,10 @@ def build_net(name, opset):
     for method, ref in family.items():
         np.save(d / f"{method}_raw.npy", ref.numpy())
     np.save(d / "guided_raw.npy", guided.numpy())
+    dff = write_dff(d, name, net, a, f32[1], classes, x64)
+    if dff:
+        meta["dff"] = dff
+        write_meta(d, meta)
     hvp = write_hvp(d, name, net.cam, m64, m32, x, classes)
     if hvp:
         for case in hvp:

@@ -3,7 +3,7 @@
 //   h(x) = PCG's output hash of x (O'Neill 2014; Jarzynski & Olano 2020),
 //   u = (h(h(h(seed) ^ stream) ^ 2 i + s) >> 8 + 1) / 2^24 for s = 0, 1, in (0, 1],
 //   z = sqrt(-2 ln u_0) cos(2 pi u_1) (Box-Muller), a standard normal draw.
-// The tests draw the same numbers in float64 (test/gradcam.test.ts, scripts/make_metric_refs.py).
+// The tests draw the same numbers in float64 (test/support/random.ts, scripts/counter_random.py).
 
 fn pcg_hash(x: u32) -> u32 {
   let state = x * 747796405u + 2891336453u;

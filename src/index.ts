@@ -2,7 +2,7 @@
 export { createGpuContext, describeAdapter, type AdapterSummary, type GpuContext } from './gpu/context.js';
 export { Model, type Tensor } from './runtime/model.js';
 export type { HessianOptions, HessianResult } from './runtime/hessian.js';
-export { Explainer, METHODS, type ExplainOptions, type Explanation, type Method } from './explain/explainer.js';
+export { Explainer, METHODS, type ExplainOptions, type Concepts, type Explanation, type Method } from './explain/explainer.js';
 export type { LayerInfo } from './explain/layers.js';
 export { LAYOUTS, type LayerLayout, type LayoutName } from './explain/layout.js';
 export { TARGETS, type Target, type TargetKind } from './explain/targets.js';

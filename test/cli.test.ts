@@ -98,6 +98,19 @@ describe('gradcam CLI', () => {
     expect(readFileSync(join(dir, 'rgb.overlay.png')).subarray(1, 4).toString()).toBe('PNG');
   });
 
+  it('explain --method dff lists each concept\'s top classes and the reconstruction error', async () => {
+    const r = await run('explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'dff', '--concepts', '3', '--json');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    const concepts = JSON.parse(r.stdout).images.map((i: { concepts: { chosen: number; reconstruction_error: number; top_classes: { probability: number }[][] } }) => i.concepts);
+    for (const c of concepts) {
+      expect(c.top_classes).toHaveLength(3);
+      expect(c.chosen).toBeLessThan(3);
+      expect(c.reconstruction_error).toBeGreaterThan(0);
+      for (const top of c.top_classes) expect(top[0].probability).toBeGreaterThanOrEqual(top[1].probability);
+    }
+  });
+
   it('explain --profile times every dispatch and writes them as JSON, the same map as without', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
     const args = ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '3'];
@@ -347,6 +360,7 @@ describe('gradcam CLI', () => {
     ['a boxes file without the image', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--boxes', join(FIXTURES, 'metrics', 'float32.json')], /no box for image "x0-0"/],
     ['a missing boxes file', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--boxes', '/nonexistent.json'], /--boxes \/nonexistent.json: no such file/],
     ['a negative ROAD noise', ['evaluate', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--metric', 'road', '--road-noise', '-1'], /ROAD's noise must be a number >= 0, got -1/],
+    ['--concepts without dff', ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--concepts', '3'], /--concepts goes with --method dff/],
     ['a head CAM cannot use', ['explain', '--model', join(FIXTURES, 'nets', 'alexnet_like_opset13', 'model.onnx'), '--input', join(net, 'x0.npy'), '--method', 'cam'], /cam needs/],
   ];
   for (const [what, argv, message] of bad) {

@@ -1,6 +1,6 @@
 // `gradcam explain`: Grad-CAM (or another method of its family) maps for each input image.
 import { writeFileSync } from 'node:fs';
-import { type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
+import { type Concepts, type Explanation, Explainer, METHOD_HELP, METHODS, type Method } from '../explain/explainer.js';
 import { LAYOUT_HELP } from '../explain/layout.js';
 import { TARGET_HELP } from '../explain/targets.js';
 import { layoutOptions, TARGET_FLAGS, targetOptions } from './targets.js';
@@ -25,7 +25,7 @@ import { loadLabels, withModel } from './session.js';
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
                 [--method M] [--layout L [--grid HxW]]
                 [--target T [--mask F | --concept V.npy | --index I | --box X1,Y1,X2,Y2 [--format F]]]
-                [--smooth N [--noise S] [--seed K] | --smooth-aug] [--smooth-eigen] [--batch N] [--out DIR] [--npy FILE] [--json]
+                [--smooth N [--noise S] [--seed K] | --smooth-aug] [--smooth-eigen] [--concepts K] [--batch N] [--out DIR] [--npy FILE] [--json]
 gradcam explain --model M.onnx --images DIR --out DIR [--batch N] [--resume] [--save-npy] [...]
   Explains each image's class score with a heatmap over the input.
 ${INPUT_HELP}
@@ -72,6 +72,8 @@ ${Object.entries(METHOD_HELP).map(([name, what]) => `                         ${
   --smooth-aug         pytorch-grad-cam's aug_smooth: the mean of the maps of six copies of each image
                        (mirrored or not, x 0.9, 1, 1.1), each mirrored back; the heatmap is the mean
                        of the copies' normalized maps
+  --concepts K         dff: concepts per image (default 5); the summary lists each concept's two
+                       top classes (softmax of the head's scores) and the reconstruction error
   --smooth-eigen       pytorch-grad-cam's eigen_smooth: the first principal component of the
                        channels' terms (alpha_k A_k, or LayerCAM's relu(g) A ...) instead of their sum
   --batch N            scorecam, ablationcam, --smooth, --smooth-aug: copies per forward pass
@@ -102,6 +104,7 @@ examples:
   gradcam explain --model resnet50.onnx --image cat.jpg --smooth 25 --noise 0.15 --out maps/
   gradcam explain --model resnet50.onnx --image cat.jpg --method layercam --smooth-eigen --out maps/
   gradcam explain --model resnet50.onnx --image cat.jpg --smooth-aug --out maps/
+  gradcam explain --model resnet50.onnx --image cat.jpg --method dff --concepts 8 --labels imagenet.txt
   gradcam explain --model resnet50.onnx --images val/ --out maps/ --shard 3/16 --resume
   gradcam explain --model vit.onnx --image cat.jpg --layout tokens --target softmax --out maps/
   gradcam explain --model swin.onnx --image cat.jpg --layout channels-last --out maps/
@@ -124,6 +127,7 @@ export async function explain(argv: string[]): Promise<void> {
       seed: { type: 'string' },
       'smooth-eigen': { type: 'boolean' },
       'smooth-aug': { type: 'boolean' },
+      concepts: { type: 'string' },
       images: { type: 'string' },
       resume: { type: 'boolean' },
       'save-npy': { type: 'boolean' },
@@ -166,7 +170,7 @@ export async function explain(argv: string[]): Promise<void> {
       const reading = layoutOptions(values);
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(input.tensor.shape, output, reading).layers.map((l) => l.tensor));
       const options = {
-        methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), smoothAug: Boolean(values['smooth-aug']), ...reading, target: targetOptions(values, method),
+        methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), smoothAug: Boolean(values['smooth-aug']), concepts: conceptCount(values, method), ...reading, target: targetOptions(values, method),
         batch: positiveInt(values.batch as string | undefined, '--batch'), onProgress: lateProgress(),
       };
       const profilePath = values.profile as string | undefined;
@@ -218,7 +222,7 @@ async function explainImages(modelPath: string, method: Method, classes: number[
       const shape = [1, 3, ...cropSize(preprocess)];
       const reading = layoutOptions(values);
       const layers = layerList(values.layer as string | undefined, () => explainer.layers(shape, output, reading).layers.map((l) => l.tensor));
-      const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), smoothAug: Boolean(values['smooth-aug']), ...reading };
+      const explain = { methods: [method], layers, classes, output, smooth: smoothOptions(values), smoothEigen: Boolean(values['smooth-eigen']), smoothAug: Boolean(values['smooth-aug']), concepts: conceptCount(values, method), ...reading };
       if (process.env[BATCH_WORKER] && process.send) {
         await serveBatches(explainer, { dir, out, preprocess, saveNpy: Boolean(values['save-npy']), labels, explain, writeImages, fileTag: fileSafe });
         return;
@@ -284,6 +288,13 @@ function smoothOptions(values: Record<string, unknown>): SmoothOptions | undefin
   return { samples, noise, seed };
 }
 
+/** --concepts K: DFF's only. */
+function conceptCount(values: Record<string, unknown>, method: Method): number | undefined {
+  const concepts = positiveInt(values.concepts as string | undefined, '--concepts');
+  if (concepts !== undefined && method !== 'dff') throw new UserError('--concepts goes with --method dff');
+  return concepts;
+}
+
 /** Smilkov et al. found 10-20% of the input range best for SmoothGrad. */
 const DEFAULT_NOISE = 0.15;
 
@@ -325,6 +336,7 @@ function report(input: ModelInput, written: { result: Explanation; files: string
       class_margin: result.stability.classMargin[n],
       stable: result.stability.stable[n],
       files: files[n] ?? [],
+      ...(result.concepts && { concepts: conceptsOf(result.concepts, n, labels) }),
     }));
   const reports = written.map((w) => ({ layer: w.result.layer, images: imagesOf(w) }));
   for (const { layer, images } of reports) {
@@ -359,10 +371,32 @@ function report(input: ModelInput, written: { result: Explanation; files: string
     for (const i of images) {
       const what = i.label ? `${i.class} (${i.label})` : `${i.class}`;
       console.log(`${i.image}: class ${what}, score ${i.score.toFixed(4)}${i.files.length ? ` -> ${i.files.join(', ')}` : ''}`);
+      if (i.concepts) {
+        const c = i.concepts;
+        console.log(`  concepts (reconstruction error ${c.reconstruction_error.toFixed(4)}; the map is concept ${c.chosen}'s):`);
+        c.top_classes.forEach((top, k) => console.log(`    ${k}: ${top.map((t) => `${t.label ?? t.class} ${t.probability.toFixed(3)}`).join(', ')}`));
+      }
     }
   }
   const phases = [['forward', t.forwardMs], ['backward', t.backwardMs], ['cam', t.camMs], ['perturbed passes', t.perturbationMs]].filter(([, v]) => v !== undefined);
   console.log(`time: ${phases.map(([k, v]) => `${k} ${(v as number).toFixed(2)} ms`).join(', ')}${phases.length ? ', ' : ''}total ${t.wallMs.toFixed(1)} ms`);
+}
+
+/** The classes each concept votes for: per concept the top ones by softmax of the head's scores, as pytorch-grad-cam labels them. */
+const CONCEPT_TOP_CLASSES = 2;
+
+function conceptsOf(concepts: Concepts, n: number, labels: string[] | undefined) {
+  const [, components, classes] = concepts.scores.shape;
+  const top_classes = Array.from({ length: components }, (_, k) => {
+    const row = Array.from(concepts.scores.data.subarray((n * components + k) * classes, (n * components + k + 1) * classes));
+    const max = Math.max(...row);
+    const total = row.reduce((sum, v) => sum + Math.exp(v - max), 0);
+    return row
+      .map((v, c) => ({ class: c, label: labels?.[c] ?? null, probability: Math.exp(v - max) / total }))
+      .sort((a, b) => b.probability - a.probability)
+      .slice(0, CONCEPT_TOP_CLASSES);
+  });
+  return { chosen: concepts.chosen[n], reconstruction_error: concepts.reconstructionError[n], top_classes };
 }
 
 /** --profile-device: a GPU of the roofline table, and only with --profile. */

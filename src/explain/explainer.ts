@@ -2,7 +2,7 @@
 // LayerCAM, EigenCAM, EigenGrad-CAM, guided back-propagation, Guided Grad-CAM) on a loaded model: the
 // calls, their checks and their results. One plan per (input shape, layers, methods, output), built in
 // plan.ts: one submission, and only the maps and the scores are read back.
-import { type Shape } from '../graph/ir.js';
+import { elementCount, type Shape } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import { type DispatchProfile, profileOf } from '../plan/profile.js';
 import { dataOf, type Model, shapesOf, type Tensor } from '../runtime/model.js';
@@ -14,6 +14,7 @@ import { GUIDED, LAYER_FREE, type Method, METHODS, MODE, NO_GRADIENT, outputName
 import { buildExplainerPlan, CLASSES_INPUT, type ExplainerPlan, TARGET_AUX_INPUT } from './plan.js';
 import { isClassTarget, requestedClasses, type Target, targetAux } from './targets.js';
 import { classMargins, type Stability, stabilityOf } from './stability.js';
+import { checkConcepts } from './dff.js';
 import { checkSmoothOptions, SMOOTH_IMAGES, SMOOTH_RUN, smoothRun, type SmoothOptions } from './smooth.js';
 import { checkBatchSize, DEFAULT_PERTURBATION_BATCH, type PerturbationMethod, Perturbation, type PerturbationResult } from './perturb.js';
 
@@ -54,6 +55,8 @@ export interface ExplainOptions {
    * normalized maps, as pytorch-grad-cam returns it. The class is the clean image's.
    */
   smoothAug?: boolean;
+  /** DFF: concepts per image (default 5). */
+  concepts?: number;
   /**
    * Stops a long call (Score-CAM's and Ablation-CAM's batches, SmoothGrad's copies) between two
    * submissions: the call rejects with the signal's reason and the next call runs as usual.
@@ -108,6 +111,22 @@ export interface Explanation {
   timings: { forwardMs?: number; backwardMs?: number; camMs?: number; perturbationMs?: number; wallMs: number };
   /** With `profile`: every dispatch of the run, slowest first. */
   profile?: DispatchProfile[];
+  /** DFF: every concept of every image. */
+  concepts?: Concepts;
+}
+
+/** DFF's factorization of each image's layer into K concepts. */
+export interface Concepts {
+  /** [N, K, spatial...]: each concept's map, resized to the input and normalized per map. */
+  maps: Tensor;
+  /** [N, K, classes]: the classifier head on each concept (W's column plus the channels' minima). */
+  scores: Tensor;
+  /** Per image: the concept whose map is the explanation's (the head's highest score for the class). */
+  chosen: number[];
+  /** Per image: the chosen score's lead over the next concept's, relative to the largest |score|. */
+  lead: number[];
+  /** Per image: |X - W H| / |X| of the shifted layer X (Frobenius norms). */
+  reconstructionError: number[];
 }
 
 
@@ -180,7 +199,7 @@ export class Explainer {
     const layerNames = options.layers ?? [];
     const target = targetOf(methods, options.target);
     const targetShape = [target?.kind ?? 'class', ...[target?.mask, target?.concept, target?.box].map((t) => t?.shape.join('x') ?? ''), target?.format ?? '', target?.compare ?? '', target?.alpha ?? ''].join(' ');
-    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', options.smoothAug ? 'smooth aug' : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? '', options.smoothEigen ? 'smooth eigen' : ''].join('|');
+    const key = [input.shape.join('x'), layerNames.join(','), methods.join(','), options.output ?? '', options.unfused ? 'unfused' : 'fused', options.profile ? 'profile' : '', options.batch ?? '', options.smooth ? `smooth ${options.smooth.samples}` : '', options.smoothAug ? 'smooth aug' : '', targetShape, options.layout ?? 'nchw', options.grid?.join('x') ?? '', options.smoothEigen ? 'smooth eigen' : '', options.concepts ?? ''].join('|');
     const copies = options.batch ?? DEFAULT_PERTURBATION_BATCH;
     checkBatchSize(copies);
     if (options.smoothEigen) {
@@ -188,8 +207,9 @@ export class Explainer {
       if (unprojected.length) throw new UserError(`--smooth-eigen projects the channels' terms of a channel-weighted method; ${unprojected.join(', ')} ${unprojected.length === 1 ? 'has' : 'have'} none`);
     }
     if (options.smooth && options.smoothAug) throw new UserError('--smooth and --smooth-aug are two smoothings: choose one');
+    if (options.concepts !== undefined) checkConcepts(options.concepts);
     if (options.smoothAug) {
-      const perturbing = methods.filter((m) => PERTURBATION_METHODS.includes(m));
+      const perturbing = methods.filter((m) => PERTURBATION_METHODS.includes(m) || m === 'dff');
       if (perturbing.length) throw new UserError(`--smooth-aug is not implemented for ${perturbing.join(', ')}`);
     }
     if (options.smooth) {
@@ -204,7 +224,7 @@ export class Explainer {
       if (!isClassTarget(target)) throw new UserError(`${smoothing} explains the class logit; --target ${target!.kind} is not implemented with it`);
     }
     if (!isClassTarget(target) && target!.kind !== 'raw') {
-      const classOnly = methods.filter((m) => m === 'cam' || PERTURBATION_METHODS.includes(m));
+      const classOnly = methods.filter((m) => m === 'cam' || m === 'dff' || PERTURBATION_METHODS.includes(m));
       if (classOnly.length) throw new UserError(`${classOnly.join(', ')} ${classOnly.length === 1 ? 'explains' : 'explain'} a class logit (or --target raw); --target ${target!.kind} needs a gradient method or eigencam`);
     }
     const plan = await this.model.plans.get(this.prefix + key, () => buildExplainerPlan(this.model, input.shape, methods, layerNames, { ...options, target }));
@@ -276,6 +296,7 @@ export class Explainer {
           map: { shape: mapShape(method), data: p?.map ?? result.outputs.get(`map:${name}`)! },
           normalized: { shape: mapShape(method), data: p?.normalized ?? result.outputs.get(`normalized:${name}`)! },
           stability: stability(method, i),
+          concepts: method === 'dff' ? conceptsOf(result.outputs, name, batch, input.shape.slice(2)) : undefined,
         });
       }
     });
@@ -336,6 +357,22 @@ export class Explainer {
   [DISPOSE](): void {
     this.dispose();
   }
+}
+
+/** DFF's outputs of one plan output name, as the explanation's concepts. */
+function conceptsOf(outputs: Map<string, Float32Array>, name: string, batch: number, spatial: Shape): Concepts {
+  const summary = outputs.get(`concept summary:${name}`)!;
+  const maps = outputs.get(`concept maps:${name}`)!;
+  const scores = outputs.get(`concept scores:${name}`)!;
+  const components = maps.length / batch / elementCount(spatial);
+  const column = (j: number) => Array.from({ length: batch }, (_, n) => summary[3 * n + j]);
+  return {
+    maps: { shape: [batch, components, ...spatial], data: maps },
+    scores: { shape: [batch, components, scores.length / batch / components], data: scores },
+    chosen: column(0),
+    reconstructionError: column(1),
+    lead: column(2),
+  };
 }
 
 /** The call's target: its methods' own (FinerCAM's: they come in calls of their own), or the one given. */

@@ -104,6 +104,11 @@ export interface CamHead {
   weight: Constant;
   classStride: number;
   channelStride: number;
+  /**
+   * The dense layer's bias per class (Gemm's C, or the constant a following Add adds): zeros where it
+   * has none, undefined where it is not a constant of one or `classes` values.
+   */
+  bias?: Float32Array;
 }
 
 const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Dropout']);
@@ -112,10 +117,10 @@ const PASS_THROUGH = new Set(['Flatten', 'Reshape', 'Squeeze', 'Identity', 'Drop
  * CAM applies when the layer feeds global average pooling, an optional flatten, and one dense layer
  * that produces the scores (plus an optional bias Add). Returns that dense layer's weight.
  */
-export function camHead(shaped: ShapedGraph, layer: LayerInfo, score: string): CamHead {
+export function camHead(shaped: ShapedGraph, layer: LayerInfo, score: string, method = 'cam'): CamHead {
   const consumers = (tensor: string) => shaped.nodes.filter((n) => n.inputs.includes(tensor));
   const fail = (why: string): never => {
-    throw new UserError(`cam needs the layer to feed global average pooling -> (flatten) -> one dense layer; ${why}`);
+    throw new UserError(`${method} needs the layer to feed global average pooling -> (flatten) -> one dense layer; ${why}`);
   };
   const only = (tensor: string): Node => {
     const users = consumers(tensor);
@@ -139,14 +144,23 @@ export function camHead(shaped: ShapedGraph, layer: LayerInfo, score: string): C
   const alpha = node.opType === 'Gemm' ? (node.attributes.get('alpha') ?? 1) : 1;
   if (alpha !== 1 || (node.opType === 'Gemm' && node.attributes.get('transA') === 1)) fail(`Gemm node "${node.name}" scales or transposes its input`);
   let out = node.outputs[0];
+  let biasName = node.opType === 'Gemm' ? node.inputs[2] : undefined;
   if (out !== score) {
-    const bias = only(out);
-    if (bias.opType !== 'Add' || bias.outputs[0] !== score) fail(`the dense layer "${node.name}" does not produce the scores`);
-    out = bias.outputs[0];
+    const add = only(out);
+    if (add.opType !== 'Add' || add.outputs[0] !== score) fail(`the dense layer "${node.name}" does not produce the scores`);
+    biasName = add.inputs.find((name) => name !== out);
+    out = add.outputs[0];
   }
   const channels = layer.layout.channels;
   if ((transB ? cols : rows) !== channels) fail(`the dense layer's weight [${weight!.shape}] does not match ${channels} channels`);
-  return transB ? { weight: weight!, classStride: cols, channelStride: 1 } : { weight: weight!, classStride: 1, channelStride: cols };
+  const classes = transB ? rows : cols;
+  const biasConstant = biasName ? shaped.constants.get(biasName) : undefined;
+  const biasValues = biasConstant && Array.from(biasConstant.data as ArrayLike<number>);
+  const bias = !biasName ? new Float32Array(classes)
+    : biasValues?.length === classes ? Float32Array.from(biasValues)
+    : biasValues?.length === 1 ? new Float32Array(classes).fill(biasValues[0])
+    : undefined;
+  return transB ? { weight: weight!, classStride: cols, channelStride: 1, bias } : { weight: weight!, classStride: 1, channelStride: cols, bias };
 }
 
 function sameAxes(node: Node, axes: number[], rank: number): boolean {

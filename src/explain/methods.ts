@@ -15,9 +15,10 @@ interface MethodRecord {
   gradient: 'layer' | 'guided' | 'guided and layer' | 'biases' | 'none';
   /**
    * How the map is made: the map kernel in this mode (MAP_MODE, the kernel declaration's numbering),
-   * EigenCAM's projection, the method's own perturbed forward passes, or a guided image at the input.
+   * EigenCAM's projection, the method's own perturbed forward passes, a guided image at the input, or
+   * DFF's factorization.
    */
-  map: number | 'eigen' | 'kernel eigen' | 'perturbation' | 'guided image' | 'layer product' | 'bias terms';
+  map: number | 'eigen' | 'kernel eigen' | 'perturbation' | 'guided image' | 'layer product' | 'bias terms' | 'factorization';
   /** EigenCAM's projection: of what values. */
   eigen?: EigenValues;
   /** The map is one for all the call's layers (guided back-propagation, RefineCAM, FullGrad). */
@@ -45,6 +46,7 @@ const RECORDS = {
   refinecam: { title: 'RefineCAM', help: "RefineCAM: the product of the layers' normalized Grad-CAM++ maps (give several --layer)", gradient: 'layer', map: 'layer product', layerFree: true },
   shapleycam: { title: 'ShapleyCAM', help: 'ShapleyCAM: Grad-CAM of dy/dA - H A / 2, H the exact Hessian of y in A (use --target rest, its target)', gradient: 'layer', map: MAP_MODE.gradcam, hessian: true },
   fullgrad: { title: 'FullGrad', help: "FullGrad: |x dy/dx| + sum over biased conv/BatchNorm outputs z of |b dy/dz|, each channel scaled to [0, 1] (any --layer is ignored)", gradient: 'biases', map: 'bias terms', layerFree: true },
+  dff: { title: 'DFF', help: "Deep Feature Factorization: NMF of the layer into --concepts K concepts (default 5), each scored by the GAP -> dense head; the map of the class's best concept (no gradient)", gradient: 'none', map: 'factorization' },
   fem: { title: 'FEM', help: 'FEM: alpha_k = share of positions where A_k > mean + 2 std of A_k (no gradient)', gradient: 'none', map: MAP_MODE.fem },
   scorecam: { title: 'Score-CAM', help: 'alpha_k = softmax over k of the class score of the input masked by channel k (one pass per channel)', gradient: 'none', map: 'perturbation' },
   ablationcam: { title: 'Ablation-CAM', help: 'alpha_k = (y - y_k) / y, y_k the class score with channel k zeroed (one pass per channel)', gradient: 'none', map: 'perturbation' },

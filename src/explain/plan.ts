@@ -11,6 +11,7 @@ import { guidedImageKernel, guidedProductKernel, shapleyWeightsKernel, targetSee
 import { HESSIAN_TARGET, hessianSeedKernel } from '../kernels/hessian.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { Model } from '../runtime/model.js';
+import { addFactorization, DEFAULT_CONCEPTS } from './dff.js';
 import { addEigenProjection, addKernelProjection } from './eigen.js';
 import { addFullGrad, type BiasLayer, biasLayers } from './fullgrad.js';
 import type { ExplainLayersOptions } from './explainer.js';
@@ -108,7 +109,8 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   const candidates = candidateLayers(shaped, target.score, inputSpatial, options);
   const found = layerNames.length > 0 ? layerNames.map((name) => findLayer(shaped, candidates, name, options.layout)) : [defaultLayer(shaped, candidates, options.layout, target.kind === 'detection')];
   const layers = found.filter((l, i) => found.findIndex((o) => o.tensor === l.tensor) === i);
-  const heads = methods.includes('cam') ? layers.map((layer) => camHead(shaped, layer, target.score)) : undefined;
+  const headed = methods.find((m) => m === 'cam' || m === 'dff');
+  const heads = headed ? layers.map((layer) => camHead(shaped, layer, target.score, headed)) : undefined;
 
   const b = new PlanBuilder(shaped, model.deviceTraits);
   const biases = methods.includes('fullgrad') ? biasLayers(shaped, target.score, inputShape.length) : undefined;
@@ -125,7 +127,7 @@ export async function buildExplainerPlan(model: Model, imagesShape: Shape, metho
   }
   const bases: TensorRef[] = [];
   layers.forEach((_, i) => {
-    const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], shapley: shapley[i], picked, head: heads?.[i] }, { unfused: options.unfused, smoothEigen: options.smoothEigen });
+    const maps = addLayerMaps(steps, i, { activations: activations[i], gradient: gradients[i], shapley: shapley[i], picked, head: heads?.[i] }, { unfused: options.unfused, smoothEigen: options.smoothEigen, concepts: options.concepts });
     addGuided(steps, i, guided, maps);
     if (methods.includes('refinecam')) bases.push(maps.get(REFINE_BASE)!.normalized);
   });
@@ -283,10 +285,10 @@ function backwardTargets({ model, methods, layers, biases }: Pick<Steps, 'model'
 
 /** Layer i's maps of the map-kernel and EigenCAM methods (Grad-CAM's too where Guided Grad-CAM needs it). */
 function addLayerMaps(
-  { b, methods, layers, inputShape, outputs }: Steps,
+  { b, methods, layers, inputShape, outputs, target }: Steps,
   i: number,
   sources: { activations: TensorRef; gradient?: TensorRef; shapley?: TensorRef; picked: TensorRef; head?: CamHead },
-  choice: MapChoice,
+  choice: MapChoice & { concepts?: number },
 ): Map<Method, { map: TensorRef; normalized: TensorRef }> {
   const layer = layers[i];
   const uniforms = mapUniforms(layer.layout, inputShape.slice(2), 0, sources.head);
@@ -301,6 +303,14 @@ function addLayerMaps(
       result = addResizeNormalize(b, uniforms, addEigenProjection(b, eigen, sources.activations, sources.gradient, layer.layout, label), label);
     } else if (method === 'kpcacam') {
       result = addResizeNormalize(b, uniforms, addKernelProjection(b, sources.activations, layer.layout, label), label);
+    } else if (method === 'dff') {
+      const classes = target.values;
+      const f = addFactorization(b, sources.activations, layer.layout, { head: sources.head!, picked: sources.picked, classes }, uniforms, choice.concepts ?? DEFAULT_CONCEPTS, label);
+      result = f;
+      const name = outputName(method, i);
+      b.addOutput(`concept maps:${name}`, f.conceptMaps);
+      b.addOutput(`concept scores:${name}`, f.scores);
+      b.addOutput(`concept summary:${name}`, f.summary);
     } else if (MODE[method] !== undefined) {
       // CAM reads the classifier's weights, FEM nothing but A, ShapleyCAM dy/dA - H A / 2, the others the gradient.
       const weightSource =

@@ -1,5 +1,6 @@
 // Every kernel the engine declares, for tests that compile them all (src/kernels/declare.ts).
 export * from './conv.js';
+export * from './dff.js';
 export * from './elementwise.js';
 export * from './evaluate.js';
 export * from './finite.js';
