@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Evaluator } from '../src/evaluate/evaluator.js';
-import { curveArea, curvePixels, mapRanks } from '../src/evaluate/metrics.js';
+import { arccScore, curveArea, curvePixels, mapRanks, pearson } from '../src/evaluate/metrics.js';
 import type { Box } from '../src/evaluate/localization.js';
 import type { Baseline } from '../src/kernels/evaluate.js';
 import { Model } from '../src/runtime/model.js';
@@ -112,7 +112,50 @@ describe('ROAD against float64 PyTorch and a dense solve', () => {
   }
 });
 
+describe('ARCC against float64 PyTorch', () => {
+  it("Grad-CAM's maps: Coherency, Complexity, ROAD at 20..80% and their harmonic mean, per image", async () => {
+    const ref = JSON.parse(readFileSync(join(DIR, 'arcc', 'reference.json'), 'utf8')) as { classes: number[]; noise: number; seed: number; coherency: number[]; complexity: number[]; road: number[]; arcc: number[] };
+    const images = readTensor(join(DIR, 'images.npy'));
+    const evaluator = new Evaluator(Model.fromFile(gpu(), join(DIR, 'model.onnx')));
+    try {
+      const [scores] = await evaluator.evaluate(images, { methods: ['gradcam'], metrics: ['arcc'], classes: ref.classes, roadNoise: ref.noise, seed: ref.seed, batch: 5 });
+      const got = scores.arcc!;
+      // ROAD's imputations ran, but only ARCC was asked for.
+      expect(scores.road).toBeUndefined();
+      // Complexity and Coherency read maps (within the map suite's 1e-4 of float64); ROAD probabilities (LIMIT).
+      const MAP_LIMIT = 1e-4;
+      ref.arcc.forEach((expected, n) => {
+        expect(Math.abs(got.complexity[n] - ref.complexity[n]), `complexity ${n}`).toBeLessThanOrEqual(MAP_LIMIT);
+        expect(Math.abs(got.coherency[n] - ref.coherency[n]), `coherency ${n}`).toBeLessThanOrEqual(MAP_LIMIT);
+        expect(Math.abs(got.road[n] - ref.road[n]), `road ${n}`).toBeLessThanOrEqual(LIMIT);
+        // The harmonic mean H of three parts moves by at most sum_i H^2 / (3 x_i^2) |dx_i| (x_i: coherency,
+        // 1 - complexity, twice ROAD; all inside (0, 1) here).
+        const parts = [ref.coherency[n], 1 - ref.complexity[n], 2 * ref.road[n]];
+        const errors = [MAP_LIMIT, MAP_LIMIT, 2 * LIMIT];
+        const bound = parts.reduce((sum, x, i) => sum + ((expected * expected) / (3 * x * x)) * errors[i], 0);
+        expect(Math.abs(got.arcc[n] - expected), `arcc ${n}`).toBeLessThanOrEqual(bound);
+      });
+      await expect(evaluator.measure(images, { shape: [3, ...images.shape.slice(2)], data: new Float32Array(3 * images.shape[2] * images.shape[3]) }, ref.classes, { metrics: ['arcc'] })).rejects.toThrow(/arcc explains each image times its map again with the method: use evaluate\(\)/);
+    } finally {
+      evaluator.model.dispose();
+      evaluator.dispose();
+    }
+  });
+});
+
 describe('metric arithmetic', () => {
+  it("ARCC's parts: Pearson's correlation with n - 1, and the harmonic mean with ROAD doubled and clipped", () => {
+    expect(pearson([9, 1, 2, 3], [9, 2, 4, 6], 1, 3)).toBeCloseTo(1, 7);
+    expect(pearson([1, 2, 3], [3, 2, 1], 0, 3)).toBeCloseTo(-1, 7);
+    // Two orthogonal centred vectors.
+    expect(pearson([1, -1, 1, -1], [1, 1, -1, -1], 0, 4)).toBeCloseTo(0, 12);
+    expect(arccScore(1, 0, 0.5)).toBeCloseTo(1, 7);
+    expect(arccScore(0.5, 0.5, 0.25)).toBeCloseTo(0.5, 7);
+    // ROAD's combined score is doubled and clipped to [0, 1]: 0.75 counts as 0.5 does, below 0 as 0.
+    expect(arccScore(0.8, 0.3, 0.75)).toBe(arccScore(0.8, 0.3, 0.5));
+    expect(arccScore(0.8, 0.3, -0.1)).toBeLessThan(1e-7);
+  });
+
   it('RISE steps: ceil(H*W / steps) pixels a step, the last point every pixel', () => {
     expect(curvePixels(120, 7)).toEqual([0, 18, 36, 54, 72, 90, 108, 120]);
     expect(curvePixels(100, 10)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);

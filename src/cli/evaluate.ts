@@ -32,7 +32,8 @@ ${INPUT_HELP}
   --images DIR         every PNG/JPEG under DIR (recursively), ${DEFAULT_GROUP} images at a time
   --method M[,M...]    methods to compare, or 'all' (default gradcam); see 'gradcam explain --help'
   --metric M[,M...]    (default: deletion, insertion and drop; with --boxes also pointing and
-                       localization; road only when asked for: about 3 s an image at 128x128 on lavapipe)
+                       localization; road, arcc and confidence only when asked for: road takes about 3 s an
+                       image at 128x128 on lavapipe)
 ${Object.entries(METRIC_HELP).map(([name, what]) => `                         ${name.padEnd(13)} ${what}`).join('\n')}
   --steps N            deletion/insertion: ceil(H*W / N) pixels a step (default ${DEFAULT_STEPS}); N + 1 forward
                        passes a curve
@@ -283,6 +284,7 @@ function summaryTable(rows: MethodScores[], images: number): string {
     ['ROAD MoRF (lower)', (r) => r.road?.morfMean.toFixed(4)],
     ['ROAD LeRF (higher)', (r) => r.road?.lerfMean.toFixed(4)],
     ['ROAD combined', (r) => r.road?.combined.toFixed(4)],
+    ['ARCC (higher)', (r) => r.arcc?.mean.toFixed(4)],
     ['pointing', (r) => r.pointing?.accuracy.toFixed(3)],
     ['loc. error', (r) => r.localization?.error.toFixed(3)],
     ['mean IoU', (r) => r.localization?.meanIou.toFixed(3)],

@@ -12,7 +12,7 @@ import type { LayoutName } from '../explain/layout.js';
 import { checkBatchSize, DEFAULT_PERTURBATION_BATCH } from '../explain/perturb.js';
 import { checkSeed } from '../explain/smooth.js';
 import { type Box, boxFromMap, iou, POINTING_TOLERANCE, pointingHit } from './localization.js';
-import { averageDrop, curveArea, curvePixels, mapRanks, minMaxNormalized, pixelMap } from './metrics.js';
+import { arccScore, averageDrop, curveArea, curvePixels, mapRanks, minMaxNormalized, pearson, pixelMap } from './metrics.js';
 import { BASELINES, type CopyRow, PerturbedRuns } from './perturbed.js';
 
 export const METRIC_HELP = {
@@ -20,6 +20,7 @@ export const METRIC_HELP = {
   insertion: 'RISE insertion: the probability as the most relevant pixels are put into the baseline; area under the curve (higher is better)',
   road: 'ROAD: the probability with the most (MoRF, lower is better) or least (LeRF, higher) relevant 10..90% of pixels imputed from their neighbours plus noise; combined (LeRF - MoRF) / 2, higher is better',
   drop: 'Average Drop % (lower is better) and Increase in Confidence % (higher is better) of the image times its map',
+  arcc: "ARCC: the harmonic mean of Coherency (the Pearson correlation, mapped to [0, 1], of the map and the method's map of the image times it), 1 - Complexity (the normalized map's mean) and ROAD at 20..80% scaled to [0, 1]; higher is better",
   confidence: "CamMultImage confidence change: the class probability of the image times its map minus the image's (pytorch-grad-cam's CamMultImageConfidenceChange, softmax target; higher is better)",
   pointing: "pointing game: the map's maximum within the tolerance of a box (needs boxes)",
   localization: "Grad-CAM paper's box: map > 15% of its max, largest component, IoU >= 0.5 and the right class (needs boxes)",
@@ -27,8 +28,8 @@ export const METRIC_HELP = {
 export type Metric = keyof typeof METRIC_HELP;
 export const METRICS = Object.keys(METRIC_HELP) as Metric[];
 const NEEDS_BOXES: readonly Metric[] = ['pointing', 'localization'];
-/** Asked for by name only: ROAD solves 18 imputations an image before its forward passes; the confidence change repeats drop's passes. */
-const ON_REQUEST: readonly Metric[] = ['road', 'confidence'];
+/** Asked for by name only: ROAD solves 18 imputations an image before its forward passes (ARCC reads them and explains again); the confidence change repeats drop's passes. */
+const ON_REQUEST: readonly Metric[] = ['road', 'confidence', 'arcc'];
 
 /** RISE's deletion replaces pixels with zeros (the model input's zeros: the normalization's mean), insertion starts from a blur. */
 export const DEFAULT_BASELINES = { deletion: 'zeros', insertion: 'blur' } as const satisfies Record<string, Baseline>;
@@ -38,6 +39,8 @@ export const DEFAULT_STEPS = 32;
 
 /** ROAD's removal percentages (Rong et al., and pytorch-grad-cam's averages) and its imputation noise (absolute, on the model's input). */
 export const ROAD_PERCENTILES = [10, 20, 30, 40, 50, 60, 70, 80, 90];
+/** ARCC's ROAD percentages (pytorch-grad-cam's default), a subset of ROAD's: the same imputations serve both. */
+export const ARCC_ROAD_PERCENTILES = [20, 40, 60, 80];
 export const DEFAULT_ROAD_NOISE = 0.01;
 /**
  * The imputation's solver stops at a residual of 1e-6 of the first (at 1e-5 the test's probabilities
@@ -105,6 +108,8 @@ export interface MethodScores {
   drop?: { original: number[]; explained: number[]; averageDrop: number; increase: number };
   /** Per image the probability of the image times its map minus the image's, and their mean. */
   confidence?: { change: number[]; mean: number };
+  /** Per image ARCC and its three parts (ROAD as (LeRF - MoRF) / 2 at ARCC_ROAD_PERCENTILES, unscaled); the mean ARCC. */
+  arcc?: { coherency: number[]; complexity: number[]; road: number[]; arcc: number[]; mean: number };
   /** Per image the probability at each percentage removed, most and least relevant first; their means over images and percentages. */
   road?: { percentiles: number[]; pixels: number[]; morf: number[][]; lerf: number[][]; morfMean: number; lerfMean: number; combined: number };
   pointing?: { hits: boolean[]; accuracy: number; tolerance: number };
@@ -128,11 +133,19 @@ export class Evaluator {
       const metrics = checkMetrics(options, input.shape);
       const methods = [...new Set(options.methods)];
       const { layer, layout, grid, classes, output, batch, onProgress, signal } = options;
-      const explained = await this.explainer.explainManyHeld(input, { methods, layer, layout, grid, classes, output, batch, onProgress, signal });
+      const explain = { layer, layout, grid, output, batch, onProgress, signal };
+      const explained = await this.explainer.explainManyHeld(input, { methods, classes, ...explain });
+      // ARCC reads ROAD's imputations: they run when ARCC is asked for, reported only when ROAD is.
+      const measured = metrics.includes('arcc') && !metrics.includes('road') ? [...metrics, 'road' as const] : metrics;
       const scores: MethodScores[] = [];
       for (const method of methods) {
         const e = explained.get(method)!;
-        scores.push({ ...(await this.measureHeld(input, e.map, e.classes, { ...options, metrics }, method)), method });
+        const s: MethodScores = { ...(await this.measureHeld(input, e.map, e.classes, { ...options, metrics: measured }, method)), method };
+        if (metrics.includes('arcc')) {
+          s.arcc = await this.arccHeld(input, e.map, s.road!, (masked) => this.explainer.explainManyHeld(masked, { methods: [method], classes: e.classes, ...explain }).then((m) => m.get(method)!.map));
+          if (!metrics.includes('road')) delete s.road;
+        }
+        scores.push(s);
       }
       return scores;
     });
@@ -144,6 +157,7 @@ export class Evaluator {
    */
   measure(input: Tensor, map: Tensor, classes: number[], options: MetricOptions, method: Method = 'gradcam'): Promise<Omit<MethodScores, 'method'>> {
     return this.model.call(async () => {
+      if (options.metrics?.includes('arcc')) throw new UserError('arcc explains each image times its map again with the method: use evaluate(), not given maps');
       // The perturbed copies are made from these images on the GPU: they are checked as any input is.
       dataOf(new Map([[this.model.inputName, input]]));
       return this.measureHeld(input, map, classes, options, method);
@@ -214,6 +228,28 @@ export class Evaluator {
     return result;
   }
 
+  /**
+   * ARCC per image: Complexity, the mean of the min-max normalized map; Coherency, (rho + 1) / 2 of
+   * Pearson's rho between it and the method's normalized map of the image times it (`explain`, with the
+   * same classes); ROAD combined at ARCC_ROAD_PERCENTILES from the ROAD run's probabilities.
+   */
+  private async arccHeld(input: Tensor, map: Tensor, road: NonNullable<MethodScores['road']>, explain: (masked: Tensor) => Promise<Tensor>) {
+    const [images, channels, ...spatial] = input.shape;
+    const plane = spatial.reduce((a, b) => a * b, 1);
+    const normalized = minMaxNormalized(pixelMap(map.data, map.shape, input.shape.length), plane);
+    const masked = Float32Array.from(input.data, (v, i) => v * normalized[Math.floor(i / (channels * plane)) * plane + (i % plane)]);
+    const again = await explain({ shape: input.shape, data: masked });
+    const remapped = minMaxNormalized(pixelMap(again.data, again.shape, input.shape.length), plane);
+    const at = ARCC_ROAD_PERCENTILES.map((p) => ROAD_PERCENTILES.indexOf(p));
+    const meanAt = (values: number[]) => mean(at.map((i) => values[i]));
+    const each = <T>(f: (n: number) => T) => Array.from({ length: images }, (_, n) => f(n));
+    return arccOf(
+      each((n) => (pearson(remapped, normalized, n * plane, plane) + 1) / 2),
+      each((n) => mean(Array.from(normalized.subarray(n * plane, (n + 1) * plane)))),
+      each((n) => (meanAt(road.lerf[n]) - meanAt(road.morf[n])) / 2),
+    );
+  }
+
   private async runsFor(shape: Shape, rows: number, withRoad: boolean, options: MetricOptions): Promise<PerturbedRuns> {
     const deletionBaseline = options.deletionBaseline ?? DEFAULT_BASELINES.deletion;
     const insertionBaseline = options.insertionBaseline ?? (shape.length === 4 ? DEFAULT_BASELINES.insertion : FLAT_INSERTION_BASELINE);
@@ -251,6 +287,8 @@ export function mergeScores(parts: MethodScores[]): MethodScores {
   if (drop.length > 0) merged.drop = dropOf(drop.flatMap((d) => d.original), drop.flatMap((d) => d.explained));
   const confidence = measured('confidence');
   if (confidence.length > 0) merged.confidence = confidenceOf(confidence.flatMap((c) => c.change));
+  const arcc = measured('arcc');
+  if (arcc.length > 0) merged.arcc = arccOf(arcc.flatMap((a) => a.coherency), arcc.flatMap((a) => a.complexity), arcc.flatMap((a) => a.road));
   const road = measured('road');
   if (road.length > 0) merged.road = roadOf(road[0].pixels, road.flatMap((r) => r.morf), road.flatMap((r) => r.lerf));
   const pointing = measured('pointing');
@@ -272,6 +310,10 @@ const roadOf = (pixels: number[], morf: number[][], lerf: number[][]) => {
   return { percentiles: ROAD_PERCENTILES, pixels, morf, lerf, morfMean, lerfMean, combined: (lerfMean - morfMean) / 2 };
 };
 const confidenceOf = (change: number[]) => ({ change, mean: mean(change) });
+const arccOf = (coherency: number[], complexity: number[], road: number[]) => {
+  const arcc = coherency.map((c, n) => arccScore(c, complexity[n], road[n]));
+  return { coherency, complexity, road, arcc, mean: mean(arcc) };
+};
 const pointingOf = (hits: boolean[], tolerance: number) => ({ hits, accuracy: mean(hits.map(Number)), tolerance });
 const localizationOf = (iou: number[], localized: boolean[]) => ({ iou, localized, error: 1 - mean(localized.map(Number)), meanIou: mean(iou) });
 

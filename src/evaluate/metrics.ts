@@ -173,3 +173,36 @@ export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, width: number, 
   }
   return total / windows;
 }
+
+/** Pearson's correlation of two maps' values (n - 1 in both the covariance and the deviations, 1e-8 added to their product, as pytorch-grad-cam's ARCC computes it). */
+export function pearson(a: ArrayLike<number>, b: ArrayLike<number>, offset: number, plane: number): number {
+  let meanA = 0;
+  let meanB = 0;
+  for (let p = 0; p < plane; p++) {
+    meanA += a[offset + p];
+    meanB += b[offset + p];
+  }
+  meanA /= plane;
+  meanB /= plane;
+  let cov = 0;
+  let varA = 0;
+  let varB = 0;
+  for (let p = 0; p < plane; p++) {
+    const da = a[offset + p] - meanA;
+    const db = b[offset + p] - meanB;
+    cov += da * db;
+    varA += da * da;
+    varB += db * db;
+  }
+  return cov / (plane - 1) / (Math.sqrt(varA / (plane - 1)) * Math.sqrt(varB / (plane - 1)) + 1e-8);
+}
+
+/**
+ * ARCC (pytorch-grad-cam's metrics/arcc.py): the harmonic mean of Coherency, 1 - Complexity and ROAD
+ * scaled to [0, 1] (twice the combined score, clipped), each with 1e-8 added to it.
+ */
+export function arccScore(coherency: number, complexity: number, road: number): number {
+  const scaled = Math.min(Math.max(2 * road, 0), 1);
+  return 3 / (1 / (coherency + 1e-8) + 1 / (1 - complexity + 1e-8) + 1 / (scaled + 1e-8));
+}
+
