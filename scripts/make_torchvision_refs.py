@@ -133,9 +133,20 @@ GUIDED_ARCHS = tuple(a for a in ARCHS if a != "vgg16")
 # 100 GFLOP a case, which the suite's time cannot afford on a CPU adapter; ResNet-50's 2048 channels
 # cost a minute of the rounding model's runs, and ResNet-18 has the same head.
 NO_ABLATION_ARCHS = ("vgg11_bn", "vgg16", "alexnet", "resnet50")
+# Exact Hessian-vector products (Model.hessianVectorProduct, ShapleyCAM) of the ReST target at a layer
+# with no ReLU, ReLU6 or max-pool decision within float32's reach between it and the score (the decision
+# analysis): a flipped decision moves dy/dA and H A locally by O(1), as it moves the gradient, and no
+# limit of a tensor can allow for that. efficientnet_b0's middle layer (SiLU and squeeze-excitation: the
+# second-order terms), the heads of VGG-11 (dense layers with ReLU), ResNet-18, RegNet and DenseNet (the
+# functional F.relu). At the middle layers of ResNet-18, MobileNet-V2, DenseNet, GoogLeNet, ShuffleNet and
+# VGG-11 such decisions lie within 1e-7 to 6e-7 of their kinks, and PyTorch's float32 itself lands up to
+# 7e-2 away there.
+HVP_TAGS = {"resnet18": "last", "vgg11_bn": "last", "efficientnet_b0": "mid", "regnet_x_400mf": "last", "densenet121": "last"}
+HVP_STEPS = (1e-6, 1e-7)
+HVP_DIFFERENCE_LIMIT = 1e-6
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 10
+GENERATOR_VERSION = 11
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -336,14 +347,15 @@ def inferred_value_shapes(onnx, model_proto):
 # Forward with hooks / Grad-CAM
 # ----------------------------------------------------------------------------
 
-def forward_capture(torch, model, arch, x, targets, recorder=None):
+def forward_capture(torch, model, arch, x, targets, recorder=None, replace=None):
     """Run model(x) (params must not require grad) capturing the output of each
     target (dict tag -> target). The FIRST target reached in execution order is
     replaced by a detached copy that requires grad (same values), so autograd
     only records the part of the net after it (no backward through the early
     layers); later targets are ordinary graph nodes. Returns
     (logits, {tag: tensor}). With a DecisionRecorder, its `marks` get, per
-    tag, the number of decisions recorded before the tag's capture."""
+    tag, the number of decisions recorded before the tag's capture. `replace` (the central
+    differences of the Hessian's references) maps the first target's output before its capture."""
     F = torch.nn.functional
     caps = {}
     versions = {}
@@ -355,7 +367,7 @@ def forward_capture(torch, model, arch, x, targets, recorder=None):
         if not isinstance(out, torch.Tensor) or out.dim() != 4:
             raise Fail("target %s output is not a 4D tensor" % tag)
         if not out.requires_grad:
-            out = out.detach().requires_grad_(True)
+            out = (out if replace is None else replace(out)).detach().requires_grad_(True)
         caps[tag] = out
         versions[tag] = out._version
         if recorder is not None:
@@ -393,6 +405,35 @@ def forward_capture(torch, model, arch, x, targets, recorder=None):
         if caps[tag]._version != versions[tag]:
             raise Fail("target %s output was modified in place after capture" % tag)
     return logits, caps
+
+
+def rest_score(torch, logits, classes):
+    """ClassifierOutputReST summed over the images: the class logit minus the cross-entropy."""
+    rows, c = torch.arange(len(classes)), torch.tensor(classes)
+    return (logits[rows, c] + logits.log_softmax(-1)[rows, c]).sum()
+
+
+def hvp_reference(torch, model, arch, x, target, classes):
+    """dy/dA and (d^2 y / dA^2) A at `target` (ShapleyCAM's direction, y the ReST target) by double
+    back-propagation, and the largest difference, relative to max |H A|, from central differences of the
+    gradient in float64 along A, per step tried (HVP_STEPS times A, until one agrees)."""
+    for p in model.parameters():
+        p.requires_grad_(False)
+
+    def gradient(scale, create_graph=False):
+        logits, caps = forward_capture(torch, model, arch, x, {"t": target}, replace=lambda a: a * scale)
+        (g,) = torch.autograd.grad(rest_score(torch, logits, classes), caps["t"], create_graph=create_graph)
+        return caps["t"], g
+
+    a, g = gradient(1.0, create_graph=True)
+    (hv,) = torch.autograd.grad(g, a, grad_outputs=a.detach())
+    agreement = {}
+    for step in HVP_STEPS:
+        difference = (gradient(1 + step)[1] - gradient(1 - step)[1]) / (2 * step)
+        agreement[step] = float((difference - hv).abs().max()) / float(hv.abs().max())
+        if agreement[step] <= HVP_DIFFERENCE_LIMIT:
+            break
+    return a.detach(), g.detach(), hv.detach(), agreement
 
 
 def maps_from(torch, A, weights, H, W, rounding=None):
@@ -833,6 +874,24 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                 model_maps[t][m] = {"raw": max(rel(r[m][0], ref[m][0]) for r in runs),
                                     "norm": max(f32model.max_abs(r[m][1], ref[m][1]) for r in runs)}
         log("[%s] guided back-propagation %.1fs" % (arch, time.time() - t0))
+    hvp = None
+    if arch in HVP_TAGS:
+        hvp_tag = HVP_TAGS[arch]
+        if decisions[hvp_tag]["decisions_within_reach"] > 0:
+            raise Fail("Hessian-vector product at %s: decisions within float32's reach" % hvp_tag)
+        a64, g64, hv64, cd = hvp_reference(torch, model64, arch, x64, targets[hvp_tag], classes)
+        a32, g32, hv32, _ = hvp_reference(torch, copy.deepcopy(model), arch, x32, targets[hvp_tag], classes)
+        if min(cd.values()) > HVP_DIFFERENCE_LIMIT:
+            raise Fail("Hessian-vector product: central differences disagree by %s" % cd)
+        # ShapleyCAM of the ReST target: Grad-CAM's map with dy/dA - (H A) / 2 for the gradient.
+        shapley64 = maps_from(torch, a64, (g64 - hv64 / 2).mean(dim=(2, 3)), H, W)[0]
+        shapley32 = maps_from(torch, a32.double(), (g32 - hv32 / 2).double().mean(dim=(2, 3)), H, W)[0]
+        hvp = {"tag": hvp_tag, "target": "rest", "central_difference_vs_autograd": {"%g" % k: v for k, v in cd.items()},
+               "pytorch_float32": rel(hv32.numpy(), hv64.numpy()),
+               "shapleycam_pytorch_float32": rel(shapley32.numpy(), shapley64.numpy()),
+               "arrays": (g64, hv64, shapley64)}
+        log("[%s] Hessian-vector product (central differences %s, float32 %.1e) %.1fs"
+            % (arch, hvp["central_difference_vs_autograd"], hvp["pytorch_float32"], time.time() - t0))
     prep_s = time.time() - t0
 
     notes = ("seeded random weights (torch.manual_seed(seed) then calibrate(): LSUV-style "
@@ -918,6 +977,16 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                     "f32_vs_f64_grad_rel": rel(dA32.numpy(), dA.numpy()),
                     "f32_vs_f64_grad_rel_l2": rel_l2(dA32.numpy(), dA.numpy()),
                 })
+                if hvp and hvp["tag"] == tag:
+                    g64, hv64, shapley64 = hvp["arrays"]
+                    save_npy(os.path.join(tdir, "hvp_grad_rest.npy"), g64.numpy())
+                    save_npy(os.path.join(tdir, "hvp_rest.npy"), hv64.numpy())
+                    save_npy(os.path.join(tdir, "shapleycam_rest_raw.npy"), shapley64.numpy())
+                    meta_path = os.path.join(tdir, "meta.json")
+                    with open(meta_path) as f:
+                        layer_meta = json.load(f)
+                    layer_meta["hvp"] = {k: v for k, v in hvp.items() if k != "arrays"}
+                    write_json_atomic(meta_path, layer_meta)
                 tags.append(tag)
         del proto
         write_json_atomic(os.path.join(cdir, "meta.json"), {
