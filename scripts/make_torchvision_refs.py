@@ -473,6 +473,24 @@ def eigen_projection(torch, v):
     return torch.stack(out)
 
 
+def kpca_projection(torch, v):
+    """KPCA-CAM's projection, [N, h, w] (pytorch-grad-cam with scikit-learn's KernelPCA: one component, the
+    sigmoid kernel tanh(<x, y> / channels + 1)): per image the positions x channels matrix with each channel
+    centred, its kernel matrix centred in feature space, the top eigenvector scaled by sqrt(lambda_1), its
+    largest |entry| made positive (scikit-learn's sign)."""
+    out = []
+    for a in v:
+        X = a.reshape(a.shape[0], -1).T
+        X = X - X.mean(0, keepdim=True)
+        K = torch.tanh(X @ X.T / X.shape[1] + 1)
+        K = K - K.mean(0, keepdim=True) - K.mean(1, keepdim=True) + K.mean()
+        values, vectors = torch.linalg.eigh(K)
+        u = vectors[:, -1]
+        u = -u if u[u.abs().argmax()] < 0 else u
+        out.append((u * values[-1].clamp(min=0).sqrt()).reshape(a.shape[1:]))
+    return torch.stack(out)
+
+
 def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
     """{method: (raw, norm)} of every method that applies to the layer (A, dA): the gradient methods
     by their definitions, with pytorch-grad-cam's epsilons, and, where the layer feeds a GAP ->
@@ -493,7 +511,9 @@ def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
             "layercam": resized_maps(torch, torch.relu(dA) * A, H, W, r),
             # one term per position: the projection itself goes through the ReLU and the resize
             "eigencam": resized_maps(torch, eigen_projection(torch, A)[:, None], H, W, r),
-            "eigengradcam": resized_maps(torch, eigen_projection(torch, dA * A)[:, None], H, W, r)}
+            "eigengradcam": resized_maps(torch, eigen_projection(torch, dA * A)[:, None], H, W, r),
+            "segeigencam": resized_maps(torch, eigen_projection(torch, dA.abs() * A)[:, None], H, W, r),
+            "kpcacam": resized_maps(torch, kpca_projection(torch, A)[:, None], H, W, r)}
     if cam_weights is not None:
         maps["cam"] = maps_from(torch, A, cam_weights, H, W, r)
     return maps
