@@ -93,23 +93,35 @@ function averageRanks(values: ArrayLike<number>): Float64Array {
   return ranks;
 }
 
+/** Sums of the centred products of two runs of values: sum (a - mean a)(b - mean b), sum (a - mean a)^2, sum (b - mean b)^2. */
+function centredSums(a: ArrayLike<number>, b: ArrayLike<number>, offset: number, length: number): { ab: number; aa: number; bb: number } {
+  let meanA = 0;
+  let meanB = 0;
+  for (let i = 0; i < length; i++) {
+    meanA += a[offset + i];
+    meanB += b[offset + i];
+  }
+  meanA /= length;
+  meanB /= length;
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < length; i++) {
+    const da = a[offset + i] - meanA;
+    const db = b[offset + i] - meanB;
+    ab += da * db;
+    aa += da * da;
+    bb += db * db;
+  }
+  return { ab, aa, bb };
+}
+
 /**
  * Spearman's rank correlation: Pearson's correlation of the average ranks. A constant map has no order
  * to agree with: 0 (where Pearson's is 0 / 0).
  */
 export function spearman(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const ra = averageRanks(a);
-  const rb = averageRanks(b);
-  const n = ra.length;
-  const mean = (n + 1) / 2;
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < n; i++) {
-    ab += (ra[i] - mean) * (rb[i] - mean);
-    aa += (ra[i] - mean) ** 2;
-    bb += (rb[i] - mean) ** 2;
-  }
+  const { ab, aa, bb } = centredSums(averageRanks(a), averageRanks(b), 0, a.length);
   return aa > 0 && bb > 0 ? ab / Math.sqrt(aa * bb) : 0;
 }
 
@@ -176,25 +188,8 @@ export function ssim(a: ArrayLike<number>, b: ArrayLike<number>, width: number, 
 
 /** Pearson's correlation of two maps' values (n - 1 in both the covariance and the deviations, 1e-8 added to their product, as pytorch-grad-cam's ARCC computes it). */
 export function pearson(a: ArrayLike<number>, b: ArrayLike<number>, offset: number, plane: number): number {
-  let meanA = 0;
-  let meanB = 0;
-  for (let p = 0; p < plane; p++) {
-    meanA += a[offset + p];
-    meanB += b[offset + p];
-  }
-  meanA /= plane;
-  meanB /= plane;
-  let cov = 0;
-  let varA = 0;
-  let varB = 0;
-  for (let p = 0; p < plane; p++) {
-    const da = a[offset + p] - meanA;
-    const db = b[offset + p] - meanB;
-    cov += da * db;
-    varA += da * da;
-    varB += db * db;
-  }
-  return cov / (plane - 1) / (Math.sqrt(varA / (plane - 1)) * Math.sqrt(varB / (plane - 1)) + 1e-8);
+  const { ab, aa, bb } = centredSums(a, b, offset, plane);
+  return ab / (plane - 1) / (Math.sqrt(aa / (plane - 1)) * Math.sqrt(bb / (plane - 1)) + 1e-8);
 }
 
 /**
