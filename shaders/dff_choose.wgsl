@@ -6,6 +6,8 @@
 
 var<workgroup> chosen_concept: u32;
 
+fn score_at(n: u32, k: u32, class_index: u32) -> f32 { return scores[(n * P.components + k) * P.classes + class_index]; }
+
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
   let n = wid.x;
@@ -28,15 +30,15 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
     var best = 0u;
     var largest = 0.0;
     for (var k = 0u; k < P.components; k++) {
-      let s = scores[(n * P.components + k) * P.classes + target_class];
+      let s = score_at(n, k, target_class);
       largest = max(largest, abs(s));
-      if (s > scores[(n * P.components + best) * P.classes + target_class]) { best = k; }
+      if (s > score_at(n, best, target_class)) { best = k; }
     }
     var runner_up = -3.4e38;
     for (var k = 0u; k < P.components; k++) {
-      if (k != best) { runner_up = max(runner_up, scores[(n * P.components + k) * P.classes + target_class]); }
+      if (k != best) { runner_up = max(runner_up, score_at(n, k, target_class)); }
     }
-    let lead = select((scores[(n * P.components + best) * P.classes + target_class] - runner_up) / max(largest, 1e-30), 1.0, P.components == 1u);
+    let lead = select((score_at(n, best, target_class) - runner_up) / max(largest, 1e-30), 1.0, P.components == 1u);
     chosen_concept = best;
     summary[3u * n] = f32(best);
     summary[3u * n + 1u] = sqrt(residual_sum / max(total_sum, 1e-30));

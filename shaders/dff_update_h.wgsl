@@ -1,10 +1,6 @@
 // DFF, one invocation per (image, component k, position p): the multiplicative update of H,
 // H <- H * (W^T X) / ((W^T W) H + eps), with W already updated (scikit-learn's order).
 
-const EPSILON = 1.1920929e-07;
-
-fn gram_at(n: u32, j: u32, k: u32) -> f32 { return gram[(n * P.components + j) * P.components + k]; }
-
 fn element(index: u32) {
   let n = index / (P.components * P.plane);
   let k = (index / P.plane) % P.components;

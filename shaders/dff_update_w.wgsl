@@ -1,10 +1,6 @@
-// DFF, one invocation per (image, channel c, component k): Lee and Seung's multiplicative update of W
-// for the Frobenius norm, W <- W * (X H^T) / (W (H H^T) + eps), eps = float32's epsilon as in
-// scikit-learn's solver; written to a second buffer, since the row's other entries are still read.
-
-const EPSILON = 1.1920929e-07;
-
-fn gram_at(n: u32, j: u32, k: u32) -> f32 { return gram[(n * P.components + j) * P.components + k]; }
+// DFF, one invocation per (image, channel c, component k): the multiplicative update of W,
+// W <- W * (X H^T) / (W (H H^T) + eps); written to a second buffer, since the row's other entries are
+// still read.
 
 fn element(index: u32) {
   let n = index / (P.channels * P.components);

@@ -34,14 +34,14 @@ export const dffKernels = {
   }),
   updateW: defineKernel({
     name: 'dff_update_w',
-    files: ['dff_common', 'dff_update_w'],
+    files: ['dff_common', 'dff_update_common', 'dff_update_w'],
     grid: 'elements',
     uniforms: DFF_UNIFORMS,
     bindings: { shifted: 'read', w: 'read', h: 'read', gram: 'read', updated: 'write' },
   }),
   updateH: defineKernel({
     name: 'dff_update_h',
-    files: ['dff_common', 'dff_update_h'],
+    files: ['dff_common', 'dff_update_common', 'dff_update_h'],
     grid: 'elements',
     uniforms: DFF_UNIFORMS,
     bindings: { shifted: 'read', w: 'read', h: 'read', gram: 'read', updated: 'write' },
