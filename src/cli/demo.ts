@@ -14,6 +14,7 @@ import { makeContactSheet, type SheetTile } from '../io/sheet.js';
 import { WEIGHTS_DIR } from '../io/paths.js';
 import { parse } from './args.js';
 import { loadLabels, withModel } from './session.js';
+import { softmax } from './infer.js';
 import type { DemoConfig } from '../io/demo-config.js';
 
 export const DEMO_HELP = `gradcam demo [--out DIR] [--images DIR]
@@ -80,7 +81,7 @@ export async function demo(argv: string[]): Promise<void> {
         }
         const { classes, logits } = explained.get('gradcam')!;
         const predicted = classes[0];
-        const probability = softmaxAt(logits.data, predicted);
+        const probability = softmax(logits.data)[predicted];
         tiles[0].caption = `${labels[predicted] ?? predicted} ${(100 * probability).toFixed(1)}%`;
         rows.push({ tiles });
         lines.push(`${name}: ${labels[predicted] ?? predicted} (${(100 * probability).toFixed(1)}%) -> ${written.filter((f) => !f.includes('heatmap')).join(', ')}`);
@@ -111,9 +112,3 @@ function imageFiles(dir: string): string[] {
   return files;
 }
 
-/** The predicted class's probability, for the caption only. */
-function softmaxAt(logits: Float32Array, index: number): number {
-  const max = Math.max(...logits);
-  const sum = logits.reduce((s, v) => s + Math.exp(v - max), 0);
-  return Math.exp(logits[index] - max) / sum;
-}

@@ -21,6 +21,7 @@ import { stopOnSignals } from './signals.js';
 import { parseShard } from './shards.js';
 import { adapterList, BATCH_WORKER, explainFolderOnAdapters, serveBatches } from './pool.js';
 import { loadLabels, withModel } from './session.js';
+import { softmax, topK } from './infer.js';
 
 export const EXPLAIN_HELP = `gradcam explain --model M.onnx (--input X.npy | --image FILE...) [--layer NAME[,NAME...]|all] [--class C[,C...]]
                 [--method M] [--layout L [--grid HxW]]
@@ -388,13 +389,9 @@ const CONCEPT_TOP_CLASSES = 2;
 function conceptsOf(concepts: Concepts, n: number, labels: string[] | undefined) {
   const [, components, classes] = concepts.scores.shape;
   const top_classes = Array.from({ length: components }, (_, k) => {
-    const row = Array.from(concepts.scores.data.subarray((n * components + k) * classes, (n * components + k + 1) * classes));
-    const max = Math.max(...row);
-    const total = row.reduce((sum, v) => sum + Math.exp(v - max), 0);
-    return row
-      .map((v, c) => ({ class: c, label: labels?.[c] ?? null, probability: Math.exp(v - max) / total }))
-      .sort((a, b) => b.probability - a.probability)
-      .slice(0, CONCEPT_TOP_CLASSES);
+    const row = concepts.scores.data.subarray((n * components + k) * classes, (n * components + k + 1) * classes);
+    const probabilities = softmax(row);
+    return topK(row, CONCEPT_TOP_CLASSES, labels).map((t) => ({ class: t.class, label: t.label ?? null, probability: probabilities[t.class] }));
   });
   return { chosen: concepts.chosen[n], reconstruction_error: concepts.reconstructionError[n], top_classes };
 }

@@ -38,6 +38,14 @@ export async function infer(argv: string[]): Promise<void> {
   });
 }
 
+/** The softmax of a row of scores, in float64 (captions and summaries: probabilities read by people). */
+export function softmax(scores: ArrayLike<number>): Float64Array {
+  const max = Math.max(...Array.from(scores));
+  const exps = Float64Array.from(scores, (v) => Math.exp(v - max));
+  const sum = exps.reduce((s, v) => s + v, 0);
+  return exps.map((v) => v / sum);
+}
+
 export function topK(scores: Float32Array, k: number, labels?: string[]) {
   return [...scores.keys()]
     .sort((a, b) => scores[b] - scores[a])
