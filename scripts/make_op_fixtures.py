@@ -1585,7 +1585,7 @@ def fullgrad(model, x, classes):
         flat = v.flatten(2)
         lo = flat.min(-1)[0][..., None, None]
         hi = flat.max(-1)[0][..., None, None]
-        return (v - lo) / (1e-7 + hi - lo)
+        return (v - lo) / (1e-7 + (hi - lo))  # grouped: in float32, 1e-7 + hi would round away when hi == lo
 
     total = scaled((grads[0] * x).abs()).sum(1)
     for m, g in zip(layers, grads[1:]):

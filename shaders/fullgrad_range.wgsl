@@ -1,4 +1,7 @@
-// FullGrad, step 1, one invocation per (image, channel): the channel's min and max term, [batch, channels, 2].
+// FullGrad, step 1, one invocation per (image, channel): the channel's min term and its range (max - min),
+// [batch, channels, 2]. The range is stored, not the max: step 2 adds the epsilon to a loaded value, which
+// no compiler can reassociate into (1e-7 + max) - min, where float32 loses the 1e-7 beside max and a
+// constant channel (a 1x1 layer: squeeze-excitation's convs) divides 0 by 0.
 
 fn element(row: u32) {
   let n = row / P.channels;
@@ -11,5 +14,5 @@ fn element(row: u32) {
     hi = max(hi, v);
   }
   ranges[2u * row] = lo;
-  ranges[2u * row + 1u] = hi;
+  ranges[2u * row + 1u] = hi - lo;
 }

@@ -7,8 +7,7 @@ fn element(index: u32) {
   var sum = 0.0;
   for (var k = 0u; k < P.channels; k++) {
     let row = n * P.channels + k;
-    let lo = ranges[2u * row];
-    sum += (term(n, k, p) - lo) / (FULLGRAD_EPS + (ranges[2u * row + 1u] - lo));
+    sum += (term(n, k, p) - ranges[2u * row]) / (FULLGRAD_EPS + ranges[2u * row + 1u]);
   }
   coarse[index] = sum;
 }

@@ -9,8 +9,6 @@ fn element(index: u32) {
   let pair = copy_target(copy);
   let q = index % pixels;
   let c = (index / pixels) % P.in_channels;
-  let lo = mask_range[2u * copy];
-  let hi = mask_range[2u * copy + 1u];
-  let m = (upsampled(pair.n, pair.k, q / P.out_w, q % P.out_w) - lo) / (hi - lo + MASK_EPS);
+  let m = (upsampled(pair.n, pair.k, q / P.out_w, q % P.out_w) - mask_range[2u * copy]) / (mask_range[2u * copy + 1u] + MASK_EPS);
   masked[index] = image[(pair.n * P.in_channels + c) * pixels + q] * m;
 }

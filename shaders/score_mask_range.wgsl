@@ -1,4 +1,6 @@
-// Score-CAM, one workgroup per copy: the min and max of its upsampled channel, [batch, 2].
+// Score-CAM, one workgroup per copy: the min of its upsampled channel and its range (max - min), [batch, 2].
+// The range is stored, not the max, so that score_mask adds the epsilon to a loaded value (see
+// fullgrad_range.wgsl: a compiler may reassociate max - min + 1e-8, and a constant channel divides 0 by 0).
 
 @compute @workgroup_size(WG)
 fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: vec3<u32>) {
@@ -14,6 +16,6 @@ fn main(@builtin(local_invocation_index) lane: u32, @builtin(workgroup_id) wid: 
   let range = workgroup_min_max(lane, lo, hi);
   if (lane == 0u) {
     mask_range[2u * copy] = range.x;
-    mask_range[2u * copy + 1u] = range.y;
+    mask_range[2u * copy + 1u] = range.y - range.x;
   }
 }
