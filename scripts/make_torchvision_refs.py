@@ -45,6 +45,10 @@ select_classes()). raw = relu(sum_k alpha_k A_k) resized with
 F.interpolate(mode='bilinear', align_corners=False) to H x W;
 norm = per image (raw - min) / (max - min), zeros where max == min (no epsilon:
 the normalized map does not depend on the map's magnitude).
+Every layer also has FEM (fem_raw/norm). On FAMILY_ARCHS: finercam, fullgrad and dff (last
+layer), gradcam_smoothaug (--smooth-aug: raw, and the mean of the copies' normalized maps),
+gradcam_smootheigen and layercam_smootheigen (--smooth-eigen), and in gradcam/refinecam/ RefineCAM
+over both layers (refinecam_raw/norm, meta.json with its layers and limits' figures).
 """
 import argparse
 import copy
@@ -61,6 +65,7 @@ import numpy as np
 
 import float32_error_model as f32model
 from float32_error_model import rel
+from make_op_fixtures import dff_reference, fem_weights, finer_scores, fullgrad
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, ".cache", "references", "torchvision")
@@ -143,10 +148,21 @@ NO_ABLATION_ARCHS = ("vgg11_bn", "vgg16", "alexnet", "resnet50")
 # 7e-2 away there.
 HVP_TAGS = {"resnet18": "last", "vgg11_bn": "last", "efficientnet_b0": "mid", "regnet_x_400mf": "last", "densenet121": "last"}
 HVP_STEPS = (1e-6, 1e-7)
+# The methods that cost the suite passes of their own (FinerCAM's target, FullGrad's backward through the
+# whole network, --smooth-aug's six copies, --smooth-eigen's second call) or a factorization (DFF), and
+# RefineCAM over both layers, on three architectures that cover the kinds of layer between them:
+# ResNet-18 (ReLU, max-pool, BatchNorm, residual adds), MobileNet-V2 (depthwise convs, ReLU6) and
+# EfficientNet-B0 (SiLU, squeeze-excitation's sigmoid gates and biased 1x1 convs), each with the
+# GAP -> Linear head that DFF scores its concepts with. FEM costs nothing more and runs everywhere.
+FAMILY_ARCHS = ("resnet18", "mobilenet_v2", "efficientnet_b0")
+# --smooth-aug's copies (pytorch-grad-cam's aug_smooth: ttach's HorizontalFlip x Multiply [0.9, 1, 1.1]).
+# Where float32 itself moves RefineCAM's product by this share of its max, no limit could hold it.
+REFINE_UNPINNED = 0.1
+AUGMENTATIONS = tuple((flip, factor) for flip in (False, True) for factor in (0.9, 1.0, 1.1))
 HVP_DIFFERENCE_LIMIT = 1e-6
 OPSETS_DEFAULT = (9, 11, 13)
 # Bumped whenever the references change meaning; cached cases of another version are regenerated.
-GENERATOR_VERSION = 11
+GENERATOR_VERSION = 12
 GRADCAM_OPSET = 13
 BATCH = 2
 
@@ -451,12 +467,16 @@ def resized_maps(torch, terms, H, W, rounding=None):
         summed = summed + rounding(terms)
     m = torch.relu(summed)
     raw = F.interpolate(m[:, None], size=(H, W), mode="bilinear", align_corners=False)[:, 0]
+    return raw, normalized(torch, raw)
+
+
+def normalized(torch, raw):
+    """Per image (raw - min) / (max - min), zeros where max == min."""
     mn = raw.amin(dim=(1, 2), keepdim=True)
     mx = raw.amax(dim=(1, 2), keepdim=True)
     span = mx - mn
-    norm = torch.where(span > 0, (raw - mn) / torch.where(span > 0, span, torch.ones_like(span)),
+    return torch.where(span > 0, (raw - mn) / torch.where(span > 0, span, torch.ones_like(span)),
                        torch.zeros_like(raw))
-    return raw, norm
 
 
 def eigen_projection(torch, v):
@@ -491,10 +511,11 @@ def kpca_projection(torch, v):
     return torch.stack(out)
 
 
-def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
+def method_maps(torch, A, dA, cam_weights, H, W, rounding=None, family=False):
     """{method: (raw, norm)} of every method that applies to the layer (A, dA): the gradient methods
-    by their definitions, with pytorch-grad-cam's epsilons, and, where the layer feeds a GAP ->
-    Linear head, CAM."""
+    by their definitions, with pytorch-grad-cam's epsilons, FEM, where the layer feeds a GAP ->
+    Linear head, CAM, and with `family` --smooth-eigen of Grad-CAM and LayerCAM (the first principal
+    component of the channels' terms instead of their sum)."""
     A, dA = A.detach(), dA.detach()
     alpha = dA.mean(dim=(2, 3))
     sum_a = A.sum(dim=(2, 3))
@@ -513,7 +534,11 @@ def method_maps(torch, A, dA, cam_weights, H, W, rounding=None):
             "eigencam": resized_maps(torch, eigen_projection(torch, A)[:, None], H, W, r),
             "eigengradcam": resized_maps(torch, eigen_projection(torch, dA * A)[:, None], H, W, r),
             "segeigencam": resized_maps(torch, eigen_projection(torch, dA.abs() * A)[:, None], H, W, r),
-            "kpcacam": resized_maps(torch, kpca_projection(torch, A)[:, None], H, W, r)}
+            "kpcacam": resized_maps(torch, kpca_projection(torch, A)[:, None], H, W, r),
+            "fem": maps_from(torch, A, fem_weights(A)[0].to(A.dtype), H, W, r)}
+    if family:
+        maps["gradcam_smootheigen"] = resized_maps(torch, eigen_projection(torch, alpha[:, :, None, None] * A)[:, None], H, W, r)
+        maps["layercam_smootheigen"] = resized_maps(torch, eigen_projection(torch, torch.relu(dA) * A)[:, None], H, W, r)
     if cam_weights is not None:
         maps["cam"] = maps_from(torch, A, cam_weights, H, W, r)
     return maps
@@ -598,6 +623,124 @@ def guided_maps(torch, g, gradcam_raw):
             "guided-gradcam": (product, guided_picture(torch, product))}
 
 
+def fem_kink_effect(torch, A, raw, reach):
+    """FEM's kink effect at a layer: every activation whose distance to its channel's threshold (mean + 2
+    population std; constant channels excepted, they equal it in any precision) is within `reach` of the
+    layer's largest |A| may count the other way, moving its channel's weight by 1 / positions and the
+    map, per image, by at most the sum over those activations of their channel's max |A| / positions
+    (the ReLU and the bilinear resize do not enlarge a change). Returns ({"raw", "norm"}, how many)."""
+    positions = A[0, 0].numel()
+    threshold = A.mean((2, 3), keepdim=True) + 2 * A.std((2, 3), unbiased=False, keepdim=True)
+    varying = A.std((2, 3), unbiased=False, keepdim=True) > 0
+    close = ((A - threshold).abs() < reach * float(A.abs().max())) & varying
+    moved = (close.sum((2, 3)) * A.abs().amax((2, 3)) / positions).sum(1)
+    span = raw.flatten(1).amax(1) - raw.flatten(1).amin(1)
+    norm = torch.where(span > 2 * moved, 2 * moved / (span - 2 * moved), torch.ones_like(span))
+    return {"raw": float(moved.max()) / float(raw.abs().max()), "norm": float(norm.max())}, int(close.sum())
+
+
+def fullgrad_references(torch, model32, model64, x32, x64, classes, seed):
+    """FullGrad (make_op_fixtures.fullgrad: pytorch-grad-cam's definition) in float64, in PyTorch's float32
+    and under the rounding model. Its backward pass crosses the whole network, like guided
+    back-propagation's: the decision analysis (layer to score) does not cover it."""
+    ref = fullgrad(model64, x64, classes)[0]
+    runs = f32model.float32_model_runs(torch, model64, lambda m: {"map": fullgrad(m, x64, classes)[0]}, seed + 80)["map"]
+    f32 = fullgrad(model32, x32, classes)[0].double()
+    return {"ref": (ref, normalized(torch, ref)), "float32": errors_of(torch, [f32], ref),
+            "model": errors_of(torch, runs, ref)}
+
+
+def errors_of(torch, raws, ref):
+    """The largest relative error of raw maps and absolute error of their normalized maps against ref."""
+    return {"raw": max(rel(r, ref) for r in raws),
+            "norm": max(f32model.max_abs(normalized(torch, r), normalized(torch, ref)) for r in raws)}
+
+
+def dff_references(torch, model64, cfg, r64, r32, classes, H, W):
+    """DFF at the last layer (make_op_fixtures.dff_reference: the engine's start and steps in float64), its
+    chosen concept's map. Its float32 figure is the same steps in float32 from PyTorch's float32 layer,
+    which stands for the rounding model (NMF's 200 steps are not run under it). None where the concept's
+    choice lies within float32's reach: its lead over the runner-up's score within REACH_FACTOR times the
+    float32 steps' deviation of the scores."""
+    head = model64.get_submodule(cfg["cam"])
+    ref, ref32 = dff_reference(r64["last"][0], head, classes), dff_reference(r32["last"][0], head, classes, np.float32)
+    deviation = max(rel(q["scores"], r["scores"]) for r, q in zip(ref, ref32))
+    if [r["chosen"] for r in ref] != [r["chosen"] for r in ref32] or min(r["lead"] for r in ref) <= f32model.REACH_FACTOR * deviation:
+        log("DFF left out: the concept's choice lies within float32's reach")
+        return None
+    chosen = lambda rs: resized_maps(torch, torch.stack([r["H"][r["chosen"]] for r in rs])[:, None], H, W)
+    (raw, norm), (raw32, norm32) = chosen(ref), chosen(ref32)
+    errors = {"raw": rel(raw32, raw), "norm": f32model.max_abs(norm32, norm)}
+    return {"ref": (raw, norm), "float32": errors, "model": errors}
+
+
+def smooth_aug_references(torch, model32, model64, arch, x32, x64, targets, classes, H, W, seed):
+    """{tag: --smooth-aug of Grad-CAM}: the maps of the six augmented copies (AUGMENTATIONS), mirrored back
+    where the copy was mirrored, averaged: the raw maps, and the normalized maps (the mean of the copies'
+    normalized maps, as pytorch-grad-cam averages them). Each copy has its own rounding-model runs and
+    decision analysis; the kink effect of the mean is the mean of the copies' (in absolute terms)."""
+    per_tag = {t: {"ref": [], "float32": [], "runs": [[] for _ in range(f32model.MODEL_RUNS)], "kink_raw": 0.0,
+                   "kink_norm": 0.0, "within": 0} for t in targets}
+    for i, (flip, factor) in enumerate(AUGMENTATIONS):
+        back = (lambda m: m.flip(-1)) if flip else (lambda m: m)
+
+        def copy_maps(model, x, rounding=None, recorder=None):
+            augmented = (x.flip(-1) if flip else x) * factor
+            _, res, _, _ = gradcam_run(torch, model, arch, augmented, targets, classes=classes, recorder=recorder)
+            return {t: maps_from(torch, res[t][0], res[t][1].mean(dim=(2, 3)), H, W, rounding) for t in targets}
+        with f32model.DecisionRecorder(torch) as rec:
+            base = copy_maps(model64, x64, recorder=rec)
+        noise = torch.Generator().manual_seed(seed + 90 + i)
+        noisy = f32model.float32_model_runs(torch, model64, lambda m: copy_maps(m, x64, f32model.sum_rounding(torch, noise)),
+                                            seed + 90 + i)
+        analysis = decision_analyses(torch, rec, targets, noisy["decisions"],
+                                     lambda tag, A, dA: {"gradcam": maps_from(torch, A, dA.mean(dim=(2, 3)), H, W)})
+        f32 = copy_maps(model32, x32)
+        for t, acc in per_tag.items():
+            acc["ref"].append([back(m) for m in base[t]])
+            acc["float32"].append([back(m.double()) for m in f32[t]])
+            for r, run in enumerate(noisy[t]):
+                acc["runs"][r].append([back(m) for m in run])
+            effect = analysis[t]["kink_effect"]["gradcam"]
+            acc["kink_raw"] += effect["raw"] * float(base[t][0].abs().max())
+            acc["kink_norm"] += effect["norm"]
+            acc["within"] += analysis[t]["decisions_within_reach"]
+    mean = lambda copies: tuple(torch.stack([c[k] for c in copies]).mean(0) for k in (0, 1))
+    out = {}
+    for t, acc in per_tag.items():
+        raw, norm = mean(acc["ref"])
+        errors = lambda pairs: {"raw": max(rel(p[0], raw) for p in pairs), "norm": max(f32model.max_abs(p[1], norm) for p in pairs)}
+        out[t] = {"ref": (raw, norm), "float32": errors([mean(acc["float32"])]),
+                  "model": errors([mean(run) for run in acc["runs"]]),
+                  "kink": {"raw": acc["kink_raw"] / (len(AUGMENTATIONS) * float(raw.abs().max())),
+                           "norm": acc["kink_norm"] / len(AUGMENTATIONS)},
+                  "within": acc["within"]}
+    return out
+
+
+def refine_references(torch, maps64, maps32, noisy, decisions):
+    """RefineCAM over the two layers: the product of their normalized Grad-CAM++ maps (each in [0, 1]),
+    normalized again. A change d1, d2 of the factors moves the product by at most d1 + d2, and its
+    normalization by twice that over the product's range: the kink effect from the layers'. None where
+    float32 cannot pin the product (the rounding model's spread or the kink effect reaching
+    REFINE_UNPINNED of its max: a middle layer whose Grad-CAM++ is itself float32-unstable, as on
+    MobileNet-V2, where the limit would exceed the map)."""
+    product = lambda norms: norms[0] * norms[1]
+    ref = product([maps64[t]["gradcam++"][1] for t in ("mid", "last")])
+    f32 = product([maps32[t]["gradcam++"][1].double() for t in ("mid", "last")])
+    runs = [product([noisy[t][r]["gradcam++"][1] for t in ("mid", "last")]) for r in range(f32model.MODEL_RUNS)]
+    moved = sum(decisions[t]["kink_effect"]["gradcam++"]["norm"] for t in ("mid", "last"))
+    span = float((ref.flatten(1).amax(1) - ref.flatten(1).amin(1)).min())
+    model, kink = errors_of(torch, runs, ref), moved / float(ref.abs().max())
+    if max(model["raw"], kink) >= REFINE_UNPINNED:
+        log("RefineCAM left out: float32 moves the product by %.2g (rounding) or %.2g (decisions) of its max"
+            % (model["raw"], kink))
+        return None
+    return {"ref": (ref, normalized(torch, ref)), "float32": errors_of(torch, [f32], ref), "model": model,
+            "kink": {"raw": kink, "norm": 2 * moved / span},
+            "within": sum(decisions[t]["decisions_within_reach"] for t in ("mid", "last"))}
+
+
 def cam_head_weights(torch, model64, cfg, classes, A, lg64):
     """The classifier rows of the picked classes, [2, K], checked against the logits; None where
     the head is not GAP -> (flatten) -> one Linear."""
@@ -615,15 +758,16 @@ def cam_head_weights(torch, model64, cfg, classes, A, lg64):
     return Wc
 
 
-def decision_analyses(torch, rec, targets, H, W, noisy_inputs):
+def decision_analyses(torch, rec, targets, noisy_inputs, maps_of, score=None):
     """{tag: float32_error_model.decision_analysis(...)} of the float64 forward that `rec` recorded
-    (gradcam_run with a recorder keeps its score and captured layers there)."""
-    y, caps = rec.score, rec.caps
+    (gradcam_run with a recorder keeps its score and captured layers there), for the maps
+    maps_of(tag, A, dA) and the recorded class score or another `score` of the same forward."""
+    y, caps = rec.score if score is None else score, rec.caps
     reach = f32model.decision_reach(torch, rec.records, noisy_inputs)
     out = {}
     for tag in targets:
         A = caps[tag]
-        maps = lambda dA, A=A: method_maps(torch, A, dA, None, H, W)
+        maps = lambda dA, A=A, tag=tag: maps_of(tag, A.detach(), dA)
         out[tag] = f32model.decision_analysis(torch, rec.records, reach, y, A, rec.marks[tag], maps)
     return out
 
@@ -681,11 +825,14 @@ def select_classes(torch, logits, caps, seed, cf_trivial, n_cand=32, thr=0.1):
     return [b[1] for b in best], [b[2] for b in best], [b[0] for b in best]
 
 
-def gradcam_run(torch, model, arch, x, targets, classes=None, seed=None, cf_trivial=(), recorder=None):
+def gradcam_run(torch, model, arch, x, targets, classes=None, seed=None, cf_trivial=(), recorder=None,
+                finer=None):
     """Returns logits, {tag: (A, dA)}, classes, selection-info with
     y = sum_i logits[i, c_i] (classes chosen by select_classes if None). With a
     DecisionRecorder, the graph is kept and y and the captured layers are left in
-    recorder.score and recorder.caps."""
+    recorder.score and recorder.caps. With a dict `finer`, the same forward's FinerCAM target
+    (make_op_fixtures.finer_scores) also goes back: finer gets its score, {tag: its dA} under
+    "grads" and its choice's margin."""
     for p in model.parameters():
         p.requires_grad_(False)
     logits, caps = forward_capture(torch, model, arch, x, targets, recorder=recorder)
@@ -695,6 +842,11 @@ def gradcam_run(torch, model, arch, x, targets, classes=None, seed=None, cf_triv
         info = {"trials": trials, "min_positive_fraction": fracs}
     y = sum(logits[i, c] for i, c in enumerate(classes))
     tags = list(caps)
+    if finer is not None:
+        scores, margin = finer_scores(logits, classes)
+        score = scores.sum()
+        grads = torch.autograd.grad(score, [caps[t] for t in tags], retain_graph=True)
+        finer.update(score=score, margin=margin, grads={t: g.detach() for t, g in zip(tags, grads)})
     grads = torch.autograd.grad(y, [caps[t] for t in tags], retain_graph=recorder is not None)
     res = {t: (caps[t].detach(), g.detach()) for t, g in zip(tags, grads)}
     if recorder is not None:
@@ -823,9 +975,11 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     x64 = x32.double()
     log("[%s] built and calibrated %.1fs" % (arch, time.time() - t0))
     # One recorded float64 forward serves the references, the class choice and the decision analysis.
+    family = arch in FAMILY_ARCHS
+    finer64, finer32 = ({}, {}) if family else (None, None)
     with f32model.DecisionRecorder(torch) as rec:
         lg64, r64, classes, sel = gradcam_run(torch, model64, arch, x64, targets, seed=seed,
-                                              cf_trivial=cfg.get("cf_trivial", ()), recorder=rec)
+                                              cf_trivial=cfg.get("cf_trivial", ()), recorder=rec, finer=finer64)
     log("[%s] classes chosen %.1fs" % (arch, time.time() - t0))
     l64 = lg64
     if any(isinstance(t, tuple) for t in targets.values()):
@@ -843,10 +997,17 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     if float(np.ptp(l64n, axis=1).min()) < 1e-6:
         raise Fail("logits (nearly) constant over classes")
     logits_rel = rel(l32n, l64n)
-    _, r32, _, _ = gradcam_run(torch, copy.deepcopy(model), arch, x32, targets, classes=classes)
+    _, r32, _, _ = gradcam_run(torch, copy.deepcopy(model), arch, x32, targets, classes=classes, finer=finer32)
     cam_weights = cam_head_weights(torch, model64, cfg, classes, r64["last"][0], lg64)
-    maps64 = {t: method_maps(torch, *r64[t], cam_weights if t == "last" else None, H, W) for t in targets}
-    maps32 = {t: method_maps(torch, *r32[t], cam_weights if t == "last" else None, H, W) for t in targets}
+
+    def maps_of(tag, A, dA, rounding=None, finer_dA=None):
+        maps = method_maps(torch, A, dA, cam_weights if tag == "last" else None, H, W, rounding, family)
+        if finer_dA is not None:
+            maps["finercam"] = maps_from(torch, A, finer_dA.mean(dim=(2, 3)), H, W, rounding)
+        return maps
+    finer_of = lambda finer, t: finer["grads"][t] if finer is not None else None
+    maps64 = {t: maps_of(t, *r64[t], finer_dA=finer_of(finer64, t)) for t in targets}
+    maps32 = {t: maps_of(t, *r32[t], finer_dA=finer_of(finer32, t)) for t in targets}
     # Ablation-CAM at the last layer: one cheap pass per channel through pooling and classifier. (At the
     # middle layer, and Score-CAM anywhere, each channel costs a whole forward pass: thousands per case.)
     K = r64["last"][0].shape[1]
@@ -861,11 +1022,11 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
     map_noise = torch.Generator().manual_seed(seed + 60)
 
     def noisy_run(m):
-        lg, res, _, _ = gradcam_run(torch, m, arch, x64, targets, classes=classes)
-        out = {"logits": lg.numpy()}
+        finer = {} if family else None
+        lg, res, _, _ = gradcam_run(torch, m, arch, x64, targets, classes=classes, finer=finer)
+        out = {"logits": lg.numpy(), "activations": {t: res[t][0] for t in targets}}
         for t in targets:
-            out[t] = method_maps(torch, *res[t], cam_weights if t == "last" else None, H, W,
-                                 f32model.sum_rounding(torch, map_noise))
+            out[t] = maps_of(t, *res[t], f32model.sum_rounding(torch, map_noise), finer_of(finer, t))
         if ablation:
             out["last"]["ablationcam"] = maps_from(
                 torch, res["last"][0], ablation_weights(torch, m, cfg, x64, lg, classes, K), H, W,
@@ -878,8 +1039,37 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                       for m, ref in maps64[t].items()}
                   for t in targets}
     log("[%s] references and float32 rounding model %.1fs" % (arch, time.time() - t0))
-    decisions = decision_analyses(torch, rec, targets, H, W, noisy["decisions"])
+    decisions = decision_analyses(torch, rec, targets, noisy["decisions"], lambda tag, A, dA: maps_of(tag, A, dA))
+    if family:
+        # FinerCAM's score goes back through the same forward, so the same decisions, with its own
+        # gradient: its own kink effect.
+        finer_decisions = decision_analyses(torch, rec, targets, noisy["decisions"], score=finer64["score"],
+                                            maps_of=lambda tag, A, dA: {"finercam": maps_from(torch, A, dA.mean(dim=(2, 3)), H, W)})
+        for t in targets:
+            decisions[t]["kink_effect"]["finercam"] = finer_decisions[t]["kink_effect"]["finercam"]
+            decisions[t]["method_decisions_within_reach"] = {"finercam": finer_decisions[t]["decisions_within_reach"]}
     log("[%s] decision analysis %.1fs" % (arch, time.time() - t0))
+    # FEM and FinerCAM make decisions of their own: which positions pass a channel's threshold, which
+    # classes are nearest the class's logit, within float32's reach where the margin is below
+    # REACH_FACTOR times the rounding model's deviation of the activation (of the logits). FEM's count
+    # can move by the activations within reach, each moving its channel's weight by 1 / positions: a
+    # kink effect (fem_kink_effect). FinerCAM's choice of classes is left out where it is within reach.
+    margins = {}
+    for t in targets:
+        reach = f32model.REACH_FACTOR * max(rel(run[t], r64[t][0]) for run in noisy["activations"])
+        effect, within = fem_kink_effect(torch, r64[t][0], maps64[t]["fem"][0], reach)
+        decisions[t]["kink_effect"]["fem"] = effect
+        decisions[t].setdefault("method_decisions_within_reach", {})["fem"] = within
+        margins[t] = {"fem_threshold_margin": fem_weights(r64[t][0])[1], "fem_reach": reach}
+    if family:
+        for t in targets:
+            margins[t].update(finer_selection_margin=finer64["margin"], finer_reach=f32model.REACH_FACTOR * model_logits_rel)
+            if finer64["margin"] <= margins[t]["finer_reach"]:
+                log("[%s] FinerCAM left out at %s: its choice of classes is within float32's reach" % (arch, t))
+                for table in (maps64, maps32, model_maps):
+                    del table[t]["finercam"]
+    pytorch32 = {t: {m: {"raw": rel(maps32[t][m][0], ref[0]), "norm": f32model.max_abs(maps32[t][m][1], ref[1])}
+                     for m, ref in maps64[t].items()} for t in targets}
     if arch in GUIDED_ARCHS:
         g64 = guided_backprop(torch, model64, x64, classes)
         g32 = guided_backprop(torch, copy.deepcopy(model), x32, classes)
@@ -888,12 +1078,28 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
         for t in targets:
             ref = guided_maps(torch, g64, maps64[t]["gradcam"][0])
             maps64[t].update(ref)
-            maps32[t].update(guided_maps(torch, g32, maps32[t]["gradcam"][0]))
+            for m, (raw, picture) in guided_maps(torch, g32, maps32[t]["gradcam"][0]).items():
+                pytorch32[t][m] = {"raw": rel(raw, ref[m][0]), "norm": f32model.max_abs(picture, ref[m][1])}
             runs = [guided_maps(torch, g, run["gradcam"][0]) for g, run in zip(g_noisy, noisy[t])]
             for m in ref:
                 model_maps[t][m] = {"raw": max(rel(r[m][0], ref[m][0]) for r in runs),
                                     "norm": max(f32model.max_abs(r[m][1], ref[m][1]) for r in runs)}
         log("[%s] guided back-propagation %.1fs" % (arch, time.time() - t0))
+    refine = None
+    if family:
+        extra = [("fullgrad", "last", fullgrad_references(torch, copy.deepcopy(model), model64, x32, x64, classes, seed)),
+                 ("dff", "last", dff_references(torch, model64, cfg, r64, r32, classes, H, W))]
+        extra += [("gradcam_smoothaug", t, aug) for t, aug in smooth_aug_references(
+            torch, copy.deepcopy(model), model64, arch, x32, x64, targets, classes, H, W, seed).items()]
+        for method, t, found in extra:
+            if found is None:
+                continue
+            maps64[t][method], pytorch32[t][method], model_maps[t][method] = found["ref"], found["float32"], found["model"]
+            if "kink" in found:
+                decisions[t]["kink_effect"][method] = found["kink"]
+                decisions[t]["method_decisions_within_reach"][method] = found["within"]
+        refine = refine_references(torch, maps64, maps32, noisy, decisions)
+        log("[%s] FullGrad, DFF, --smooth-aug and RefineCAM %.1fs" % (arch, time.time() - t0))
     hvp = None
     if arch in HVP_TAGS:
         hvp_tag = HVP_TAGS[arch]
@@ -947,7 +1153,7 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
         save_npy(os.path.join(cdir, "input.npy"), x32.numpy())
         save_npy(os.path.join(cdir, "logits.npy"), l64n.astype(np.float64))
 
-        tags = []
+        tags, layer_tensors = [], {}
         if op == GRADCAM_OPSET:
             shapes = inferred_value_shapes(onnx, proto)
             for tag in ("mid", "last"):
@@ -984,10 +1190,9 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                     # The float32 error model (scripts/float32_error_model.py): the spread of
                     # float64 runs with float32-sized rounding noise, and the decision analysis.
                     "float32_model": model_maps[tag],
-                    "pytorch_float32": {m: {"raw": rel(maps32[tag][m][0], ref[0]),
-                                            "norm": f32model.max_abs(maps32[tag][m][1], ref[1])}
-                                        for m, ref in maps64[tag].items()},
+                    "pytorch_float32": pytorch32[tag],
                     **decisions[tag],
+                    **margins[tag],
                     # extra precision figures (see README: a single ReLU/MaxPool
                     # decision flipping between f32 and f64 downstream of the
                     # layer changes grad locally by O(1); the L2 figures show
@@ -1008,6 +1213,18 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                     layer_meta["hvp"] = {k: v for k, v in hvp.items() if k != "arrays"}
                     write_json_atomic(meta_path, layer_meta)
                 tags.append(tag)
+                layer_tensors[tag] = tensor
+            if refine is not None:
+                rdir = os.path.join(cdir, "gradcam", "refinecam")
+                os.makedirs(rdir)
+                save_npy(os.path.join(rdir, "refinecam_raw.npy"), refine["ref"][0].numpy())
+                save_npy(os.path.join(rdir, "refinecam_norm.npy"), refine["ref"][1].numpy())
+                write_json_atomic(os.path.join(rdir, "meta.json"), {
+                    "layers": [layer_tensors[t] for t in ("mid", "last")], "classes": classes,
+                    "float32_model": {"refinecam": refine["model"]},
+                    "pytorch_float32": {"refinecam": refine["float32"]},
+                    "kink_effect": {"refinecam": refine["kink"]},
+                    "decisions_within_reach": refine["within"]})
         del proto
         write_json_atomic(os.path.join(cdir, "meta.json"), {
             "arch": arch, "opset": op, "input_shape": list(x32.shape),
