@@ -230,11 +230,12 @@ describe('Gemm with every operand an activation', () => {
 });
 
 describe('the CPU GEMM variants', () => {
-  // Each shape makes the register body run in one of its three tilings: the one-row variant for M <= 2,
-  // the 64-column one where a 256-column tile would be mostly empty (49 columns, a 7x7 map), the
-  // 256-column one where both fill equally (512 columns).
+  // Each shape makes the register body run in one of its four tilings: the one-row variant for M <= 2,
+  // the four-row one for 3 or 4 rows, the 64-column one where a 256-column tile would be mostly empty
+  // (49 columns, a 7x7 map), the 256-column one where both fill equally (512 columns).
   const cases = [
     { m: 2, n: 100, kernel: 'matmul+gemm_registers_row' },
+    { m: 3, n: 100, kernel: 'matmul+gemm_registers_few' },
     { m: 16, n: 49, kernel: 'matmul+gemm_registers_narrow' },
     { m: 16, n: 512, kernel: 'matmul+gemm_registers' },
   ];
@@ -247,6 +248,31 @@ describe('the CPU GEMM variants', () => {
       const run = await runGraph(gpu(), graph, { a, b }, { traits: deviceTraits(gpu(), { isCpu: true }) });
       expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual([kernel]);
       expect(relativeError(run.y, reference([m, n], gemmReference([Float64Array.from(a), Float64Array.from(b), new Float64Array()], g)))).toBeLessThan(TOLERANCE);
+    });
+  }
+});
+
+describe('the GPU GEMM variants', () => {
+  // Up to 4 rows run the few-row body (split-K inside the workgroup: K = 1001 leaves the last of the four
+  // slices shorter and a block of 8 partial); 5 rows and more the 64 x 64 shared-memory tile. Here on
+  // whatever adapter runs the suite, with the GPU's choice injected.
+  const cases = [
+    { m: 1, n: 130, kernel: 'matmul+gemm_rows' },
+    { m: 3, n: 64, kernel: 'matmul+gemm_rows' },
+    { m: 4, n: 70, kernel: 'matmul+gemm_rows' },
+    { m: 5, n: 70, kernel: 'matmul+gemm_tiled' },
+  ];
+  for (const { m, n, kernel } of cases) {
+    it(`${m} x ${n} runs ${kernel} and matches float64`, async () => {
+      const g: GemmAttrs = { m, n, k: 1001, c: [1, n] };
+      const a = randomData(m * g.k, 50);
+      const b = randomData(g.k * n, 51);
+      const c = randomData(n, 52);
+      const graph = graphOf({ inputs: { a: [m, g.k], b: [g.k, n], c: [1, n] }, nodes: [{ op: 'Gemm', inputs: ['a', 'b', 'c'], outputs: ['y'] }] });
+      const run = await runGraph(gpu(), graph, { a, b, c }, { traits: deviceTraits(gpu(), { isCpu: false }) });
+      expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual([kernel]);
+      const want = gemmReference([Float64Array.from(a), Float64Array.from(b), Float64Array.from(c)], g);
+      expect(relativeError(run.y, reference([m, n], want))).toBeLessThan(TOLERANCE);
     });
   }
 });

@@ -24,8 +24,15 @@ const VARIANTS = {
   // The same body for products of one or two rows (a dense layer at batch 1 or 2), which would leave
   // most of an 8-row tile idle.
   registersRow: { file: 'gemm_registers', suffix: '_row', workgroupSize: [64, 1, 1], tile: { m: 1, n: 256 } },
+  // And of three or four rows (the stem's backward-data into 3 channels), which would leave half of an
+  // 8-row tile idle or more.
+  registersFew: { file: 'gemm_registers', suffix: '_few', workgroupSize: [64, 1, 1], tile: { m: 4, n: 256 } },
   // 16 x 16 invocations of 4 x 4 each, K staged TILE_K at a time through workgroup memory.
   tiled: { file: 'gemm_tiled', suffix: '', workgroupSize: [16, 16, 1], tile: { m: 64, n: 64, k: 32 } },
+  // Up to 4 rows, 64 columns, K split four ways inside the workgroup (shaders/gemm_rows.wgsl): for
+  // products whose few rows would use a sixteenth or less of a 64-row tile (batch-1 dense layers,
+  // the stem's backward-data into 3 channels).
+  tiledRows: { file: 'gemm_rows', suffix: '', workgroupSize: [64, 4, 1], tile: { m: 4, n: 64 } },
 } satisfies Record<string, Variant>;
 
 /** The share of a variant's tiles an M x N product fills. */
@@ -35,12 +42,16 @@ function tileOccupancy({ tile }: Variant, m: number, n: number): number {
 
 /** Rows up to which the one-row register variant feeds more multiply-adds per load than the 8-row one. */
 const ROW_VARIANT_MAX_M = 2;
+/** Rows up to which GPU adapters take the few-row variant (its tile's height). */
+const FEW_ROWS_MAX_M = VARIANTS.tiledRows.tile.m;
 
 export interface GemmKernels<U extends Record<string, FieldType>, B extends Record<string, BindingType>> {
   registers: Kernel<U, B>;
   registersNarrow: Kernel<U, B>;
   registersRow: Kernel<U, B>;
+  registersFew: Kernel<U, B>;
   tiled: Kernel<U, B>;
+  tiledRows: Kernel<U, B>;
   /** The variant for this adapter and the grid that covers an M x N product for each of `batch`. */
   pick(device: DeviceTraits, m: number, n: number, batch: number): { kernel: Kernel<U, B>; workgroups: [number, number, number] };
   /** The share of the variant's tiles an M x N product fills (the rest is computed and dropped). */
@@ -72,10 +83,13 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
   const registers = make(VARIANTS.registers);
   const registersNarrow = make(VARIANTS.registersNarrow);
   const registersRow = make(VARIANTS.registersRow);
+  const registersFew = make(VARIANTS.registersFew);
   const tiled = make(VARIANTS.tiled);
+  const tiledRows = make(VARIANTS.tiledRows);
   const choose = (device: DeviceTraits, m: number, n: number): [Kernel<U, B>, Variant] => {
-    if (!device.isCpu) return [tiled, VARIANTS.tiled];
+    if (!device.isCpu) return m <= FEW_ROWS_MAX_M ? [tiledRows, VARIANTS.tiledRows] : [tiled, VARIANTS.tiled];
     if (m <= ROW_VARIANT_MAX_M) return [registersRow, VARIANTS.registersRow];
+    if (m <= VARIANTS.registersFew.tile.m) return [registersFew, VARIANTS.registersFew];
     // Both 8-row variants do the same work per invocation; the narrow one only where it wastes less.
     const wide = tileOccupancy(VARIANTS.registers, m, n);
     return tileOccupancy(VARIANTS.registersNarrow, m, n) > wide ? [registersNarrow, VARIANTS.registersNarrow] : [registers, VARIANTS.registers];
@@ -84,7 +98,9 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
     registers,
     registersNarrow,
     registersRow,
+    registersFew,
     tiled,
+    tiledRows,
     pick(device, m, n, batch) {
       const [kernel, { tile }] = choose(device, m, n);
       return { kernel, workgroups: gemmGrid(ceilDiv(m, tile.m), ceilDiv(n, tile.n), batch, device.maxWorkgroupsPerDimension) };
