@@ -3,7 +3,7 @@
 // runs alone (its own plan: forward, the backward pass it needs, its map kernel), so the columns compare
 // what a user asking for that one method waits for. Score-CAM and Ablation-CAM (one forward pass per
 // channel) are timed once, their first run (compiling is a small part of it); `smooth` is Grad-CAM with
-// SmoothGrad over --smooth noisy copies.
+// SmoothGrad over --smooth noisy copies, `smooth-aug` and `smooth-eigen` Grad-CAM with those options.
 //   npm run bench:methods [-- --runs N --arch resnet18,mobilenet_v2,squeezenet1_1 --smooth 8]
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,7 +24,13 @@ const { values } = parseArgs({
 const runs = Number(values.runs);
 const samples = Number(values.smooth);
 const ONCE: readonly string[] = ['scorecam', 'ablationcam'];
-const COLUMNS = [...METHODS, 'smooth'];
+// The smoothings of Grad-CAM, as columns beside the methods.
+const SMOOTHINGS: Record<string, object> = {
+  smooth: { smooth: { samples, noise: 0.15 } },
+  'smooth-aug': { smoothAug: true },
+  'smooth-eigen': { smoothEigen: true },
+};
+const COLUMNS = [...METHODS, ...Object.keys(SMOOTHINGS)];
 const models = torchvisionModels(values.arch.split(','));
 if (models.length === 0) {
   console.error('no reference models in .cache/references/torchvision: run `npm test` (or scripts/make_torchvision_refs.py) first');
@@ -41,8 +47,7 @@ for (const { arch, dir, model: path } of models) {
   const batch = input.shape[0];
   const perImage: Record<string, number> = {};
   for (const column of COLUMNS) {
-    const method = column === 'smooth' ? 'gradcam' : (column as (typeof METHODS)[number]);
-    const options = { method, smooth: column === 'smooth' ? { samples, noise: 0.15 } : undefined };
+    const options = column in SMOOTHINGS ? { method: 'gradcam' as const, ...SMOOTHINGS[column] } : { method: column as (typeof METHODS)[number] };
     let first: number;
     try {
       first = (await explainer.explain(input, options)).timings.wallMs;
@@ -64,5 +69,5 @@ for (const { arch, dir, model: path } of models) {
   explainer.dispose();
   model.dispose();
 }
-console.log(table(['arch', ...COLUMNS.map((c) => (c === 'smooth' ? `gradcam --smooth ${samples}` : c))], rows));
+console.log(table(['arch', ...COLUMNS.map((c) => (c in SMOOTHINGS ? `gradcam --${c === 'smooth' ? `smooth ${samples}` : c}` : c))], rows));
 gpu.destroy();
