@@ -1513,17 +1513,21 @@ def guided_backprop(model, x, classes):
     return g.detach()
 
 
-def fem_weights(A, k=2.0):
-    """FEM (pytorch-grad-cam's fem.py): per channel, the share of positions above mean + k population
-    standard deviations. Also how close any activation comes to its channel's threshold, relative to the
-    layer's largest |A| (a decision: a value within float32 rounding of it may count the other way), over
-    the channels that are not constant (a constant channel equals its threshold exactly in any precision:
-    no position counts)."""
+def fem_threshold(A, k=2.0):
+    """FEM's threshold per channel, mean + k population standard deviations over the positions, and where
+    A's channel is not constant (a constant channel equals its threshold exactly in any precision: no
+    position counts)."""
     axes = tuple(range(2, A.dim()))
-    mean = A.mean(axes, keepdim=True)
     std = A.std(axes, unbiased=False, keepdim=True)
-    threshold = mean + k * std
-    varying = (std > 0).expand_as(A)
+    return A.mean(axes, keepdim=True) + k * std, (std > 0).expand_as(A)
+
+
+def fem_weights(A, k=2.0):
+    """FEM (pytorch-grad-cam's fem.py): per channel, the share of positions above fem_threshold. Also how
+    close any activation of a varying channel comes to its threshold, relative to the layer's largest |A|
+    (a decision: a value within float32 rounding of it may count the other way)."""
+    axes = tuple(range(2, A.dim()))
+    threshold, varying = fem_threshold(A, k)
     margin = float((A - threshold).abs()[varying].min() / A.abs().max())
     return (A > threshold).double().mean(axes), margin
 

@@ -65,7 +65,7 @@ import numpy as np
 
 import float32_error_model as f32model
 from float32_error_model import rel
-from make_op_fixtures import dff_reference, fem_weights, finer_scores, fullgrad
+from make_op_fixtures import dff_reference, fem_threshold, fem_weights, finer_scores, fullgrad
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUT = os.path.join(REPO, ".cache", "references", "torchvision")
@@ -155,9 +155,9 @@ HVP_STEPS = (1e-6, 1e-7)
 # EfficientNet-B0 (SiLU, squeeze-excitation's sigmoid gates and biased 1x1 convs), each with the
 # GAP -> Linear head that DFF scores its concepts with. FEM costs nothing more and runs everywhere.
 FAMILY_ARCHS = ("resnet18", "mobilenet_v2", "efficientnet_b0")
-# --smooth-aug's copies (pytorch-grad-cam's aug_smooth: ttach's HorizontalFlip x Multiply [0.9, 1, 1.1]).
 # Where float32 itself moves RefineCAM's product by this share of its max, no limit could hold it.
 REFINE_UNPINNED = 0.1
+# --smooth-aug's copies (pytorch-grad-cam's aug_smooth: ttach's HorizontalFlip x Multiply [0.9, 1, 1.1]).
 AUGMENTATIONS = tuple((flip, factor) for flip in (False, True) for factor in (0.9, 1.0, 1.1))
 HVP_DIFFERENCE_LIMIT = 1e-6
 OPSETS_DEFAULT = (9, 11, 13)
@@ -466,7 +466,11 @@ def resized_maps(torch, terms, H, W, rounding=None):
     if rounding is not None:
         summed = summed + rounding(terms)
     m = torch.relu(summed)
-    raw = F.interpolate(m[:, None], size=(H, W), mode="bilinear", align_corners=False)[:, 0]
+    return with_normalized(torch, F.interpolate(m[:, None], size=(H, W), mode="bilinear", align_corners=False)[:, 0])
+
+
+def with_normalized(torch, raw):
+    """(raw, its normalized map): the pair every method's reference is."""
     return raw, normalized(torch, raw)
 
 
@@ -630,8 +634,7 @@ def fem_kink_effect(torch, A, raw, reach):
     map, per image, by at most the sum over those activations of their channel's max |A| / positions
     (the ReLU and the bilinear resize do not enlarge a change). Returns ({"raw", "norm"}, how many)."""
     positions = A[0, 0].numel()
-    threshold = A.mean((2, 3), keepdim=True) + 2 * A.std((2, 3), unbiased=False, keepdim=True)
-    varying = A.std((2, 3), unbiased=False, keepdim=True) > 0
+    threshold, varying = fem_threshold(A)
     close = ((A - threshold).abs() < reach * float(A.abs().max())) & varying
     moved = (close.sum((2, 3)) * A.abs().amax((2, 3)) / positions).sum(1)
     span = raw.flatten(1).amax(1) - raw.flatten(1).amin(1)
@@ -643,17 +646,17 @@ def fullgrad_references(torch, model32, model64, x32, x64, classes, seed):
     """FullGrad (make_op_fixtures.fullgrad: pytorch-grad-cam's definition) in float64, in PyTorch's float32
     and under the rounding model. Its backward pass crosses the whole network, like guided
     back-propagation's: the decision analysis (layer to score) does not cover it."""
-    ref = fullgrad(model64, x64, classes)[0]
+    ref = with_normalized(torch, fullgrad(model64, x64, classes)[0])
     runs = f32model.float32_model_runs(torch, model64, lambda m: {"map": fullgrad(m, x64, classes)[0]}, seed + 80)["map"]
     f32 = fullgrad(model32, x32, classes)[0].double()
-    return {"ref": (ref, normalized(torch, ref)), "float32": errors_of(torch, [f32], ref),
-            "model": errors_of(torch, runs, ref)}
+    return {"ref": ref, "float32": errors_of([with_normalized(torch, f32)], ref),
+            "model": errors_of([with_normalized(torch, r) for r in runs], ref)}
 
 
-def errors_of(torch, raws, ref):
-    """The largest relative error of raw maps and absolute error of their normalized maps against ref."""
-    return {"raw": max(rel(r, ref) for r in raws),
-            "norm": max(f32model.max_abs(normalized(torch, r), normalized(torch, ref)) for r in raws)}
+def errors_of(pairs, ref):
+    """The largest relative error of the raw maps and absolute error of the normalized maps, of (raw, norm)
+    pairs against the (raw, norm) ref: the figures the test's limits are made of."""
+    return {"raw": max(rel(p[0], ref[0]) for p in pairs), "norm": max(f32model.max_abs(p[1], ref[1]) for p in pairs)}
 
 
 def dff_references(torch, model64, cfg, r64, r32, classes, H, W):
@@ -669,9 +672,9 @@ def dff_references(torch, model64, cfg, r64, r32, classes, H, W):
         log("DFF left out: the concept's choice lies within float32's reach")
         return None
     chosen = lambda rs: resized_maps(torch, torch.stack([r["H"][r["chosen"]] for r in rs])[:, None], H, W)
-    (raw, norm), (raw32, norm32) = chosen(ref), chosen(ref32)
-    errors = {"raw": rel(raw32, raw), "norm": f32model.max_abs(norm32, norm)}
-    return {"ref": (raw, norm), "float32": errors, "model": errors}
+    maps = chosen(ref)
+    errors = errors_of([chosen(ref32)], maps)
+    return {"ref": maps, "float32": errors, "model": errors}
 
 
 def smooth_aug_references(torch, model32, model64, arch, x32, x64, targets, classes, H, W, seed):
@@ -708,11 +711,10 @@ def smooth_aug_references(torch, model32, model64, arch, x32, x64, targets, clas
     mean = lambda copies: tuple(torch.stack([c[k] for c in copies]).mean(0) for k in (0, 1))
     out = {}
     for t, acc in per_tag.items():
-        raw, norm = mean(acc["ref"])
-        errors = lambda pairs: {"raw": max(rel(p[0], raw) for p in pairs), "norm": max(f32model.max_abs(p[1], norm) for p in pairs)}
-        out[t] = {"ref": (raw, norm), "float32": errors([mean(acc["float32"])]),
-                  "model": errors([mean(run) for run in acc["runs"]]),
-                  "kink": {"raw": acc["kink_raw"] / (len(AUGMENTATIONS) * float(raw.abs().max())),
+        maps = mean(acc["ref"])
+        out[t] = {"ref": maps, "float32": errors_of([mean(acc["float32"])], maps),
+                  "model": errors_of([mean(run) for run in acc["runs"]], maps),
+                  "kink": {"raw": acc["kink_raw"] / (len(AUGMENTATIONS) * float(maps[0].abs().max())),
                            "norm": acc["kink_norm"] / len(AUGMENTATIONS)},
                   "within": acc["within"]}
     return out
@@ -731,12 +733,13 @@ def refine_references(torch, maps64, maps32, noisy, decisions):
     runs = [product([noisy[t][r]["gradcam++"][1] for t in ("mid", "last")]) for r in range(f32model.MODEL_RUNS)]
     moved = sum(decisions[t]["kink_effect"]["gradcam++"]["norm"] for t in ("mid", "last"))
     span = float((ref.flatten(1).amax(1) - ref.flatten(1).amin(1)).min())
-    model, kink = errors_of(torch, runs, ref), moved / float(ref.abs().max())
+    maps = with_normalized(torch, ref)
+    model, kink = errors_of([with_normalized(torch, r) for r in runs], maps), moved / float(ref.abs().max())
     if max(model["raw"], kink) >= REFINE_UNPINNED:
         log("RefineCAM left out: float32 moves the product by %.2g (rounding) or %.2g (decisions) of its max"
             % (model["raw"], kink))
         return None
-    return {"ref": (ref, normalized(torch, ref)), "float32": errors_of(torch, [f32], ref), "model": model,
+    return {"ref": maps, "float32": errors_of([with_normalized(torch, f32)], maps), "model": model,
             "kink": {"raw": kink, "norm": 2 * moved / span},
             "within": sum(decisions[t]["decisions_within_reach"] for t in ("mid", "last"))}
 
@@ -1034,10 +1037,7 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
         return out
     noisy = f32model.float32_model_runs(torch, model64, noisy_run, seed)
     model_logits_rel = max(rel(lg, l64n) for lg in noisy["logits"])
-    model_maps = {t: {m: {"raw": max(rel(run[m][0], ref[0]) for run in noisy[t]),
-                          "norm": max(f32model.max_abs(run[m][1], ref[1]) for run in noisy[t])}
-                      for m, ref in maps64[t].items()}
-                  for t in targets}
+    model_maps = {t: {m: errors_of([run[m] for run in noisy[t]], ref) for m, ref in maps64[t].items()} for t in targets}
     log("[%s] references and float32 rounding model %.1fs" % (arch, time.time() - t0))
     decisions = decision_analyses(torch, rec, targets, noisy["decisions"], lambda tag, A, dA: maps_of(tag, A, dA))
     if family:
@@ -1068,8 +1068,7 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
                 log("[%s] FinerCAM left out at %s: its choice of classes is within float32's reach" % (arch, t))
                 for table in (maps64, maps32, model_maps):
                     del table[t]["finercam"]
-    pytorch32 = {t: {m: {"raw": rel(maps32[t][m][0], ref[0]), "norm": f32model.max_abs(maps32[t][m][1], ref[1])}
-                     for m, ref in maps64[t].items()} for t in targets}
+    pytorch32 = {t: {m: errors_of([maps32[t][m]], ref) for m, ref in maps64[t].items()} for t in targets}
     if arch in GUIDED_ARCHS:
         g64 = guided_backprop(torch, model64, x64, classes)
         g32 = guided_backprop(torch, copy.deepcopy(model), x32, classes)
@@ -1078,12 +1077,11 @@ def run_arch(torch, torchvision, onnx, arch, out_dir, opsets, force):
         for t in targets:
             ref = guided_maps(torch, g64, maps64[t]["gradcam"][0])
             maps64[t].update(ref)
-            for m, (raw, picture) in guided_maps(torch, g32, maps32[t]["gradcam"][0]).items():
-                pytorch32[t][m] = {"raw": rel(raw, ref[m][0]), "norm": f32model.max_abs(picture, ref[m][1])}
+            for m, pair in guided_maps(torch, g32, maps32[t]["gradcam"][0]).items():
+                pytorch32[t][m] = errors_of([pair], ref[m])
             runs = [guided_maps(torch, g, run["gradcam"][0]) for g, run in zip(g_noisy, noisy[t])]
             for m in ref:
-                model_maps[t][m] = {"raw": max(rel(r[m][0], ref[m][0]) for r in runs),
-                                    "norm": max(f32model.max_abs(r[m][1], ref[m][1]) for r in runs)}
+                model_maps[t][m] = errors_of([r[m] for r in runs], ref[m])
         log("[%s] guided back-propagation %.1fs" % (arch, time.time() - t0))
     refine = None
     if family:
