@@ -229,6 +229,21 @@ describe('Gemm with every operand an activation', () => {
   }
 });
 
+/** One Gemm of M x K by K x N (plus C [1, N] where asked) on the variant the adapter kind picks: its kernel and values against float64. */
+function checkVariant({ m, n, k, bias, isCpu, kernel, seed }: { m: number; n: number; k: number; bias: boolean; isCpu: boolean; kernel: string; seed: number }) {
+  it(`${m} x ${n} runs ${kernel} and matches float64`, async () => {
+    const g: GemmAttrs = { m, n, k, c: bias ? [1, n] : undefined };
+    const a = randomData(m * k, seed);
+    const b = randomData(k * n, seed + 1);
+    const c = randomData(n, seed + 2);
+    const graph = graphOf({ inputs: { a: [m, k], b: [k, n], ...(bias ? { c: [1, n] } : {}) }, nodes: [{ op: 'Gemm', inputs: bias ? ['a', 'b', 'c'] : ['a', 'b'], outputs: ['y'] }] });
+    const run = await runGraph(gpu(), graph, bias ? { a, b, c } : { a, b }, { traits: deviceTraits(gpu(), { isCpu }) });
+    expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual([kernel]);
+    const want = gemmReference([Float64Array.from(a), Float64Array.from(b), bias ? Float64Array.from(c) : new Float64Array()], g);
+    expect(relativeError(run.y, reference([m, n], want))).toBeLessThan(TOLERANCE);
+  });
+}
+
 describe('the CPU GEMM variants', () => {
   // Each shape makes the register body run in one of its four tilings: the one-row variant for M <= 2,
   // the four-row one for 3 or 4 rows, the 64-column one where a 256-column tile would be mostly empty
@@ -239,17 +254,7 @@ describe('the CPU GEMM variants', () => {
     { m: 16, n: 49, kernel: 'matmul+gemm_registers_narrow' },
     { m: 16, n: 512, kernel: 'matmul+gemm_registers' },
   ];
-  for (const { m, n, kernel } of cases) {
-    it(`${m} x ${n} runs ${kernel} and matches float64`, async () => {
-      const g: GemmAttrs = { m, n, k: 40 };
-      const a = randomData(m * g.k, 40);
-      const b = randomData(g.k * n, 41);
-      const graph = graphOf({ inputs: { a: [m, g.k], b: [g.k, n] }, nodes: [{ op: 'Gemm', inputs: ['a', 'b'], outputs: ['y'] }] });
-      const run = await runGraph(gpu(), graph, { a, b }, { traits: deviceTraits(gpu(), { isCpu: true }) });
-      expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual([kernel]);
-      expect(relativeError(run.y, reference([m, n], gemmReference([Float64Array.from(a), Float64Array.from(b), new Float64Array()], g)))).toBeLessThan(TOLERANCE);
-    });
-  }
+  for (const c of cases) checkVariant({ ...c, k: 40, bias: false, isCpu: true, seed: 40 });
 });
 
 describe('the GPU GEMM variants', () => {
@@ -262,17 +267,5 @@ describe('the GPU GEMM variants', () => {
     { m: 4, n: 70, kernel: 'matmul+gemm_rows' },
     { m: 5, n: 70, kernel: 'matmul+gemm_tiled' },
   ];
-  for (const { m, n, kernel } of cases) {
-    it(`${m} x ${n} runs ${kernel} and matches float64`, async () => {
-      const g: GemmAttrs = { m, n, k: 1001, c: [1, n] };
-      const a = randomData(m * g.k, 50);
-      const b = randomData(g.k * n, 51);
-      const c = randomData(n, 52);
-      const graph = graphOf({ inputs: { a: [m, g.k], b: [g.k, n], c: [1, n] }, nodes: [{ op: 'Gemm', inputs: ['a', 'b', 'c'], outputs: ['y'] }] });
-      const run = await runGraph(gpu(), graph, { a, b, c }, { traits: deviceTraits(gpu(), { isCpu: false }) });
-      expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual([kernel]);
-      const want = gemmReference([Float64Array.from(a), Float64Array.from(b), Float64Array.from(c)], g);
-      expect(relativeError(run.y, reference([m, n], want))).toBeLessThan(TOLERANCE);
-    });
-  }
+  for (const c of cases) checkVariant({ ...c, k: 1001, bias: true, isCpu: false, seed: 50 });
 });

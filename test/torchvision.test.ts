@@ -142,6 +142,13 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
         expect(value, key).toBeLessThan(limit.limit);
         if (holdPyTorch) expect(pytorch, `${key}: PyTorch float32`).toBeLessThan(limit.limit);
       };
+      /** A method's raw map (relative error) and normalized map (absolute error) against <dir>/<method>_{raw,norm}.npy. */
+      const checkMaps = (key: string, result: Explanation, dir: string, method: string, layer: Pick<LayerMeta, 'float32_model' | 'pytorch_float32' | 'kink_effect'>, holdPyTorch = true) => {
+        const raw = relativeError(result.map.data, readReference(join(dir, `${method}_raw.npy`)));
+        const norm = maxAbsError(result.normalized.data, readReference(join(dir, `${method}_norm.npy`)));
+        check(`${key}/raw`, raw, layer.pytorch_float32[method].raw, mapLimit(layer, method, 'raw'), holdPyTorch);
+        check(`${key}/norm`, norm, layer.pytorch_float32[method].norm, mapLimit(layer, method, 'norm'), holdPyTorch);
+      };
       try {
         const input = readTensor(join(dir, 'input.npy'));
         const logits = (await model.run(input)).get(model.graph.outputs[0])!;
@@ -165,14 +172,7 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
             for (const [method, result] of await explainer.explainMany(input, { methods: eigen, ...request, smoothEigen: true })) results.set(method + SMOOTH_EIGEN, result);
           }
           if (named.includes(SMOOTH_AUG)) results.set(SMOOTH_AUG, await explainer.explain(input, { ...request, smoothAug: true }));
-          for (const method of named) {
-            const result = results.get(method)!;
-            const raw = relativeError(result.map.data, readReference(join(layerDir, `${method}_raw.npy`)));
-            const norm = maxAbsError(result.normalized.data, readReference(join(layerDir, `${method}_norm.npy`)));
-            const holdPyTorch = !WHOLE_NETWORK_BACKWARD.has(method);
-            check(`${tag}/${method}/raw`, raw, layer.pytorch_float32[method].raw, mapLimit(layer, method, 'raw'), holdPyTorch);
-            check(`${tag}/${method}/norm`, norm, layer.pytorch_float32[method].norm, mapLimit(layer, method, 'norm'), holdPyTorch);
-          }
+          for (const method of named) checkMaps(`${tag}/${method}`, results.get(method)!, layerDir, method, layer, !WHOLE_NETWORK_BACKWARD.has(method));
           if (layer.hvp) {
             // Exact Hessian-vector products, at a layer with no decision within float32's reach (the
             // generator's choice; it also checked the reference against float64 central differences):
@@ -200,8 +200,7 @@ describe.skipIf(cases.length === 0)('torchvision', () => {
           // RefineCAM over both layers, from one backward pass.
           const refine = readMeta<Pick<LayerMeta, 'classes' | 'float32_model' | 'pytorch_float32' | 'kink_effect'> & { layers: string[] }>(refineDir);
           const [result] = await explainer.explainLayers(input, { methods: ['refinecam'], layers: refine.layers, classes: refine.classes });
-          check('refinecam/raw', relativeError(result.map.data, readReference(join(refineDir, 'refinecam_raw.npy'))), refine.pytorch_float32.refinecam.raw, mapLimit(refine, 'refinecam', 'raw'));
-          check('refinecam/norm', maxAbsError(result.normalized.data, readReference(join(refineDir, 'refinecam_norm.npy'))), refine.pytorch_float32.refinecam.norm, mapLimit(refine, 'refinecam', 'norm'));
+          checkMaps('refinecam', result, refineDir, 'refinecam', refine);
         }
       } finally {
         explainer.dispose();
