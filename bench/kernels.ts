@@ -31,6 +31,8 @@ const LAYERS: Layer[] = [
   { name: 'conv 1x1 1024->256 at 14x14', x: [1, 1024, 14, 14], w: [256, 1024, 1, 1] },
   { name: 'conv 7x7/2 3->64 stem at 224x224', x: [1, 3, 224, 224], w: [64, 3, 7, 7], stride: 2, pad: 3 },
   { name: 'depthwise 3x3 32 at 112x112', x: [1, 32, 112, 112], w: [32, 1, 3, 3], pad: 1, groups: 32 },
+  { name: 'depthwise 3x3/2 96 at 112x112', x: [1, 96, 112, 112], w: [96, 1, 3, 3], stride: 2, pad: 1, groups: 96 },
+  { name: 'depthwise 5x5/2 240 at 28x28', x: [1, 240, 28, 28], w: [240, 1, 5, 5], stride: 2, pad: 2, groups: 240 },
   { name: 'conv 1x1 2048->512 at 7x7', x: [1, 2048, 7, 7], w: [512, 2048, 1, 1] },
   { name: 'depthwise 3x3 960 at 7x7', x: [1, 960, 7, 7], w: [960, 1, 3, 3], pad: 1, groups: 960 },
   { name: 'dense 25088->4096', x: [1, 25088], w: [4096, 25088] },

@@ -809,6 +809,11 @@ def register_ops():
         ("conv_groups2", (4, 6, 3, 1, 1, 1, 2, True), (2, 4, 6, 7)),
         ("conv_depthwise", (4, 4, 3, 1, 1, 1, 4, True), (2, 4, 6, 7)),
         ("conv_depthwise_mult2", (4, 8, 3, 1, 1, 1, 4, True), (2, 4, 6, 7)),
+        # Rows longer than the depthwise kernels' runs (8, 16), every stride phase, dilation, 5x5 taps.
+        ("conv_depthwise_wide_dil2", (4, 4, 3, 1, 2, 2, 4, True), (1, 4, 7, 37)),
+        ("conv_depthwise_stride2_mult2", (4, 8, 3, 2, 1, 1, 4, True), (2, 4, 9, 37)),
+        ("conv_depthwise_5x5_stride2_pad2", (6, 6, 5, 2, 2, 1, 6, True), (1, 6, 11, 23)),
+        ("conv_depthwise_stride3", (4, 4, 3, 3, 0, 1, 4, True), (1, 4, 8, 20)),
         ("conv_5x5_stride2_pad2", (3, 4, 5, 2, 2, 1, 1, True), (2, 3, 9, 12)),
         ("conv_no_bias", (3, 4, 3, 1, 1, 1, 1, False), (2, 3, 7, 9)),
         ("conv_7x7_stride2_pad3", (3, 4, 7, 2, 3, 1, 1, True), (2, 3, 12, 14)),

@@ -14,8 +14,20 @@ const CONV_UNIFORMS = {
  * rows are long enough to fill them (3x3 at 112x112 on lavapipe: 4.2 ms with 4, 3.0 with 8, 2.4 with 16).
  */
 export const depthwiseRun = (outW: number) => (outW >= 16 ? 16 : 8);
-/** Inputs per invocation of the depthwise backward-data kernel, along a row: one vec4 accumulator. */
-export const DEPTHWISE_BACKWARD_RUN = 4;
+/**
+ * The depthwise backward-data kernel's defines: its run of inputs along a row (the forward's, rounded up
+ * to a multiple of the stride so that every run starts on the same phase), the filter width, stride and
+ * dilation, pad_l mod stride, and the dy columns a run reaches relative to its first (D_MIN, SPAN).
+ */
+export function depthwiseBackwardDefines(g: { inW: number; kW: number; strideW: number; dilW: number; padL: number }) {
+  const run = Math.ceil(depthwiseRun(g.inW) / g.strideW) * g.strideW;
+  const phase = ((g.padL % g.strideW) + g.strideW) % g.strideW;
+  // Lane j meets column d through tap kw where j = d * stride - phase + kw * dilation.
+  const dMin = Math.ceil((phase - (g.kW - 1) * g.dilW) / g.strideW);
+  const dMax = Math.floor((run - 1 + phase) / g.strideW);
+  const defines = { RUN: run, KW: g.kW, SW: g.strideW, DW: g.dilW, PW: phase, D_MIN: dMin, SPAN: dMax - dMin + 1 };
+  return { run, defines: Object.fromEntries(Object.entries(defines).map(([k, v]) => [k, String(v)])) };
+}
 
 export const conv2dKernels = defineGemm({
   name: 'conv2d',
@@ -60,7 +72,8 @@ export const depthwiseConv2dBackwardDataKernel = defineKernel({
   name: 'depthwise_conv2d_backward_data',
   files: ['conv2d_common', 'depthwise_conv2d_backward_data'],
   grid: 'elements',
-  constants: { RUN: DEPTHWISE_BACKWARD_RUN },
+  // One pipeline per run, filter width, stride, dilation and phase (depthwiseBackwardDefines).
+  defines: { RUN: '16', KW: '3', SW: '1', DW: '1', PW: '0', D_MIN: '-2', SPAN: '18' },
   uniforms: CONV_UNIFORMS,
   bindings: { dy: 'read', weight: 'read', dx: 'accumulate' },
 });

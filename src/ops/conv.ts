@@ -4,7 +4,7 @@
 import { linearTangent } from './tangent.js';
 import { attrInt, type Constant } from '../graph/ir.js';
 import {
-  conv2dBackwardDataKernels, conv2dBackwardDataPhaseKernels, conv2dKernels, DEPTHWISE_BACKWARD_RUN, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, depthwiseRun, winogradInputKernel, winogradOutputKernel,
+  conv2dBackwardDataKernels, conv2dBackwardDataPhaseKernels, conv2dKernels, depthwiseBackwardDefines, depthwiseConv2dBackwardDataKernel, depthwiseConv2dKernel, depthwiseRun, winogradInputKernel, winogradOutputKernel,
 } from '../kernels/conv.js';
 import { type FusedActivation, fusedUniforms } from '../kernels/fused.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
@@ -252,7 +252,8 @@ export const conv: OpDef<ConvGeometry> = {
     const g = ctx.geometry;
     const args = { uniforms: convUniforms(g), bindings: { dy, weight: ctx.inputs[1]!.ref, dx: dx.ref }, accumulate: dx.accumulate };
     if (isDepthwise(g)) {
-      ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, DEPTHWISE_BACKWARD_RUN), flops: convFlops(g) }));
+      const { run, defines } = depthwiseBackwardDefines(g);
+      ctx.dispatch(depthwiseConv2dBackwardDataKernel.program({ ...args, defines, count: g.batch * g.inC * g.inH * ceilDiv(g.inW, run), flops: convFlops(g) }));
       return;
     }
     if (winogradFits(ctx)) {
