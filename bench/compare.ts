@@ -118,7 +118,13 @@ for (const arch of archs) {
     await session.release();
   }
   if (rooflineGpu) {
-    const profile = (await explainer.explain(input, { profile: true })).profile!;
+    // The dispatches that GPU would run: on a CPU adapter, planned with the GPU kernel variants.
+    const planned = model.deviceTraits.isCpu ? model.copy({ isCpu: false }) : model;
+    const gpuExplainer = new Explainer(planned);
+    await gpuExplainer.explain(input, { profile: true });
+    const profile = (await gpuExplainer.explain(input, { profile: true })).profile!;
+    gpuExplainer.dispose();
+    if (planned !== model) planned.dispose();
     const measured = profile.reduce((a, p) => a + p.ms, 0);
     const estimates = profile.map((p) => roofline(p, rooflineGpu));
     const allowed = estimates.reduce((a, e) => a + e.ms, 0);
@@ -162,7 +168,7 @@ console.log(
   ),
 );
 if (rooflineGpu) {
-  console.log(`\nroofline on ${rooflineGpu.name}, for the kernel variants this adapter chose; a dispatch fills it with ${FILL_WORKGROUPS_PER_UNIT} workgroups per SM`);
+  console.log(`\nroofline on ${rooflineGpu.name}, for the GPU kernel variants (measured here on this adapter); a dispatch fills it with ${FILL_WORKGROUPS_PER_UNIT} workgroups per SM`);
   console.log(table(['model', 'dispatches', 'measured GPU ms', 'roofline µs', 'measured / roofline', 'not filling'], rooflineRows));
 }
 const json = { adapter: describeAdapter(gpu.adapter), ceilingGflops: ceiling, torch: torch.torch, threads: torch.threads, runs, results };

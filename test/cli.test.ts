@@ -115,11 +115,24 @@ describe('gradcam CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'gradcam-'));
     const args = ['explain', '--model', join(net, 'model.onnx'), '--input', join(net, 'x0.npy'), '--class', '3'];
     const plain = await run(...args, '--npy', join(dir, 'plain.npy'));
-    const r = await run(...args, '--npy', join(dir, 'profiled.npy'), '--profile', join(dir, 'profile.json'), '--profile-device', 'h200');
-    expect(plain.status).toBe(0);
-    expect(r.status).toBe(0);
-    expect(readNpy(join(dir, 'profiled.npy')).data).toEqual(readNpy(join(dir, 'plain.npy')).data);
+    const profiled = await run(...args, '--npy', join(dir, 'profiled.npy'), '--profile', join(dir, 'adapter.json'));
+    const r = await run(...args, '--npy', join(dir, 'gpu.npy'), '--profile', join(dir, 'profile.json'), '--profile-device', 'h200');
+    expect([plain.status, profiled.status, r.status]).toEqual([0, 0, 0]);
+    const map = readNpy(join(dir, 'plain.npy')).data as Float32Array;
+    expect(readNpy(join(dir, 'profiled.npy')).data).toEqual(map);
+    // With a GPU named, the plan takes the GPU variants (another summation order): the same map within
+    // float32 rounding (the GEMM variants' measured error against float64 is 2.5e-7 and below).
+    const gpuMap = readNpy(join(dir, 'gpu.npy')).data as Float32Array;
+    const peak = map.reduce((a, v) => Math.max(a, Math.abs(v)), 0);
+    expect(gpuMap.reduce((a, v, i) => Math.max(a, Math.abs(v - map[i])), 0)).toBeLessThan(1e-5 * peak);
+    const adapterKernels = new Set((JSON.parse(readFileSync(join(dir, 'adapter.json'), 'utf8')).dispatches as { kernel: string }[]).map((d) => d.kernel));
+    expect([...adapterKernels].some((k) => k.includes('gemm_registers'))).toBe(true);
     const profile = JSON.parse(readFileSync(join(dir, 'profile.json'), 'utf8'));
+    expect(profile.variants).toBe('gpu');
+    const gpuKernels = (profile.dispatches as { kernel: string }[]).map((d) => d.kernel);
+    expect(gpuKernels.some((k) => k.includes('gemm_registers'))).toBe(false);
+    expect(gpuKernels.some((k) => k.includes('gemm_tiled') || k.includes('gemm_rows'))).toBe(true);
+    expect(r.stdout).toMatch(/planned with the GPU kernel variants/);
     const dispatches = profile.dispatches as { ms: number; share: number; phase: string; kernel: string; op?: string; gflops?: number }[];
     expect(dispatches.length).toBeGreaterThan(10);
     expect(dispatches.every((d) => d.ms >= 0)).toBe(true);
