@@ -4,6 +4,9 @@
 // so each filter row loads the SPAN inputs under the run once and feeds every output it reaches from
 // registers. The run, the filter width and the stride and dilation along the row are defines (one
 // pipeline each): every loop over them has a constant count, unrolls, and leaves indices constant.
+// The span is loaded first and each output then reads its taps at constant offsets: walking the span
+// and testing which output each input meets (a modulo per tap) stayed slow for strided rows (5x5/2 at
+// 28x28 on lavapipe: 5.1 ms that way, 0.9 ms this way).
 const RUN: u32 = {{RUN}}u;
 const KW: u32 = {{KW}}u;
 const SW: u32 = {{SW}}u;
@@ -27,16 +30,14 @@ fn element(index: u32) {
     let row = ((n * P.in_c + c) * P.in_h + u32(ih)) * P.in_w;
     var w: array<f32, KW>;
     for (var kw = 0u; kw < KW; kw++) { w[kw] = weight[(oc * P.k_h + kh) * KW + kw]; }
+    var xs: array<f32, SPAN>;
     for (var t = 0u; t < SPAN; t++) {
       let iw = iw0 + i32(t);
-      let v = select(0.0, x[row + u32(clamp(iw, 0, last))], iw >= 0 && iw <= last);
-      // Input t of the span meets output j through tap kw where t = j * SW + kw * DW.
-      for (var kw = 0u; kw < KW; kw++) {
-        if (t >= kw * DW && (t - kw * DW) % SW == 0u && (t - kw * DW) / SW < RUN) {
-          let j = (t - kw * DW) / SW;
-          acc[j] = fma(w[kw], v, acc[j]);
-        }
-      }
+      xs[t] = select(0.0, x[row + u32(clamp(iw, 0, last))], iw >= 0 && iw <= last);
+    }
+    // Output j meets input t = j * SW + kw * DW of the span through tap kw.
+    for (var j = 0u; j < RUN; j++) {
+      for (var kw = 0u; kw < KW; kw++) { acc[j] = fma(w[kw], xs[j * SW + kw * DW], acc[j]); }
     }
   }
   let out_row = ((n * P.out_c + oc) * P.out_h + oh) * P.out_w;
