@@ -3,6 +3,7 @@
 // Clip, HardSwish and SiLU (Sigmoid and Mul) run in the conv's dispatch and match a float64 conv
 // followed by the activation; the activation runs on its own where a backward pass or the caller needs
 // the conv's output; the builder refuses a backward pass it was not told of before the forward pass.
+// BatchNormalization that cannot fold into a conv (densenet's BN -> ReLU -> Conv) fuses the same way.
 import { describe, expect, it } from 'vitest';
 import type { Shape } from '../src/graph/ir.js';
 import { inferShapes } from '../src/ops/infer.js';
@@ -177,4 +178,58 @@ describe('activations fused into the conv that produces their input', () => {
     expect(() => b.value('z')).toThrow(/"z" was fused into Relu node "relu1"; keep\(\) it/);
     expect(() => b.addBackward('y', y, ['x'])).toThrow(/addBackward from "y" was not announced with keepBackward\(\)/);
   });
+});
+
+/** BatchNormalization in float64 over [N, C, inner...]. */
+function batchNormReference(x: ArrayLike<number>, shape: Shape, p: Record<'scale' | 'bias' | 'mean' | 'variance', Float32Array>, epsilon: number): Float64Array {
+  const inner = shape.slice(2).reduce((a, d) => a * d, 1);
+  return Float64Array.from(x as ArrayLike<number>, (v: number, i: number) => {
+    const c = Math.floor(i / inner) % shape[1];
+    return ((v - p.mean[c]) * p.scale[c]) / Math.sqrt(p.variance[c] + epsilon) + p.bias[c];
+  });
+}
+
+describe('activations fused into a BatchNormalization that does not fold', () => {
+  // Runs of 8 elements per channel plane: 63 positions end in a partial run; [3, 5] has one element per plane.
+  const SHAPES: Shape[] = [[2, 5, 9, 7], [3, 5]];
+  const EPSILON = 1e-3;
+  const params = {
+    scale: randomData(5, 21),
+    bias: randomData(5, 22),
+    mean: randomData(5, 23),
+    variance: randomData(5, 24).map((v) => v + 1.5),
+  };
+  const specOf = (shape: Shape, activation?: Activation): GraphSpec => ({
+    inputs: { x: shape },
+    nodes: [
+      { op: 'BatchNormalization', inputs: ['x', 'scale', 'bias', 'mean', 'variance'], outputs: [activation ? 'z' : 'y'], attributes: { epsilon: EPSILON } },
+      ...(activation ? activationNodes(activation) : []),
+    ],
+    initializers: {
+      ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, floats([5], v)])),
+      ...(activation?.op === 'Clip' ? { lo: floats([], [activation.min]), hi: floats([], [activation.max]) } : {}),
+    },
+    opset: 14,
+  });
+
+  for (const shape of SHAPES) {
+    for (const activation of ACTIVATIONS) {
+      it(`[${shape}] + ${activation.op}: one batch_norm dispatch writes the activated normalization`, async () => {
+        const x = randomData(shape.reduce((p, d) => p * d, 1), 25);
+        const run = await runGraph(gpu(), graphOf(specOf(shape, activation)), { x }, { traits: cpu() });
+        expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual(['batch_norm']);
+        const z = batchNormReference(x, shape, params, EPSILON);
+        expect(relativeError(run.y, reference(shape, z.map((v) => activate(activation, v))))).toBeLessThan(TOLERANCE);
+      });
+    }
+
+    it(`[${shape}]: the backward pass is dy times each channel's gain`, async () => {
+      const x = randomData(shape.reduce((p, d) => p * d, 1), 26);
+      const gy = randomData(x.length, 27);
+      const run = await runGraph(gpu(), graphOf(specOf(shape)), { x }, { traits: cpu(), seed: gy, gradientsTo: ['x'] });
+      expect(relativeError(run.y, reference(shape, batchNormReference(x, shape, params, EPSILON)))).toBeLessThan(TOLERANCE);
+      const linear = ([xs]: Float64Array[]) => batchNormReference(xs, shape, params, EPSILON);
+      expect(relativeError(run.grads.get('x')!, reference(shape, exactGradient(linear, [x], gy, 0)))).toBeLessThan(TOLERANCE);
+    });
+  }
 });

@@ -3,7 +3,8 @@
 // usually folded into the conv at load time (ops/optimize.ts); this op runs the ones that remain.
 import { diagonalTangent } from './tangent.js';
 import { attrFloat, attrInt, elementCount, type Node, type Shape } from '../graph/ir.js';
-import { batchNormBackwardKernel, batchNormKernel, lrnBackwardKernel, lrnKernel } from '../kernels/normalization.js';
+import { fusedUniforms } from '../kernels/fused.js';
+import { BATCH_NORM_RUN, batchNormBackwardKernel, batchNormKernel, lrnBackwardKernel, lrnKernel } from '../kernels/normalization.js';
 import { nodeError } from './common.js';
 import type { BackwardContext, KernelContext, OpDef } from './types.js';
 
@@ -100,13 +101,16 @@ export const batchNormalization: OpDef = {
     return [shape];
   },
 
+  // A ReLU or Clip after it (densenet's pre-activation BN -> ReLU -> Conv) runs in its write.
+  fusesActivation: () => true,
+
   forward(ctx) {
     const [x, scale, bias, mean, variance] = ctx.inputs.map((operand) => operand!.ref);
     ctx.dispatch(
       batchNormKernel.program({
-        uniforms: batchNormUniforms(ctx),
+        uniforms: { ...batchNormUniforms(ctx), ...fusedUniforms(ctx.outputActivation) },
         bindings: { x, scale, bias, mean, variance, y: ctx.outputs[0].ref },
-        count: elementCount(x.shape),
+        count: channelRuns(ctx.inputs[0]!.shape),
       }),
     );
   },
@@ -115,14 +119,20 @@ export const batchNormalization: OpDef = {
     const dy = ctx.gradOutput(0);
     const dx = ctx.gradInput(0);
     if (!dy || !dx) return;
-    const [x, scale, , , variance] = ctx.inputs.map((operand) => operand!.ref);
+    const [, scale, , , variance] = ctx.inputs.map((operand) => operand!.ref);
     ctx.dispatch(
       batchNormBackwardKernel.program({
         uniforms: batchNormUniforms(ctx),
         bindings: { dy, scale, variance, dx: dx.ref },
         accumulate: dx.accumulate,
-        count: elementCount(x.shape),
+        count: channelRuns(ctx.inputs[0]!.shape),
       }),
     );
   },
 };
+
+/** Invocations of the BatchNormalization kernels: runs of BATCH_NORM_RUN elements of each channel plane. */
+function channelRuns(shape: Shape): number {
+  const { inner } = channelLayout(shape);
+  return shape[0] * shape[1] * Math.ceil(inner / BATCH_NORM_RUN);
+}
