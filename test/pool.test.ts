@@ -1,11 +1,16 @@
 // Pooling, reduction and normalization cases the generated op fixtures do not show: PyTorch's tie rule
 // for max pooling, ceil_mode edge windows, reductions over non-adjacent axes, and the attributes the
 // engine rejects.
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../src/errors.js';
+import { loadOnnxFile } from '../src/onnx/load.js';
+import { optimizeGraph } from '../src/ops/optimize.js';
 import { Model, type Tensor } from '../src/runtime/model.js';
 import { type AttributeSpec, floats, onnxOf } from './support/model-spec.js';
+import { FIXTURES, readReference, readTensor, relativeError } from './support/fixtures.js';
 import { useGpu } from './support/gpu.js';
+import { runGraph } from './support/plan-runner.js';
 
 const gpu = useGpu();
 
@@ -73,6 +78,21 @@ describe('MaxPool', () => {
     } finally {
       model.dispose();
     }
+  });
+});
+
+describe('Pad', () => {
+  it('of zeros (torch exports one before AveragePool) is a view: no dispatch, the float64 output and gradient', async () => {
+    const dir = join(FIXTURES, 'ops', 'avgpool_2x2_s2');
+    const graph = optimizeGraph(loadOnnxFile(join(dir, 'model.onnx')));
+    expect(graph.nodes.map((n) => n.opType)).toContain('Pad');
+    const x = readTensor(join(dir, 'x0.npy')).data;
+    const gy = readTensor(join(dir, 'gy.npy')).data;
+    const run = await runGraph(gpu(), graph, { x0: x }, { seed: gy, gradientsTo: ['x0'] });
+    expect(run.dispatches.filter((d) => d.program.kernel.name === 'pad')).toHaveLength(0);
+    // The fixture's float64 references: one average of 4 float32 values, and dy / 4.
+    expect(relativeError(run.y, readReference(join(dir, 'y.npy')))).toBeLessThan(1e-6);
+    expect(relativeError(run.grads.get('x0')!, readReference(join(dir, 'gx0.npy')))).toBeLessThan(1e-6);
   });
 });
 

@@ -14,6 +14,8 @@ interface PadGeometry {
   value: number;
   begins: number[];
   outShape: Shape;
+  /** Every pad is 0 (torchvision's densenet exports its transitions' pooling with one): a view. */
+  unchanged: boolean;
 }
 
 function geometry(node: Node, opset: number, shape: Shape, constant: (i: number) => Constant | undefined): PadGeometry {
@@ -39,7 +41,7 @@ function geometry(node: Node, opset: number, shape: Shape, constant: (i: number)
     begins[axis] = begin;
     outShape[axis] = shape[axis] + begin + end;
   });
-  return { mode, value, begins, outShape };
+  return { mode, value, begins, outShape, unchanged: pads.every((p) => p === 0) };
 }
 
 function padUniforms(g: PadGeometry, inShape: Shape) {
@@ -51,6 +53,7 @@ export const pad: OpDef<PadGeometry> = {
   dataInputs: [0],
   geometry: ({ node, opset, inputShapes, constant }) => geometry(node, opset, inputShapes[0]!, constant),
   inferShapes: (_, g) => [g.outShape],
+  viewWhen: (g) => g.unchanged,
 
   forward(ctx) {
     const x = ctx.inputs[0]!;

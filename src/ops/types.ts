@@ -124,6 +124,8 @@ export interface OpDef<G = unknown> {
   secondOrder?(ctx: SecondOrderContext<G>): void;
   /** Output 0 is input 0's data under another shape: it shares the buffer and no kernel runs. */
   view?: boolean;
+  /** Output 0 is input 0's data unchanged for this geometry (a Pad of zeros): as a view, forward and tangent. */
+  viewWhen?(geometry: G): boolean;
   /** Inputs that carry data rather than shapes or axes; the others never receive gradients. */
   dataInputs?: number[];
   /**

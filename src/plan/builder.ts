@@ -194,14 +194,15 @@ export class PlanBuilder {
     const op = opFor(node, this.shaped.graph.opset);
     // Outputs without a shape (optional ones the op does not compute, e.g. Dropout's mask) get no tensor.
     const produced = node.outputs.filter((name) => this.shaped.shapes.has(name));
+    const unchanged = op.viewWhen?.(this.shaped.geometry.get(node)) ?? false;
     const outputs: Operand[] = produced.map((name, i) => {
       const shape = this.shaped.shapes.get(name)!;
       const ref =
-        op.view && i === 0 ? this.newView(inputs[0]!.ref as TensorInfo, shape, name) : this.newTensor(shape, name, 'intermediate');
+        (op.view || unchanged) && i === 0 ? this.newView(inputs[0]!.ref as TensorInfo, shape, name) : this.newTensor(shape, name, 'intermediate');
       this.values.set(name, ref);
       return { ref, shape };
     });
-    op.forward(this.kernelContext(node, inputs, outputs));
+    if (!unchanged) op.forward(this.kernelContext(node, inputs, outputs));
   }
 
   /** Emits `node` as part of the producer of its input when they fuse (src/plan/fusion.ts). */
@@ -336,7 +337,7 @@ export class PlanBuilder {
       const tangentInput = (i: number) => (dataInputs.includes(i) ? tangents.get(node.inputs[i]) : undefined);
       if (!node.inputs.some((_, i) => tangentInput(i))) continue;
       const produced = node.outputs.filter((name) => this.shaped.shapes.has(name));
-      if (op.view) {
+      if (op.view || op.viewWhen?.(this.shaped.geometry.get(node))) {
         const input = this.tensors[tangentInput(0)!.id];
         tangents.set(produced[0], this.newView(input, this.shaped.shapes.get(produced[0])!, `tangent:${produced[0]}`));
         continue;
