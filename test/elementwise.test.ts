@@ -180,6 +180,32 @@ describe('binary ops broadcast between every pair of ranks 0..6', () => {
     }
   }
 
+  // Broadcasting kernels compute runs of 8 along the last merged dim: rows of 35 (four runs and a
+  // partial one), 9, 16 (whole runs) and 3 (one partial run), each operand broadcast somewhere.
+  const RUN_CASES: [string, number[], number[]][] = [
+    ['Mul', [2, 3, 5, 7], [1, 3, 1, 1]],
+    ['Add', [2, 3, 5, 7], [2, 1, 5, 7]],
+    ['Div', [4, 9], [9]],
+    ['Sub', [3, 16], [3, 1]],
+    ['Mul', [2, 1, 3], [2, 5, 1]],
+  ];
+  for (const [op, aShape, bShape] of RUN_CASES) {
+    it(`${op}: [${aShape}] with [${bShape}], runs along the last dim`, async () => {
+      const out = broadcast(aShape, bShape);
+      const count = (s: number[]) => s.reduce((p, d) => p * d, 1);
+      const a = Float32Array.from(uniform(count(aShape), 7));
+      const b = Float32Array.from(uniform(count(bShape), 8).map((v) => Math.sign(v) * (0.5 + Math.abs(v) * 0.75)));
+      const ia = sourceIndex(out, aShape);
+      const ib = sourceIndex(out, bShape);
+      const y64 = ia.map((_, k) => BINARY64[op].f(a[ia[k]], b[ib[k]]));
+      await withModel({ inputs: { a: aShape, b: bShape }, nodes: [{ op, inputs: ['a', 'b'] }] }, async (m) => {
+        const y = (await m.run(new Map([['a', tensor(aShape, a)], ['b', tensor(bShape, b)]]))).get('y')!;
+        expect(y.shape).toEqual(out);
+        expect(relativeDiff(y.data, y64)).toBeLessThan(1e-6);
+      });
+    });
+  }
+
   it('rejects shapes that do not broadcast, naming the node', async () => {
     await withModel({ inputs: { a: [2, 3], b: [4] }, nodes: [{ op: 'Add', inputs: ['a', 'b'] }] }, async (m) => {
       const inputs = new Map([

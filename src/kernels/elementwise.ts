@@ -36,11 +36,14 @@ export const unarySecondOrderKernel = defineKernel({
 
 const dims = array('u32', MAX_RANK);
 
+/** Elements along the last dim per invocation of the binary kernel, when it broadcasts (rank 2 and up). */
+export const BINARY_RUN = 8;
+
 export const binaryKernel = defineKernel({
   name: 'binary',
   files: ['binary_common', 'binary'],
   grid: 'elements',
-  constants: RANK_CONSTANTS,
+  constants: { ...RANK_CONSTANTS, RUN: BINARY_RUN },
   uniforms: { rank: 'u32', out_shape: dims, a_strides: dims, b_strides: dims },
   bindings: { a_values: 'read', b_values: 'read', out: 'write' },
   defines: { OP: 'a + b' },

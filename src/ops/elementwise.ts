@@ -4,7 +4,7 @@
 // inference-mode Dropout are views.
 import { diagonalTangent, linearTangent } from './tangent.js';
 import { attrInt, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
-import { binaryBackwardKernel, binaryKernel, decisionMarginKernel } from '../kernels/elementwise.js';
+import { BINARY_RUN, binaryBackwardKernel, binaryKernel, decisionMarginKernel } from '../kernels/elementwise.js';
 import { MAX_RANK } from '../kernels/layout.js';
 import { broadcastShapes, broadcastStrides, copyGradient, mergeDims, nodeError } from './common.js';
 import { FLOAT_TYPES } from './fold.js';
@@ -53,6 +53,13 @@ export const identity: OpDef = {
 
 // ---------------------------------------------------------------------------------------------------
 // Binary ops with numpy broadcasting
+
+/** Invocations of the binary kernel over merged dims `shape`: one per element of one dim, else runs along the last. */
+function binaryInvocations(shape: Shape): number {
+  if (shape.length <= 1) return elementCount(shape);
+  const last = shape[shape.length - 1];
+  return (elementCount(shape) / last) * Math.ceil(last / BINARY_RUN);
+}
 
 interface BinaryOp {
   /** The result in WGSL, in terms of a and b. */
@@ -181,7 +188,7 @@ export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
         uniforms: { rank: layout.shape.length, out_shape: layout.shape, a_strides: layout.a, b_strides: layout.b },
         bindings: { a_values: ctx.inputs[0]!.ref, b_values: ctx.inputs[1]!.ref, out: ctx.outputs[0].ref },
         defines: { OP: BINARY[ctx.node.opType].formula },
-        count: elementCount(ctx.outputs[0].shape),
+        count: binaryInvocations(layout.shape),
       }),
     );
   },
