@@ -1,4 +1,5 @@
-// out = a (op) b with numpy broadcasting; {{OP}} is the formula in a and b.
+// out = a (op) b with numpy broadcasting; {{OP}} is the formula in a and b. The result goes through
+// activated(): a ReLU after a residual Add runs in this write (src/plan/fusion.ts).
 fn combine(a: f32, b: f32) -> f32 {
   return {{OP}};
 }
@@ -7,7 +8,7 @@ fn element(index: u32) {
   // Same-shape operands (merged to one dim) and scalars (no dim) need no coordinates: integer division
   // runs lane by lane on CPU adapters and costs more than the rest of the kernel.
   if (P.rank <= 1u) {
-    out[index] = combine(a_values[index * a_strides_at(0u)], b_values[index * b_strides_at(0u)]);
+    out[index] = activated(combine(a_values[index * a_strides_at(0u)], b_values[index * b_strides_at(0u)]));
     return;
   }
   // Otherwise each invocation computes RUN neighbouring elements along the last (merged) dim: their
@@ -34,6 +35,6 @@ fn element(index: u32) {
   let sb = b_strides_at(last);
   let o = row * extent + c0;
   for (var j = 0u; j < RUN; j++) {
-    if (c0 + j < extent) { out[o + j] = combine(a_values[ia + j * sa], b_values[ib + j * sb]); }
+    if (c0 + j < extent) { out[o + j] = activated(combine(a_values[ia + j * sa], b_values[ib + j * sb])); }
   }
 }

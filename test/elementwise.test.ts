@@ -206,6 +206,16 @@ describe('binary ops broadcast between every pair of ranks 0..6', () => {
     });
   }
 
+  it('keeps infinities: with nothing fused no clamp hides them from the finite check', async () => {
+    await withModel({ inputs: { a: [2, 3], b: [3] }, nodes: [{ op: 'Div', inputs: ['a', 'b'] }] }, async (m) => {
+      const inputs = new Map([
+        ['a', tensor([2, 3], [1, -1, 2, 2, -2, 3])],
+        ['b', tensor([3], [0, 0, 1])],
+      ]);
+      await expect(m.run(inputs)).rejects.toThrow(/the first node whose output is not finite is Div node "div0"/);
+    });
+  });
+
   it('rejects shapes that do not broadcast, naming the node', async () => {
     await withModel({ inputs: { a: [2, 3], b: [4] }, nodes: [{ op: 'Add', inputs: ['a', 'b'] }] }, async (m) => {
       const inputs = new Map([

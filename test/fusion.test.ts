@@ -3,7 +3,8 @@
 // Clip, HardSwish and SiLU (Sigmoid and Mul) run in the conv's dispatch and match a float64 conv
 // followed by the activation; the activation runs on its own where a backward pass or the caller needs
 // the conv's output; the builder refuses a backward pass it was not told of before the forward pass.
-// BatchNormalization that cannot fold into a conv (densenet's BN -> ReLU -> Conv) fuses the same way.
+// BatchNormalization that cannot fold into a conv (densenet's BN -> ReLU -> Conv) and the broadcasting
+// binary ops (resnet's residual Add -> ReLU) fuse the same way.
 import { describe, expect, it } from 'vitest';
 import type { Shape } from '../src/graph/ir.js';
 import { inferShapes } from '../src/ops/infer.js';
@@ -231,5 +232,28 @@ describe('activations fused into a BatchNormalization that does not fold', () =>
       const linear = ([xs]: Float64Array[]) => batchNormReference(xs, shape, params, EPSILON);
       expect(relativeError(run.grads.get('x')!, reference(shape, exactGradient(linear, [x], gy, 0)))).toBeLessThan(TOLERANCE);
     });
+  }
+});
+
+describe('activations fused into a binary op', () => {
+  // [2, 3, 5, 7] + [2, 3, 5, 7] runs unbroadcast (one dim after merging); + [1, 3, 1, 1] in runs of 8.
+  for (const bShape of [[2, 3, 5, 7], [1, 3, 1, 1]] as Shape[]) {
+    for (const activation of ACTIVATIONS) {
+      it(`Add of [2,3,5,7] and [${bShape}] + ${activation.op}: one binary dispatch writes the activated sum`, async () => {
+        const aShape: Shape = [2, 3, 5, 7];
+        const spec: GraphSpec = {
+          inputs: { a: aShape, b: bShape },
+          nodes: [{ op: 'Add', inputs: ['a', 'b'], outputs: ['z'] }, ...activationNodes(activation)],
+          initializers: activation.op === 'Clip' ? { lo: floats([], [activation.min]), hi: floats([], [activation.max]) } : {},
+          opset: 14,
+        };
+        const a = randomData(210, 31);
+        const b = randomData(bShape.reduce((p, d) => p * d, 1), 32);
+        const run = await runGraph(gpu(), graphOf(spec), { a, b }, { traits: cpu() });
+        expect(run.dispatches.map((d) => d.program.kernel.name)).toEqual(['binary']);
+        const z = Array.from(a, (v, i) => v + (b.length === a.length ? b[i] : b[Math.floor(i / 35) % 3]));
+        expect(relativeError(run.y, reference(aShape, z.map((v) => activate(activation, v))))).toBeLessThan(TOLERANCE);
+      });
+    }
   }
 });

@@ -1,6 +1,7 @@
 // Kernels of the elementwise ops: activations (a formula as a define), broadcasting binary ops, and the
 // decision margins of activations with kinks.
 import { array, defineKernel } from './declare.js';
+import { FUSED_UNIFORMS } from './fused.js';
 import { WORKGROUP_SIZE } from './program.js';
 import { MAX_RANK, RANK_CONSTANTS } from './layout.js';
 
@@ -41,10 +42,10 @@ export const BINARY_RUN = 8;
 
 export const binaryKernel = defineKernel({
   name: 'binary',
-  files: ['binary_common', 'binary'],
+  files: ['binary_common', 'fused_activation', 'binary'],
   grid: 'elements',
   constants: { ...RANK_CONSTANTS, RUN: BINARY_RUN },
-  uniforms: { rank: 'u32', out_shape: dims, a_strides: dims, b_strides: dims },
+  uniforms: { rank: 'u32', out_shape: dims, a_strides: dims, b_strides: dims, ...FUSED_UNIFORMS },
   bindings: { a_values: 'read', b_values: 'read', out: 'write' },
   defines: { OP: 'a + b' },
 });

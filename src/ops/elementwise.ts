@@ -4,6 +4,7 @@
 // inference-mode Dropout are views.
 import { diagonalTangent, linearTangent } from './tangent.js';
 import { attrInt, type Constant, contiguousStrides, elementCount, type Node, type Shape, shapeString } from '../graph/ir.js';
+import { fusedUniforms } from '../kernels/fused.js';
 import { BINARY_RUN, binaryBackwardKernel, binaryKernel, decisionMarginKernel } from '../kernels/elementwise.js';
 import { MAX_RANK } from '../kernels/layout.js';
 import { broadcastShapes, broadcastStrides, copyGradient, mergeDims, nodeError } from './common.js';
@@ -181,11 +182,14 @@ export const binary: OpDef<{ outShape: Shape; layout: BroadcastLayout }> = {
     return true;
   },
 
+  // A ReLU, Clip, HardSwish or SiLU after it (resnet's residual Add -> ReLU) runs in its write.
+  fusesActivation: () => true,
+
   forward(ctx) {
     const { layout } = ctx.geometry;
     ctx.dispatch(
       binaryKernel.program({
-        uniforms: { rank: layout.shape.length, out_shape: layout.shape, a_strides: layout.a, b_strides: layout.b },
+        uniforms: { rank: layout.shape.length, out_shape: layout.shape, a_strides: layout.a, b_strides: layout.b, ...fusedUniforms(ctx.outputActivation) },
         bindings: { a_values: ctx.inputs[0]!.ref, b_values: ctx.inputs[1]!.ref, out: ctx.outputs[0].ref },
         defines: { OP: BINARY[ctx.node.opType].formula },
         count: binaryInvocations(layout.shape),
