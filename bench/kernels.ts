@@ -35,6 +35,7 @@ const LAYERS: Layer[] = [
   { name: 'depthwise 5x5/2 240 at 28x28', x: [1, 240, 28, 28], w: [240, 1, 5, 5], stride: 2, pad: 2, groups: 240 },
   { name: 'conv 1x1 2048->512 at 7x7', x: [1, 2048, 7, 7], w: [512, 2048, 1, 1] },
   { name: 'depthwise 3x3 960 at 7x7', x: [1, 960, 7, 7], w: [960, 1, 3, 3], pad: 1, groups: 960 },
+  { name: 'conv3d 3x3x3 16->16 at 16x28x28', x: [1, 16, 16, 28, 28], w: [16, 16, 3, 3, 3], pad: 1 },
   { name: 'dense 25088->4096', x: [1, 25088], w: [4096, 25088] },
   { name: 'dense 4096->1000', x: [1, 4096], w: [1000, 4096] },
   { name: 'square GEMM 512', x: [512, 512], w: [512, 512] },
@@ -55,8 +56,8 @@ function graphOf(layer: Layer): Graph {
     ? new Map<string, number | number[]>([['transB', 1]])
     : new Map<string, number | number[]>([
         ['kernel_shape', layer.w.slice(2)],
-        ['strides', [layer.stride ?? 1, layer.stride ?? 1]],
-        ['pads', new Array(4).fill(layer.pad ?? 0)],
+        ['strides', new Array(layer.x.length - 2).fill(layer.stride ?? 1)],
+        ['pads', new Array(2 * (layer.x.length - 2)).fill(layer.pad ?? 0)],
         ['group', layer.groups ?? 1],
       ]);
   return {

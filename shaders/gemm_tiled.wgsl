@@ -1,16 +1,17 @@
 // Tiled GEMM body with workgroup shared memory, for GPUs: C[batch] = A[batch] (M x K) * B[batch] (K x N).
 // The including program supplies the hooks (see gemm_registers.wgsl for the list), so one body serves
 // conv forward, conv backward-data and dense layers.
-// A WG_X x WG_Y (16 x 16) workgroup computes a TILE_M x TILE_N (64 x 64) tile of C, each invocation a
-// 4x4 block; K advances TILE_K (32) at a time.
+// A WG_X x WG_Y (16 x 16, or 16 x 4 for products of at most 16 rows) workgroup computes a TILE_M x
+// TILE_N (64 x 64, or 16 x 64) tile of C, each invocation a 4x4 block; K advances TILE_K (32) at a time.
 const BLOCK_K: u32 = 8u;
 
 // Values of each tile one invocation stages per step of K, and the strides between its rows of A and
 // its k of B.
-const LOADS: u32 = TILE_K * TILE_M / WG;
+const LOADS_A: u32 = TILE_K * TILE_M / WG;
+const LOADS_B: u32 = TILE_K * TILE_N / WG;
 const A_STEP: u32 = WG / TILE_K;
 const B_STEP: u32 = WG / TILE_N;
-const_assert WG % TILE_K == 0u && WG % TILE_N == 0u && TILE_M == TILE_N;
+const_assert WG % TILE_K == 0u && WG % TILE_N == 0u && TILE_M == 4u * WG_Y && TILE_N == 4u * WG_X;
 
 var<workgroup> tile_a: array<f32, TILE_K * TILE_M>; // [TILE_K][TILE_M]
 var<workgroup> tile_b: array<f32, TILE_K * TILE_N>; // [TILE_K][TILE_N]
@@ -24,7 +25,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let col0 = tile.y * TILE_N;
   let thread = lid.y * WG_X + lid.x;
   var acc: array<vec4<f32>, 4>;
-  // Each invocation stages LOADS values of each tile per step of K. Invocation t loads A at k = ka and
+  // Each invocation stages LOADS_A and LOADS_B values per step of K. Invocation t loads A at k = ka and
   // rows m0 + i * A_STEP, B at column n and k = kb0 + i * B_STEP (consecutive invocations walk k for A,
   // whose weight rows are contiguous in k, and the column for B). Its rows, its column and its first
   // k are resolved once (their hooks divide), and B's later k by stepping: per step of K, two divisions
@@ -33,18 +34,20 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let m0 = thread / TILE_K;
   let n = thread % TILE_N;
   let kb0 = thread / TILE_N;
-  var rows: array<GemmRow, LOADS>;
-  for (var i = 0u; i < LOADS; i++) { rows[i] = gemm_row_at(batch, min(row0 + m0 + i * A_STEP, dims.x - 1u)); }
+  var rows: array<GemmRow, LOADS_A>;
+  for (var i = 0u; i < LOADS_A; i++) { rows[i] = gemm_row_at(batch, min(row0 + m0 + i * A_STEP, dims.x - 1u)); }
   let col = gemm_col_at(batch, min(col0 + n, dims.y - 1u));
 
   for (var k0 = 0u; k0 < dims.z; k0 += TILE_K) {
     let k_a = gemm_k_at(k0 + ka);
     var k_b = gemm_k_at(k0 + kb0);
-    for (var i = 0u; i < LOADS; i++) {
+    for (var i = 0u; i < LOADS_A; i++) {
       let m = m0 + i * A_STEP;
       var a = 0.0;
       if (row0 + m < dims.x && k0 + ka < dims.z) { a = gemm_read_a(rows[i], k_a); }
       tile_a[ka * TILE_M + m] = a;
+    }
+    for (var i = 0u; i < LOADS_B; i++) {
       let kb = kb0 + i * B_STEP;
       var b = 0.0;
       if (col0 + n < dims.y && k0 + kb < dims.z) { b = gemm_read_b(k_b, col); }

@@ -33,8 +33,8 @@ interface ConvCase {
 const CASES: ConvCase[] = [
   { path: 'depthwise', x: [1, 4, 9, 7], w: [4, 1, 3, 3], stride: 1, pad: 1, groups: 4, kernel: { cpu: 'depthwise_conv2d', gpu: 'depthwise_conv2d' } },
   { path: 'Winograd', x: [1, 8, 9, 7], w: [6, 8, 3, 3], stride: 1, pad: 1, groups: 1, kernel: { cpu: 'winograd_output', gpu: 'winograd_output' } },
-  { path: 'pointwise GEMM', x: [2, 8, 5, 6], w: [6, 8, 1, 1], stride: 1, pad: 0, groups: 1, kernel: { cpu: 'matmul+gemm_registers_narrow', gpu: 'matmul+gemm_tiled' } },
-  { path: 'implicit GEMM (3x3/2)', x: [1, 8, 9, 7], w: [6, 8, 3, 3], stride: 2, pad: 1, groups: 1, kernel: { cpu: 'conv2d+gemm_registers_narrow', gpu: 'conv2d+gemm_tiled' } },
+  { path: 'pointwise GEMM', x: [2, 8, 5, 6], w: [6, 8, 1, 1], stride: 1, pad: 0, groups: 1, kernel: { cpu: 'matmul+gemm_registers_narrow', gpu: 'matmul+gemm_tiled_short' } },
+  { path: 'implicit GEMM (3x3/2)', x: [1, 8, 9, 7], w: [6, 8, 3, 3], stride: 2, pad: 1, groups: 1, kernel: { cpu: 'conv2d+gemm_registers_narrow', gpu: 'conv2d+gemm_tiled_short' } },
 ];
 
 /** Conv with bias in float64. */

@@ -14,10 +14,10 @@ const tensor = (id: number) => ({ id, shape: [4], label: `t${id}` });
 describe('kernel declarations', () => {
   it('every declared kernel composes against its body and compiles', async () => {
     const kernels = declaredKernels();
-    // 6 pool (one MaxPool's tangent), 22 conv (six GEMM variants each for forward, backward-data and phase-wise strided backward-data,
-    // two depthwise, two Winograd), 6 matmul, 6 elementwise (one the activations' second-order term),
+    // 6 pool (one MaxPool's tangent), 25 conv (seven GEMM variants each for forward, backward-data and phase-wise strided backward-data,
+    // two depthwise, two Winograd), 7 matmul, 6 elementwise (one the activations' second-order term),
     // 4 layout, 4 normalization, 5 reduce/softmax, 2 resize, 46 explanation kernels (with the Hessian's seed and ShapleyCAM's weights) (among them 4 EigenCAM's, 4 KPCA-CAM's, 3 FullGrad's, 7 DFF's, 5 the perturbed batches of Score-CAM and Ablation-CAM, 4 SmoothGrad's and --smooth-aug's), the FMA probe, the non-finite check.
-    expect(kernels.length).toBe(103);
+    expect(kernels.length).toBe(107);
     expect(new Set(kernels.map((k) => k.name)).size).toBe(kernels.length);
     for (const kernel of kernels) {
       const pipeline = await compile(gpu().device, kernel, kernel.spec.defines ?? {});

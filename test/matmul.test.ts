@@ -259,13 +259,16 @@ describe('the CPU GEMM variants', () => {
 
 describe('the GPU GEMM variants', () => {
   // Up to 4 rows run the few-row body (split-K inside the workgroup: K = 1001 leaves the last of the four
-  // slices shorter and a block of 8 partial); 5 rows and more the 64 x 64 shared-memory tile. Here on
-  // whatever adapter runs the suite, with the GPU's choice injected.
+  // slices shorter and a block of 8 partial); 5 to 32 rows the shared-memory body on 16 x 64 tiles (21
+  // rows: a second, partial row tile), more the 64 x 64 one. Here on whatever adapter runs the suite,
+  // with the GPU's choice injected.
   const cases = [
     { m: 1, n: 130, kernel: 'matmul+gemm_rows' },
     { m: 3, n: 64, kernel: 'matmul+gemm_rows' },
     { m: 4, n: 70, kernel: 'matmul+gemm_rows' },
-    { m: 5, n: 70, kernel: 'matmul+gemm_tiled' },
+    { m: 5, n: 70, kernel: 'matmul+gemm_tiled_short' },
+    { m: 21, n: 130, kernel: 'matmul+gemm_tiled_short' },
+    { m: 33, n: 70, kernel: 'matmul+gemm_tiled' },
   ];
   for (const c of cases) checkVariant({ ...c, k: 1001, bias: true, isCpu: false, seed: 50 });
 });

@@ -29,6 +29,9 @@ const VARIANTS = {
   registersFew: { file: 'gemm_registers', suffix: '_few', workgroupSize: [64, 1, 1], tile: { m: 4, n: 256 } },
   // 16 x 16 invocations of 4 x 4 each, K staged TILE_K at a time through workgroup memory.
   tiled: { file: 'gemm_tiled', suffix: '', workgroupSize: [16, 16, 1], tile: { m: 64, n: 64, k: 32 } },
+  // The same body on 16-row tiles (16 x 4 invocations), for products of 5 to 32 rows (a 3-D conv's
+  // 16 channels, a small layer's filters), which would fill a quarter of a 64-row tile or less.
+  tiledShort: { file: 'gemm_tiled', suffix: '_short', workgroupSize: [16, 4, 1], tile: { m: 16, n: 64, k: 32 } },
   // Up to 4 rows, 64 columns, K split four ways inside the workgroup (shaders/gemm_rows.wgsl): for
   // products whose few rows would use a sixteenth or less of a 64-row tile (batch-1 dense layers,
   // the stem's backward-data into 3 channels).
@@ -44,6 +47,8 @@ function tileOccupancy({ tile }: Variant, m: number, n: number): number {
 const ROW_VARIANT_MAX_M = 2;
 /** Rows up to which GPU adapters take the few-row variant (its tile's height). */
 const FEW_ROWS_MAX_M = VARIANTS.tiledRows.tile.m;
+/** Rows up to which GPU adapters take 16-row tiles: at most half of a 64-row tile would be used. */
+const SHORT_MAX_M = 32;
 
 export interface GemmKernels<U extends Record<string, FieldType>, B extends Record<string, BindingType>> {
   registers: Kernel<U, B>;
@@ -51,6 +56,7 @@ export interface GemmKernels<U extends Record<string, FieldType>, B extends Reco
   registersRow: Kernel<U, B>;
   registersFew: Kernel<U, B>;
   tiled: Kernel<U, B>;
+  tiledShort: Kernel<U, B>;
   tiledRows: Kernel<U, B>;
   /** The variant for this adapter and the grid that covers an M x N product for each of `batch`. */
   pick(device: DeviceTraits, m: number, n: number, batch: number): { kernel: Kernel<U, B>; workgroups: [number, number, number] };
@@ -85,9 +91,13 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
   const registersRow = make(VARIANTS.registersRow);
   const registersFew = make(VARIANTS.registersFew);
   const tiled = make(VARIANTS.tiled);
+  const tiledShort = make(VARIANTS.tiledShort);
   const tiledRows = make(VARIANTS.tiledRows);
   const choose = (device: DeviceTraits, m: number, n: number): [Kernel<U, B>, Variant] => {
-    if (!device.isCpu) return m <= FEW_ROWS_MAX_M ? [tiledRows, VARIANTS.tiledRows] : [tiled, VARIANTS.tiled];
+    if (!device.isCpu) {
+      if (m <= FEW_ROWS_MAX_M) return [tiledRows, VARIANTS.tiledRows];
+      return m <= SHORT_MAX_M ? [tiledShort, VARIANTS.tiledShort] : [tiled, VARIANTS.tiled];
+    }
     if (m <= ROW_VARIANT_MAX_M) return [registersRow, VARIANTS.registersRow];
     if (m <= VARIANTS.registersFew.tile.m) return [registersFew, VARIANTS.registersFew];
     // Both 8-row variants do the same work per invocation; the narrow one only where it wastes less.
@@ -100,6 +110,7 @@ export function defineGemm<U extends Record<string, FieldType>, B extends Record
     registersRow,
     registersFew,
     tiled,
+    tiledShort,
     tiledRows,
     pick(device, m, n, batch) {
       const [kernel, { tile }] = choose(device, m, n);
