@@ -2,9 +2,9 @@
 // load-time constant inputs (opset >= 11, with optional axes from opset 18). Forward: one invocation
 // per output element; backward: one per input element, summing the outputs that read it.
 import { linearTangent } from './tangent.js';
-import { attrFloat, attrInts, attrString, type Constant, elementCount, type Node, type Shape } from '../graph/ir.js';
+import { attrFloat, attrInts, attrString, type Constant, contiguousStrides, elementCount, type Node, type Shape } from '../graph/ir.js';
 import { padBackwardKernel, padKernel } from '../kernels/layout.js';
-import { constantInts, nodeError, normalizeAxis, requireRank } from './common.js';
+import { constantInts, contiguousView, nodeError, normalizeAxis, requireRank, stridedCopy } from './common.js';
 import type { BackwardContext, OpDef } from './types.js';
 
 const MODES = ['constant', 'reflect', 'edge'];
@@ -70,6 +70,15 @@ export const pad: OpDef<PadGeometry> = {
     if (!dy || !dx) return;
     const shape = ctx.inputs[0]!.shape;
     const g = ctx.geometry;
+    // Constant padding without cropping: each input element's gradient is the one output position
+    // that copied it, a strided copy out of dy (merged dims, no per-axis range walk).
+    const grows = shape.every((d, i) => g.begins[i] >= 0 && g.outShape[i] - d - g.begins[i] >= 0);
+    if (MODES[g.mode] === 'constant' && grows) {
+      const strides = contiguousStrides(g.outShape);
+      const offset = g.begins.reduce((sum, b, i) => sum + b * strides[i], 0);
+      stridedCopy(ctx, shape, { ref: dy, offset, strides }, contiguousView(dx.ref, shape), dx.accumulate);
+      return;
+    }
     ctx.dispatch(
       padBackwardKernel.program({ uniforms: padUniforms(g, shape), bindings: { dy, dx: dx.ref }, accumulate: dx.accumulate, count: elementCount(shape) }),
     );
