@@ -4,7 +4,7 @@
 // the sigmoid kernel's feature space (shaders/kpca_*.wgsl); sign-corrected and ReLU'd into the coarse
 // map that the shared resize and normalization steps turn into the map.
 import { UserError } from '../errors.js';
-import { EIGEN_SQUARINGS, EIGEN_VALUES, eigenKernels, type EigenValues, kpcaKernels } from '../kernels/gradcam.js';
+import { EIGEN_SQUARE_RUN, EIGEN_SQUARINGS, EIGEN_VALUES, eigenKernels, type EigenValues, kpcaKernels } from '../kernels/gradcam.js';
 import type { TensorRef } from '../kernels/program.js';
 import type { PlanBuilder } from '../plan/builder.js';
 import { type LayerLayout, layoutUniforms, positionsOf } from './layout.js';
@@ -100,7 +100,7 @@ function addTopComponent(
   let source = start;
   for (let s = 0; s < EIGEN_SQUARINGS; s++) {
     const squared = powers[s % 2];
-    b.dispatch(eigenKernels.square.program({ uniforms, bindings: { source, squared }, count: batch * dim * dim }), `${label}: squaring ${s + 1}`);
+    b.dispatch(eigenKernels.square.program({ uniforms, bindings: { source, squared }, count: batch * dim * Math.ceil(dim / EIGEN_SQUARE_RUN) }), `${label}: squaring ${s + 1}`);
     source = squared;
   }
   const vector = b.scratch([batch, 2, dim], `${label}: eigenvector`);

@@ -212,6 +212,9 @@ const EIGEN_UNIFORMS = {
   over_channels: 'u32',
 } as const;
 
+/** Entries of a row per invocation of EigenCAM's squaring (they share the trace and the row's loads). */
+export const EIGEN_SQUARE_RUN = 4;
+
 export const eigenKernels = {
   centre: defineKernel({
     name: 'eigen_centre',
@@ -232,6 +235,7 @@ export const eigenKernels = {
     name: 'eigen_square',
     files: ['eigen_common', 'eigen_square'],
     grid: 'elements',
+    constants: { RUN: EIGEN_SQUARE_RUN },
     uniforms: EIGEN_UNIFORMS,
     bindings: { source: 'read', squared: 'write' },
   }),
