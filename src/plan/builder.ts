@@ -2,10 +2,10 @@
 // (optionally) the backward pass from a score tensor down to chosen tensors, then whatever a method
 // appends (the Grad-CAM kernel). Liveness and buffers are the executable's business.
 //
-// Activations run inside the write of the Conv (or unfolded BatchNormalization) that produces their
-// input (src/plan/fusion.ts) unless a tensor they skip must exist: one the caller keeps (`keep`) or
-// the input of a node that a backward pass declared up front (`keepBackward`) will visit, which needs
-// it for its derivative and its decision margin.
+// Activations run inside the write of the node that produces their input (a Conv, an unfolded
+// BatchNormalization, a binary op: src/plan/fusion.ts) unless a tensor they skip must exist: one the
+// caller keeps (`keep`) or the input of a node that a backward pass declared up front (`keepBackward`)
+// will visit, which needs it for its derivative and its decision margin.
 import { type Constant, elementCount, type Node, type Shape, upstreamTensors } from '../graph/ir.js';
 import { UserError } from '../errors.js';
 import type { ShapedGraph } from '../ops/infer.js';

@@ -1,7 +1,7 @@
-// Activations that run inside the write of the op producing their input (a Conv or a BatchNormalization
-// that did not fold, see fusesActivation): one pass over the output instead of two or three. A ReLU,
-// Clip or HardSwish that alone reads the producer's output, and SiLU as PyTorch exports it,
-// Mul(z, Sigmoid(z)) with those two nodes the only readers of z. The fused kernels use the unfused
+// Activations that run inside the write of the op producing their input (a Conv, a BatchNormalization
+// that did not fold, a binary op: see fusesActivation): one pass over the output instead of two or
+// three. A ReLU, Clip or HardSwish that alone reads the producer's output, and SiLU as PyTorch exports
+// it, Mul(z, Sigmoid(z)) with those two nodes the only readers of z. The fused kernels use the unfused
 // formulas (shaders/fused_activation.wgsl).
 import type { Node } from '../graph/ir.js';
 import type { FusedActivation } from '../kernels/fused.js';
