@@ -1,15 +1,18 @@
-// Shared by the benchmarks: model discovery, robust timing summaries, the adapter's FMA ceiling and the
-// demo's held-out set.
+// Shared by the benchmarks: model discovery, robust timing summaries, the adapter's FMA ceiling and
+// GEMM rate, and the demo's held-out set.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuContext } from '../src/gpu/context.js';
+import type { Graph } from '../src/graph/ir.js';
 import { preprocess } from '../src/io/image.js';
 import { readNpy } from '../src/io/npy.js';
 import { WEIGHTS_DIR } from '../src/io/paths.js';
 import { fmaProbeKernel, PROBE_CHAINS } from '../src/kernels/probe.js';
-import type { Plan, TensorInfo } from '../src/plan/builder.js';
+import { inferShapes } from '../src/ops/infer.js';
+import { PlanBuilder, type Plan, type TensorInfo } from '../src/plan/builder.js';
 import { Executable, WeightStore } from '../src/plan/executable.js';
+import { deviceTraits } from '../src/runtime/model.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const TORCHVISION_DIR = join(ROOT, '.cache', 'references', 'torchvision');
@@ -63,6 +66,37 @@ export async function fmaCeiling(gpu: GpuContext, runs = 5): Promise<number> {
       ms.push(r.gpuMs.forward ?? r.wallMs);
     }
     return (2 * PROBE_CHAINS * iterations * invocations) / (median(ms) * 1e6);
+  } finally {
+    exe.destroy();
+    weights.destroy();
+  }
+}
+
+/**
+ * GFLOP/s of the GEMM variant this adapter picks on a 512 x 512 x 512 product: what a kernel that loads
+ * its operands reaches here (a model's convolutions are such products), beside the FMA probe's ceiling,
+ * which no kernel with loads approaches on lavapipe.
+ */
+export async function gemmRate(gpu: GpuContext, runs = 5): Promise<number> {
+  const n = 512;
+  const data = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
+  const graph: Graph = {
+    nodes: [{ name: 'gemm', opType: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attributes: new Map([['transB', 1]]) }],
+    inputs: [{ name: 'x', dims: [n, n] }],
+    outputs: ['y'],
+    constants: new Map([['w', { dtype: 'float32', shape: [n, n], data }]]),
+    opset: 13,
+  };
+  const b = new PlanBuilder(inferShapes(graph, new Map([['x', [n, n]]])), deviceTraits(gpu));
+  b.addOutput('y', b.value('y'));
+  const weights = new WeightStore(gpu);
+  const exe = await Executable.create(gpu, b.build(), weights);
+  try {
+    const inputs = new Map([['x', data]]);
+    await exe.run(inputs);
+    const ms: number[] = [];
+    for (let i = 0; i < runs; i++) ms.push((await exe.run(inputs)).gpuMs.forward ?? NaN);
+    return (2 * n ** 3) / (median(ms) * 1e6);
   } finally {
     exe.destroy();
     weights.destroy();

@@ -8,7 +8,8 @@
 // times its forward pass and two Grad-CAMs: parameters frozen with the backward pass stopping at the
 // layer, and the way pytorch-grad-cam runs it (everything requiring grad, the full backward pass).
 // onnxruntime-node (installed by the npm script, for this benchmark only) times the forward pass. The adapter's FMA
-// ceiling is measured in the same process; each model's forward rate is given as a share of it.
+// ceiling and its GEMM rate (a 512^3 product on the variant it picks) are measured in the same process;
+// each model's forward rate is given as a share of both.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +18,7 @@ import { Explainer } from '../src/explain/explainer.js';
 import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
 import { Model } from '../src/runtime/model.js';
 import { FILL_WORKGROUPS_PER_UNIT, gpuSpec, roofline } from '../src/plan/roofline.js';
-import { fmaCeiling, fmt, median, ROOT, table } from './common.js';
+import { fmaCeiling, fmt, gemmRate, median, ROOT, table } from './common.js';
 
 const ARCHS = ['resnet18', 'resnet50', 'mobilenet_v2', 'densenet121', 'efficientnet_b0', 'vgg16'];
 const { values } = parseArgs({
@@ -91,6 +92,7 @@ function seeded(count: number): Float32Array {
 
 const gpu = await createGpuContext();
 const ceiling = await fmaCeiling(gpu);
+const gemm = await gemmRate(gpu);
 const shape = [1, 3, 224, 224];
 const input = { shape, data: seeded(3 * 224 * 224) };
 const rows: string[][] = [];
@@ -147,6 +149,7 @@ for (const arch of archs) {
     ortForward ? `${(forwardWall / ortForward).toFixed(1)}x` : '-',
     rate.toFixed(1),
     `${((100 * rate) / ceiling).toFixed(0)}%`,
+    `${((100 * rate) / gemm).toFixed(0)}%`,
   ]);
   results.push({
     arch, gflop: t.flops / 1e9, layer: explainer.layers(shape).default.tensor,
@@ -159,11 +162,11 @@ for (const arch of archs) {
   model.dispose();
 }
 
-console.log(`adapter: ${describeAdapter(gpu.adapter)}; FMA probe ceiling ${ceiling.toFixed(1)} GFLOP/s`);
+console.log(`adapter: ${describeAdapter(gpu.adapter)}; FMA probe ceiling ${ceiling.toFixed(1)} GFLOP/s; GEMM 512^3 ${gemm.toFixed(1)} GFLOP/s (${((100 * gemm) / ceiling).toFixed(0)}% of the probe)`);
 console.log(`PyTorch ${torch.torch} ${torch.device === 'cuda' ? 'CUDA eager' : `CPU, ${torch.threads} threads`} float32; onnxruntime-node ${ort ? 'CPU' : 'not installed'}; 1x3x224x224; median of ${runs} after a warm-up; ms`);
 console.log(
   table(
-    ['model', 'GFLOP', 'engine fwd', 'engine explain', 'GPU fwd/bwd/cam', 'torch fwd', 'torch Grad-CAM', 'torch (grad-cam way)', 'ort fwd', 'explain/torch', 'explain/grad-cam way', 'fwd/ort', 'fwd GFLOP/s', 'of ceiling'],
+    ['model', 'GFLOP', 'engine fwd', 'engine explain', 'GPU fwd/bwd/cam', 'torch fwd', 'torch Grad-CAM', 'torch (grad-cam way)', 'ort fwd', 'explain/torch', 'explain/grad-cam way', 'fwd/ort', 'fwd GFLOP/s', 'of ceiling', 'of GEMM rate'],
     rows,
   ),
 );
@@ -171,7 +174,7 @@ if (rooflineGpu) {
   console.log(`\nroofline on ${rooflineGpu.name}, for the GPU kernel variants (measured here on this adapter); a dispatch fills it with ${FILL_WORKGROUPS_PER_UNIT} workgroups per SM`);
   console.log(table(['model', 'dispatches', 'measured GPU ms', 'roofline µs', 'measured / roofline', 'not filling'], rooflineRows));
 }
-const json = { adapter: describeAdapter(gpu.adapter), ceilingGflops: ceiling, torch: torch.torch, threads: torch.threads, runs, results };
+const json = { adapter: describeAdapter(gpu.adapter), ceilingGflops: ceiling, gemmGflops: gemm, torch: torch.torch, threads: torch.threads, runs, results };
 writeFileSync(join(OUT, 'compare.json'), `${JSON.stringify(json, null, 2)}\n`);
 console.log(`JSON: ${join(OUT, 'compare.json')}`);
 gpu.destroy();
