@@ -8,7 +8,7 @@ import {
 } from '../kernels/conv.js';
 import { type FusedActivation, fusedUniforms } from '../kernels/fused.js';
 import { ceilDiv, type TensorRef } from '../kernels/program.js';
-import { nodeError } from './common.js';
+import { contiguousView, nodeError, stridedCopy } from './common.js';
 import { dispatchGemm, view } from './matmul.js';
 import type { BackwardContext, KernelContext, OpDef, ShapeContext } from './types.js';
 import { kernelShape, requireRank4, type Window2d, window2d } from './window.js';
@@ -48,6 +48,14 @@ const isDepthwise = (g: ConvGeometry) => g.groups > 1 && g.groups === g.inC;
 /** A 1x1 convolution without stride, padding or groups is a plain product per image: W [out, in] . x [in, H*W]. */
 const isPointwise = (g: ConvGeometry) =>
   g.kH === 1 && g.kW === 1 && g.strideH === 1 && g.strideW === 1 && g.groups === 1 && g.padT === 0 && g.padL === 0 && g.outH === g.inH && g.outW === g.inW;
+
+/**
+ * A strided 1x1 convolution without padding or groups (resnet's downsampling shortcuts) reads every
+ * stride-th position: its forward is a subsampling copy and then a pointwise product.
+ */
+const isSubsampledPointwise = (g: ConvGeometry) =>
+  g.kH === 1 && g.kW === 1 && g.groups === 1 && g.padT === 0 && g.padL === 0 &&
+  g.outH === Math.floor((g.inH - 1) / g.strideH) + 1 && g.outW === Math.floor((g.inW - 1) / g.strideW) + 1;
 
 /**
  * Stride-1, undilated, ungrouped 3x3 convolutions with constant weights and pads of at most 2 (so that
@@ -205,7 +213,7 @@ export const conv: OpDef<ConvGeometry> = {
 
   // Every forward path stores through activated(); only a pointwise conv whose input is split along K
   // (partial sums added into the output) could not, and that needs an input above one binding.
-  fusesActivation: (g, device) => !isPointwise(g) || g.batch * g.inC * g.inH * g.inW * 4 <= device.maxBindingBytes,
+  fusesActivation: (g, device) => !(isPointwise(g) || isSubsampledPointwise(g)) || g.batch * g.inC * g.outH * g.outW * 4 <= device.maxBindingBytes,
 
   forward(ctx) {
     const g = ctx.geometry;
@@ -225,12 +233,19 @@ export const conv: OpDef<ConvGeometry> = {
       winograd(ctx, src, u, { ref: bindings.y, channels: g.outC, h: g.outH, w: g.outW, accumulate: false, activation }, bias, g.batch);
       return;
     }
-    if (isPointwise(g)) {
-      const plane = g.inH * g.inW;
+    if (isPointwise(g) || isSubsampledPointwise(g)) {
+      const plane = g.outH * g.outW;
+      let x = bindings.x;
+      if (!isPointwise(g)) {
+        const shape = [g.batch, g.inC, g.outH, g.outW];
+        x = ctx.scratch(shape, 'subsampled input');
+        const strides = [g.inC * g.inH * g.inW, g.inH * g.inW, g.strideH * g.inW, g.strideW];
+        stridedCopy(ctx, shape, { ref: bindings.x, offset: 0, strides }, contiguousView(x, shape), false);
+      }
       dispatchGemm(ctx, {
         m: g.outC, n: plane, k: g.inC, batch: g.batch,
         left: view(bindings.weight, g.inC, 1),
-        right: view(bindings.x, plane, 1, g.inC * plane),
+        right: view(x, plane, 1, g.inC * plane),
         out: view(bindings.y, plane, 1, g.outC * plane),
         bias: view(bias, 1, 0),
         alpha: 1, beta: 1, accumulate: false, activation,
