@@ -806,7 +806,7 @@ def register_ops():
         ("conv_3x3_stride2_asym_out", (3, 4, 3, 2, 1, 1, 1, True), (2, 3, 8, 11)),
         ("conv_1x1", (4, 6, 1, 1, 0, 1, 1, True), (2, 4, 5, 7)),
         # A downsampling shortcut: odd sizes, so the last row and column are read.
-        ("conv_1x1_stride2", (4, 6, 1, 2, 0, 1, 1, True), (2, 4, 7, 9)),
+        ("conv_stride2_1x1", (4, 6, 1, 2, 0, 1, 1, True), (2, 4, 7, 9)),
         ("conv_dilation2", (3, 4, 3, 1, 2, 2, 1, True), (2, 3, 9, 10)),
         ("conv_groups2", (4, 6, 3, 1, 1, 1, 2, True), (2, 4, 6, 7)),
         ("conv_depthwise", (4, 4, 3, 1, 1, 1, 4, True), (2, 4, 6, 7)),
