@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuContext } from '../src/gpu/context.js';
-import type { Graph } from '../src/graph/ir.js';
+import { type Constant, elementCount, type Graph, type Shape } from '../src/graph/ir.js';
+import type { DeviceTraits } from '../src/kernels/program.js';
 import { preprocess } from '../src/io/image.js';
 import { readNpy } from '../src/io/npy.js';
 import { WEIGHTS_DIR } from '../src/io/paths.js';
@@ -72,35 +73,95 @@ export async function fmaCeiling(gpu: GpuContext, runs = 5): Promise<number> {
   }
 }
 
+/** A conv (x [N, C, ...spatial], w [out, in/groups, ...kernel]) or dense layer (x [N, in], w [out, in]) to time. */
+export interface Layer {
+  name: string;
+  x: Shape;
+  /** Conv weight [out, in/groups, kh, kw], or the dense weight [out, in]. */
+  w: Shape;
+  stride?: number;
+  pad?: number;
+  groups?: number;
+}
+
+/** Seeded values in [-0.05, 0.05). */
+function random(count: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: count }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32 - 0.5) * 0.1;
+  });
+}
+
+function layerGraph(layer: Layer): Graph {
+  const weight: Constant = { dtype: 'float32', shape: layer.w, data: random(elementCount(layer.w), 7) };
+  const dense = layer.x.length === 2;
+  const attributes = dense
+    ? new Map<string, number | number[]>([['transB', 1]])
+    : new Map<string, number | number[]>([
+        ['kernel_shape', layer.w.slice(2)],
+        ['strides', new Array(layer.x.length - 2).fill(layer.stride ?? 1)],
+        ['pads', new Array(2 * (layer.x.length - 2)).fill(layer.pad ?? 0)],
+        ['group', layer.groups ?? 1],
+      ]);
+  return {
+    nodes: [{ name: 'layer', opType: dense ? 'Gemm' : 'Conv', inputs: ['x', 'w'], outputs: ['y'], attributes }],
+    inputs: [{ name: 'x', dims: layer.x }],
+    outputs: ['y'],
+    constants: new Map([['w', weight]]),
+    opset: 13,
+  };
+}
+
+/** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
+export function layerFlops(layer: Layer, y: Shape): number {
+  return 2 * elementCount(y) * elementCount(layer.w.slice(1));
+}
+
+/** The layer's forward and backward-data GPU times on the variants `traits` pick (median of `runs` after a warm-up). */
+export async function timeLayer(gpu: GpuContext, layer: Layer, traits: DeviceTraits, runs: number): Promise<{ forward: number; backward: number; y: Shape }> {
+  const graph = layerGraph(layer);
+  const shaped = inferShapes(graph, new Map([['x', layer.x]]));
+  const y = shaped.shapes.get('y')!;
+  const b = new PlanBuilder(shaped, traits);
+  b.keepBackward('y', ['x']);
+  b.addOutput('y', b.value('y'));
+  b.setPhase('backward');
+  const seed = b.addInput('seed', y);
+  b.addOutput('dx', b.addBackward('y', seed, ['x']).get('x')!);
+  const weights = new WeightStore(gpu);
+  const exe = await Executable.create(gpu, b.build(), weights);
+  const inputs = new Map<string, ArrayBufferView>([
+    ['x', random(elementCount(layer.x), 1)],
+    ['seed', random(elementCount(y), 2)],
+  ]);
+  try {
+    await exe.run(inputs);
+    const forward: number[] = [];
+    const backward: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const r = await exe.run(inputs);
+      forward.push(r.gpuMs.forward ?? NaN);
+      backward.push(r.gpuMs.backward ?? NaN);
+    }
+    return { forward: median(forward), backward: median(backward), y };
+  } finally {
+    exe.destroy();
+    weights.destroy();
+  }
+}
+
+/** The square product bench:kernels times and bench:compare's GEMM rate is measured on. */
+export const SQUARE_GEMM: Layer = { name: 'square GEMM 512', x: [512, 512], w: [512, 512] };
+
 /**
  * GFLOP/s of the GEMM variant this adapter picks on a 512 x 512 x 512 product: what a kernel that loads
  * its operands reaches here (a model's convolutions are such products), beside the FMA probe's ceiling,
  * which no kernel with loads approaches on lavapipe.
  */
 export async function gemmRate(gpu: GpuContext, runs = 5): Promise<number> {
-  const n = 512;
-  const data = Float32Array.from({ length: n * n }, (_, i) => ((i * 7919) % 1000) / 1000 - 0.5);
-  const graph: Graph = {
-    nodes: [{ name: 'gemm', opType: 'Gemm', inputs: ['x', 'w'], outputs: ['y'], attributes: new Map([['transB', 1]]) }],
-    inputs: [{ name: 'x', dims: [n, n] }],
-    outputs: ['y'],
-    constants: new Map([['w', { dtype: 'float32', shape: [n, n], data }]]),
-    opset: 13,
-  };
-  const b = new PlanBuilder(inferShapes(graph, new Map([['x', [n, n]]])), deviceTraits(gpu));
-  b.addOutput('y', b.value('y'));
-  const weights = new WeightStore(gpu);
-  const exe = await Executable.create(gpu, b.build(), weights);
-  try {
-    const inputs = new Map([['x', data]]);
-    await exe.run(inputs);
-    const ms: number[] = [];
-    for (let i = 0; i < runs; i++) ms.push((await exe.run(inputs)).gpuMs.forward ?? NaN);
-    return (2 * n ** 3) / (median(ms) * 1e6);
-  } finally {
-    exe.destroy();
-    weights.destroy();
-  }
+  const r = await timeLayer(gpu, SQUARE_GEMM, deviceTraits(gpu), runs);
+  return layerFlops(SQUARE_GEMM, r.y) / (r.forward * 1e6);
 }
 
 /** The demo's held-out set (scripts/demo_data.py, seed 2026, never used in training), generated on first use. */

@@ -121,7 +121,7 @@ for (const arch of archs) {
   }
   if (rooflineGpu) {
     // The dispatches that GPU would run: on a CPU adapter, planned with the GPU kernel variants.
-    const planned = model.deviceTraits.isCpu ? model.copy({ isCpu: false }) : model;
+    const planned = model.withGpuVariants();
     const gpuExplainer = new Explainer(planned);
     await gpuExplainer.explain(input, { profile: true });
     const profile = (await gpuExplainer.explain(input, { profile: true })).profile!;

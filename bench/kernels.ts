@@ -2,27 +2,12 @@
 // variant, beside the adapter's FMA ceiling measured in the same run.
 //   npm run bench:kernels [-- --runs N --variant registers|tiled --layer <substring>]
 import { parseArgs } from 'node:util';
-import { createGpuContext, describeAdapter, type GpuContext } from '../src/gpu/context.js';
-import { type Constant, type Graph, type Shape, elementCount } from '../src/graph/ir.js';
-import type { DeviceTraits } from '../src/kernels/program.js';
-import { inferShapes } from '../src/ops/infer.js';
-import { PlanBuilder } from '../src/plan/builder.js';
-import { Executable, WeightStore } from '../src/plan/executable.js';
+import { createGpuContext, describeAdapter } from '../src/gpu/context.js';
 import { deviceTraits } from '../src/runtime/model.js';
-import { fmaCeiling, median, table } from './common.js';
+import { fmaCeiling, type Layer, layerFlops, SQUARE_GEMM, table, timeLayer } from './common.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, variant: { type: 'string' }, layer: { type: 'string' } } });
 const runs = Number(values.runs);
-
-interface Layer {
-  name: string;
-  x: Shape;
-  /** Conv weight [out, in/groups, kh, kw], or the dense weight [out, in]. */
-  w: Shape;
-  stride?: number;
-  pad?: number;
-  groups?: number;
-}
 
 const LAYERS: Layer[] = [
   { name: 'conv 3x3 64->64 at 56x56', x: [1, 64, 56, 56], w: [64, 64, 3, 3], pad: 1 },
@@ -38,73 +23,8 @@ const LAYERS: Layer[] = [
   { name: 'conv3d 3x3x3 16->16 at 16x28x28', x: [1, 16, 16, 28, 28], w: [16, 16, 3, 3, 3], pad: 1 },
   { name: 'dense 25088->4096', x: [1, 25088], w: [4096, 25088] },
   { name: 'dense 4096->1000', x: [1, 4096], w: [1000, 4096] },
-  { name: 'square GEMM 512', x: [512, 512], w: [512, 512] },
+  SQUARE_GEMM,
 ];
-
-function random(count: number, seed: number): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: count }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32 - 0.5) * 0.1;
-  });
-}
-
-function graphOf(layer: Layer): Graph {
-  const weight: Constant = { dtype: 'float32', shape: layer.w, data: random(elementCount(layer.w), 7) };
-  const dense = layer.x.length === 2;
-  const attributes = dense
-    ? new Map<string, number | number[]>([['transB', 1]])
-    : new Map<string, number | number[]>([
-        ['kernel_shape', layer.w.slice(2)],
-        ['strides', new Array(layer.x.length - 2).fill(layer.stride ?? 1)],
-        ['pads', new Array(2 * (layer.x.length - 2)).fill(layer.pad ?? 0)],
-        ['group', layer.groups ?? 1],
-      ]);
-  return {
-    nodes: [{ name: 'layer', opType: dense ? 'Gemm' : 'Conv', inputs: ['x', 'w'], outputs: ['y'], attributes }],
-    inputs: [{ name: 'x', dims: layer.x }],
-    outputs: ['y'],
-    constants: new Map([['w', weight]]),
-    opset: 13,
-  };
-}
-
-/** Multiply-adds x 2 of the forward pass; backward-data does the same work. */
-function flops(layer: Layer, y: Shape): number {
-  return 2 * elementCount(y) * elementCount(layer.w.slice(1));
-}
-
-async function measure(gpu: GpuContext, layer: Layer, traits: DeviceTraits): Promise<{ forward: number; backward: number; y: Shape }> {
-  const graph = graphOf(layer);
-  const shaped = inferShapes(graph, new Map([['x', layer.x]]));
-  const y = shaped.shapes.get('y')!;
-  const b = new PlanBuilder(shaped, traits);
-  b.keepBackward('y', ['x']);
-  b.addOutput('y', b.value('y'));
-  b.setPhase('backward');
-  const seed = b.addInput('seed', y);
-  b.addOutput('dx', b.addBackward('y', seed, ['x']).get('x')!);
-  const weights = new WeightStore(gpu);
-  const exe = await Executable.create(gpu, b.build(), weights);
-  const inputs = new Map<string, ArrayBufferView>([
-    ['x', random(elementCount(layer.x), 1)],
-    ['seed', random(elementCount(y), 2)],
-  ]);
-  try {
-    await exe.run(inputs);
-    const forward: number[] = [];
-    const backward: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const r = await exe.run(inputs);
-      forward.push(r.gpuMs.forward ?? NaN);
-      backward.push(r.gpuMs.backward ?? NaN);
-    }
-    return { forward: median(forward), backward: median(backward), y };
-  } finally {
-    exe.destroy();
-    weights.destroy();
-  }
-}
 
 const gpu = await createGpuContext();
 if (!gpu.hasTimestamps) {
@@ -122,8 +42,8 @@ const rows: string[][] = [];
 const results: unknown[] = [];
 for (const layer of LAYERS.filter((l) => !values.layer || l.name.includes(values.layer))) {
   for (const variant of layer.groups ? variants.slice(0, 1) : variants) {
-    const r = await measure(gpu, layer, variant.traits);
-    const work = flops(layer, r.y) / 1e6;
+    const r = await timeLayer(gpu, layer, variant.traits, runs);
+    const work = layerFlops(layer, r.y) / 1e6;
     const rate = (ms: number) => work / ms;
     const name = layer.groups ? 'direct' : variant.name;
     rows.push([layer.name, name, `${(work / 1e3).toFixed(2)}`, r.forward.toFixed(2), rate(r.forward).toFixed(1), `${((100 * rate(r.forward)) / ceiling).toFixed(0)}%`, r.backward.toFixed(2), rate(r.backward).toFixed(1), `${((100 * rate(r.backward)) / ceiling).toFixed(0)}%`]);

@@ -5,9 +5,9 @@
 // (src/plan/fusion.ts).
 
 fn element(index: u32) {
-  let runs = (P.inner + RUN - 1u) / RUN;
-  let plane = index / runs;
-  let i0 = (index % runs) * RUN;
+  let run = run_of(index);
+  let plane = run.x;
+  let i0 = run.y;
   let c = plane % P.channels;
   let g = gain(c);
   let m = mean[c];

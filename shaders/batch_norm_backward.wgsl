@@ -2,9 +2,9 @@
 // elements of one channel plane per invocation, like the forward.
 
 fn element(index: u32) {
-  let runs = (P.inner + RUN - 1u) / RUN;
-  let plane = index / runs;
-  let i0 = (index % runs) * RUN;
+  let run = run_of(index);
+  let plane = run.x;
+  let i0 = run.y;
   let g = gain(plane % P.channels);
   let base = plane * P.inner + i0;
   for (var j = 0u; j < RUN; j++) {

@@ -169,7 +169,7 @@ export async function explain(argv: string[]): Promise<void> {
   await withModel(modelPath, async (loaded) => {
     // A roofline is of the dispatches that GPU would run: on a CPU adapter the plan takes the GPU
     // variants (tiled GEMMs, the map spread over workgroups), timed here as they run on this adapter.
-    const model = device && loaded.deviceTraits.isCpu ? loaded.copy({ isCpu: false }) : loaded;
+    const model = device ? loaded.withGpuVariants() : loaded;
     const explainer = new Explainer(model);
     try {
       const output = values.output as string | undefined;

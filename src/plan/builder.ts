@@ -194,15 +194,21 @@ export class PlanBuilder {
     const op = opFor(node, this.shaped.graph.opset);
     // Outputs without a shape (optional ones the op does not compute, e.g. Dropout's mask) get no tensor.
     const produced = node.outputs.filter((name) => this.shaped.shapes.has(name));
-    const unchanged = op.viewWhen?.(this.shaped.geometry.get(node)) ?? false;
+    const view = this.isView(node);
     const outputs: Operand[] = produced.map((name, i) => {
       const shape = this.shaped.shapes.get(name)!;
-      const ref =
-        (op.view || unchanged) && i === 0 ? this.newView(inputs[0]!.ref as TensorInfo, shape, name) : this.newTensor(shape, name, 'intermediate');
+      const ref = view && i === 0 ? this.newView(inputs[0]!.ref as TensorInfo, shape, name) : this.newTensor(shape, name, 'intermediate');
       this.values.set(name, ref);
       return { ref, shape };
     });
-    if (!unchanged) op.forward(this.kernelContext(node, inputs, outputs));
+    // A view's output is its input's buffer: no kernel runs.
+    if (!view) op.forward(this.kernelContext(node, inputs, outputs));
+  }
+
+  /** Whether `node`'s output 0 shares its input's buffer: a view op, or an op unchanged by its geometry (OpDef.viewWhen). */
+  private isView(node: Node): boolean {
+    const op = opFor(node, this.shaped.graph.opset);
+    return op.view === true || (op.viewWhen?.(this.shaped.geometry.get(node)) ?? false);
   }
 
   /** Emits `node` as part of the producer of its input when they fuse (src/plan/fusion.ts). */
@@ -337,7 +343,7 @@ export class PlanBuilder {
       const tangentInput = (i: number) => (dataInputs.includes(i) ? tangents.get(node.inputs[i]) : undefined);
       if (!node.inputs.some((_, i) => tangentInput(i))) continue;
       const produced = node.outputs.filter((name) => this.shaped.shapes.has(name));
-      if (op.view || op.viewWhen?.(this.shaped.geometry.get(node))) {
+      if (this.isView(node)) {
         const input = this.tensors[tangentInput(0)!.id];
         tangents.set(produced[0], this.newView(input, this.shaped.shapes.get(produced[0])!, `tangent:${produced[0]}`));
         continue;

@@ -85,6 +85,14 @@ export class Model {
     return new Model(this.gpu, this.graph, { ...this.options, traits: { ...this.options.traits, ...traits } });
   }
 
+  /**
+   * The model planned with the GPU kernel variants: itself on a GPU adapter, a copy (to dispose) on a
+   * CPU adapter, where a roofline estimate needs the dispatches a GPU would run.
+   */
+  withGpuVariants(): Model {
+    return this.deviceTraits.isCpu ? this.copy({ isCpu: false }) : this;
+  }
+
   static fromFile(gpu: GpuContext, path: string, options: ModelOptions = {}): Model {
     return new Model(gpu, optimizeGraph(loadOnnxFile(path)), options);
   }
